@@ -1,0 +1,146 @@
+import { availableParallelism } from 'node:os';
+import path from 'node:path';
+
+/**
+ * One validated configuration, from environment variables and command-line flags
+ * (flags win). Anything wrong stops the boot with a message that says how to fix it.
+ */
+export interface Config {
+  host: string;
+  port: number;
+  dataDir: string;
+  /** `sqlite:<file>` (embedded default, under dataDir) or `postgres://…`. */
+  databaseUrl: string;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** Public URL; when it is https, cookies are `Secure`. */
+  publicUrl: string;
+  /** `auto`: create the demo school when the database is empty; `off`: never. */
+  demo: 'auto' | 'off';
+  sessionTtlDays: number;
+  /** A session without "rester connecté" ends after this long without use. */
+  shortSessionTtlHours: number;
+  hashConcurrency: number;
+  hashQueueMax: number;
+  hashQueueWaitMs: number;
+  requestTimeoutMs: number;
+  /** Secret for derived tokens (CSRF). Generated and kept in dataDir when not given. */
+  secret: string | undefined;
+  /** Departed people are purged after this many days (GDPR window). */
+  departedRetentionDays: number;
+}
+
+interface OptionSpec<K extends keyof Config> {
+  key: K;
+  env: string;
+  flag: string;
+  help: string;
+  parse: (raw: string) => Config[K] | undefined;
+  expect: string;
+}
+
+const int = (min: number, max: number) => (raw: string) => {
+  if (!/^\d+$/.test(raw)) return undefined;
+  const n = Number(raw);
+  return n >= min && n <= max ? n : undefined;
+};
+const oneOf =
+  <T extends string>(...values: T[]) =>
+  (raw: string) =>
+    (values as string[]).includes(raw) ? (raw as T) : undefined;
+
+const SPECS: OptionSpec<keyof Config>[] = [
+  { key: 'host', env: 'PREAU_HOST', flag: '--host', help: 'adresse d’écoute', expect: 'une adresse IP ou un nom d’hôte', parse: (r) => (/^[\w.:-]{1,253}$/.test(r) ? r : undefined) },
+  { key: 'port', env: 'PREAU_PORT', flag: '--port', help: 'port HTTP', expect: 'un entier entre 0 et 65535', parse: int(0, 65535) },
+  { key: 'dataDir', env: 'PREAU_DATA_DIR', flag: '--data-dir', help: 'dossier des données', expect: 'un chemin de dossier', parse: (r) => (r.length > 0 && r.length < 4096 ? r : undefined) },
+  {
+    key: 'databaseUrl', env: 'DATABASE_URL', flag: '--database-url', help: 'base de données', expect: 'sqlite:<fichier> ou postgres://utilisateur@hôte:port/base',
+    parse: (r) => (/^sqlite:.+/.test(r) || /^postgres(ql)?:\/\/.+/.test(r) ? r : undefined),
+  },
+  { key: 'logLevel', env: 'LOG_LEVEL', flag: '--log-level', help: 'niveau de journalisation', expect: 'fatal, error, warn, info, debug, trace ou silent', parse: oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent') },
+  {
+    key: 'publicUrl', env: 'PREAU_PUBLIC_URL', flag: '--public-url', help: 'URL publique', expect: 'une URL http:// ou https:// sans chemin',
+    parse: (r) => {
+      try {
+        const u = new URL(r);
+        return (u.protocol === 'http:' || u.protocol === 'https:') && (u.pathname === '/' || u.pathname === '') ? u.origin : undefined;
+      } catch {
+        return undefined;
+      }
+    },
+  },
+  { key: 'demo', env: 'PREAU_DEMO', flag: '--demo', help: 'établissement de démonstration', expect: 'auto ou off', parse: oneOf('auto', 'off') },
+  { key: 'sessionTtlDays', env: 'PREAU_SESSION_TTL_DAYS', flag: '--session-ttl-days', help: 'durée d’une session « rester connecté »', expect: 'un entier de 1 à 90', parse: int(1, 90) },
+  { key: 'shortSessionTtlHours', env: 'PREAU_SHORT_SESSION_TTL_HOURS', flag: '--short-session-ttl-hours', help: 'durée d’une session simple', expect: 'un entier de 1 à 72', parse: int(1, 72) },
+  { key: 'hashConcurrency', env: 'PREAU_HASH_CONCURRENCY', flag: '--hash-concurrency', help: 'calculs de mot de passe en parallèle', expect: 'un entier de 1 à 64', parse: int(1, 64) },
+  { key: 'hashQueueMax', env: 'PREAU_HASH_QUEUE_MAX', flag: '--hash-queue-max', help: 'file d’attente des calculs de mot de passe', expect: 'un entier de 1 à 100000', parse: int(1, 100_000) },
+  { key: 'hashQueueWaitMs', env: 'PREAU_HASH_QUEUE_WAIT_MS', flag: '--hash-queue-wait-ms', help: 'attente maximale dans cette file', expect: 'un entier de 100 à 60000', parse: int(100, 60_000) },
+  { key: 'requestTimeoutMs', env: 'PREAU_REQUEST_TIMEOUT_MS', flag: '--request-timeout-ms', help: 'durée maximale d’une requête', expect: 'un entier de 1000 à 600000', parse: int(1000, 600_000) },
+  { key: 'secret', env: 'PREAU_SECRET', flag: '--secret', help: 'secret de signature', expect: 'au moins 32 caractères', parse: (r) => (r.length >= 32 ? r : undefined) },
+  { key: 'departedRetentionDays', env: 'PREAU_DEPARTED_RETENTION_DAYS', flag: '--departed-retention-days', help: 'conservation après départ', expect: 'un entier de 1 à 92', parse: int(1, 92) },
+];
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Configuration invalide :\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export function defaultConfig(): Config {
+  return {
+    host: '127.0.0.1',
+    port: 3000,
+    dataDir: './data',
+    databaseUrl: '',
+    logLevel: 'info',
+    publicUrl: '',
+    demo: 'auto',
+    sessionTtlDays: 30,
+    shortSessionTtlHours: 12,
+    hashConcurrency: Math.max(1, availableParallelism()),
+    hashQueueMax: 2000,
+    hashQueueWaitMs: 10_000,
+    requestTimeoutMs: 30_000,
+    secret: undefined,
+    departedRetentionDays: 92,
+  };
+}
+
+/** Reads `env` and `argv` (flags as `--name value` or `--name=value`). Throws ConfigError listing every problem. */
+export function loadConfig(env: NodeJS.ProcessEnv, argv: readonly string[]): Config {
+  const config = defaultConfig();
+  const problems: string[] = [];
+  const flags = new Map<string, string>();
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (!arg.startsWith('--')) {
+      problems.push(`argument inattendu « ${arg} » : les options s’écrivent --nom valeur (voir --help)`);
+      continue;
+    }
+    const eq = arg.indexOf('=');
+    if (eq > 0) flags.set(arg.slice(0, eq), arg.slice(eq + 1));
+    else if (i + 1 < argv.length && !argv[i + 1]!.startsWith('--')) flags.set(arg, argv[++i]!);
+    else problems.push(`l’option ${arg} attend une valeur (par exemple ${arg}=…)`);
+  }
+  const known = new Set(SPECS.map((s) => s.flag));
+  for (const f of flags.keys()) if (!known.has(f)) problems.push(`option inconnue ${f} (options connues : ${[...known].join(', ')})`);
+
+  const record = config as unknown as Record<string, unknown>;
+  for (const spec of SPECS) {
+    const fromFlag = flags.get(spec.flag);
+    const raw = fromFlag ?? env[spec.env];
+    if (raw === undefined || raw === '') continue;
+    const value = spec.parse(raw);
+    const where = fromFlag !== undefined ? `l’option ${spec.flag}` : `la variable ${spec.env}`;
+    if (value === undefined) problems.push(`${where} vaut « ${raw.slice(0, 80)} » ; attendu : ${spec.expect} (${spec.help})`);
+    else record[spec.key] = value;
+  }
+  if (!config.databaseUrl) config.databaseUrl = `sqlite:${path.join(config.dataDir, 'preau.sqlite')}`;
+  if (!config.publicUrl) config.publicUrl = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}`;
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}
+
+export function configHelp(): string {
+  return SPECS.map((s) => `  ${s.flag.padEnd(28)} ${s.env.padEnd(32)} ${s.help} (${s.expect})`).join('\n');
+}

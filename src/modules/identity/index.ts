@@ -1,0 +1,2 @@
+/** What other modules may use from identity. Everything else in this folder is internal. */
+export { baseLogin, uniqueLogin, normaliseLogin, MAX_LOGIN_LENGTH } from './login-name.js';

@@ -1,0 +1,85 @@
+/**
+ * The one error catalogue. Every error a client can see has a stable id, an HTTP status
+ * and a message in French (users) and English. Ids never change meaning once shipped:
+ * clients, logs and support scripts match on them.
+ */
+export const ERRORS = {
+  'request.invalid': { status: 400, fr: 'La requête est invalide.', en: 'The request is invalid.' },
+  'request.malformed_json': { status: 400, fr: 'Le contenu envoyé n’est pas du JSON valide.', en: 'The body is not valid JSON.' },
+  'request.unknown_field': { status: 400, fr: 'La requête contient un champ inconnu.', en: 'The request contains an unknown field.' },
+  'request.too_large': { status: 413, fr: 'Le contenu envoyé est trop volumineux.', en: 'The request body is too large.' },
+  'request.unsupported_media_type': { status: 415, fr: 'Ce type de contenu n’est pas accepté ici.', en: 'Unsupported content type.' },
+  'request.timeout': { status: 408, fr: 'La requête a pris trop de temps.', en: 'The request took too long.' },
+  'request.not_found': { status: 404, fr: 'Cette page ou ressource n’existe pas.', en: 'Not found.' },
+  'request.method_not_allowed': { status: 405, fr: 'Cette action n’est pas possible ici.', en: 'Method not allowed.' },
+  'request.cross_origin': { status: 403, fr: 'Requête refusée : elle ne vient pas de Préau.', en: 'Cross-origin request refused.' },
+  'auth.required': { status: 401, fr: 'Vous devez vous connecter.', en: 'You must sign in.' },
+  'auth.invalid_credentials': { status: 401, fr: 'Identifiant ou mot de passe incorrect.', en: 'Wrong identifier or password.' },
+  'auth.throttled': { status: 429, fr: 'Trop d’essais. Réessayez dans {wait}.', en: 'Too many attempts. Try again in {wait}.' },
+  'auth.busy': { status: 503, fr: 'Préau est très sollicité. Nouvel essai dans {wait}.', en: 'Préau is very busy. Retrying in {wait}.' },
+  'auth.csrf': { status: 403, fr: 'Votre page n’est plus à jour : rechargez-la puis recommencez.', en: 'Missing or invalid CSRF token: reload the page.' },
+  'auth.account_not_active': { status: 403, fr: 'Ce compte n’est pas encore activé : utilisez le code d’activation remis par votre établissement.', en: 'This account is not activated yet: use your activation code.' },
+  'auth.invalid_activation_code': { status: 401, fr: 'Identifiant ou code d’activation incorrect ou expiré.', en: 'Wrong identifier or activation code, or the code has expired.' },
+  'auth.weak_password': { status: 400, fr: 'Le mot de passe doit contenir au moins {min} caractères et être différent de l’identifiant.', en: 'The password must have at least {min} characters and differ from the identifier.' },
+  'auth.wrong_current_password': { status: 403, fr: 'Le mot de passe actuel est incorrect.', en: 'The current password is wrong.' },
+  'access.forbidden': { status: 403, fr: 'Vous n’avez pas accès à cette ressource.', en: 'You do not have access to this resource.' },
+  'session.not_found': { status: 404, fr: 'Cette session n’existe pas ou a déjà été fermée.', en: 'No such session.' },
+  'person.not_found': { status: 404, fr: 'Cette personne est introuvable.', en: 'No such person.' },
+  'school.not_found': { status: 404, fr: 'Cet établissement est introuvable.', en: 'No such school.' },
+  'class.not_found': { status: 404, fr: 'Cette classe est introuvable.', en: 'No such class.' },
+  'server.unavailable': { status: 503, fr: 'Préau est momentanément indisponible. Nouvel essai dans {wait}.', en: 'Préau is temporarily unavailable.' },
+  'server.internal': { status: 500, fr: 'Une erreur inattendue est survenue. Elle a été enregistrée ; réessayez dans un instant.', en: 'An unexpected error occurred.' },
+} as const satisfies Record<string, { status: number; fr: string; en: string }>;
+
+export type ErrorId = keyof typeof ERRORS;
+
+export interface AppErrorOptions {
+  /** Values substituted into `{name}` placeholders of the message. */
+  params?: Record<string, string | number>;
+  /** Machine-readable details safe to show a client (never internal state). */
+  details?: Record<string, unknown>;
+  /** Seconds before a retry makes sense; sent as `Retry-After`. */
+  retryAfterSeconds?: number;
+}
+
+export class AppError extends Error {
+  readonly status: number;
+  constructor(
+    readonly id: ErrorId,
+    readonly options: AppErrorOptions = {},
+  ) {
+    super(id);
+    this.name = 'AppError';
+    this.status = ERRORS[id].status;
+  }
+}
+
+export type Lang = 'fr' | 'en';
+
+export function renderMessage(id: ErrorId, lang: Lang, params: Record<string, string | number> = {}): string {
+  const template: string = ERRORS[id][lang];
+  return template.replace(/\{(\w+)\}/g, (_, key: string) => String(params[key] ?? ''));
+}
+
+/** "2 minutes", "45 secondes": how a wait reads to a pupil. */
+export function describeWait(seconds: number, lang: Lang = 'fr'): string {
+  const s = Math.max(1, Math.ceil(seconds));
+  if (s < 60) return lang === 'fr' ? `${s} seconde${s > 1 ? 's' : ''}` : `${s} second${s > 1 ? 's' : ''}`;
+  const m = Math.ceil(s / 60);
+  return lang === 'fr' ? `${m} minute${m > 1 ? 's' : ''}` : `${m} minute${m > 1 ? 's' : ''}`;
+}
+
+export interface ErrorBody {
+  error: { id: ErrorId; message: string; details?: Record<string, unknown>; retryAfterSeconds?: number };
+}
+
+export function errorBody(err: AppError, lang: Lang): ErrorBody {
+  const params = { ...(err.options.params ?? {}) };
+  if (err.options.retryAfterSeconds !== undefined && params.wait === undefined) {
+    params.wait = describeWait(err.options.retryAfterSeconds, lang);
+  }
+  const body: ErrorBody = { error: { id: err.id, message: renderMessage(err.id, lang, params) } };
+  if (err.options.details) body.error.details = err.options.details;
+  if (err.options.retryAfterSeconds !== undefined) body.error.retryAfterSeconds = Math.ceil(err.options.retryAfterSeconds);
+  return body;
+}
