@@ -24,6 +24,7 @@ export const ERRORS = {
   'auth.wrong_current_password': { status: 403, fr: 'Le mot de passe actuel est incorrect.', en: 'The current password is wrong.' },
   'access.forbidden': { status: 403, fr: 'Vous n’avez pas accès à cette ressource.', en: 'You do not have access to this resource.' },
   'session.not_found': { status: 404, fr: 'Cette session n’existe pas ou a déjà été fermée.', en: 'No such session.' },
+  'person.departed': { status: 409, fr: 'Cette personne a quitté l’établissement : son compte ne peut plus être réactivé.', en: 'This person has left the school.' },
   'person.not_found': { status: 404, fr: 'Cette personne est introuvable.', en: 'No such person.' },
   'school.not_found': { status: 404, fr: 'Cet établissement est introuvable.', en: 'No such school.' },
   'class.not_found': { status: 404, fr: 'Cette classe est introuvable.', en: 'No such class.' },

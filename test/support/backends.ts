@@ -69,3 +69,8 @@ export async function freshStorage(backend: Backend): Promise<TestStorage> {
     },
   };
 }
+
+/** The backends to run a contract suite on now: SQLite, and PostgreSQL when reachable (always in CI). */
+export async function activeBackends(): Promise<Backend[]> {
+  return (await postgresAvailable()) ? BACKENDS : ['sqlite'];
+}

@@ -1,0 +1,99 @@
+import type { FastifyInstance } from 'fastify';
+import type { Config } from './config/config.js';
+import { systemClock, type Clock } from './platform/clock.js';
+import { newSecretToken } from './platform/ids.js';
+import { createLogger, type Logger } from './platform/logger.js';
+import { Metrics } from './platform/metrics.js';
+import { openStorage, migrateToLatest, type Storage } from './storage/db.js';
+import { createHttpApp } from './http/app.js';
+import { HttpAuth } from './http/auth.js';
+import { registerHealthRoutes } from './http/health.js';
+import { IdentityRepository } from './modules/identity/identity.repository.js';
+import { IdentityService } from './modules/identity/identity.service.js';
+import { LoginThrottle, MemoryFailureStore } from './modules/identity/login-throttle.js';
+import { PasswordHasher } from './modules/identity/password-hasher.js';
+import { registerIdentityRoutes } from './modules/identity/identity.routes.js';
+import { SchoolsRepository, SchoolsService, registerSchoolsRoutes } from './modules/schools/index.js';
+import { TimetableRepository } from './modules/timetable/index.js';
+import { TodayService, registerTodayRoutes } from './modules/today/index.js';
+
+export interface Preau {
+  config: Config;
+  app: FastifyInstance;
+  storage: Storage;
+  logger: Logger;
+  clock: Clock;
+  metrics: Metrics;
+  hasher: PasswordHasher;
+  identity: IdentityService;
+  schools: SchoolsService;
+  timetable: TimetableRepository;
+  /** Stop taking traffic (readiness goes 503), finish what is in flight, close the database. */
+  close(): Promise<void>;
+}
+
+export interface ComposeOverrides {
+  storage?: Storage;
+  clock?: Clock;
+  logger?: Logger;
+}
+
+/** Reads (or creates once) the secret that derives CSRF tokens; kept in the database so every node agrees. */
+async function loadSecret(storage: Storage, configured: string | undefined): Promise<string> {
+  if (configured) return configured;
+  const row = await storage.db.selectFrom('settings').select('value').where('key', '=', 'secret').executeTakeFirst();
+  if (row) return row.value;
+  const secret = newSecretToken();
+  await storage.db.insertInto('settings').values({ key: 'secret', value: secret }).onConflict((oc) => oc.column('key').doNothing()).execute();
+  const stored = await storage.db.selectFrom('settings').select('value').where('key', '=', 'secret').executeTakeFirstOrThrow();
+  return stored.value;
+}
+
+/** The composition root: picks adapters from the configuration and wires modules together. */
+export async function compose(config: Config, overrides: ComposeOverrides = {}): Promise<Preau> {
+  const logger = overrides.logger ?? createLogger(config.logLevel);
+  const clock = overrides.clock ?? systemClock;
+  const metrics = new Metrics();
+  const storage = overrides.storage ?? (await openStorage(config.databaseUrl));
+  await migrateToLatest(storage.db);
+  const secret = await loadSecret(storage, config.secret);
+
+  const hasher = new PasswordHasher({ concurrency: config.hashConcurrency, maxQueued: config.hashQueueMax, maxWaitMs: config.hashQueueWaitMs }, clock, metrics);
+  const identity = new IdentityService(
+    new IdentityRepository(storage.db),
+    hasher,
+    new LoginThrottle(new MemoryFailureStore()),
+    clock,
+    { sessionTtlDays: config.sessionTtlDays, shortSessionTtlHours: config.shortSessionTtlHours, secret },
+    logger,
+  );
+  const schools = new SchoolsService(new SchoolsRepository(storage.db), clock);
+  const timetable = new TimetableRepository(storage.db);
+  const today = new TodayService(schools, timetable, clock);
+
+  const https = config.publicUrl.startsWith('https:');
+  const app = createHttpApp(logger, https, {
+    defaultMaxBodyBytes: 16 * 1024,
+    requestTimeoutMs: config.requestTimeoutMs,
+    headersTimeoutMs: 10_000,
+    keepAliveTimeoutMs: 5_000,
+  });
+  const auth = new HttpAuth({ identity, publicUrl: config.publicUrl });
+  auth.install(app);
+
+  let draining = false;
+  registerHealthRoutes(app, { ping: () => storage.ping(), isDraining: () => draining, metrics });
+  registerIdentityRoutes(app, { identity, auth });
+  registerSchoolsRoutes(app, { schools, identity, auth, publicUrl: config.publicUrl });
+  registerTodayRoutes(app, { today, schools, auth });
+  await app.ready();
+
+  return {
+    config, app, storage, logger, clock, metrics, hasher, identity, schools, timetable,
+    async close() {
+      draining = true;
+      await app.close();
+      if (!overrides.storage) await storage.close();
+    },
+  };
+}

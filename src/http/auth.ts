@@ -1,0 +1,83 @@
+import '@fastify/cookie';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { AppError } from '../platform/errors.js';
+import { safeEqual } from '../platform/ids.js';
+import type { Authenticated, IdentityService, NewSession } from '../modules/identity/index.js';
+
+export const SESSION_COOKIE = 'preau_session';
+export const SECURE_SESSION_COOKIE = '__Host-preau_session';
+export const CSRF_HEADER = 'x-csrf-token';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    auth: Authenticated | null;
+  }
+}
+
+const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+export interface AuthOptions {
+  identity: IdentityService;
+  publicUrl: string;
+}
+
+/**
+ * Cookie sessions. `authenticate` is the pipeline step that resolves the session; on a
+ * cookie-authenticated write it also checks the CSRF token (an HMAC of the session id, given to
+ * the client with its session) and the Origin. Fails closed: no valid session, no access.
+ */
+export class HttpAuth {
+  readonly https: boolean;
+  readonly cookieName: string;
+  private readonly publicOrigin: string;
+
+  constructor(private readonly options: AuthOptions) {
+    this.https = options.publicUrl.startsWith('https:');
+    this.cookieName = this.https ? SECURE_SESSION_COOKIE : SESSION_COOKIE;
+    this.publicOrigin = new URL(options.publicUrl).origin;
+  }
+
+  install(app: FastifyInstance): void {
+    app.decorateRequest('auth', null);
+  }
+
+  /** onRequest/preHandler step for routes that need a signed-in user. */
+  authenticate = async (request: FastifyRequest): Promise<void> => {
+    const token = request.cookies[this.cookieName];
+    const auth = token ? await this.options.identity.resume(token) : undefined;
+    if (!auth) throw new AppError('auth.required');
+    request.auth = auth;
+    if (UNSAFE.has(request.method)) {
+      this.assertSameOrigin(request);
+      const sent = request.headers[CSRF_HEADER];
+      if (typeof sent !== 'string' || !safeEqual(sent, this.options.identity.csrfTokenFor(auth.session.id))) throw new AppError('auth.csrf');
+    }
+  };
+
+  /** For writes without a session yet (login, activation): refuse other sites' pages. */
+  sameOrigin = async (request: FastifyRequest): Promise<void> => {
+    this.assertSameOrigin(request);
+  };
+
+  setSessionCookie(reply: FastifyReply, session: NewSession): void {
+    reply.setCookie(this.cookieName, session.token, {
+      path: '/',
+      httpOnly: true,
+      secure: this.https,
+      sameSite: 'lax',
+      ...(session.maxAgeSeconds !== undefined ? { maxAge: session.maxAgeSeconds } : {}),
+    });
+  }
+
+  clearSessionCookie(reply: FastifyReply): void {
+    reply.clearCookie(this.cookieName, { path: '/', httpOnly: true, secure: this.https, sameSite: 'lax' });
+  }
+
+  private assertSameOrigin(request: FastifyRequest): void {
+    const origin = request.headers.origin;
+    if (origin === undefined) return; // Non-browser clients; browsers always send Origin on cross-site writes.
+    const host = request.headers.host;
+    const selfOrigins = [this.publicOrigin, ...(host ? [`http://${host}`, `https://${host}`] : [])];
+    if (!selfOrigins.includes(origin)) throw new AppError('request.cross_origin');
+  }
+}

@@ -1,0 +1,33 @@
+import type { FastifyInstance } from 'fastify';
+import type { Metrics } from '../platform/metrics.js';
+
+export interface HealthDeps {
+  ping: () => Promise<void>;
+  isDraining: () => boolean;
+  metrics: Metrics;
+}
+
+const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
+
+export function registerHealthRoutes(app: FastifyInstance, deps: HealthDeps): void {
+  // Liveness: the process answers. Never touches the database (a slow database must not get the node killed).
+  app.get('/healthz', { config: { criticality: 'critical' } }, async (_request, reply) => reply.header('cache-control', 'no-store').send({ status: 'ok' }));
+
+  // Readiness: the node should get traffic (database answers, not draining). Load balancers poll it.
+  app.get('/readyz', { config: { criticality: 'critical' } }, async (_request, reply) => {
+    reply.header('cache-control', 'no-store');
+    if (deps.isDraining()) return reply.code(503).send({ status: 'draining' });
+    try {
+      await deps.ping();
+      return reply.send({ status: 'ready' });
+    } catch {
+      return reply.code(503).send({ status: 'database_unavailable' });
+    }
+  });
+
+  // Metrics are for the operator's scraper on the machine itself, not for the Internet.
+  app.get('/metrics', { config: { criticality: 'sheddable' } }, async (request, reply) => {
+    if (!LOOPBACK.has(request.socket.remoteAddress ?? '')) return reply.callNotFound();
+    return reply.type('text/plain; version=0.0.4').header('cache-control', 'no-store').send(deps.metrics.render());
+  });
+}

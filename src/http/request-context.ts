@@ -1,0 +1,31 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Lang } from '../platform/errors.js';
+
+/**
+ * What every route declares about itself. `criticality` is how the crisis-morning edge
+ * sorts traffic: critical (an existing session reading today's work, handing in, joining a
+ * starting class) is the last to wait; sheddable goes first.
+ */
+export type Criticality = 'critical' | 'normal' | 'login' | 'sheddable';
+
+export interface RouteMeta {
+  criticality: Criticality;
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    criticality?: Criticality;
+  }
+}
+
+export function langOf(request: FastifyRequest): Lang {
+  const header = request.headers['accept-language'];
+  if (typeof header !== 'string') return 'fr';
+  // French unless English is explicitly preferred over French.
+  const first = header.split(',')[0]?.trim().toLowerCase() ?? '';
+  return first.startsWith('en') ? 'en' : 'fr';
+}
+
+export function noStore(reply: FastifyReply): FastifyReply {
+  return reply.header('cache-control', 'no-store');
+}

@@ -1,0 +1,106 @@
+import { hash, verify } from '@node-rs/argon2';
+import { AppError } from '../../platform/errors.js';
+import { LATENCY_BUCKETS_MS, type Metrics } from '../../platform/metrics.js';
+import type { Clock } from '../../platform/clock.js';
+
+/** OWASP's Argon2id setting: m = 19 MiB, t = 2, p = 1 (≈ 15 ms of one core here). */
+export const ARGON2_OPTIONS = { algorithm: 2 /* Argon2id (a const enum in the typings) */, memoryCost: 19_456, timeCost: 2, parallelism: 1 } as const;
+
+/** Passwords longer than this are refused before hashing: a 1 MB "password" must not buy 1 MB of hashing. */
+export const MAX_PASSWORD_BYTES = 256;
+
+export interface HasherLimits {
+  /** Hashes computed at once, off the event loop (libuv threads). One per core is the most a core can give. */
+  concurrency: number;
+  /** Password checks allowed to wait; beyond, a cheap 503 is answered at once. */
+  maxQueued: number;
+  /** A check that waited this long is refused rather than computed for a client that has likely given up. */
+  maxWaitMs: number;
+}
+
+interface Job {
+  run: () => Promise<unknown>;
+  resolve: (value: unknown) => void;
+  reject: (err: unknown) => void;
+  enqueuedAtMs: number;
+}
+
+/**
+ * Argon2id behind a bounded FIFO queue. This is where the 8:30 surge of password checks
+ * lands; the crisis-morning edge reads `queued()` and `metrics` to admit logins.
+ * Fails closed: when the queue is full the login is refused (503 + Retry-After) rather than
+ * letting memory and latency grow without bound; existing sessions are not affected.
+ */
+export class PasswordHasher {
+  private readonly queue: Job[] = [];
+  private running = 0;
+  private readonly waitMs;
+  private readonly computeMs;
+  private readonly refused;
+
+  constructor(
+    private readonly limits: HasherLimits,
+    private readonly clock: Clock,
+    metrics: Metrics,
+  ) {
+    metrics.gauge('preau_password_queue_depth', 'Password checks waiting for a hashing thread').track(() => this.queue.length);
+    metrics.gauge('preau_password_running', 'Password checks being computed').track(() => this.running);
+    this.waitMs = metrics.histogram('preau_password_queue_wait_ms', 'Time a password check waited in the queue', LATENCY_BUCKETS_MS);
+    this.computeMs = metrics.histogram('preau_password_compute_ms', 'Time to compute one Argon2id', LATENCY_BUCKETS_MS);
+    this.refused = metrics.counter('preau_password_refused_total', 'Password checks refused because the queue was full or the wait too long');
+  }
+
+  queued(): number {
+    return this.queue.length;
+  }
+
+  hash(password: string): Promise<string> {
+    return this.submit(() => hash(password, ARGON2_OPTIONS));
+  }
+
+  /** False for a wrong password or an unparsable stored hash (never throws for those). */
+  verify(storedHash: string, password: string): Promise<boolean> {
+    return this.submit(() => verify(storedHash, password).catch(() => false));
+  }
+
+  private submit<T>(run: () => Promise<T>): Promise<T> {
+    if (this.queue.length >= this.limits.maxQueued) {
+      this.refused.inc({ reason: 'full' });
+      return Promise.reject(this.busy());
+    }
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ run, resolve: resolve as (v: unknown) => void, reject, enqueuedAtMs: this.clock.nowMs() });
+      this.pump();
+    });
+  }
+
+  private busy(): AppError {
+    // The expected wait for the queue to drain, at ~15 ms per hash per thread, at least 1 s, plus jitter
+    // so that refused clients do not come back in lock-step.
+    const drainSeconds = (this.queue.length * 0.015) / this.limits.concurrency;
+    return new AppError('auth.busy', { retryAfterSeconds: Math.ceil(Math.max(1, drainSeconds) + Math.random() * 4) });
+  }
+
+  private pump(): void {
+    while (this.running < this.limits.concurrency && this.queue.length > 0) {
+      const job = this.queue.shift()!;
+      const waitedMs = this.clock.nowMs() - job.enqueuedAtMs;
+      this.waitMs.observe(waitedMs);
+      if (waitedMs > this.limits.maxWaitMs) {
+        this.refused.inc({ reason: 'wait' });
+        job.reject(this.busy());
+        continue;
+      }
+      this.running++;
+      const startedMs = performance.now();
+      job
+        .run()
+        .then(job.resolve, job.reject)
+        .finally(() => {
+          this.computeMs.observe(performance.now() - startedMs);
+          this.running--;
+          this.pump();
+        });
+    }
+  }
+}

@@ -1,0 +1,2 @@
+export { TodayService } from './today.service.js';
+export { registerTodayRoutes } from './today.routes.js';

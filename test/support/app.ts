@@ -1,0 +1,68 @@
+import type { InjectOptions, LightMyRequestResponse } from 'fastify';
+import { compose, type Preau } from '../../src/compose.js';
+import { defaultConfig, type Config } from '../../src/config/config.js';
+import { ManualClock, parisWallTimeToUtcMs } from '../../src/platform/clock.js';
+import { createLogger } from '../../src/platform/logger.js';
+import type { Backend } from '../../src/storage/db.js';
+import { freshStorage } from './backends.js';
+import { FIXTURE_PASSWORD, seedFixture, type Fixture, type PersonKey } from './fixtures.js';
+
+export interface TestPreau {
+  preau: Preau;
+  clock: ManualClock;
+  fx: Fixture;
+  /** A signed-in client for this fixture person (cookie + CSRF token). */
+  as(key: PersonKey): Promise<Client>;
+  anonymous: Client;
+  close(): Promise<void>;
+}
+
+export interface Client {
+  request(options: InjectOptions): Promise<LightMyRequestResponse>;
+  csrf: string | undefined;
+}
+
+/** A full Préau on a fresh database with the fixture, reached with `inject` (no sockets). */
+export async function startTestPreau(backend: Backend, configOverrides: Partial<Config> = {}): Promise<TestPreau> {
+  const { storage, drop } = await freshStorage(backend);
+  // A school Monday at 7:45 in Paris: "today" has lessons.
+  const clock = new ManualClock(parisWallTimeToUtcMs('2026-09-07', 7, 45));
+  const config: Config = { ...defaultConfig(), databaseUrl: 'unused', publicUrl: 'http://preau.test', logLevel: 'silent', hashConcurrency: 2, ...configOverrides };
+  const preau = await compose(config, { storage, clock, logger: createLogger('silent') });
+  const fx = await seedFixture(storage.db, clock);
+
+  const client = (cookie: string | undefined, csrf: string | undefined): Client => ({
+    csrf,
+    request: (options) =>
+      preau.app.inject({
+        ...options,
+        headers: {
+          ...(cookie ? { cookie } : {}),
+          ...(csrf && options.method && options.method !== 'GET' ? { 'x-csrf-token': csrf } : {}),
+          ...(options.headers ?? {}),
+        },
+      }),
+  });
+
+  const sessions = new Map<PersonKey, Client>();
+  return {
+    preau,
+    clock,
+    fx,
+    anonymous: client(undefined, undefined),
+    async as(key) {
+      const cached = sessions.get(key);
+      if (cached) return cached;
+      const res = await preau.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { login: fx.people[key].login, password: FIXTURE_PASSWORD, remember: true } });
+      if (res.statusCode !== 200) throw new Error(`login ${key}: ${res.statusCode} ${res.body}`);
+      const cookie = res.cookies.find((c) => c.name.endsWith('preau_session'))!;
+      const c = client(`${cookie.name}=${cookie.value}`, res.json<{ csrfToken: string }>().csrfToken);
+      sessions.set(key, c);
+      return c;
+    },
+    async close() {
+      await preau.close();
+      await drop();
+    },
+  };
+}

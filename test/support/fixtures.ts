@@ -1,0 +1,107 @@
+import { hash } from '@node-rs/argon2';
+import type { Kysely } from 'kysely';
+import { ARGON2_OPTIONS } from '../../src/modules/identity/password-hasher.js';
+import { parisDate, parisWallTimeToUtcMs, type Clock } from '../../src/platform/clock.js';
+import type { Database, PersonStatus, Profile, StaffFunction } from '../../src/storage/schema.js';
+
+export const FIXTURE_PASSWORD = 'Cartable-Bleu-2026';
+
+let passwordHash: Promise<string> | undefined;
+const sharedHash = () => (passwordHash ??= hash(FIXTURE_PASSWORD, ARGON2_OPTIONS));
+
+/**
+ * Two schools with every profile and relation the policies talk about. Names are the keys
+ * the authorisation matrix refers to.
+ */
+export const PEOPLE = [
+  'pupilA1', 'pupilA2', 'pupilB1', 'pupilOther', 'parentA1', 'parentB1', 'teacherA', 'teacherB', 'teacherOther',
+  'cpeA', 'directionA', 'adminA', 'platformAdmin', 'departedPupil', 'pendingPupil',
+] as const;
+export type PersonKey = (typeof PEOPLE)[number];
+
+export interface Fixture {
+  schoolA: string;
+  schoolB: string;
+  class6A: string;
+  class6B: string;
+  class5C: string;
+  groupLatin: string;
+  subjectMaths: string;
+  people: Record<PersonKey, { id: string; login: string }>;
+}
+
+export async function seedFixture(db: Kysely<Database>, clock: Clock): Promise<Fixture> {
+  const now = clock.nowMs();
+  const pw = await sharedHash();
+  await db.insertInto('schools').values([
+    { id: 'schoolA', uai: '0750001A', aaf_jointure: 'SA', name: 'Collège Lucie Aubrac', kind: 'COLLEGE', academie: 'PARIS', created_at: now, updated_at: now },
+    { id: 'schoolB', uai: '0750002B', aaf_jointure: 'SB', name: 'Collège Jean Zay', kind: 'COLLEGE', academie: 'PARIS', created_at: now, updated_at: now },
+  ]).execute();
+  await db.insertInto('classes').values([
+    { id: 'class6A', school_id: 'schoolA', code: '6A', name: '6e A', mef_code: '10010012110', created_at: now },
+    { id: 'class6B', school_id: 'schoolA', code: '6B', name: '6e B', mef_code: '10010012110', created_at: now },
+    { id: 'class5C', school_id: 'schoolB', code: '5C', name: '5e C', mef_code: null, created_at: now },
+  ]).execute();
+  await db.insertInto('teaching_groups').values({ id: 'groupLatin', school_id: 'schoolA', code: 'LATIN', name: 'Latin', created_at: now }).execute();
+  await db.insertInto('subjects').values([{ id: 'subjectMaths', code: '061300', label: 'MATHEMATIQUES' }]).execute();
+
+  const people: Record<string, { id: string; login: string }> = {};
+  const person = async (key: PersonKey, profile: Profile, school: string | null, opts: { fn?: StaffFunction; status?: PersonStatus } = {}) => {
+    const login = key.toLowerCase();
+    const status = opts.status ?? 'active';
+    await db.insertInto('people').values({
+      id: key, aaf_jointure: `J-${key}`, profile, staff_function: opts.fn ?? null, login, first_name: key, last_name: 'Fixture',
+      title: null, password_hash: status === 'active' ? pw : null, status, school_id: school, mef_code: null,
+      departed_at: status === 'departed' ? now : null, created_at: now, updated_at: now,
+    }).execute();
+    if (school) await db.insertInto('school_members').values({ school_id: school, person_id: key }).execute();
+    people[key] = { id: key, login };
+  };
+  await person('pupilA1', 'eleve', 'schoolA');
+  await person('pupilA2', 'eleve', 'schoolA');
+  await person('pupilB1', 'eleve', 'schoolA');
+  await person('pupilOther', 'eleve', 'schoolB');
+  await person('parentA1', 'parent', null);
+  await person('parentB1', 'parent', null);
+  await person('teacherA', 'enseignant', 'schoolA');
+  await person('teacherB', 'enseignant', 'schoolA');
+  await person('teacherOther', 'enseignant', 'schoolB');
+  await person('cpeA', 'personnel', 'schoolA', { fn: 'cpe' });
+  await person('directionA', 'personnel', 'schoolA', { fn: 'direction' });
+  await person('adminA', 'admin_etablissement', 'schoolA');
+  await person('platformAdmin', 'admin_plateforme', null);
+  await person('departedPupil', 'eleve', 'schoolA', { status: 'departed' });
+  await person('pendingPupil', 'eleve', 'schoolA', { status: 'pending_activation' });
+
+  await db.insertInto('class_enrolments').values([
+    { class_id: 'class6A', person_id: 'pupilA1' },
+    { class_id: 'class6A', person_id: 'pupilA2' },
+    { class_id: 'class6B', person_id: 'pupilB1' },
+    { class_id: 'class5C', person_id: 'pupilOther' },
+    { class_id: 'class6A', person_id: 'departedPupil' },
+    { class_id: 'class6A', person_id: 'pendingPupil' },
+  ]).execute();
+  await db.insertInto('group_members').values({ group_id: 'groupLatin', person_id: 'pupilA1' }).execute();
+  await db.insertInto('teachings').values([
+    { id: 't1', teacher_id: 'teacherA', class_id: 'class6A', group_id: null, subject_id: 'subjectMaths', principal: 1 },
+    { id: 't2', teacher_id: 'teacherA', class_id: null, group_id: 'groupLatin', subject_id: null, principal: 0 },
+    { id: 't3', teacher_id: 'teacherB', class_id: 'class6B', group_id: null, subject_id: 'subjectMaths', principal: 0 },
+    { id: 't4', teacher_id: 'teacherOther', class_id: 'class5C', group_id: null, subject_id: 'subjectMaths', principal: 0 },
+  ]).execute();
+  await db.insertInto('guardianships').values([
+    { parent_id: 'parentA1', child_id: 'pupilA1', legal_guardian: 1, relation: 'MERE' },
+    { parent_id: 'parentB1', child_id: 'pupilB1', legal_guardian: 1, relation: 'PERE' },
+  ]).execute();
+
+  const day = parisDate(now);
+  await db.insertInto('timetable_slots').values([
+    { id: 'slot6A', school_id: 'schoolA', class_id: 'class6A', group_id: null, teacher_id: 'teacherA', subject_id: 'subjectMaths', starts_at: parisWallTimeToUtcMs(day, 8, 30), ends_at: parisWallTimeToUtcMs(day, 9, 25), room: 'B12', status: 'normal', note: null },
+    { id: 'slotLatin', school_id: 'schoolA', class_id: null, group_id: 'groupLatin', teacher_id: 'teacherA', subject_id: null, starts_at: parisWallTimeToUtcMs(day, 10, 30), ends_at: parisWallTimeToUtcMs(day, 11, 25), room: null, status: 'annule', note: 'Professeur absent' },
+    { id: 'slot6B', school_id: 'schoolA', class_id: 'class6B', group_id: null, teacher_id: 'teacherB', subject_id: 'subjectMaths', starts_at: parisWallTimeToUtcMs(day, 8, 30), ends_at: parisWallTimeToUtcMs(day, 9, 25), room: 'B14', status: 'normal', note: null },
+  ]).execute();
+
+  return {
+    schoolA: 'schoolA', schoolB: 'schoolB', class6A: 'class6A', class6B: 'class6B', class5C: 'class5C', groupLatin: 'groupLatin', subjectMaths: 'subjectMaths',
+    people: people as Fixture['people'],
+  };
+}
