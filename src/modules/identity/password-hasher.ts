@@ -93,14 +93,22 @@ export class PasswordHasher {
       }
       this.running++;
       const startedMs = performance.now();
-      job
-        .run()
-        .then(job.resolve, job.reject)
-        .finally(() => {
-          this.computeMs.observe(performance.now() - startedMs);
-          this.running--;
-          this.pump();
-        });
+      // The thread is handed back before the caller resumes, so a caller that chains another check finds it free.
+      const done = () => {
+        this.computeMs.observe(performance.now() - startedMs);
+        this.running--;
+        this.pump();
+      };
+      job.run().then(
+        (value) => {
+          done();
+          job.resolve(value);
+        },
+        (err: unknown) => {
+          done();
+          job.reject(err);
+        },
+      );
     }
   }
 }

@@ -81,6 +81,8 @@ function active(s: Scope): boolean {
 export function canViewPerson(a: Scope, t: Scope): boolean {
   const r = relations(a, t);
   if (r.self) return true;
+  // A departed person keeps nothing but their own record (they cannot sign in anyway: defence in depth).
+  if (!active(a)) return false;
   switch (a.profile) {
     case 'admin_plateforme':
       return true;

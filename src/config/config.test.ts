@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from './config.js';
+
+describe('loadConfig', () => {
+  it('has working defaults: embedded SQLite under ./data', () => {
+    const c = loadConfig({}, []);
+    expect(c.databaseUrl).toBe('sqlite:data/preau.sqlite');
+    expect(c.port).toBe(3000);
+    expect(c.sessionTtlDays).toBe(30);
+    expect(c.publicUrl).toBe('http://127.0.0.1:3000');
+  });
+
+  it('reads environment variables, and flags win over them', () => {
+    const c = loadConfig({ PREAU_PORT: '8080', DATABASE_URL: 'postgres://u@h/db' }, ['--port', '9090', '--data-dir=/srv/preau']);
+    expect(c.port).toBe(9090);
+    expect(c.databaseUrl).toBe('postgres://u@h/db');
+    expect(c.dataDir).toBe('/srv/preau');
+  });
+
+  it('refuses to start with every problem listed, each saying how to fix it', () => {
+    let error: ConfigError | undefined;
+    try {
+      loadConfig({ PREAU_PORT: 'abc', DATABASE_URL: 'mysql://x' }, ['--nope', '1', '--log-level', 'loud']);
+    } catch (e) {
+      error = e as ConfigError;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error!.problems).toHaveLength(4);
+    expect(error!.message).toContain('la variable PREAU_PORT vaut « abc » ; attendu : un entier entre 0 et 65535');
+    expect(error!.message).toContain('option inconnue --nope');
+    expect(error!.message).toContain('DATABASE_URL');
+    expect(error!.message).toContain('l’option --log-level vaut « loud »');
+  });
+
+  it('refuses a too-short secret and an https URL with a path', () => {
+    expect(() => loadConfig({ PREAU_SECRET: 'short' }, [])).toThrow(/au moins 32 caractères/);
+    expect(() => loadConfig({ PREAU_PUBLIC_URL: 'https://ent.example/app' }, [])).toThrow(/PREAU_PUBLIC_URL/);
+    expect(loadConfig({ PREAU_PUBLIC_URL: 'https://ent.example' }, []).publicUrl).toBe('https://ent.example');
+  });
+});
