@@ -5,6 +5,7 @@ import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type Migration, 
 import pg from 'pg';
 import type { Database } from './schema.js';
 import * as m0001 from './migrations/0001_core.js';
+import * as m0002 from './migrations/0002_aaf.js';
 
 export type Backend = 'sqlite' | 'postgres';
 
@@ -28,6 +29,7 @@ export interface Storage {
 
 const MIGRATIONS: Record<string, Migration> = {
   '0001_core': m0001,
+  '0002_aaf': m0002,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

@@ -152,6 +152,28 @@ export interface SettingsTable {
   value: string;
 }
 
+/** A link named by the AAF feed whose other end has not been imported yet (see modules/schools/aaf). */
+export interface AafPendingLinksTable {
+  id: string;
+  /** 'guardian' | 'member' | 'rattach' | 'class' | 'group' | 'teach_class' | 'teach_group' */
+  kind: string;
+  person_jointure: string;
+  /** The parent's ENTPersonJointure for 'guardian', else the structure's ENTStructureJointure. */
+  target_jointure: string;
+  code: string | null;
+  subject_code: string | null;
+  legal_guardian: number | null;
+  relation: string | null;
+  principal: number | null;
+  created_at: number;
+}
+
+/** Who a full AAF feed mentioned during one run; emptied at the end of the run. */
+export interface AafImportSeenTable {
+  run_id: string;
+  jointure: string;
+}
+
 export interface Database {
   schools: SchoolsTable;
   people: PeopleTable;
@@ -169,4 +191,6 @@ export interface Database {
   audit_events: AuditEventsTable;
   timetable_slots: TimetableSlotsTable;
   settings: SettingsTable;
+  aaf_pending_links: AafPendingLinksTable;
+  aaf_import_seen: AafImportSeenTable;
 }
