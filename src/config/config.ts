@@ -23,7 +23,7 @@ export interface Config {
   hashQueueMax: number;
   hashQueueWaitMs: number;
   requestTimeoutMs: number;
-  /** Secret for derived tokens (CSRF). Generated and kept in dataDir when not given. */
+  /** Secret for derived tokens (CSRF). When not given, generated once and kept in the database so every node agrees. */
   secret: string | undefined;
   /** Departed people are purged after this many days (GDPR window). */
   departedRetentionDays: number;
@@ -91,9 +91,9 @@ export function defaultConfig(): Config {
     host: '127.0.0.1',
     port: 3000,
     dataDir: './data',
-    databaseUrl: '',
+    databaseUrl: 'sqlite:data/preau.sqlite',
     logLevel: 'info',
-    publicUrl: '',
+    publicUrl: 'http://127.0.0.1:3000',
     demo: 'auto',
     sessionTtlDays: 30,
     shortSessionTtlHours: 12,
@@ -126,6 +126,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, argv: readonly string[]): Con
   for (const f of flags.keys()) if (!known.has(f)) problems.push(`option inconnue ${f} (options connues : ${[...known].join(', ')})`);
 
   const record = config as unknown as Record<string, unknown>;
+  const given = new Set<keyof Config>();
   for (const spec of SPECS) {
     const fromFlag = flags.get(spec.flag);
     const raw = fromFlag ?? env[spec.env];
@@ -133,10 +134,14 @@ export function loadConfig(env: NodeJS.ProcessEnv, argv: readonly string[]): Con
     const value = spec.parse(raw);
     const where = fromFlag !== undefined ? `l’option ${spec.flag}` : `la variable ${spec.env}`;
     if (value === undefined) problems.push(`${where} vaut « ${raw.slice(0, 80)} » ; attendu : ${spec.expect} (${spec.help})`);
-    else record[spec.key] = value;
+    else {
+      record[spec.key] = value;
+      given.add(spec.key);
+    }
   }
-  if (!config.databaseUrl) config.databaseUrl = `sqlite:${path.join(config.dataDir, 'preau.sqlite')}`;
-  if (!config.publicUrl) config.publicUrl = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}`;
+  // Derived defaults follow the options they derive from.
+  if (!given.has('databaseUrl')) config.databaseUrl = `sqlite:${path.join(config.dataDir, 'preau.sqlite')}`;
+  if (!given.has('publicUrl')) config.publicUrl = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}`;
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
 }
