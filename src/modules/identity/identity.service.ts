@@ -178,13 +178,8 @@ export class IdentityService {
     return out;
   }
 
-  async purgeDeparted(retentionDays: number): Promise<number> {
-    const now = this.clock.nowMs();
-    const purged = await this.repo.purgeDepartedBefore(now - retentionDays * 86_400_000);
-    const expired = await this.repo.deleteExpiredSessions(now);
-    if (purged > 0) await this.repo.audit({ at: now, actorId: null, action: 'identity.purge_departed', targetId: null, details: { purged } });
-    this.logger.info({ purged, expiredSessions: expired }, 'purge des comptes partis et des sessions expirées');
-    return purged;
+  purgeDeparted(retentionDays: number): Promise<{ purged: number; expiredSessions: number }> {
+    return purgeDeparted(this.repo, this.clock, retentionDays, this.logger);
   }
 
   /** Forget cached sessions (a person departed, a password reset elsewhere in this process). */
@@ -250,4 +245,18 @@ export class IdentityService {
 
 function assertPasswordSize(password: string): void {
   if (Buffer.byteLength(password) > MAX_PASSWORD_BYTES) throw new AppError('auth.invalid_credentials');
+}
+
+/**
+ * GDPR purge: people departed more than `retentionDays` ago are deleted (every link, session and
+ * code goes with them by cascade); expired sessions are removed too. Run daily by the server and
+ * by `preau purge`.
+ */
+export async function purgeDeparted(repo: IdentityRepository, clock: Clock, retentionDays: number, logger: Logger): Promise<{ purged: number; expiredSessions: number }> {
+  const now = clock.nowMs();
+  const purged = await repo.purgeDepartedBefore(now - retentionDays * 86_400_000);
+  const expiredSessions = await repo.deleteExpiredSessions(now);
+  if (purged > 0) await repo.audit({ at: now, actorId: null, action: 'identity.purge_departed', targetId: null, details: { purged } });
+  logger.info({ purged, expiredSessions }, 'purge des comptes partis et des sessions expirées');
+  return { purged, expiredSessions };
 }

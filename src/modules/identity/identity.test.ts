@@ -237,3 +237,29 @@ describe.each(backends)('identity API on %s', (backend) => {
     });
   });
 });
+
+describe.each(backends)('GDPR purge of departed people on %s', (backend) => {
+  let t: TestPreau;
+  beforeAll(async () => {
+    t = await startTestPreau(backend);
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('keeps a departed pupil for the retention window, then deletes them and every link', async () => {
+    const db = t.preau.storage.db;
+    const present = async () => (await db.selectFrom('people').select('id').where('id', '=', 'departedPupil').executeTakeFirst()) !== undefined;
+    t.clock.advance(91 * 86_400_000);
+    expect((await t.preau.identity.purgeDeparted(92)).purged).toBe(0);
+    expect(await present()).toBe(true);
+    t.clock.advance(2 * 86_400_000);
+    expect((await t.preau.identity.purgeDeparted(92)).purged).toBe(1);
+    expect(await present()).toBe(false);
+    expect(await db.selectFrom('class_enrolments').select('class_id').where('person_id', '=', 'departedPupil').execute()).toEqual([]);
+    // Everyone else is still there.
+    expect(await db.selectFrom('people').select('id').where('id', '=', 'pupilA1').executeTakeFirst()).toBeDefined();
+    const audit = await db.selectFrom('audit_events').select(['action', 'details']).where('action', '=', 'identity.purge_departed').execute();
+    expect(audit).toEqual([{ action: 'identity.purge_departed', details: '{"purged":1}' }]);
+  });
+});
