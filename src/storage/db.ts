@@ -22,6 +22,8 @@ export interface StorageCapabilities {
 export interface Storage {
   db: Kysely<Database>;
   capabilities: StorageCapabilities;
+  /** PostgreSQL schema this storage lives in, when not the default (isolated tests). */
+  schema?: string;
   /** Cheap liveness probe of the database, for /readyz. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -78,6 +80,7 @@ function openPostgres(url: string, options: OpenOptions): Storage {
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return {
     db,
+    ...(options.pgSchema ? { schema: options.pgSchema } : {}),
     capabilities: { backend: 'postgres', maxBindParameters: 65_535 },
     ping: async () => {
       await sql`select 1`.execute(db);
@@ -86,8 +89,12 @@ function openPostgres(url: string, options: OpenOptions): Storage {
   };
 }
 
-export async function migrateToLatest(db: Kysely<Database>): Promise<void> {
-  const migrator = new Migrator({ db, provider });
+/**
+ * Applies pending migrations. `schema`: keep Kysely's bookkeeping tables in that PostgreSQL schema
+ * (without it, the migrator looks for its lock table across schemas and concurrent test schemas collide).
+ */
+export async function migrateToLatest(db: Kysely<Database>, schema?: string): Promise<void> {
+  const migrator = new Migrator({ db, provider, ...(schema ? { migrationTableSchema: schema } : {}) });
   const { error, results } = await migrator.migrateToLatest();
   const failed = results?.find((r) => r.status === 'Error');
   if (error || failed) {

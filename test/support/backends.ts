@@ -57,7 +57,7 @@ export async function freshStorage(backend: Backend): Promise<TestStorage> {
   await admin.query(`create schema ${schema}`);
   await admin.end();
   const storage = await openStorage(PG_URL, { pgSchema: schema, pgPoolMax: 4 });
-  await migrateToLatest(storage.db);
+  await migrateToLatest(storage.db, schema);
   return {
     storage,
     drop: async () => {

@@ -113,8 +113,9 @@ export class IdentityRepository {
   }
 
   /** People departed before `cutoffMs`: their rows go, cascading to every link, session and code. */
-  async purgeDepartedBefore(cutoffMs: number): Promise<number> {
-    const r = await this.db.deleteFrom('people').where('status', '=', 'departed').where('departed_at', '<', cutoffMs).executeTakeFirst();
-    return Number(r.numDeletedRows);
+  /** Returns the directory (AAF) jointures of the people deleted, for the import's own bookkeeping. */
+  async purgeDepartedBefore(cutoffMs: number): Promise<{ count: number; jointures: string[] }> {
+    const rows = await this.db.deleteFrom('people').where('status', '=', 'departed').where('departed_at', '<', cutoffMs).returning('aaf_jointure').execute();
+    return { count: rows.length, jointures: rows.flatMap((r) => (r.aaf_jointure ? [r.aaf_jointure] : [])) };
   }
 }

@@ -178,8 +178,8 @@ export class IdentityService {
     return out;
   }
 
-  purgeDeparted(retentionDays: number): Promise<{ purged: number; expiredSessions: number }> {
-    return purgeDeparted(this.repo, this.clock, retentionDays, this.logger);
+  purgeDeparted(retentionDays: number, onPurged?: OnPurged): Promise<{ purged: number; expiredSessions: number }> {
+    return purgeDeparted(this.repo, this.clock, retentionDays, this.logger, onPurged);
   }
 
   /** Forget cached sessions (a person departed, a password reset elsewhere in this process). */
@@ -252,9 +252,19 @@ function assertPasswordSize(password: string): void {
  * code goes with them by cascade); expired sessions are removed too. Run daily by the server and
  * by `preau purge`.
  */
-export async function purgeDeparted(repo: IdentityRepository, clock: Clock, retentionDays: number, logger: Logger): Promise<{ purged: number; expiredSessions: number }> {
+/** Lets other modules forget what they keep about purged people (e.g. the AAF import's pending links). */
+export type OnPurged = (aafJointures: string[]) => Promise<void>;
+
+export async function purgeDeparted(
+  repo: IdentityRepository,
+  clock: Clock,
+  retentionDays: number,
+  logger: Logger,
+  onPurged?: OnPurged,
+): Promise<{ purged: number; expiredSessions: number }> {
   const now = clock.nowMs();
-  const purged = await repo.purgeDepartedBefore(now - retentionDays * 86_400_000);
+  const { count: purged, jointures } = await repo.purgeDepartedBefore(now - retentionDays * 86_400_000);
+  if (onPurged && jointures.length > 0) await onPurged(jointures);
   const expiredSessions = await repo.deleteExpiredSessions(now);
   if (purged > 0) await repo.audit({ at: now, actorId: null, action: 'identity.purge_departed', targetId: null, details: { purged } });
   logger.info({ purged, expiredSessions }, 'purge des comptes partis et des sessions expirées');

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { activeBackends } from '../../../test/support/backends.js';
 import { startTestPreau, type TestPreau } from '../../../test/support/app.js';
 import { FIXTURE_PASSWORD } from '../../../test/support/fixtures.js';
+import { forgetPendingLinksOf } from '../schools/index.js';
 
 const backends = await activeBackends();
 
@@ -250,12 +251,17 @@ describe.each(backends)('GDPR purge of departed people on %s', (backend) => {
   it('keeps a departed pupil for the retention window, then deletes them and every link', async () => {
     const db = t.preau.storage.db;
     const present = async () => (await db.selectFrom('people').select('id').where('id', '=', 'departedPupil').executeTakeFirst()) !== undefined;
+    const pending = { id: 'pl1', kind: 'guardian', person_jointure: 'J-departedPupil', target_jointure: 'J-unknown-parent', code: null, subject_code: null, legal_guardian: 1, relation: null, principal: null, created_at: 0 };
+    await db.insertInto('aaf_pending_links').values([pending, { ...pending, id: 'pl2', person_jointure: 'J-pupilA1' }]).execute();
+    const onPurged = (j: string[]) => forgetPendingLinksOf(db, j);
     t.clock.advance(91 * 86_400_000);
-    expect((await t.preau.identity.purgeDeparted(92)).purged).toBe(0);
+    expect((await t.preau.identity.purgeDeparted(92, onPurged)).purged).toBe(0);
     expect(await present()).toBe(true);
     t.clock.advance(2 * 86_400_000);
-    expect((await t.preau.identity.purgeDeparted(92)).purged).toBe(1);
+    expect((await t.preau.identity.purgeDeparted(92, onPurged)).purged).toBe(1);
     expect(await present()).toBe(false);
+    // What the AAF import kept waiting about them goes too; others' pending links stay.
+    expect((await db.selectFrom('aaf_pending_links').select('id').execute()).map((r) => r.id)).toEqual(['pl2']);
     expect(await db.selectFrom('class_enrolments').select('class_id').where('person_id', '=', 'departedPupil').execute()).toEqual([]);
     // Everyone else is still there.
     expect(await db.selectFrom('people').select('id').where('id', '=', 'pupilA1').executeTakeFirst()).toBeDefined();

@@ -5,3 +5,4 @@ export type { Scope } from './schools.policy.js';
 export { canViewClass, canViewPerson, canViewSchool, canManageAccounts } from './schools.policy.js';
 export { canWrite, type Recipient } from './communication.policy.js';
 export { registerSchoolsRoutes } from './schools.routes.js';
+export { forgetPendingLinksOf } from './aaf/aaf.purge.js';

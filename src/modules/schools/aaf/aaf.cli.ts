@@ -3,14 +3,17 @@ import type { Storage } from '../../../storage/db.js';
 import type { Clock } from '../../../platform/clock.js';
 import type { Logger } from '../../../platform/logger.js';
 import { AafFormatError, AAF_CATEGORIES, type AafCategory } from './aaf.parser.js';
-import { importAafFeed, type ImportProgress, type ImportSummary } from './aaf.importer.js';
+import { AafMassDepartureError, importAafFeed, type ImportProgress, type ImportSummary } from './aaf.importer.js';
 
 /**
  * `preau import-aaf <dossier ou fichiers…> [--full]`: runs the import with a progress bar on a
  * terminal (plain periodic lines otherwise, for logs and cron mails) and prints a summary table.
  */
 
-const USAGE = 'usage : preau import-aaf <dossier ou fichiers AAF…> [--full]\n  --full  flux complet : les personnes absentes du flux (pour les catégories présentes) sont marquées parties\n';
+const USAGE =
+  'usage : preau import-aaf <dossier ou fichiers AAF…> [--full [--allow-mass-departure]]\n' +
+  '  --full                  flux complet : les personnes absentes du flux (pour les catégories présentes) sont marquées parties\n' +
+  '  --allow-mass-departure  accepte qu’un flux complet fasse partir plus de 20 % d’une catégorie\n';
 
 const CATEGORY_LABELS: Readonly<Record<AafCategory, string>> = {
   EtabEducNat: 'Établissements',
@@ -29,7 +32,8 @@ const BAR_WIDTH_CHARS = 30;
 export async function importAafCommand(args: string[], deps: { storage: Storage; logger: Logger; clock: Clock; out: NodeJS.WriteStream }): Promise<number> {
   const { out } = deps;
   const fullFeed = args.includes('--full');
-  const inputs = args.filter((a) => a !== '--full');
+  const allowMassDeparture = args.includes('--allow-mass-departure');
+  const inputs = args.filter((a) => a !== '--full' && a !== '--allow-mass-departure');
   if (inputs.length === 0 || inputs.some((a) => a.startsWith('--'))) {
     out.write(USAGE);
     return 2;
@@ -57,13 +61,13 @@ export async function importAafCommand(args: string[], deps: { storage: Storage;
   };
 
   try {
-    const summary = await importAafFeed(deps.storage, inputs, { clock: deps.clock, logger: deps.logger, fullFeed, onProgress: (p) => draw(p) });
+    const summary = await importAafFeed(deps.storage, inputs, { clock: deps.clock, logger: deps.logger, fullFeed, onProgress: (p) => draw(p), ...(allowMassDeparture ? { maxDepartureRatio: 1 } : {}) });
     if (tty) out.write('\n');
     out.write(renderSummary(summary, (Date.now() - startedMs) / 1000));
     return 0;
   } catch (e) {
     if (tty) out.write('\n');
-    if (e instanceof AafFormatError) {
+    if (e instanceof AafFormatError || e instanceof AafMassDepartureError) {
       out.write(`Erreur : ${e.message}\nAucune modification n’a été enregistrée.\n`);
       return 1;
     }

@@ -10,11 +10,11 @@ import type { Storage } from '../../../storage/db.js';
 import { BACKENDS, freshStorage, postgresAvailable, type TestStorage } from '../../../../test/support/backends.js';
 import { generateAafDelta, generateAafFeed, jointureOf, type GenAafOptions } from '../../../../tools/gen-aaf.js';
 import { AafFormatError } from './aaf.parser.js';
-import { importAafFeed, orderFeedFiles, type ImportSummary } from './aaf.importer.js';
+import { AafMassDepartureError, importAafFeed, orderFeedFiles, type ImportSummary } from './aaf.importer.js';
 import { importAafCommand } from './aaf.cli.js';
 
-const SAMPLE_2020 = '/work/shared/aaf/sample-2020';
-const ACADEMIE_2013 = '/work/shared/aaf/academie-2013';
+const SAMPLE_2020 = path.resolve('samples/aaf/sample-2020');
+const ACADEMIE_2013 = path.resolve('samples/aaf/academie-2013');
 
 const pgOk = await postgresAvailable();
 const tmp = mkdtempSync(path.join(tmpdir(), 'aaf-import-'));
@@ -126,7 +126,8 @@ describe.each(BACKENDS)('importAafFeed (%s)', (backend) => {
     if (!skip) await ctx.drop();
   });
 
-  const run = (input: string | string[], fullFeed = false) => importAafFeed(storage, input, { clock, logger, fullFeed });
+  const run = (input: string | string[], fullFeed = false, maxDepartureRatio?: number) =>
+    importAafFeed(storage, input, { clock, logger, fullFeed, ...(maxDepartureRatio !== undefined ? { maxDepartureRatio } : {}) });
 
   it.skipIf(skip)('imports sample-2020: the school, the pupil, and links waiting for what the sample lacks', async () => {
     const summary = await run(SAMPLE_2020);
@@ -207,11 +208,12 @@ describe.each(BACKENDS)('importAafFeed (%s)', (backend) => {
       [ACADEMIE_2013, true],
       [dir, false],
     ] as const) {
-      const first = await run(input, fullFeed);
+      // Switching between unrelated full feeds departs most people on purpose: allowed here.
+      const first = await run(input, fullFeed, 1);
       expect(first.records).toBeGreaterThan(0);
       const before = await dump(storage);
       clock.advance(3_600_000);
-      const second = await run(input, fullFeed);
+      const second = await run(input, fullFeed, 1);
       audits += 2;
       const t = totals(second);
       expect(t, input).toEqual({ created: 0, updated: 0, unchanged: t.unchanged, departed: 0, rejected: 0 });
@@ -308,6 +310,22 @@ describe.each(BACKENDS)('importAafFeed (%s)', (backend) => {
     expect(back.categories.Eleve.departed).toBe(0);
     expect(await personByJointure(storage, gone)).toMatchObject({ status: 'pending_activation', departed_at: null });
     expect(await personByJointure(storage, withPassword)).toMatchObject({ status: 'active', departed_at: null });
+  });
+
+  it.skipIf(skip)('a "full" feed that would make most pupils leave is refused and changes nothing', async () => {
+    const dirA = newDir('mass-a');
+    const dirB = newDir('mass-b');
+    await generateAafFeed(dirA, { schools: 1, pupilsPerSchool: 40, seed: 5 });
+    await generateAafFeed(dirB, { schools: 1, pupilsPerSchool: 10, seed: 5 });
+    await run(dirA, true);
+    const before = await dump(storage);
+    const error = await run(dirB, true).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AafMassDepartureError);
+    expect((error as Error).message).toMatch(/ferait partir 75 % des élèves \(30 sur 40\).*--allow-mass-departure/);
+    expect(await dump(storage)).toEqual(before);
+    // When the operator says the departures are real, they are applied.
+    const forced = await importAafFeed(storage, dirB, { clock, logger, fullFeed: true, maxDepartureRatio: 1 });
+    expect(forced.categories.Eleve.departed).toBe(30);
   });
 
   it.skipIf(skip)('partial feeds: parent first, then child (separate runs)', async () => {

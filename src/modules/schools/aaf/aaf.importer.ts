@@ -39,6 +39,33 @@ export interface ImportOptions {
   fullFeed?: boolean;
   /** People written per batch: bounds memory and the size of each statement. */
   batchSize?: number;
+  /**
+   * A full feed may mark at most this share of a category departed (default 0.2); beyond, the
+   * run is refused and nothing is written. 1 allows anything (`--allow-mass-departure`).
+   */
+  maxDepartureRatio?: number;
+}
+
+export const DEFAULT_MAX_DEPARTURE_RATIO = 0.2;
+/** Below this many people in a category, the mass-departure guard does not apply (a tiny school). */
+const MASS_DEPARTURE_MIN_PEOPLE = 20;
+
+const CATEGORY_LABELS_FR: Record<'Eleve' | 'PersRelEleve' | 'PersEducNat', string> = { Eleve: 'élèves', PersRelEleve: 'parents', PersEducNat: 'personnels' };
+
+export class AafMassDepartureError extends Error {
+  constructor(
+    readonly category: 'Eleve' | 'PersRelEleve' | 'PersEducNat',
+    readonly leaving: number,
+    readonly total: number,
+    readonly maxRatio: number,
+  ) {
+    super(
+      `ce flux complet ferait partir ${Math.round((100 * leaving) / total)} % des ${CATEGORY_LABELS_FR[category]} (${leaving} sur ${total}), ` +
+        `au-delà du seuil de ${Math.round(maxRatio * 100)} % : c’est probablement un export incomplet. ` +
+        'Vérifiez le flux ; si ces départs sont voulus, relancez avec --allow-mass-departure.',
+    );
+    this.name = 'AafMassDepartureError';
+  }
 }
 
 export interface CategoryCounts {
@@ -827,29 +854,29 @@ class ImportRun {
 
   /** People of a fully covered category who were imported before and are absent from this feed. */
   private async departAbsentees(): Promise<void> {
+    const maxRatio = this.options.maxDepartureRatio ?? DEFAULT_MAX_DEPARTURE_RATIO;
     for (const category of ['Eleve', 'PersRelEleve', 'PersEducNat'] as const) {
       if (!this.covered.has(category)) continue;
       const profiles = [...PROFILES_OF_CATEGORY[category]];
+      const present = () => this.trx.selectFrom('people as p').where('p.aaf_jointure', 'is not', null).where('p.status', '<>', 'departed').where('p.profile', 'in', profiles);
+      const absent = () =>
+        present().where(({ not, exists, selectFrom }) =>
+          not(exists(selectFrom('aaf_import_seen as s').select('s.jointure').where('s.run_id', '=', this.runId).whereRef('s.jointure', '=', 'p.aaf_jointure'))),
+        );
+      // A "complete" feed that lacks most of a category is far more likely a truncated export than a mass
+      // departure: marking everyone departed would close every session on the crisis morning. Refuse it.
+      const [total, leaving] = await Promise.all([
+        present().select((eb) => eb.fn.countAll<number | string>().as('n')).executeTakeFirstOrThrow(),
+        absent().select((eb) => eb.fn.countAll<number | string>().as('n')).executeTakeFirstOrThrow(),
+      ]);
+      const totalN = Number(total.n);
+      const leavingN = Number(leaving.n);
+      if (totalN >= MASS_DEPARTURE_MIN_PEOPLE && leavingN > maxRatio * totalN) {
+        throw new AafMassDepartureError(category, leavingN, totalN, maxRatio);
+      }
       for (;;) {
         // Paged: each page leaves the set once departed, so memory stays bounded even if everyone left.
-        const rows = await this.trx
-          .selectFrom('people as p')
-          .select('p.id')
-          .where('p.aaf_jointure', 'is not', null)
-          .where('p.status', '<>', 'departed')
-          .where('p.profile', 'in', profiles)
-          .where(({ not, exists, selectFrom }) =>
-            not(
-              exists(
-                selectFrom('aaf_import_seen as s')
-                  .select('s.jointure')
-                  .where('s.run_id', '=', this.runId)
-                  .whereRef('s.jointure', '=', 'p.aaf_jointure'),
-              ),
-            ),
-          )
-          .limit(5000)
-          .execute();
+        const rows = await absent().select('p.id').limit(5000).execute();
         if (rows.length === 0) break;
         await this.depart(rows.map((r) => r.id));
         this.count(category, 'departed', rows.length);

@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import iconv from 'iconv-lite';
@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { AafFormatError, categoryFromFileName, detectDeclaredEncoding, firstInvalidUtf8Offset, parseAafFile, type AafRecord } from './aaf.parser.js';
 import { mapGuardians, mapPerson, mapStructure, mapTeachings, profileOfFunctions, structureName } from './aaf.mapping.js';
 
-const SAMPLES = '/work/shared/aaf';
+const SAMPLES = path.resolve('samples/aaf');
 const SAMPLE_2020 = path.join(SAMPLES, 'sample-2020');
 const ACADEMIE_2013 = path.join(SAMPLES, 'academie-2013');
 
@@ -300,5 +300,16 @@ describe('mapping rules', () => {
       { structure: '1', kind: 'class', code: '6B', subjectCode: null, principal: 0 },
       { structure: '1', kind: 'class', code: '5C', subjectCode: null, principal: 1 },
     ]);
+  });
+});
+
+describe('samples/aaf', () => {
+  // The repository carries its own copy of the shared AAF samples (a fresh clone must test and demo
+  // without ../shared); when the shared originals are on the machine, the copy must not have drifted.
+  const shared = path.resolve('../shared/aaf');
+  it.skipIf(!existsSync(shared))('is an exact copy of ../shared/aaf', () => {
+    const list = (root: string) => readdirSync(root, { recursive: true, withFileTypes: true }).filter((d) => d.isFile()).map((d) => path.relative(root, path.join(d.parentPath, d.name))).sort();
+    expect(list(SAMPLES)).toEqual(list(shared));
+    for (const f of list(shared)) expect(readFileSync(path.join(SAMPLES, f)).equals(readFileSync(path.join(shared, f))), f).toBe(true);
   });
 });

@@ -1,0 +1,100 @@
+#!/usr/bin/env node
+/**
+ * `preau <command>`: the command-line entry. `serve` (default) runs the server; the others
+ * are operator tools that work on the same configured database.
+ */
+import { ConfigError, configHelp, loadConfig } from './config/config.js';
+import { systemClock } from './platform/clock.js';
+import { createLogger } from './platform/logger.js';
+import { migrateToLatest, openStorage } from './storage/db.js';
+import { IdentityRepository, purgeDeparted } from './modules/identity/index.js';
+import { forgetPendingLinksOf } from './modules/schools/index.js';
+
+const HELP = `Préau — espace numérique de travail
+
+Utilisation : preau [commande] [options]
+
+Commandes :
+  serve                      démarre le serveur (par défaut)
+  import-aaf <dossier|fichiers…> [--full]
+                             importe un flux AAF (annuaire académique) ; --full : flux complet,
+                             les personnes absentes sont marquées parties
+  purge                      supprime les comptes partis depuis plus de la durée de conservation
+  help                       affiche cette aide
+
+Options (ou variables d’environnement) :
+${configHelp()}
+`;
+
+/** Options of a subcommand that are not configuration (e.g. `--full`) are passed to it, not to the config. */
+function splitArgs(args: string[], own: string[]): { own: string[]; config: string[] } {
+  const out = { own: [] as string[], config: [] as string[] };
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (!a.startsWith('--') || own.includes(a)) out.own.push(a);
+    else {
+      out.config.push(a);
+      if (!a.includes('=') && i + 1 < args.length && !args[i + 1]!.startsWith('--')) out.config.push(args[++i]!);
+    }
+  }
+  return out;
+}
+
+async function run(argv: string[]): Promise<number> {
+  const [command = 'serve', ...rest] = argv[0]?.startsWith('--') ? ['serve', ...argv] : argv;
+  if (command === 'help' || command === '--help' || rest.includes('--help')) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  switch (command) {
+    case 'serve': {
+      const { serve } = await import('./main.js');
+      await serve(loadConfig(process.env, rest));
+      return -1; // keeps running
+    }
+    case 'import-aaf': {
+      const args = splitArgs(rest, ['--full']);
+      const config = loadConfig(process.env, args.config);
+      const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel);
+      const storage = await openStorage(config.databaseUrl);
+      try {
+        await migrateToLatest(storage.db);
+        const { importAafCommand } = await import('./modules/schools/aaf/aaf.cli.js');
+        return await importAafCommand(args.own, { storage, logger, clock: systemClock, out: process.stdout });
+      } finally {
+        await storage.close();
+      }
+    }
+    case 'purge': {
+      const config = loadConfig(process.env, rest);
+      const storage = await openStorage(config.databaseUrl);
+      try {
+        await migrateToLatest(storage.db);
+        const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel);
+        const { purged, expiredSessions } = await purgeDeparted(new IdentityRepository(storage.db), systemClock, config.departedRetentionDays, logger, (j) => forgetPendingLinksOf(storage.db, j));
+        process.stdout.write(`${purged} compte(s) parti(s) depuis plus de ${config.departedRetentionDays} jours supprimé(s) ; ${expiredSessions} session(s) expirée(s) supprimée(s).\n`);
+        return 0;
+      } finally {
+        await storage.close();
+      }
+    }
+    default:
+      process.stderr.write(`Commande inconnue « ${command} ».\n\n${HELP}`);
+      return 2;
+  }
+}
+
+run(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exitCode = code;
+  },
+  (err: unknown) => {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`Préau ne peut pas démarrer.\n${err.message}\nVoir : npm run preau -- help\n`);
+      process.exitCode = 78; // EX_CONFIG
+      return;
+    }
+    process.stderr.write(`Erreur : ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,182 @@
+/**
+ * The demo collège created by `npm start` on an empty database: real subjects from the
+ * anonymised AAF samples (samples/aaf/), a generated collège (pupils, parents, teachers, staff,
+ * classes) imported through the real AAF importer, demo passwords for one person per profile,
+ * and a timetable for the current week. Starting again keeps the data (and tops up the
+ * timetable when a new week has begun).
+ */
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Preau } from '../compose.js';
+import { addDays, parisMonday, parisWallTimeToUtcMs } from '../platform/clock.js';
+import { newId } from '../platform/ids.js';
+import { chunkForInsert } from '../storage/db.js';
+import type { Database, Profile } from '../storage/schema.js';
+import { importAafFeed } from '../modules/schools/aaf/aaf.importer.js';
+import { generateAafFeed } from '../../tools/gen-aaf.js';
+
+/** Public on purpose: this is a demo school with invented people. */
+export const DEMO_PASSWORD = 'preau-demo-2026';
+const DEMO_MARKER = 'demo_school';
+const DEMO_SEED = 2021_04_06;
+
+export interface DemoLogin {
+  profile: string;
+  login: string;
+  password: string;
+}
+
+interface DemoMarker {
+  schoolId: string;
+  logins: DemoLogin[];
+}
+
+/** samples/aaf/, found from the source tree (tsx) or the build (dist/src/demo). */
+function samplesDir(): string | undefined {
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  for (const up of ['../..', '../../..']) {
+    const dir = path.resolve(here, up, 'samples/aaf');
+    if (existsSync(dir)) return dir;
+  }
+  return undefined;
+}
+
+export async function ensureDemoSchool(preau: Preau): Promise<DemoLogin[]> {
+  const { db } = preau.storage;
+  const marker = await db.selectFrom('settings').select('value').where('key', '=', DEMO_MARKER).executeTakeFirst();
+  if (marker) {
+    const demo = JSON.parse(marker.value) as DemoMarker;
+    await ensureWeekTimetable(preau, demo.schoolId);
+    return demo.logins;
+  }
+  const anyone = await db.selectFrom('people').select('id').limit(1).executeTakeFirst();
+  if (anyone) return []; // A real deployment: never add invented people to it.
+
+  preau.logger.info('base vide : création du collège de démonstration');
+  const work = mkdtempSync(path.join(tmpdir(), 'preau-demo-'));
+  try {
+    const samples = samplesDir();
+    const realSubjects = samples ? path.join(samples, 'academie-2013/FULL_ENTTSSERVICES_Complet_20130117_MatiereEducNat_0000.xml') : undefined;
+    await generateAafFeed(work, { schools: 1, pupilsPerSchool: 200, pupilsPerClass: 25, seed: DEMO_SEED, prefix: 'DEMO' });
+    const files = [...(realSubjects && existsSync(realSubjects) ? [realSubjects] : [])];
+    await importAafFeed(preau.storage, [...files, work], { clock: preau.clock, logger: preau.logger });
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+
+  const school = await db.selectFrom('schools').select(['id', 'name']).orderBy('uai').executeTakeFirstOrThrow();
+  const now = preau.clock.nowMs();
+  const demoName = 'Collège Lucie Aubrac (démonstration)';
+  await db.updateTable('schools').set({ name: demoName, updated_at: now }).where('id', '=', school.id).execute();
+
+  const passwordHash = await preau.hasher.hash(DEMO_PASSWORD);
+  const logins: DemoLogin[] = [];
+  const activate = async (personId: string, label: string) => {
+    const p = await db.updateTable('people').set({ password_hash: passwordHash, status: 'active', updated_at: now }).where('id', '=', personId).returning('login').executeTakeFirstOrThrow();
+    logins.push({ profile: label, login: p.login, password: DEMO_PASSWORD });
+  };
+
+  // A pupil with a legal guardian and a class that has teachers: the journey every profile can follow.
+  const pupil = await db
+    .selectFrom('people as p')
+    .innerJoin('guardianships as g', 'g.child_id', 'p.id')
+    .innerJoin('class_enrolments as e', 'e.person_id', 'p.id')
+    .innerJoin('teachings as t', 't.class_id', 'e.class_id')
+    .select(['p.id', 'g.parent_id', 't.teacher_id'])
+    .where('p.profile', '=', 'eleve')
+    .where('g.legal_guardian', '=', 1)
+    .orderBy('p.login')
+    .executeTakeFirstOrThrow();
+  await activate(pupil.id, 'Élève');
+  await activate(pupil.parent_id, 'Parent');
+  await activate(pupil.teacher_id, 'Enseignant');
+  for (const [fn, label] of [['direction', 'Personnel (direction)'], ['cpe', 'Personnel (CPE)']] as const) {
+    const staff = await db.selectFrom('people').select('id').where('staff_function', '=', fn).where('school_id', '=', school.id).orderBy('login').executeTakeFirst();
+    if (staff) await activate(staff.id, label);
+  }
+  for (const [profile, login, label, first, last] of [
+    ['admin_etablissement', 'admin.college', 'Administrateur d’établissement', 'Camille', 'Admin'],
+    ['admin_plateforme', 'admin.plateforme', 'Administrateur de la plateforme', 'Dominique', 'Exploitant'],
+  ] as const satisfies readonly (readonly [Profile, string, string, string, string])[]) {
+    const id = newId();
+    await db
+      .insertInto('people')
+      .values({ id, aaf_jointure: null, profile, staff_function: null, login, first_name: first, last_name: last, title: null, password_hash: passwordHash, status: 'active', school_id: profile === 'admin_etablissement' ? school.id : null, mef_code: null, departed_at: null, created_at: now, updated_at: now })
+      .execute();
+    if (profile === 'admin_etablissement') await db.insertInto('school_members').values({ school_id: school.id, person_id: id }).execute();
+    logins.push({ profile: label, login, password: DEMO_PASSWORD });
+  }
+
+  await ensureWeekTimetable(preau, school.id);
+  const value: DemoMarker = { schoolId: school.id, logins };
+  await db.insertInto('settings').values({ key: DEMO_MARKER, value: JSON.stringify(value) }).execute();
+  preau.schools.forgetScopes();
+  return logins;
+}
+
+/** Hours of a collège day (Paris time); Wednesday afternoon is free. */
+const HOURS: readonly [number, number][] = [[8, 0], [9, 0], [10, 15], [11, 15], [13, 30], [14, 30], [15, 30]];
+
+/**
+ * This week's lessons for every class of the demo school, from its teachings, with no teacher in
+ * two places at once; one lesson today is cancelled and one moved, as on a real morning.
+ */
+export async function ensureWeekTimetable(preau: Preau, schoolId: string): Promise<number> {
+  const { db } = preau.storage;
+  const monday = parisMonday(preau.clock.nowMs());
+  const weekStart = parisWallTimeToUtcMs(monday, 0);
+  const weekEnd = parisWallTimeToUtcMs(addDays(monday, 7), 0);
+  const existing = await db.selectFrom('timetable_slots').select('id').where('school_id', '=', schoolId).where('starts_at', '>=', weekStart).where('starts_at', '<', weekEnd).limit(1).executeTakeFirst();
+  if (existing) return 0;
+
+  const teachings = await db
+    .selectFrom('teachings as t')
+    .innerJoin('classes as c', 'c.id', 't.class_id')
+    .select(['t.class_id', 't.teacher_id', 't.subject_id'])
+    .where('c.school_id', '=', schoolId)
+    .orderBy('c.code')
+    .orderBy('t.id')
+    .execute();
+  const byClass = new Map<string, { teacher_id: string; subject_id: string | null }[]>();
+  for (const t of teachings) {
+    if (!t.class_id) continue;
+    const list = byClass.get(t.class_id) ?? [];
+    list.push({ teacher_id: t.teacher_id, subject_id: t.subject_id });
+    byClass.set(t.class_id, list);
+  }
+
+  const rows: Database['timetable_slots'][] = [];
+  const busy = new Set<string>();
+  const todayDate = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Paris' }).format(preau.clock.nowMs());
+  let classIndex = 0;
+  for (const [classId, list] of byClass) {
+    let next = classIndex++;
+    for (let day = 0; day < 5; day++) {
+      const date = addDays(monday, day);
+      HOURS.forEach(([h, m], slotIndex) => {
+        if (day === 2 && h >= 12) return;
+        // The first teaching whose teacher is free at this hour; none free: a study period (no slot).
+        for (let tries = 0; tries < list.length; tries++) {
+          const t = list[(next + tries) % list.length]!;
+          const key = `${t.teacher_id}@${date}@${slotIndex}`;
+          if (busy.has(key)) continue;
+          busy.add(key);
+          next += tries + 1;
+          const startsAt = parisWallTimeToUtcMs(date, h, m);
+          rows.push({
+            id: newId(), school_id: schoolId, class_id: classId, group_id: null, teacher_id: t.teacher_id, subject_id: t.subject_id,
+            starts_at: startsAt, ends_at: startsAt + 55 * 60_000, room: `B${100 + ((classIndex * 7 + slotIndex) % 30)}`, status: 'normal', note: null,
+          });
+          return;
+        }
+      });
+    }
+  }
+  const today = rows.filter((r) => new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Paris' }).format(r.starts_at) === todayDate);
+  if (today[1]) Object.assign(today[1], { status: 'annule', note: 'Absence du professeur' });
+  if (today[3]) Object.assign(today[3], { status: 'modifie', note: 'Salle changée : CDI', room: 'CDI' });
+  for (const chunk of chunkForInsert(rows, 11, preau.storage.capabilities)) await preau.timetable.insertSlots(chunk);
+  return rows.length;
+}

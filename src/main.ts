@@ -1,0 +1,79 @@
+/**
+ * Composition root for the server: read the configuration, open the store, create the demo
+ * school on an empty database, listen, and shut down gracefully.
+ */
+import { pathToFileURL } from 'node:url';
+import { compose } from './compose.js';
+import { ConfigError, loadConfig, type Config } from './config/config.js';
+import { forgetPendingLinksOf } from './modules/schools/index.js';
+
+/** Purge of departed people and expired sessions: daily, first run a minute after boot. */
+const PURGE_INTERVAL_MS = 24 * 3_600_000;
+const PURGE_FIRST_DELAY_MS = 60_000;
+/** In-flight requests get this long to finish on shutdown. */
+const SHUTDOWN_GRACE_MS = 10_000;
+
+export async function serve(config: Config): Promise<void> {
+  const preau = await compose(config);
+  const { logger } = preau;
+
+  let demoLogins: { profile: string; login: string; password: string }[] = [];
+  if (config.demo === 'auto') {
+    const { ensureDemoSchool } = await import('./demo/demo-school.js');
+    demoLogins = await ensureDemoSchool(preau);
+  }
+
+  await preau.app.listen({ host: config.host, port: config.port });
+  const address = preau.app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const url = config.publicUrl.replace(/:\d+$/, `:${port}`);
+  logger.info({ url, backend: preau.storage.capabilities.backend }, 'Préau est prêt');
+  process.stdout.write(`\nPréau est prêt : ${url}\n`);
+  if (demoLogins.length > 0) {
+    process.stdout.write('\nComptes de démonstration (établissement fictif) :\n');
+    for (const d of demoLogins) process.stdout.write(`  ${d.profile.padEnd(28)} identifiant : ${d.login.padEnd(24)} mot de passe : ${d.password}\n`);
+    process.stdout.write('\n');
+  }
+
+  const purge = () => preau.identity.purgeDeparted(config.departedRetentionDays, (j) => forgetPendingLinksOf(preau.storage.db, j)).catch((err: unknown) => logger.error({ err }, 'la purge a échoué'));
+  const first = setTimeout(purge, PURGE_FIRST_DELAY_MS);
+  const daily = setInterval(purge, PURGE_INTERVAL_MS);
+  first.unref();
+  daily.unref();
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'arrêt : plus de nouvelles requêtes, fin de celles en cours');
+    const force = setTimeout(() => {
+      logger.warn('arrêt forcé après le délai de grâce');
+      process.exit(1);
+    }, SHUTDOWN_GRACE_MS);
+    force.unref();
+    clearTimeout(first);
+    clearInterval(daily);
+    preau.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        logger.error({ err }, 'arrêt en erreur');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+}
+
+// `node dist/src/main.js` (npm start) runs the server directly.
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  try {
+    await serve(loadConfig(process.env, process.argv.slice(2)));
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`Préau ne peut pas démarrer.\n${err.message}\nVoir : npm run preau -- help\n`);
+      process.exit(78);
+    }
+    throw err;
+  }
+}
