@@ -1,0 +1,89 @@
+/**
+ * What bench children print on stdout, one JSON object per line, and what the benches return.
+ * Children never print anything else on stdout (diagnostics go to stderr).
+ */
+
+export interface ProgressMessage {
+  type: 'progress';
+  phase: 'warmup' | 'measure';
+  elapsedS: number;
+  totalS: number;
+  /** Requests (or verifications) completed so far in this phase. */
+  count: number;
+}
+
+export interface ReadyMessage {
+  type: 'ready';
+  port: number;
+  /** Préau server only: the hashing concurrency it actually runs with. */
+  hashConcurrency?: number;
+  /** Préau server only: rows of its timetable table. */
+  timetableSlots?: number;
+}
+
+export interface LoadResultMessage {
+  type: 'load-result';
+  durationS: number;
+  ok2xx: number;
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+  statusCodes: Record<string, number>;
+  requestsPerSecond: number;
+  latencyP50Ms: number;
+  latencyP99Ms: number;
+  latencyAvgMs: number;
+  warmup2xx: number;
+  warmupNon2xx: number;
+}
+
+export interface HashResultMessage {
+  type: 'hash-result';
+  durationS: number;
+  verifies: number;
+  failures: number;
+  verifiesPerSecond: number;
+  concurrency: number;
+  /** CPU time of the whole process (all threads) over the measured phase. */
+  cpuMs: number;
+}
+
+export type ChildMessage = ProgressMessage | ReadyMessage | LoadResultMessage | HashResultMessage;
+
+/** The load a pinned autocannon child applies (written to a JSON file, its path given as argv[2]). */
+export interface LoadSpec {
+  url: string;
+  method: 'GET' | 'POST';
+  connections: number;
+  warmupS: number;
+  durationS: number;
+  headers: Record<string, string>;
+  /** Bodies sent in turn, one per request (rotating), when given. */
+  bodies?: string[];
+  /** How the measured run is shown in progress lines (a separate warm-up run says 'warmup'). */
+  phaseName?: 'warmup' | 'measure';
+}
+
+/** One bench's outcome, as printed in the summary and written as JSON. */
+export interface BenchResult {
+  name: string;
+  title: string;
+  /** Label of the compared figure (e.g. "req/s", "connexions/s"). */
+  unit: string;
+  preau: number;
+  baseline: number;
+  baselineLabel: string;
+  ratio: number;
+  target: number;
+  /**
+   * The same comparison by CPU time per operation (baseline's ÷ Préau's), when it could be read:
+   * what the ratio would be on a core of its own, less disturbed by the machine's other work.
+   */
+  cpuRatio?: number;
+  /** Any further figures worth keeping (latencies, counts, settings). */
+  details: Record<string, number | string | boolean>;
+}
+
+export function emit(message: ChildMessage): void {
+  process.stdout.write(`${JSON.stringify(message)}\n`);
+}
