@@ -41,6 +41,9 @@ export function createHttpApp(logger: Logger, https: boolean, limits: HttpLimits
     // Request ids are ours: a client-chosen id would let it forge log lines.
     requestIdHeader: false,
     genReqId: () => randomUUID(),
+    // No per-request child logger (a pino child per request costs more than a cached page): request
+    // logs carry the request id explicitly where it matters (the error translator).
+    childLoggerFactory: (logger) => logger,
     routerOptions: { maxParamLength: 200, ignoreTrailingSlash: true },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, allErrors: false } },
   }) as unknown as FastifyInstance;

@@ -41,18 +41,34 @@ export class HttpAuth {
     app.decorateRequest('auth', null);
   }
 
-  /** onRequest/preHandler step for routes that need a signed-in user. */
-  authenticate = async (request: FastifyRequest): Promise<void> => {
+  /**
+   * onRequest step for routes that need a signed-in user. A callback hook with a synchronous path
+   * for cached sessions: resuming a session at 8:30 costs no promise and no database round-trip.
+   */
+  authenticate = (request: FastifyRequest, _reply: FastifyReply, done: (err?: Error) => void): void => {
     const token = request.cookies[this.cookieName];
-    const auth = token ? await this.options.identity.resume(token) : undefined;
-    if (!auth) throw new AppError('auth.required');
-    request.auth = auth;
-    if (UNSAFE.has(request.method)) {
-      this.assertSameOrigin(request);
-      const sent = request.headers[CSRF_HEADER];
-      if (typeof sent !== 'string' || !safeEqual(sent, this.options.identity.csrfTokenFor(auth.session.id))) throw new AppError('auth.csrf');
-    }
+    if (!token) return done(new AppError('auth.required'));
+    const cached = this.options.identity.resumeCached(token);
+    if (cached) return done(this.admit(request, cached));
+    this.options.identity.resume(token).then(
+      (auth) => done(auth ? this.admit(request, auth) : new AppError('auth.required')),
+      (err: unknown) => done(err instanceof Error ? err : new Error(String(err))),
+    );
   };
+
+  /** Attaches the session; on a write, checks Origin and the CSRF token. Returns the refusal, if any. */
+  private admit(request: FastifyRequest, auth: Authenticated): AppError | undefined {
+    request.auth = auth;
+    if (!UNSAFE.has(request.method)) return undefined;
+    try {
+      this.assertSameOrigin(request);
+    } catch (err) {
+      return err as AppError;
+    }
+    const sent = request.headers[CSRF_HEADER];
+    if (typeof sent !== 'string' || !safeEqual(sent, this.options.identity.csrfTokenFor(auth.session.id))) return new AppError('auth.csrf');
+    return undefined;
+  }
 
   /** For writes without a session yet (login, activation): refuse other sites' pages. */
   sameOrigin = async (request: FastifyRequest): Promise<void> => {

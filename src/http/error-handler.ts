@@ -10,8 +10,8 @@ import { langOf } from './request-context.js';
 export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError | AppError | Error, request, reply) => {
     const appError = toAppError(err);
-    if (appError.id === 'server.internal') request.log.error({ err }, 'erreur inattendue');
-    else if (appError.status >= 500) request.log.warn({ errorId: appError.id }, 'refus');
+    if (appError.id === 'server.internal') request.log.error({ err, reqId: request.id, route: request.routeOptions.url }, 'erreur inattendue');
+    else if (appError.status >= 500) request.log.warn({ errorId: appError.id, reqId: request.id }, 'refus');
     return sendError(request, reply, appError);
   });
   app.setNotFoundHandler((request, reply) => sendError(request, reply, new AppError('request.not_found')));

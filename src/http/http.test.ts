@@ -25,6 +25,12 @@ describe('HTTP basics', () => {
     expect(res.headers['referrer-policy']).toBe('no-referrer');
   });
 
+  it('API answers carry the strict API policy', async () => {
+    const res = await t.anonymous.request({ method: 'GET', url: '/api/v1/me' });
+    expect(res.headers['content-security-policy']).toBe("default-src 'none'; frame-ancestors 'none'");
+    expect(res.headers['x-content-type-options']).toBe('nosniff');
+  });
+
   it('an unknown route is a JSON 404 with an error id', async () => {
     const res = await t.anonymous.request({ method: 'GET', url: '/api/v1/nope' });
     expect(res.statusCode).toBe(404);

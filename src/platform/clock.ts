@@ -59,12 +59,23 @@ export function parisWallTimeToUtcMs(date: string, hour: number, minute = 0): nu
   return guess - parisOffsetMs(first);
 }
 
+export interface DayBounds {
+  startMs: number;
+  endMs: number;
+  date: string;
+}
+
+/** The last day computed: every request of a day asks for the same one, and Intl is slow. */
+let lastDay: DayBounds | undefined;
+
 /** [start, end) of the Paris day containing `ms`, in UTC ms. */
-export function parisDayBounds(ms: number): { startMs: number; endMs: number; date: string } {
+export function parisDayBounds(ms: number): DayBounds {
+  if (lastDay && ms >= lastDay.startMs && ms < lastDay.endMs) return lastDay;
   const date = parisDate(ms);
   const startMs = parisWallTimeToUtcMs(date, 0);
   const next = new Date(Date.parse(`${date}T12:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
-  return { startMs, endMs: parisWallTimeToUtcMs(next, 0), date };
+  lastDay = { startMs, endMs: parisWallTimeToUtcMs(next, 0), date };
+  return lastDay;
 }
 
 /** Monday of the Paris week containing `ms`, as `YYYY-MM-DD`. */

@@ -56,7 +56,7 @@ function openSqlite(file: string): Storage {
   raw.pragma('synchronous = NORMAL');
   raw.pragma('foreign_keys = ON');
   raw.pragma('busy_timeout = 5000');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: raw }) });
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(raw) }) });
   return {
     db,
     capabilities: { backend: 'sqlite', maxBindParameters: 32_766 },
@@ -65,6 +65,36 @@ function openSqlite(file: string): Storage {
     },
     close: () => db.destroy(),
   };
+}
+
+/** Distinct SQL texts kept prepared; the application issues a few hundred at most. */
+const SQLITE_STATEMENT_CACHE_MAX = 1000;
+
+/**
+ * Kysely's SQLite driver prepares every statement anew; preparing costs more than running the hot
+ * queries. Statements are reused by SQL text (parameters are bound per call). Safe because the
+ * driver serialises queries on its single connection, so a statement is never used twice at once.
+ */
+function withStatementCache(raw: BetterSqlite3.Database): BetterSqlite3.Database {
+  const cache = new Map<string, BetterSqlite3.Statement>();
+  return new Proxy(raw, {
+    get(target, prop, receiver) {
+      if (prop !== 'prepare') {
+        const value = Reflect.get(target, prop, receiver) as unknown;
+        // Native methods must be called on the real database object, not on the proxy.
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      }
+      return (sqlText: string) => {
+        let stmt = cache.get(sqlText);
+        if (!stmt) {
+          stmt = target.prepare(sqlText);
+          if (cache.size >= SQLITE_STATEMENT_CACHE_MAX) cache.delete(cache.keys().next().value!);
+          cache.set(sqlText, stmt);
+        }
+        return stmt;
+      };
+    },
+  });
 }
 
 function openPostgres(url: string, options: OpenOptions): Storage {

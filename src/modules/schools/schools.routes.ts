@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { HttpAuth } from '../../http/auth.js';
 import { AppError } from '../../platform/errors.js';
 import { noStore } from '../../http/request-context.js';
+import { DOCUMENT_CSP } from '../../http/security-headers.js';
 import type { IdentityService } from '../identity/index.js';
 import type { SchoolsService } from './schools.service.js';
 import { presentClass, presentPerson, presentPersonSummary, presentSchool, PROFILE_LABELS_FR } from './schools.presenter.js';
@@ -103,7 +104,8 @@ export function registerSchoolsRoutes(app: FastifyInstance, { schools, identity,
       }
       if (format === 'html') {
         const school = await schools.getSchool(actor, target.class.school_id);
-        return reply.type('text/html; charset=utf-8').send(codesSheetHtml(lines, school.name, publicUrl));
+        // A document (printed from the browser), not API data: it gets the document policy, which lets its stylesheet load.
+        return reply.type('text/html; charset=utf-8').header('content-security-policy', DOCUMENT_CSP).send(codesSheetHtml(lines, school.name, publicUrl));
       }
       return reply.send({ class: presentClass(target.class), codes: lines.map((l, i) => ({ personId: issued[i]!.person.id, ...l, expiresAt: new Date(l.expiresAt).toISOString() })) });
     },

@@ -15,10 +15,16 @@ export class SchoolsService {
     private readonly clock: Clock,
   ) {}
 
-  async scopeOf(personId: string): Promise<Scope> {
-    const now = this.clock.nowMs();
+  /** The scope if cached (synchronous, for the hottest routes). */
+  cachedScope(personId: string): Scope | undefined {
     const hit = this.scopes.get(personId);
-    if (hit && now - hit.atMs < SCOPE_CACHE_TTL_MS) return hit.scope;
+    return hit && this.clock.nowMs() - hit.atMs < SCOPE_CACHE_TTL_MS ? hit.scope : undefined;
+  }
+
+  async scopeOf(personId: string): Promise<Scope> {
+    const hit = this.cachedScope(personId);
+    if (hit) return hit;
+    const now = this.clock.nowMs();
     const scope = await this.repo.loadScope(personId);
     if (!scope) throw new AppError('person.not_found');
     this.scopes.delete(personId);

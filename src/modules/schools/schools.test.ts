@@ -148,6 +148,7 @@ describe.each(backends)('schools API on %s', (backend) => {
     expect(html.body).not.toContain('<img');
     expect(html.body).toContain('/assets/activation-sheet.css');
     expect(html.headers['content-security-policy']).not.toContain('unsafe-inline');
+    expect(html.headers['content-security-policy']).toContain("style-src 'self'");
     // The second batch replaced the first: one live code per person.
     const live = await t.preau.storage.db.selectFrom('activation_codes').select('person_id').where('person_id', '=', 'pupilA2').where('used_at', 'is', null).execute();
     expect(live).toHaveLength(1);

@@ -16,9 +16,21 @@ export interface SlotView {
   group_name: string | null;
 }
 
+/**
+ * No lesson lasts longer than this. It gives the overlap query a lower bound on `starts_at`, so
+ * the index range covers one day instead of every lesson since September.
+ */
+export const MAX_SLOT_DURATION_MS = 12 * 3_600_000;
+
 /** Slots overlapping [fromMs, toMs) for classes, groups or a teacher, with what a pupil reads. */
 export class TimetableRepository {
+  private writes = 0;
   constructor(private readonly db: Kysely<Database>) {}
+
+  /** Changes on every write through this repository: readers key their caches on it. */
+  version(): number {
+    return this.writes;
+  }
 
   async slots(filter: { classIds?: string[]; groupIds?: string[]; teacherId?: string }, fromMs: number, toMs: number): Promise<SlotView[]> {
     const classIds = filter.classIds ?? [];
@@ -43,6 +55,7 @@ export class TimetableRepository {
         return eb.or(ors);
       })
       .where('s.starts_at', '<', toMs)
+      .where('s.starts_at', '>=', fromMs - MAX_SLOT_DURATION_MS)
       .where('s.ends_at', '>', fromMs)
       .orderBy('s.starts_at')
       .limit(200)
@@ -51,6 +64,7 @@ export class TimetableRepository {
 
   async insertSlots(rows: Database['timetable_slots'][]): Promise<void> {
     if (rows.length > 0) await this.db.insertInto('timetable_slots').values(rows).execute();
+    this.writes++;
   }
 }
 

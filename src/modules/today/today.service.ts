@@ -4,20 +4,51 @@ import type { SchoolsService, Scope } from '../schools/index.js';
 import { presentSlot, type TimetableRepository } from '../timetable/index.js';
 
 /**
- * "Aujourd'hui": what each profile opens first at 8:30. This is the hottest read of the
- * crisis morning, so it is a handful of indexed queries on cached scopes. It holds what
- * exists so far (timetable, children, school figures); work due and messages join it as
- * those modules land.
+ * A built "Aujourd'hui" is reused this long. Its inputs change rarely (a timetable edit, an import)
+ * and at 8:30 thirty pupils of a class ask for the same page within seconds. Writes through the
+ * timetable repository invalidate at once on this node; another node sees them within this delay.
+ */
+export const TODAY_CACHE_TTL_MS = 10_000;
+export const TODAY_CACHE_MAX_ENTRIES = 50_000;
+
+/**
+ * "Aujourd'hui": what each profile opens first at 8:30. This is the hottest read of the crisis
+ * morning: answered from a short cache of the serialised page, shared by everyone who would see
+ * the same thing (pupils of the same classes and groups). It holds what exists so far (timetable,
+ * children, school figures); work due and messages join it as those modules land.
  */
 export class TodayService {
+  private readonly cache = new Map<string, { json: string; atMs: number; version: number }>();
+
   constructor(
     private readonly schools: SchoolsService,
     private readonly timetable: TimetableRepository,
     private readonly clock: Clock,
   ) {}
 
-  async today(actor: Scope) {
-    const { startMs, endMs, date } = parisDayBounds(this.clock.nowMs());
+  /** The page as JSON text if a fresh one is cached (synchronous). */
+  cachedTodayJson(actor: Scope): string | undefined {
+    const now = this.clock.nowMs();
+    const hit = this.cache.get(cacheKey(actor, parisDayBounds(now).date));
+    return hit && hit.version === this.timetable.version() && now - hit.atMs < TODAY_CACHE_TTL_MS ? hit.json : undefined;
+  }
+
+  /** The page as JSON text, ready to send. */
+  async todayJson(actor: Scope): Promise<string> {
+    const cached = this.cachedTodayJson(actor);
+    if (cached) return cached;
+    const now = this.clock.nowMs();
+    const day = parisDayBounds(now);
+    const key = cacheKey(actor, day.date);
+    const version = this.timetable.version();
+    const json = JSON.stringify(await this.build(actor, day.startMs, day.endMs, day.date));
+    this.cache.delete(key);
+    this.cache.set(key, { json, atMs: now, version });
+    while (this.cache.size > TODAY_CACHE_MAX_ENTRIES) this.cache.delete(this.cache.keys().next().value!);
+    return json;
+  }
+
+  private async build(actor: Scope, startMs: number, endMs: number, date: string) {
     switch (actor.profile) {
       case 'eleve':
         return { date, profile: actor.profile, timetable: await this.slotsOf(actor, startMs, endMs) };
@@ -48,4 +79,13 @@ export class TodayService {
     const slots = await this.timetable.slots({ classIds: [...scope.classIds], groupIds: [...scope.groupIds] }, startMs, endMs);
     return slots.map(presentSlot);
   }
+}
+
+/**
+ * Who would see exactly the same page. A pupil's page depends only on their classes and groups (it
+ * holds nothing personal), so pupils share; other profiles' pages are their own.
+ */
+function cacheKey(actor: Scope, date: string): string {
+  if (actor.profile === 'eleve') return `e|${date}|${[...actor.classIds].sort().join(',')}|${[...actor.groupIds].sort().join(',')}`;
+  return `${actor.profile}|${date}|${actor.id}`;
 }

@@ -1,0 +1,47 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestPreau, type TestPreau } from '../../../test/support/app.js';
+import { parisWallTimeToUtcMs } from '../../platform/clock.js';
+import { TODAY_CACHE_TTL_MS } from './today.service.js';
+
+describe('Aujourd’hui cache', () => {
+  let t: TestPreau;
+  beforeAll(async () => {
+    t = await startTestPreau('sqlite');
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  const ids = async (who: 'pupilA1' | 'pupilA2') =>
+    ((await (await t.as(who)).request({ method: 'GET', url: '/api/v1/me/today' })).json().timetable as { id: string }[]).map((s) => s.id);
+  const slot = (id: string, hour: number) => ({
+    id, school_id: 'schoolA', class_id: 'class6A', group_id: null, teacher_id: 'teacherA', subject_id: 'subjectMaths',
+    starts_at: parisWallTimeToUtcMs('2026-09-07', hour), ends_at: parisWallTimeToUtcMs('2026-09-07', hour, 55), room: null, status: 'normal', note: null,
+  });
+
+  it('a timetable change made through the repository shows at once', async () => {
+    expect(await ids('pupilA1')).toEqual(['slot6A', 'slotLatin']);
+    await t.preau.timetable.insertSlots([slot('slotNew', 14)]);
+    expect(await ids('pupilA1')).toEqual(['slot6A', 'slotLatin', 'slotNew']);
+    // Pupils of other classes/groups never get someone else's page.
+    expect(await ids('pupilA2')).toEqual(['slot6A', 'slotNew']);
+  });
+
+  it('a change made elsewhere (another node) shows within the cache lifetime', async () => {
+    await ids('pupilA1');
+    await t.preau.storage.db.insertInto('timetable_slots').values(slot('slotOther', 15)).execute();
+    expect(await ids('pupilA1')).not.toContain('slotOther');
+    t.clock.advance(TODAY_CACHE_TTL_MS);
+    expect(await ids('pupilA1')).toContain('slotOther');
+  });
+
+  it('lessons of earlier days are not today’s, and a lesson spanning midnight is', async () => {
+    await t.preau.timetable.insertSlots([
+      { ...slot('yesterday', 10), starts_at: parisWallTimeToUtcMs('2026-09-04', 10), ends_at: parisWallTimeToUtcMs('2026-09-04', 11) },
+      { ...slot('overnight', 0), starts_at: parisWallTimeToUtcMs('2026-09-06', 22), ends_at: parisWallTimeToUtcMs('2026-09-07', 1) },
+    ]);
+    const today = await ids('pupilA1');
+    expect(today).not.toContain('yesterday');
+    expect(today[0]).toBe('overnight');
+  });
+});
