@@ -31,7 +31,7 @@ export async function serve(config: Config): Promise<void> {
   process.stdout.write(`\nPréau est prêt : ${url}\n`);
   if (demoLogins.length > 0) {
     process.stdout.write('\nComptes de démonstration (établissement fictif) :\n');
-    for (const d of demoLogins) process.stdout.write(`  ${d.profile.padEnd(28)} identifiant : ${d.login.padEnd(24)} mot de passe : ${d.password}\n`);
+    for (const d of demoLogins) process.stdout.write(`  ${d.profile.padEnd(32)} identifiant : ${d.login.padEnd(24)} mot de passe : ${d.password}\n`);
     process.stdout.write('\n');
   }
 
