@@ -74,13 +74,54 @@ export interface AxeViolation {
  */
 export async function axeViolations(page: Page): Promise<AxeViolation[]> {
   await page.evaluate(axeSource);
-  return page.evaluate(async () => {
-    const axe = (globalThis as unknown as { axe: { run(ctx: Document, opts: object): Promise<{ violations: AxeViolation[] }> } }).axe;
+  return page.evaluate(`(async () => {
     const result = await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] }, resultTypes: ['violations'] });
     return result.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => ({ target: n.target, failureSummary: n.failureSummary })) }));
-  });
+  })()`);
 }
 
 export function describeViolations(violations: AxeViolation[]): string {
   return violations.map((v) => `${v.id} (${v.impact}): ${v.help}\n${v.nodes.map((n) => `   ${n.target.join(' ')} — ${n.failureSummary ?? ''}`).join('\n')}`).join('\n');
+}
+
+/**
+ * What this device still holds of the signed-in person: the worker's data cache, the last person's
+ * id, the outbox's entries. Evaluated as page source (the suite is compiled without DOM types).
+ */
+export function deviceLeftovers(page: Page): Promise<{ data: boolean; lastPerson: string | null; outbox: number }> {
+  return page.evaluate(`(async () => ({
+    data: await caches.has('preau-data-v1'),
+    lastPerson: localStorage.getItem('preau.lastPerson'),
+    outbox: await new Promise((resolve) => {
+      const req = indexedDB.open('preau');
+      req.onsuccess = () => {
+        const db = req.result;
+        if (!db.objectStoreNames.contains('outbox')) return resolve(0);
+        const count = db.transaction('outbox').objectStore('outbox').count();
+        count.onsuccess = () => resolve(count.result);
+      };
+    }),
+  }))()`);
+}
+
+/** The focused element's id and text. */
+export function focused(page: Page): Promise<{ id: string; text: string }> {
+  return page.evaluate(`({ id: document.activeElement?.id ?? '', text: document.activeElement?.textContent ?? '' })`);
+}
+
+/** CSS pixels the page is wider than its viewport (> 0: sideways scrolling, which WCAG 1.4.10 forbids at 320 px). */
+export function horizontalOverflow(page: Page): Promise<number> {
+  return page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth');
+}
+
+/** Waits until the service worker controls the page and keeps the signed-in person's answers for offline use. */
+export async function waitForOfflineCopy(page: Page, timeoutMs = 15_000): Promise<void> {
+  await page.waitForFunction(
+    `(async () => {
+      const cache = await caches.open('preau-data-v1');
+      return navigator.serviceWorker.controller !== null && (await cache.match('/api/v1/me/today')) !== undefined && (await cache.match('/api/v1/me')) !== undefined;
+    })()`,
+    null,
+    { timeout: timeoutMs },
+  );
 }

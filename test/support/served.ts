@@ -48,7 +48,7 @@ export async function startServedPreau(configOverrides: Partial<Config> = {}): P
   await start();
   const fx = await seedFixture(storage.storage.db, clock);
   if (!preau!.web) throw new Error('web/dist est absent : le client web doit être construit avant les tests navigateur (globalSetup).');
-  return {
+  const served: ServedPreau = {
     get origin() {
       return `http://127.0.0.1:${port}`;
     },
@@ -68,8 +68,9 @@ export async function startServedPreau(configOverrides: Partial<Config> = {}): P
     },
     start,
     async close() {
-      await this.stop();
+      await served.stop();
       await storage.drop();
     },
   };
+  return served;
 }
