@@ -114,14 +114,27 @@ export function horizontalOverflow(page: Page): Promise<number> {
   return page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth');
 }
 
-/** Waits until the service worker controls the page and keeps the signed-in person's answers for offline use. */
+/** The page-side globals the predicates below use (the suite compiles without DOM types). */
+interface PageGlobals {
+  caches: { open(name: string): Promise<{ match(url: string): Promise<unknown> }> };
+  navigator: { serviceWorker: { controller: unknown } };
+}
+
+/**
+ * Whether the service worker controls the page and keeps these answers for offline use. Runs in
+ * the page (self-contained: Playwright sends its source).
+ */
+export async function offlineCopyReady(urls: string[]): Promise<boolean> {
+  const { caches, navigator } = globalThis as unknown as PageGlobals;
+  const cache = await caches.open('preau-data-v1');
+  for (const url of urls) if ((await cache.match(url)) === undefined) return false;
+  return navigator.serviceWorker.controller !== null;
+}
+
+/**
+ * Waits until the worker keeps the signed-in person's answers. A function, not source text: polled
+ * source text would be eval'd in the page, which its CSP forbids.
+ */
 export async function waitForOfflineCopy(page: Page, timeoutMs = 15_000): Promise<void> {
-  await page.waitForFunction(
-    `(async () => {
-      const cache = await caches.open('preau-data-v1');
-      return navigator.serviceWorker.controller !== null && (await cache.match('/api/v1/me/today')) !== undefined && (await cache.match('/api/v1/me')) !== undefined;
-    })()`,
-    null,
-    { timeout: timeoutMs },
-  );
+  await page.waitForFunction(offlineCopyReady, ['/api/v1/me/today', '/api/v1/me'], { timeout: timeoutMs });
 }

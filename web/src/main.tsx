@@ -8,8 +8,11 @@ import './app/styles.css';
 import { applyLang, deviceLang, resumeSession } from './features/identity/session.js';
 import { pollStatus } from './features/status/status.js';
 import { installOutboxTriggers } from './offline/outbox-runner.js';
+import { someoneSignedInBefore } from './offline/data-cache.js';
+import { prefetchToday } from './features/today/today.api.js';
 
 applyLang(deviceLang());
+if (someoneSignedInBefore() && (location.pathname === '/' || location.pathname === '/aujourdhui')) prefetchToday();
 installLinkInterception();
 installOutboxTriggers();
 render(<App />, document.getElementById('app')!);

@@ -14,6 +14,11 @@ export async function noteSignedIn(personId: string): Promise<void> {
   localStorage.setItem(LAST_PERSON_KEY, personId);
 }
 
+/** Someone was signed in on this device last (their session may still be open). */
+export function someoneSignedInBefore(): boolean {
+  return localStorage.getItem(LAST_PERSON_KEY) !== null;
+}
+
 export function forgetLastPerson(): void {
   localStorage.removeItem(LAST_PERSON_KEY);
 }

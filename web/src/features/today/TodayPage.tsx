@@ -1,4 +1,3 @@
-import { api } from '../../api/client.js';
 import type { Today } from '../../api/types.js';
 import { EmptyState, PageTitle } from '../../app/EmptyState.js';
 import { errorMessage } from '../../app/errors.js';
@@ -6,10 +5,10 @@ import { lang, useT } from '../../app/state.js';
 import { useValue } from '../../app/store.js';
 import { useRetryingLoad, useSecondsUntil } from '../../app/use-retrying-load.js';
 import type { ComponentChildren } from 'preact';
+import { useEffect } from 'preact/hooks';
 import { formatSchoolDay, hasMessage, type MessageKey } from '../../i18n/index.js';
 import { Timetable } from './Timetable.js';
-
-const loadToday = () => api<Today>('GET', '/api/v1/me/today');
+import { loadToday } from './today.api.js';
 
 /** "Aujourd'hui": what each profile opens first at 8:30. */
 export function TodayPage() {
@@ -66,9 +65,15 @@ function Later({ id, title, body }: { id: string; title: MessageKey; body: Messa
   );
 }
 
+/** A User Timing mark when the day is first on screen: what the web bench (and any RUM) measures. */
+export const TODAY_SHOWN_MARK = 'preau:today-shown';
+
 function TodayContent({ today }: { today: Today }) {
   const t = useT();
   const current = useValue(lang);
+  useEffect(() => {
+    if (performance.getEntriesByName(TODAY_SHOWN_MARK).length === 0) performance.mark(TODAY_SHOWN_MARK);
+  }, []);
   return (
     <div data-testid="today-content">
       <p class="today-date">{t('today.date', { date: formatSchoolDay(today.date, current) })}</p>
