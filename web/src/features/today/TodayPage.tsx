@@ -1,4 +1,4 @@
-import type { Today } from '../../api/types.js';
+import type { Slot, Today } from '../../api/types.js';
 import { EmptyState, PageTitle } from '../../app/EmptyState.js';
 import { errorMessage } from '../../app/errors.js';
 import { lang, useT } from '../../app/state.js';
@@ -65,6 +65,29 @@ function Later({ id, title, body }: { id: string; title: MessageKey; body: Messa
   );
 }
 
+/**
+ * A pupil's and a teacher's day have the same shape: the lessons, then what later modules will fill
+ * (work due or hand-ins, messages), each saying what will appear there.
+ */
+const LESSONS_DAY = {
+  eleve: { title: 'today.timetable', showAudience: false, later: [['today-homework', 'today.homework', 'today.homeworkEmpty'], ['today-messages', 'today.messages', 'today.messagesEmpty']] },
+  enseignant: { title: 'today.myLessons', showAudience: true, later: [['today-handins', 'today.handIns', 'today.handInsEmpty'], ['today-messages', 'today.messages', 'today.teacherMessagesEmpty']] },
+} as const satisfies Record<string, { title: MessageKey; showAudience: boolean; later: readonly (readonly [string, MessageKey, MessageKey])[] }>;
+
+function LessonsDay({ layout, slots }: { layout: (typeof LESSONS_DAY)[keyof typeof LESSONS_DAY]; slots: Slot[] }) {
+  const t = useT();
+  return (
+    <div class="grid">
+      <Section id="today-lessons" title={t(layout.title)}>
+        <Timetable slots={slots} showAudience={layout.showAudience} />
+      </Section>
+      {layout.later.map(([id, title, body]) => (
+        <Later key={id} id={id} title={title} body={body} />
+      ))}
+    </div>
+  );
+}
+
 /** A User Timing mark when the day is first on screen: what the web bench (and any RUM) measures. */
 export const TODAY_SHOWN_MARK = 'preau:today-shown';
 
@@ -77,24 +100,7 @@ function TodayContent({ today }: { today: Today }) {
   return (
     <div data-testid="today-content">
       <p class="today-date">{t('today.date', { date: formatSchoolDay(today.date, current) })}</p>
-      {today.profile === 'eleve' && (
-        <div class="grid">
-          <Section id="today-timetable" title={t('today.timetable')}>
-            <Timetable slots={today.timetable} />
-          </Section>
-          <Later id="today-homework" title="today.homework" body="today.homeworkEmpty" />
-          <Later id="today-messages" title="today.messages" body="today.messagesEmpty" />
-        </div>
-      )}
-      {today.profile === 'enseignant' && (
-        <div class="grid">
-          <Section id="today-lessons" title={t('today.myLessons')}>
-            <Timetable slots={today.timetable} showAudience />
-          </Section>
-          <Later id="today-handins" title="today.handIns" body="today.handInsEmpty" />
-          <Later id="today-messages" title="today.messages" body="today.teacherMessagesEmpty" />
-        </div>
-      )}
+      {(today.profile === 'eleve' || today.profile === 'enseignant') && <LessonsDay layout={LESSONS_DAY[today.profile]} slots={today.timetable} />}
       {today.profile === 'parent' && (
         <div class="grid">
           {today.children.length === 0 && <EmptyState>{t('today.noChildren')}</EmptyState>}
