@@ -71,50 +71,67 @@ export function installIdempotency(app: FastifyInstance, deps: { repo: Idempoten
   app.decorateRequest('idempotency', null);
 
   // preHandler: after the route's authentication and the body's validation (invalid bodies are
-  // refused before any key is claimed, and change nothing).
-  app.addHook('preHandler', async (request: FastifyRequest, reply: FastifyReply) => {
+  // refused before any key is claimed, and change nothing). A callback hook with a synchronous exit:
+  // requests without the header (every read of the 8:30 rush) cost no promise here.
+  app.addHook('preHandler', (request: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void) => {
     const raw = request.headers[IDEMPOTENCY_HEADER];
-    if (raw === undefined || !request.auth || !UNSAFE.has(request.method)) return;
-    if (typeof raw !== 'string' || !KEY_PATTERN.test(raw)) throw new AppError('idempotency.invalid_key', { params: { max: MAX_IDEMPOTENCY_KEY_LENGTH } });
-    const personId = request.auth.person.id;
+    if (raw === undefined || !request.auth || !UNSAFE.has(request.method)) return done();
+    if (typeof raw !== 'string' || !KEY_PATTERN.test(raw)) return done(new AppError('idempotency.invalid_key', { params: { max: MAX_IDEMPOTENCY_KEY_LENGTH } }));
+    claimOrReplay(request, reply, raw).then(
+      (replayed) => {
+        if (!replayed) done();
+      },
+      (err: unknown) => done(err instanceof Error ? err : new Error(String(err))),
+    );
+  });
+
+  /** Claims the key for this request (false) or sends the stored first answer (true); throws refusals. */
+  async function claimOrReplay(request: FastifyRequest, reply: FastifyReply, key: string): Promise<boolean> {
+    const personId = request.auth!.person.id;
     const now = deps.clock.nowMs();
     const hash = requestHash(request);
-    await deps.repo.deleteIfDead(personId, raw, now, now - IN_FLIGHT_STALE_MS);
+    await deps.repo.deleteIfDead(personId, key, now, now - IN_FLIGHT_STALE_MS);
     const claimed = await deps.repo.claim({
-      person_id: personId, key: raw, request_hash: hash, status_code: 0, content_type: null, body: null, created_at: now, expires_at: now + IDEMPOTENCY_TTL_MS,
+      person_id: personId, key, request_hash: hash, status_code: 0, content_type: null, body: null, created_at: now, expires_at: now + IDEMPOTENCY_TTL_MS,
     });
     if (claimed) {
-      request.idempotency = { personId, key: raw };
-      return;
+      request.idempotency = { personId, key };
+      return false;
     }
-    const decision = decideIdempotency(await deps.repo.find(personId, raw), hash);
-    // The row vanished between claim and read (expired this very instant): treat as fresh next time.
+    const decision = decideIdempotency(await deps.repo.find(personId, key), hash);
+    // The row vanished between claim and read (expired this very instant): the client retries.
     if (decision.action === 'proceed') throw new AppError('idempotency.in_progress', { retryAfterSeconds: IN_FLIGHT_RETRY_AFTER_S });
     if (decision.action === 'refuse') throw decision.error;
     const { row } = decision;
     reply.code(row.status_code).header(IDEMPOTENT_REPLAY_HEADER, 'true').header('cache-control', 'no-store');
     if (row.content_type) reply.header('content-type', row.content_type);
-    return reply.send(row.body ?? undefined);
+    reply.send(row.body ?? undefined);
+    return true;
+  }
+
+  // A callback hook too: only answers to claimed requests do any work (and get a promise).
+  app.addHook('onSend', (request, reply, payload, done) => {
+    const claim = request.idempotency;
+    if (!claim) return done(null, payload);
+    request.idempotency = null;
+    recordAnswer(request, reply, claim, payload).then(
+      () => done(null, payload),
+      // Fails open (see above): the answer goes out even if it could not be kept.
+      (err: unknown) => {
+        deps.logger.error({ err, route: request.routeOptions.url }, 'la réponse n’a pas pu être conservée pour sa clé d’idempotence');
+        done(null, payload);
+      },
+    );
   });
 
-  app.addHook('onSend', async (request, reply, payload) => {
-    const claim = request.idempotency;
-    if (!claim) return payload;
-    request.idempotency = null;
-    try {
-      const body = typeof payload === 'string' ? payload : Buffer.isBuffer(payload) ? payload.toString('utf8') : payload == null ? null : undefined;
-      if (!isFinalAnswer(reply.statusCode)) {
-        await deps.repo.release(claim.personId, claim.key);
-      } else if (body === undefined || (body !== null && Buffer.byteLength(body) > MAX_STORED_BODY_BYTES)) {
-        deps.logger.warn({ route: request.routeOptions.url }, 'réponse trop grande ou en flux : clé d’idempotence non conservée');
-        await deps.repo.release(claim.personId, claim.key);
-      } else {
-        const contentType = reply.getHeader('content-type');
-        await deps.repo.complete(claim.personId, claim.key, reply.statusCode, typeof contentType === 'string' ? contentType : null, body);
-      }
-    } catch (err) {
-      deps.logger.error({ err, route: request.routeOptions.url }, 'la réponse n’a pas pu être conservée pour sa clé d’idempotence');
+  async function recordAnswer(request: FastifyRequest, reply: FastifyReply, claim: { personId: string; key: string }, payload: unknown): Promise<void> {
+    const body = typeof payload === 'string' ? payload : Buffer.isBuffer(payload) ? payload.toString('utf8') : payload == null ? null : undefined;
+    if (!isFinalAnswer(reply.statusCode)) return deps.repo.release(claim.personId, claim.key);
+    if (body === undefined || (body !== null && Buffer.byteLength(body) > MAX_STORED_BODY_BYTES)) {
+      deps.logger.warn({ route: request.routeOptions.url }, 'réponse trop grande ou en flux : clé d’idempotence non conservée');
+      return deps.repo.release(claim.personId, claim.key);
     }
-    return payload;
-  });
+    const contentType = reply.getHeader('content-type');
+    await deps.repo.complete(claim.personId, claim.key, reply.statusCode, typeof contentType === 'string' ? contentType : null, body);
+  }
 }
