@@ -118,7 +118,7 @@ describe.skipIf(!enabled)('web client in chromium', () => {
     await expectAccessible(page, 'aujourd’hui (direction)');
   });
 
-  it('a wrong password shows the French error, focused and announced', async () => {
+  it('a wrong password shows the French error, focused and announced; activation with a one-time code', async () => {
     const page = await open();
     await signIn(page, 'pupila1', 'pas-le-bon');
     const alert = page.getByRole('alert');
@@ -132,6 +132,16 @@ describe.skipIf(!enabled)('web client in chromium', () => {
     await page.getByRole('button', { name: 'Activer mon compte' }).click();
     expect(await page.locator('.field-error').count()).toBe(4);
     await expectAccessible(page, 'activation');
+    // A pupil activates their account with the one-time code from the school, and is in.
+    const pending = await server.current().storage.db.selectFrom('people').selectAll().where('id', '=', 'pendingPupil').executeTakeFirstOrThrow();
+    const [issued] = await server.current().identity.issueActivationCodes('adminA', [pending], { reset: false });
+    await page.getByLabel('Identifiant').fill('pendingpupil');
+    await page.getByLabel('Code d’activation').fill(issued!.code);
+    await page.getByLabel('Nouveau mot de passe').fill('Trousse-Verte-2026');
+    await page.getByLabel('Confirmez le mot de passe').fill('Trousse-Verte-2026');
+    await page.getByRole('button', { name: 'Activer mon compte' }).click();
+    await waitForToday(page);
+    expect(await page.locator('.timetable li').count()).toBe(1);
   });
 
   it('works with the keyboard alone and reflows at 320 px (no sideways scrolling)', async () => {

@@ -10,7 +10,7 @@ export function StatusBanner() {
   const status = useValue(platformStatus);
   if (!status.incident && !status.readOnly) return null;
   return (
-    <div class="banner banner-status" role="region" aria-label={t('app.name')}>
+    <div class="banner banner-status" role="region" aria-label={t('status.label')}>
       {status.incident && <p>{t('status.incident', { message: status.incident })}</p>}
       {status.readOnly && <p>{t('status.readOnly')}</p>}
     </div>

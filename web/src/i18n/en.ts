@@ -18,6 +18,7 @@ export const en: Record<MessageKey, string> = {
   'nav.logout': 'Sign out',
   'nav.signedInAs': 'Signed in: {name}',
 
+  'status.label': 'Platform notice',
   'status.incident': 'Notice: {message}',
   'status.readOnly': 'Préau is read-only for now: you can read everything; your changes will be sent when maintenance ends.',
 

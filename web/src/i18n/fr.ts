@@ -20,6 +20,7 @@ export const fr = {
   'nav.logout': 'Se déconnecter',
   'nav.signedInAs': 'Connecté : {name}',
 
+  'status.label': 'Information de la plateforme',
   'status.incident': 'Information : {message}',
   'status.readOnly': 'Préau est en lecture seule pour le moment : vous pouvez tout consulter ; vos modifications seront envoyées dès la fin de la maintenance.',
 
