@@ -118,7 +118,7 @@ describe.skipIf(!enabled)('web client in chromium', () => {
     await expectAccessible(page, 'aujourd’hui (direction)');
   });
 
-  it('a wrong password shows the French error, focused and announced; activation with a one-time code', async () => {
+  it('a wrong password and throttling show French errors, focused and announced; activation with a one-time code', async () => {
     const page = await open();
     await signIn(page, 'pupila1', 'pas-le-bon');
     const alert = page.getByRole('alert');
@@ -126,6 +126,15 @@ describe.skipIf(!enabled)('web client in chromium', () => {
     expect(await alert.textContent()).toContain('Identifiant ou mot de passe incorrect.');
     await expect.poll(async () => (await focused(page)).id).toBe('form-alert');
     await expectAccessible(page, 'connexion en erreur');
+    // Throttled after repeated failures: the French message says how long to wait.
+    for (let i = 0; i < 5; i++) {
+      const res = await fetch(`${server.origin}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ login: 'pupilother', password: 'faux' }) });
+      expect(res.status).toBe(401);
+    }
+    await page.getByLabel('Identifiant').fill('pupilother');
+    await page.getByLabel('Mot de passe').fill('encore-faux');
+    await page.getByRole('button', { name: 'Se connecter' }).click();
+    await expect.poll(() => alert.textContent()).toContain('Trop d’essais. Réessayez dans 30 secondes.');
     // Activation page: same care.
     await page.getByRole('link', { name: /Première connexion/ }).click();
     await page.getByRole('heading', { name: 'Activer mon compte' }).waitFor();
