@@ -85,7 +85,7 @@ describe.skipIf(!enabled)('web client in chromium', () => {
     await expectAccessible(page, 'mon compte');
   });
 
-  it('a parent sees one card per child; a teacher their lessons; the head of school the overview', async () => {
+  it('a parent sees one card per child; a teacher their lessons; the head of school the overview; the platform operator sets the banner', async () => {
     let page = await open();
     await signIn(page, 'parenta1');
     await waitForToday(page);
@@ -116,6 +116,23 @@ describe.skipIf(!enabled)('web client in chromium', () => {
     expect(await school.textContent()).toContain('2 classes');
     expect(await school.locator('caption').textContent()).toContain('Comptes de Collège Lucie Aubrac');
     await expectAccessible(page, 'aujourd’hui (direction)');
+    await browser!.close();
+
+    // The platform operator publishes the banner from Mon compte; it shows at once, on every page.
+    page = await open();
+    await signIn(page, 'platformadmin');
+    await waitForToday(page);
+    await page.getByRole('link', { name: 'Mon compte' }).click();
+    await page.getByLabel('Message d’incident').fill('Lenteurs ce matin : nous y travaillons.');
+    await expectAccessible(page, 'mon compte (administrateur de la plateforme)');
+    await page.getByRole('button', { name: 'Publier' }).click();
+    await page.getByText('Information : Lenteurs ce matin : nous y travaillons.').waitFor();
+    await page.getByRole('link', { name: 'Aujourd’hui' }).click();
+    expect(await page.getByText('Information : Lenteurs ce matin : nous y travaillons.').count()).toBe(1);
+    await page.getByRole('link', { name: 'Mon compte' }).click();
+    await page.getByLabel('Message d’incident').fill('');
+    await page.getByRole('button', { name: 'Publier' }).click();
+    await expect.poll(() => page.getByText('Information : Lenteurs').count()).toBe(0);
   });
 
   it('a wrong password and throttling show French errors, focused and announced; activation with a one-time code', async () => {

@@ -22,6 +22,15 @@ export const en: Record<MessageKey, string> = {
   'status.incident': 'Notice: {message}',
   'status.readOnly': 'Préau is read-only for now: you can read everything; your changes will be sent when maintenance ends.',
 
+  'statusAdmin.title': 'Platform banner',
+  'statusAdmin.intro': 'This message shows at the top of every page, for every user, within 5 seconds.',
+  'statusAdmin.incident': 'Incident message',
+  'statusAdmin.incidentHint': 'One or two sentences; leave empty to remove the message.',
+  'statusAdmin.readOnly': 'Announce read-only mode',
+  'statusAdmin.readOnlyHint': 'Users’ changes wait in their outbox until it ends.',
+  'statusAdmin.submit': 'Publish',
+  'statusAdmin.saved': 'Banner published.',
+
   'net.offline': 'Offline — data from {time}',
   'net.offlineNoData': 'Offline: Préau cannot be reached. Retrying in {seconds} s.',
   'net.busy': 'Préau is very busy, retrying in {seconds} s',

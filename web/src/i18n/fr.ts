@@ -24,6 +24,15 @@ export const fr = {
   'status.incident': 'Information : {message}',
   'status.readOnly': 'Préau est en lecture seule pour le moment : vous pouvez tout consulter ; vos modifications seront envoyées dès la fin de la maintenance.',
 
+  'statusAdmin.title': 'Bandeau de la plateforme',
+  'statusAdmin.intro': 'Ce message s’affiche en haut de toutes les pages, pour tous les utilisateurs, en moins de 5 secondes.',
+  'statusAdmin.incident': 'Message d’incident',
+  'statusAdmin.incidentHint': 'Une ou deux phrases ; laissez vide pour retirer le message.',
+  'statusAdmin.readOnly': 'Annoncer la lecture seule',
+  'statusAdmin.readOnlyHint': 'Les modifications des utilisateurs attendent dans leur boîte d’envoi jusqu’à la fin.',
+  'statusAdmin.submit': 'Publier',
+  'statusAdmin.saved': 'Bandeau publié.',
+
   'net.offline': 'Hors ligne — données de {time}',
   'net.offlineNoData': 'Hors ligne : Préau est injoignable. Nouvel essai dans {seconds} s.',
   'net.busy': 'Préau est très sollicité, nouvel essai dans {seconds} s',

@@ -10,6 +10,7 @@ import { useValue } from '../../app/store.js';
 import { formatDateTime, LANGS, type Lang } from '../../i18n/index.js';
 import { discardEntry } from '../../offline/outbox-runner.js';
 import type { OutboxEntry } from '../../offline/outbox.js';
+import { StatusAdmin } from '../status/StatusAdmin.js';
 import { Field, FormAlert } from './forms.js';
 import { chooseLang, logout } from './session.js';
 
@@ -25,6 +26,7 @@ export default function AccountPage() {
         {person.firstName} {person.lastName} — {t('account.identity', { login: person.login })}
       </p>
       <div class="grid">
+        {person.profile === 'admin_plateforme' && <StatusAdmin />}
         <LanguageChoice />
         <WaitingChanges />
         <PasswordChange />
