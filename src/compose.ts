@@ -8,6 +8,9 @@ import { openStorage, migrateToLatest, type Storage } from './storage/db.js';
 import { createHttpApp } from './http/app.js';
 import { HttpAuth } from './http/auth.js';
 import { registerHealthRoutes } from './http/health.js';
+import { installIdempotency } from './http/idempotency.js';
+import { IdempotencyRepository } from './http/idempotency.repository.js';
+import { registerWebRoutes, WebDist } from './http/static.js';
 import { IdentityRepository } from './modules/identity/identity.repository.js';
 import { IdentityService } from './modules/identity/identity.service.js';
 import { LoginThrottle, MemoryFailureStore } from './modules/identity/login-throttle.js';
@@ -16,6 +19,7 @@ import { registerIdentityRoutes } from './modules/identity/identity.routes.js';
 import { SchoolsRepository, SchoolsService, registerSchoolsRoutes } from './modules/schools/index.js';
 import { TimetableRepository } from './modules/timetable/index.js';
 import { TodayService, registerTodayRoutes } from './modules/today/index.js';
+import { StatusRepository, StatusService, registerStatusRoutes } from './modules/status/index.js';
 
 export interface Preau {
   config: Config;
@@ -28,6 +32,10 @@ export interface Preau {
   identity: IdentityService;
   schools: SchoolsService;
   timetable: TimetableRepository;
+  status: StatusService;
+  idempotency: IdempotencyRepository;
+  /** The built web client, when there is one to serve. */
+  web: WebDist | undefined;
   /** Stop taking traffic (readiness goes 503), finish what is in flight, close the database. */
   close(): Promise<void>;
 }
@@ -70,6 +78,8 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
   const schools = new SchoolsService(new SchoolsRepository(storage.db), clock);
   const timetable = new TimetableRepository(storage.db);
   const today = new TodayService(schools, timetable, clock);
+  const status = new StatusService(new StatusRepository(storage.db), clock);
+  const idempotency = new IdempotencyRepository(storage.db);
 
   const https = config.publicUrl.startsWith('https:');
   const app = createHttpApp(logger, https, {
@@ -80,16 +90,21 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
   });
   const auth = new HttpAuth({ identity, publicUrl: config.publicUrl });
   auth.install(app);
+  installIdempotency(app, { repo: idempotency, clock, logger });
 
   let draining = false;
   registerHealthRoutes(app, { ping: () => storage.ping(), isDraining: () => draining, metrics });
   registerIdentityRoutes(app, { identity, auth });
   registerSchoolsRoutes(app, { schools, identity, auth, publicUrl: config.publicUrl });
   registerTodayRoutes(app, { today, schools, auth });
+  registerStatusRoutes(app, { status, auth });
+  const web = WebDist.load(config.webDir);
+  if (web) registerWebRoutes(app, web);
+  else logger.warn({ webDir: config.webDir }, 'client web absent (npm run build le construit) : seule l’API est servie');
   await app.ready();
 
   return {
-    config, app, storage, logger, clock, metrics, hasher, identity, schools, timetable,
+    config, app, storage, logger, clock, metrics, hasher, identity, schools, timetable, status, idempotency, web,
     async close() {
       draining = true;
       await app.close();

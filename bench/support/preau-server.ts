@@ -4,7 +4,7 @@
  * directory, seeded with the test fixture plus a realistic timetable and, on request, extra
  * users with real passwords. Prints `{"type":"ready","port":…}` once listening on 127.0.0.1.
  *
- *   node --import tsx bench/support/preau-server.ts [--bench-users N] [--hash-concurrency N]
+ *   node --import tsx bench/support/preau-server.ts [--bench-users N] [--hash-concurrency N] [--web-dir DIR]
  *
  * SIGTERM closes it cleanly (so that `--cpu-prof` profiles are written) and removes the directory.
  */
@@ -24,6 +24,7 @@ const { values } = parseArgs({
   options: {
     'bench-users': { type: 'string', default: '0' },
     'hash-concurrency': { type: 'string' },
+    'web-dir': { type: 'string' },
   },
 });
 const benchUsers = Number(values['bench-users']);
@@ -39,6 +40,7 @@ const config: Config = {
   logLevel: 'silent',
   demo: 'off',
   ...(values['hash-concurrency'] ? { hashConcurrency: Number(values['hash-concurrency']) } : {}),
+  ...(values['web-dir'] ? { webDir: values['web-dir'] } : {}),
 };
 
 const preau = await compose(config);

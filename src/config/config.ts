@@ -1,5 +1,7 @@
+import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 /**
  * One validated configuration, from environment variables and command-line flags
@@ -27,6 +29,8 @@ export interface Config {
   secret: string | undefined;
   /** Departed people are purged after this many days (GDPR window). */
   departedRetentionDays: number;
+  /** The built web client (`npm run build` makes it); when it holds no index.html, only the API is served. */
+  webDir: string;
 }
 
 interface OptionSpec<K extends keyof Config> {
@@ -76,6 +80,7 @@ const SPECS: OptionSpec<keyof Config>[] = [
   { key: 'hashQueueWaitMs', env: 'PREAU_HASH_QUEUE_WAIT_MS', flag: '--hash-queue-wait-ms', help: 'attente maximale dans cette file', expect: 'un entier de 100 à 60000', parse: int(100, 60_000) },
   { key: 'requestTimeoutMs', env: 'PREAU_REQUEST_TIMEOUT_MS', flag: '--request-timeout-ms', help: 'durée maximale d’une requête', expect: 'un entier de 1000 à 600000', parse: int(1000, 600_000) },
   { key: 'secret', env: 'PREAU_SECRET', flag: '--secret', help: 'secret de signature', expect: 'au moins 32 caractères', parse: (r) => (r.length >= 32 ? r : undefined) },
+  { key: 'webDir', env: 'PREAU_WEB_DIR', flag: '--web-dir', help: 'client web construit', expect: 'un chemin de dossier', parse: (r) => (r.length > 0 && r.length < 4096 ? r : undefined) },
   { key: 'departedRetentionDays', env: 'PREAU_DEPARTED_RETENTION_DAYS', flag: '--departed-retention-days', help: 'conservation après départ', expect: 'un entier de 1 à 92', parse: int(1, 92) },
 ];
 
@@ -103,7 +108,18 @@ export function defaultConfig(): Config {
     requestTimeoutMs: 30_000,
     secret: undefined,
     departedRetentionDays: 92,
+    webDir: defaultWebDir(),
   };
+}
+
+/**
+ * web/dist of the package this file belongs to, whether it runs from src/ (tsx) or from dist/
+ * (npm start): the first ancestor folder holding a package.json is the package root.
+ */
+function defaultWebDir(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6 && !existsSync(path.join(dir, 'package.json')); i++) dir = path.dirname(dir);
+  return path.join(dir, 'web', 'dist');
 }
 
 /** Reads `env` and `argv` (flags as `--name value` or `--name=value`). Throws ConfigError listing every problem. */

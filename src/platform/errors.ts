@@ -28,6 +28,9 @@ export const ERRORS = {
   'person.not_found': { status: 404, fr: 'Cette personne est introuvable.', en: 'No such person.' },
   'school.not_found': { status: 404, fr: 'Cet établissement est introuvable.', en: 'No such school.' },
   'class.not_found': { status: 404, fr: 'Cette classe est introuvable.', en: 'No such class.' },
+  'idempotency.invalid_key': { status: 400, fr: 'La clé d’idempotence est invalide : de 1 à {max} caractères parmi les lettres, les chiffres, « - », « _ », « . » et « : ».', en: 'Invalid Idempotency-Key: 1 to {max} letters, digits, “-”, “_”, “.” or “:”.' },
+  'idempotency.key_reused': { status: 422, fr: 'Cette clé d’idempotence a déjà servi pour une autre modification.', en: 'This Idempotency-Key was already used for a different request.' },
+  'idempotency.in_progress': { status: 409, fr: 'Cette modification est déjà en cours d’envoi. Nouvel essai dans {wait}.', en: 'This change is already being applied. Retry in {wait}.' },
   'server.unavailable': { status: 503, fr: 'Préau est momentanément indisponible. Nouvel essai dans {wait}.', en: 'Préau is temporarily unavailable.' },
   'server.internal': { status: 500, fr: 'Une erreur inattendue est survenue. Elle a été enregistrée ; réessayez dans un instant.', en: 'An unexpected error occurred.' },
 } as const satisfies Record<string, { status: number; fr: string; en: string }>;

@@ -6,6 +6,7 @@ import pg from 'pg';
 import type { Database } from './schema.js';
 import * as m0001 from './migrations/0001_core.js';
 import * as m0002 from './migrations/0002_aaf.js';
+import * as m0003 from './migrations/0003_web.js';
 
 export type Backend = 'sqlite' | 'postgres';
 
@@ -32,6 +33,7 @@ export interface Storage {
 const MIGRATIONS: Record<string, Migration> = {
   '0001_core': m0001,
   '0002_aaf': m0002,
+  '0003_web': m0003,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

@@ -35,6 +35,8 @@ export interface PeopleTable {
   departed_at: number | null;
   created_at: number;
   updated_at: number;
+  /** Interface language the person chose; null means French, the default. */
+  preferred_lang: string | null;
 }
 
 /** Which schools a person belongs to (a teacher can work in several). */
@@ -147,6 +149,20 @@ export interface TimetableSlotsTable {
   note: string | null;
 }
 
+/** The first answer to a write sent with an Idempotency-Key (see http/idempotency.ts). */
+export interface IdempotencyKeysTable {
+  person_id: string;
+  key: string;
+  /** SHA-256 of method, path and body: the same key with another request is refused. */
+  request_hash: string;
+  /** 0 while the first request is in flight. */
+  status_code: number;
+  content_type: string | null;
+  body: string | null;
+  created_at: number;
+  expires_at: number;
+}
+
 export interface SettingsTable {
   key: string;
   value: string;
@@ -191,6 +207,7 @@ export interface Database {
   audit_events: AuditEventsTable;
   timetable_slots: TimetableSlotsTable;
   settings: SettingsTable;
+  idempotency_keys: IdempotencyKeysTable;
   aaf_pending_links: AafPendingLinksTable;
   aaf_import_seen: AafImportSeenTable;
 }

@@ -547,6 +547,7 @@ class ImportRun {
           departed_at: null,
           created_at: this.now,
           updated_at: this.now,
+          preferred_lang: null,
         };
         w.newPeople.push(person);
       } else {
