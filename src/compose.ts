@@ -1,3 +1,4 @@
+import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config/config.js';
 import { systemClock, type Clock } from './platform/clock.js';
@@ -8,6 +9,9 @@ import { openStorage, migrateToLatest, type Storage } from './storage/db.js';
 import { createHttpApp } from './http/app.js';
 import { HttpAuth } from './http/auth.js';
 import { registerHealthRoutes } from './http/health.js';
+import { installUploads } from './http/uploads.js';
+import type { BlobStore } from './storage/blobs/blob-store.js';
+import { DiskBlobStore } from './storage/blobs/disk-blob-store.js';
 import { IdentityRepository } from './modules/identity/identity.repository.js';
 import { IdentityService } from './modules/identity/identity.service.js';
 import { LoginThrottle, MemoryFailureStore } from './modules/identity/login-throttle.js';
@@ -16,6 +20,7 @@ import { registerIdentityRoutes } from './modules/identity/identity.routes.js';
 import { SchoolsRepository, SchoolsService, registerSchoolsRoutes } from './modules/schools/index.js';
 import { TimetableRepository } from './modules/timetable/index.js';
 import { TodayService, registerTodayRoutes } from './modules/today/index.js';
+import { HandinsRepository, HandinsService, HomeworkRepository, HomeworkService, registerHandinsRoutes, registerHomeworkRoutes } from './modules/homework/index.js';
 
 export interface Preau {
   config: Config;
@@ -28,6 +33,9 @@ export interface Preau {
   identity: IdentityService;
   schools: SchoolsService;
   timetable: TimetableRepository;
+  homework: HomeworkService;
+  handins: HandinsService;
+  blobs: BlobStore;
   /** Stop taking traffic (readiness goes 503), finish what is in flight, close the database. */
   close(): Promise<void>;
 }
@@ -36,6 +44,7 @@ export interface ComposeOverrides {
   storage?: Storage;
   clock?: Clock;
   logger?: Logger;
+  blobs?: BlobStore;
 }
 
 /** Reads (or creates once) the secret that derives CSRF tokens; kept in the database so every node agrees. */
@@ -69,7 +78,11 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
   );
   const schools = new SchoolsService(new SchoolsRepository(storage.db), clock);
   const timetable = new TimetableRepository(storage.db);
-  const today = new TodayService(schools, timetable, clock);
+  // Files: content-addressed blobs on the local disk under the data directory (embedded default).
+  const blobs = overrides.blobs ?? new DiskBlobStore(path.join(config.dataDir, 'blobs'));
+  const homework = new HomeworkService(new HomeworkRepository(storage.db), schools, clock);
+  const handins = new HandinsService(new HandinsRepository(storage.db), homework, blobs, clock);
+  const today = new TodayService(schools, timetable, homework, clock);
 
   const https = config.publicUrl.startsWith('https:');
   const app = createHttpApp(logger, https, {
@@ -80,16 +93,19 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
   });
   const auth = new HttpAuth({ identity, publicUrl: config.publicUrl });
   auth.install(app);
+  installUploads(app);
 
   let draining = false;
   registerHealthRoutes(app, { ping: () => storage.ping(), isDraining: () => draining, metrics });
   registerIdentityRoutes(app, { identity, auth });
   registerSchoolsRoutes(app, { schools, identity, auth, publicUrl: config.publicUrl });
   registerTodayRoutes(app, { today, schools, auth });
+  registerHomeworkRoutes(app, { homework, schools, auth, blobs, clock });
+  registerHandinsRoutes(app, { handins, schools, auth, blobs, publicUrl: config.publicUrl });
   await app.ready();
 
   return {
-    config, app, storage, logger, clock, metrics, hasher, identity, schools, timetable,
+    config, app, storage, logger, clock, metrics, hasher, identity, schools, timetable, homework, handins, blobs,
     async close() {
       draining = true;
       await app.close();

@@ -14,11 +14,10 @@ import { crc32 } from './crc32.js';
  */
 export class DiskBlobStore implements BlobStore {
   private readonly tmpDir: string;
-  private readonly ready: Promise<unknown>;
+  private ready: Promise<unknown> | undefined;
 
   constructor(private readonly root: string) {
     this.tmpDir = path.join(root, 'tmp');
-    this.ready = mkdir(this.tmpDir, { recursive: true });
   }
 
   private pathOf(sha256: string): string {
@@ -26,7 +25,8 @@ export class DiskBlobStore implements BlobStore {
   }
 
   async put(source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, options: PutOptions): Promise<StoredBlob> {
-    await this.ready;
+    // Created on the first write: composing Préau (tests, tools) leaves no directory behind.
+    await (this.ready ??= mkdir(this.tmpDir, { recursive: true }));
     const tmp = path.join(this.tmpDir, `${newId()}.part`);
     const file = await open(tmp, 'wx', 0o600);
     const hash = createHash('sha256');

@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 
 /*
  * Cahier de textes and hand-ins. Files are content-addressed blobs (sha256) described once in
@@ -90,6 +90,8 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addUniqueConstraint('handins_pupil_key_uq', ['pupil_id', 'idempotency_key'])
     .execute();
   await db.schema.createIndex('handins_entry_pupil_idx').on('handins').columns(['entry_id', 'pupil_id']).execute();
+  // One current hand-in per pupil and entry, even when two different uploads race (partial index: SQLite and PostgreSQL).
+  await db.schema.createIndex('handins_current_uq').on('handins').columns(['entry_id', 'pupil_id']).unique().where(sql.ref('superseded_at'), 'is', null).execute();
 
   await db.schema
     .createTable('handin_files')
