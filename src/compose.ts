@@ -18,7 +18,7 @@ import { LoginThrottle, MemoryFailureStore } from './modules/identity/login-thro
 import { PasswordHasher } from './modules/identity/password-hasher.js';
 import { registerIdentityRoutes } from './modules/identity/identity.routes.js';
 import { SchoolsRepository, SchoolsService, registerSchoolsRoutes } from './modules/schools/index.js';
-import { TimetableRepository } from './modules/timetable/index.js';
+import { TimetableRepository, TimetableService, registerTimetableRoutes } from './modules/timetable/index.js';
 import { TodayService, registerTodayRoutes } from './modules/today/index.js';
 import { HandinsRepository, HandinsService, HomeworkRepository, HomeworkService, registerHandinsRoutes, registerHomeworkRoutes } from './modules/homework/index.js';
 
@@ -77,12 +77,13 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
     logger,
   );
   const schools = new SchoolsService(new SchoolsRepository(storage.db), clock);
-  const timetable = new TimetableRepository(storage.db);
+  const timetable = new TimetableRepository(storage.db, storage.capabilities);
   // Files: content-addressed blobs on the local disk under the data directory (embedded default).
   const blobs = overrides.blobs ?? new DiskBlobStore(path.join(config.dataDir, 'blobs'));
   const homework = new HomeworkService(new HomeworkRepository(storage.db), schools, clock);
   const handins = new HandinsService(new HandinsRepository(storage.db), homework, blobs, clock);
   const today = new TodayService(schools, timetable, homework, clock);
+  const timetableService = new TimetableService(timetable, schools, homework, clock, config.publicUrl);
 
   const https = config.publicUrl.startsWith('https:');
   const app = createHttpApp(logger, https, {
@@ -100,6 +101,7 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
   registerIdentityRoutes(app, { identity, auth });
   registerSchoolsRoutes(app, { schools, identity, auth, publicUrl: config.publicUrl });
   registerTodayRoutes(app, { today, schools, auth });
+  registerTimetableRoutes(app, { timetable: timetableService, schools, auth });
   registerHomeworkRoutes(app, { homework, schools, auth, blobs, clock });
   registerHandinsRoutes(app, { handins, schools, auth, blobs, publicUrl: config.publicUrl });
   await app.ready();

@@ -51,6 +51,7 @@ export async function up(db: Kysely<any>): Promise<void> {
   await db.schema.alterTable('timetable_slots').addColumn('original_room', 'text').execute();
   await db.schema.alterTable('timetable_slots').addColumn('changed_at', 'bigint').execute();
   await db.schema.createIndex('timetable_pattern_time_idx').on('timetable_slots').columns(['pattern_id', 'starts_at']).execute();
+  await db.schema.createIndex('timetable_original_teacher_idx').on('timetable_slots').columns(['original_teacher_id', 'starts_at']).execute();
   await db.schema.createIndex('timetable_room_time_idx').on('timetable_slots').columns(['school_id', 'room', 'starts_at']).execute();
 
   await db.schema
