@@ -76,7 +76,7 @@ export class DiskBlobStore implements BlobStore {
     // Open first so that a missing file is an answer, not a stream error later.
     const handle = await open(p, 'r').catch(() => undefined);
     if (!handle) return undefined;
-    return handle.createReadStream({ autoClose: true, highWaterMark: 64 * 1024 });
+    return handle.createReadStream({ autoClose: true, highWaterMark: 256 * 1024 });
   }
 
   async stat(sha256: string): Promise<{ sizeBytes: number } | undefined> {
