@@ -51,7 +51,7 @@ export const ERRORS = {
   'timetable.invalid_calendar': { status: 400, fr: 'Calendrier invalide : {reason}.', en: 'Invalid calendar: {reason}.' },
   'timetable.invalid_change': { status: 400, fr: 'Modification de cours invalide : {reason}.', en: 'Invalid lesson change: {reason}.' },
   'timetable.import_invalid': { status: 400, fr: 'Le fichier d’emploi du temps contient des erreurs ; rien n’a été importé.', en: 'The timetable file has errors; nothing was imported.' },
-  'calendar_feed.not_found': { status: 404, fr: 'Cet abonnement d’agenda n’existe pas ou a été révoqué.', en: 'No such calendar subscription.' },
+  'calendar.feed_not_found': { status: 404, fr: 'Cet abonnement d’agenda n’existe pas ou a été révoqué.', en: 'No such calendar subscription.' },
   'server.unavailable': { status: 503, fr: 'Préau est momentanément indisponible. Nouvel essai dans {wait}.', en: 'Préau is temporarily unavailable.' },
   'server.internal': { status: 500, fr: 'Une erreur inattendue est survenue. Elle a été enregistrée ; réessayez dans un instant.', en: 'An unexpected error occurred.' },
 } as const satisfies Record<string, { status: number; fr: string; en: string }>;

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import yauzl from 'yauzl';
+import { unzip } from '../../test/support/unzip.js';
 import { tableCrc32 } from '../storage/blobs/crc32.js';
 import { storeZip, zipSafeName, zipSizeBytes, ZipLimitError, type ZipEntry } from './zip.js';
 
@@ -14,29 +14,6 @@ async function collect(gen: AsyncIterable<Buffer>): Promise<Buffer> {
   return Buffer.concat(parts);
 }
 
-function unzip(zip: Buffer): Promise<Map<string, Buffer>> {
-  return new Promise((resolve, reject) => {
-    yauzl.fromBuffer(zip, { lazyEntries: true, strictFileNames: true, validateEntrySizes: true }, (err, file) => {
-      if (err || !file) return reject(err ?? new Error('no zip'));
-      const out = new Map<string, Buffer>();
-      file.on('entry', (e: yauzl.Entry) => {
-        file.openReadStream(e, (err2, stream) => {
-          if (err2 || !stream) return reject(err2 ?? new Error('no stream'));
-          const parts: Buffer[] = [];
-          stream.on('data', (c: Buffer) => parts.push(c));
-          stream.on('end', () => {
-            out.set(e.fileName, Buffer.concat(parts));
-            file.readEntry();
-          });
-          stream.on('error', reject);
-        });
-      });
-      file.on('end', () => resolve(out));
-      file.on('error', reject);
-      file.readEntry();
-    });
-  });
-}
 
 describe('store-only zip', () => {
   it('is read back by a real unzip library (CRC checked), at the announced size', async () => {

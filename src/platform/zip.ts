@@ -56,6 +56,23 @@ function dosDateTime(ms: number): { time: number; date: number } {
   return { time: (p.hour! << 11) | (p.minute! << 5) | Math.floor(p.second! / 2), date: ((year - 1980) << 9) | (p.month! << 5) | p.day! };
 }
 
+/**
+ * The fields local and central headers share, from "version needed" to "extra length": store
+ * method, UTF-8 names, sizes and CRC known in advance.
+ */
+function writeEntryFields(buf: Buffer, at: number, e: ZipEntry, time: number, date: number, nameLength: number): void {
+  buf.writeUInt16LE(20, at);
+  buf.writeUInt16LE(UTF8_FLAG, at + 2);
+  buf.writeUInt16LE(0, at + 4);
+  buf.writeUInt16LE(time, at + 6);
+  buf.writeUInt16LE(date, at + 8);
+  buf.writeUInt32LE(e.crc32 >>> 0, at + 10);
+  buf.writeUInt32LE(e.sizeBytes, at + 14);
+  buf.writeUInt32LE(e.sizeBytes, at + 18);
+  buf.writeUInt16LE(nameLength, at + 22);
+  buf.writeUInt16LE(0, at + 24);
+}
+
 /** The archive as a stream of chunks; pulls one entry's bytes at a time (bounded memory). */
 export async function* storeZip(entries: readonly ZipEntry[]): AsyncGenerator<Buffer> {
   zipSizeBytes(entries);
@@ -66,16 +83,7 @@ export async function* storeZip(entries: readonly ZipEntry[]): AsyncGenerator<Bu
     const { time, date } = dosDateTime(e.modifiedMs);
     const local = Buffer.alloc(LOCAL_HEADER_BYTES);
     local.writeUInt32LE(0x04034b50, 0);
-    local.writeUInt16LE(20, 4);
-    local.writeUInt16LE(UTF8_FLAG, 6);
-    local.writeUInt16LE(0, 8);
-    local.writeUInt16LE(time, 10);
-    local.writeUInt16LE(date, 12);
-    local.writeUInt32LE(e.crc32 >>> 0, 14);
-    local.writeUInt32LE(e.sizeBytes, 18);
-    local.writeUInt32LE(e.sizeBytes, 22);
-    local.writeUInt16LE(name.length, 26);
-    local.writeUInt16LE(0, 28);
+    writeEntryFields(local, 4, e, time, date, name.length);
     yield Buffer.concat([local, name]);
 
     let written = 0;
@@ -89,16 +97,8 @@ export async function* storeZip(entries: readonly ZipEntry[]): AsyncGenerator<Bu
 
     const header = Buffer.alloc(CENTRAL_HEADER_BYTES);
     header.writeUInt32LE(0x02014b50, 0);
-    header.writeUInt16LE(20, 4);
-    header.writeUInt16LE(20, 6);
-    header.writeUInt16LE(UTF8_FLAG, 8);
-    header.writeUInt16LE(0, 10);
-    header.writeUInt16LE(time, 12);
-    header.writeUInt16LE(date, 14);
-    header.writeUInt32LE(e.crc32 >>> 0, 16);
-    header.writeUInt32LE(e.sizeBytes, 20);
-    header.writeUInt32LE(e.sizeBytes, 24);
-    header.writeUInt16LE(name.length, 28);
+    header.writeUInt16LE(20, 4); // version made by
+    writeEntryFields(header, 6, e, time, date, name.length);
     header.writeUInt32LE(offset, 42);
     central.push(header, name);
     offset += LOCAL_HEADER_BYTES + name.length + e.sizeBytes;

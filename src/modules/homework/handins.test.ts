@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import yauzl from 'yauzl';
 import { activeBackends } from '../../../test/support/backends.js';
+import { unzip } from '../../../test/support/unzip.js';
 import { startTestPreau, type TestPreau } from '../../../test/support/app.js';
 import { JPEG_BYTES, multipart, PDF_BYTES, type Part } from '../../../test/support/multipart.js';
 import { MAX_HANDIN_FILE_BYTES, MAX_HANDIN_FILES } from './homework.schema.js';
@@ -9,28 +9,6 @@ import { MAX_HANDIN_FILE_BYTES, MAX_HANDIN_FILES } from './homework.schema.js';
 const backends = await activeBackends();
 const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
 
-function unzip(zip: Buffer): Promise<Map<string, Buffer>> {
-  return new Promise((resolve, reject) => {
-    yauzl.fromBuffer(zip, { lazyEntries: true, validateEntrySizes: true }, (err, file) => {
-      if (err || !file) return reject(err ?? new Error('no zip'));
-      const out = new Map<string, Buffer>();
-      file.on('entry', (e: yauzl.Entry) =>
-        file.openReadStream(e, (err2, stream) => {
-          if (err2 || !stream) return reject(err2 ?? new Error('no stream'));
-          const parts: Buffer[] = [];
-          stream.on('data', (c: Buffer) => parts.push(c));
-          stream.on('end', () => {
-            out.set(e.fileName, Buffer.concat(parts));
-            file.readEntry();
-          });
-        }),
-      );
-      file.on('end', () => resolve(out));
-      file.on('error', reject);
-      file.readEntry();
-    });
-  });
-}
 
 describe.each(backends)('hand-ins (rendus) on %s', (backend) => {
   let t: TestPreau;

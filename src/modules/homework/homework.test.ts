@@ -3,23 +3,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { activeBackends } from '../../../test/support/backends.js';
 import { startTestPreau, type TestPreau } from '../../../test/support/app.js';
 import { PEOPLE, type PersonKey } from '../../../test/support/fixtures.js';
+import { describeMatrix, type MatrixRow } from '../../../test/support/matrix.js';
 import { multipart, PDF_BYTES } from '../../../test/support/multipart.js';
 import { parisWallTimeToUtcMs } from '../../platform/clock.js';
 
 const backends = await activeBackends();
-
-interface Row {
-  name: string;
-  method: 'GET' | 'POST' | 'PUT' | 'PATCH';
-  url: string;
-  payload?: object;
-  allowed: PersonKey[];
-  /** Status of an allowed request (default 200). */
-  ok?: number;
-  /** Those who may read the entry but not do this: 403. Everyone else: `denied` (default 404). */
-  forbidden?: PersonKey[];
-  denied?: number;
-}
 
 const READERS_6A: PersonKey[] = ['pupilA1', 'pupilA2', 'parentA1', 'teacherA', 'cpeA', 'directionA', 'adminA', 'platformAdmin'];
 const but = (list: PersonKey[], ...out: PersonKey[]) => list.filter((p) => !out.includes(p));
@@ -29,7 +17,7 @@ const but = (list: PersonKey[], ...out: PersonKey[]) => list.filter((p) => !out.
  * including a parent of another pupil (parentB1), a teacher of another class (teacherB) and of
  * another school (teacherOther), and staff. A departed pupil is tested below (they cannot sign in).
  */
-const MATRIX: Row[] = [
+const MATRIX: MatrixRow[] = [
   { name: 'read published work of 6A', method: 'GET', url: '/api/v1/homework/hwMaths6A', allowed: READERS_6A },
   { name: 'read a draft', method: 'GET', url: '/api/v1/homework/hwDraft6A', allowed: ['teacherA'] },
   { name: 'read a Latin-group séance', method: 'GET', url: '/api/v1/homework/hwLatin', allowed: ['pupilA1', 'parentA1', 'teacherA', 'cpeA', 'directionA', 'adminA', 'platformAdmin'] },
@@ -61,18 +49,7 @@ describe.each(backends)('cahier de textes API on %s', (backend) => {
   const signedIn = [...PEOPLE].filter((p) => p !== 'departedPupil' && p !== 'pendingPupil');
   const as = (who: PersonKey) => t.as(who);
 
-  describe.each(MATRIX)('$name', (row) => {
-    it('anonymous → 401', async () => {
-      const res = await t.anonymous.request({ method: row.method, url: row.url, ...(row.payload ? { payload: row.payload } : {}) });
-      expect(res.statusCode).toBe(401);
-    });
-    it.each(signedIn)('%s', async (who) => {
-      const res = await (await as(who)).request({ method: row.method, url: row.url, ...(row.payload ? { payload: row.payload } : {}) });
-      const expected = row.allowed.includes(who) ? (row.ok ?? 200) : row.forbidden?.includes(who) ? 403 : (row.denied ?? 404);
-      expect({ who, status: res.statusCode, body: res.statusCode === expected ? '' : res.body }).toEqual({ who, status: expected, body: '' });
-      if (expected >= 400) expect(res.json().error.id).toMatch(/^[a-z_]+\.[a-z_]+$/);
-    });
-  });
+  describeMatrix(MATRIX, signedIn, () => t);
 
   it('hand in: pupils of the class only (a parent, a teacher, another class: refused)', async () => {
     for (const who of signedIn) {

@@ -57,10 +57,8 @@ export class TimetableRepository {
     return this.writes;
   }
 
-  async slots(filter: SlotFilter, fromMs: number, toMs: number): Promise<SlotView[]> {
-    const classIds = filter.classIds ?? [];
-    const groupIds = filter.groupIds ?? [];
-    if (classIds.length === 0 && groupIds.length === 0 && !filter.teacherId && !filter.room) return [];
+  /** Lessons with the names a reader sees (subject, teacher, class or group). */
+  private lessons() {
     return this.db
       .selectFrom('timetable_slots as s')
       .leftJoin('subjects as sub', 'sub.id', 's.subject_id')
@@ -71,7 +69,14 @@ export class TimetableRepository {
         's.id', 's.starts_at', 's.ends_at', 's.room', 's.status', 's.note',
         'sub.label as subject_label', 't.first_name as teacher_first_name', 't.last_name as teacher_last_name', 't.title as teacher_title',
         'c.name as class_name', 'g.name as group_name',
-      ])
+      ]);
+  }
+
+  async slots(filter: SlotFilter, fromMs: number, toMs: number): Promise<SlotView[]> {
+    const classIds = filter.classIds ?? [];
+    const groupIds = filter.groupIds ?? [];
+    if (classIds.length === 0 && groupIds.length === 0 && !filter.teacherId && !filter.room) return [];
+    return this.lessons()
       .where((eb) => {
         const ors = [];
         if (classIds.length > 0) ors.push(eb('s.class_id', 'in', classIds));
@@ -97,18 +102,9 @@ export class TimetableRepository {
       : [];
     const ids = [...new Set([...base.map((s) => s.id), ...replaced.map((r) => r.id)])];
     if (ids.length === 0) return [];
-    return this.db
-      .selectFrom('timetable_slots as s')
-      .leftJoin('subjects as sub', 'sub.id', 's.subject_id')
-      .leftJoin('people as t', 't.id', 's.teacher_id')
+    return this.lessons()
       .leftJoin('people as ot', 'ot.id', 's.original_teacher_id')
-      .leftJoin('classes as c', 'c.id', 's.class_id')
-      .leftJoin('teaching_groups as g', 'g.id', 's.group_id')
-      .select([
-        's.id', 's.starts_at', 's.ends_at', 's.room', 's.status', 's.note', 's.original_starts_at', 's.original_ends_at', 's.original_room',
-        'sub.label as subject_label', 't.first_name as teacher_first_name', 't.last_name as teacher_last_name', 't.title as teacher_title',
-        'ot.title as original_teacher_title', 'ot.last_name as original_teacher_last_name', 'c.name as class_name', 'g.name as group_name',
-      ])
+      .select(['s.original_starts_at', 's.original_ends_at', 's.original_room', 'ot.title as original_teacher_title', 'ot.last_name as original_teacher_last_name'])
       .where('s.id', 'in', ids)
       .orderBy('s.starts_at')
       .orderBy('s.id')

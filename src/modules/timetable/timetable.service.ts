@@ -244,7 +244,7 @@ export class TimetableService {
   }
 
   async revokeFeed(actor: Scope): Promise<void> {
-    if (!(await this.repo.revokeFeed(actor.id))) throw new AppError('calendar_feed.not_found');
+    if (!(await this.repo.revokeFeed(actor.id))) throw new AppError('calendar.feed_not_found');
   }
 
   async feedStatus(actor: Scope) {
@@ -257,7 +257,7 @@ export class TimetableService {
     const now = this.clock.nowMs();
     const personId = await this.repo.personOfFeed(sha256Hex(token.replace(/\.ics$/, '')), now);
     const scope = personId && (await this.schools.scopeOf(personId).catch(() => undefined));
-    if (!scope || scope.status === 'departed') throw new AppError('calendar_feed.not_found');
+    if (!scope || scope.status === 'departed') throw new AppError('calendar.feed_not_found');
     const today = this.today();
     const from = addDays(today, -FEED_DAYS_BACK);
     const to = addDays(mondayOf(today), 7 * FEED_WEEKS_AHEAD);

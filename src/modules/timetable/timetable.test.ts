@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { activeBackends } from '../../../test/support/backends.js';
 import { startTestPreau, type TestPreau } from '../../../test/support/app.js';
 import { PEOPLE, type PersonKey } from '../../../test/support/fixtures.js';
+import { describeMatrix, type MatrixRow } from '../../../test/support/matrix.js';
 import { parisWallTimeToUtcMs } from '../../platform/clock.js';
 import { materialise, weekType, type SchoolCalendar } from './timetable.calendar.js';
 import { parseTimetableCsv } from './timetable.import.js';
@@ -66,18 +67,9 @@ const CSV = [
   'mardi;08:30;09:25;;6B;;061300;teacherb;B14',
 ].join('\r\n');
 
-interface Row {
-  name: string;
-  method: 'GET' | 'PUT' | 'PATCH' | 'POST';
-  url: string;
-  payload?: object;
-  allowed: PersonKey[];
-  ok?: number;
-  forbidden?: PersonKey[];
-}
 const SCHOOL_A: PersonKey[] = ['pupilA1', 'pupilA2', 'pupilB1', 'parentA1', 'parentB1', 'teacherA', 'teacherB', 'cpeA', 'directionA', 'adminA'];
 const MANAGERS: PersonKey[] = ['directionA', 'adminA', 'platformAdmin'];
-const MATRIX: Row[] = [
+const MATRIX: MatrixRow[] = [
   { name: 'week of 6A', method: 'GET', url: '/api/v1/timetable?classId=class6A', allowed: ['pupilA1', 'pupilA2', 'parentA1', 'teacherA', 'cpeA', 'directionA', 'adminA', 'platformAdmin'] },
   { name: 'week of the Latin group', method: 'GET', url: '/api/v1/timetable?groupId=groupLatin', allowed: ['pupilA1', 'parentA1', 'teacherA', 'cpeA', 'directionA', 'adminA', 'platformAdmin'] },
   { name: 'week of teacher A', method: 'GET', url: '/api/v1/timetable?teacherId=teacherA', allowed: ['teacherA', 'teacherB', 'cpeA', 'directionA', 'adminA', 'platformAdmin'] },
@@ -103,13 +95,7 @@ describe.each(backends)('emploi du temps API on %s', (backend) => {
   });
   const signedIn = [...PEOPLE].filter((p) => p !== 'departedPupil' && p !== 'pendingPupil');
 
-  describe.each(MATRIX)('$name', (row) => {
-    it.each(signedIn)('%s', async (who) => {
-      const res = await (await t.as(who)).request({ method: row.method, url: row.url, ...(row.payload ? { payload: row.payload } : {}) });
-      const expected = row.allowed.includes(who) ? (row.ok ?? 200) : row.forbidden?.includes(who) ? 403 : 404;
-      expect({ who, status: res.statusCode, body: res.statusCode === expected ? '' : res.body }).toEqual({ who, status: expected, body: '' });
-    });
-  });
+  describeMatrix(MATRIX, signedIn, () => t);
 
   it('imports a weekly timetable from CSV (all or nothing) and shows week A/B', async () => {
     const direction = await t.as('directionA');
@@ -218,7 +204,7 @@ describe.each(backends)('emploi du temps API on %s', (backend) => {
     expect((await pupil.request({ method: 'DELETE', url: '/api/v1/me/calendar-feed' })).statusCode).toBe(204);
     const gone = await t.anonymous.request({ method: 'GET', url: new URL(again.url).pathname });
     expect(gone.statusCode).toBe(404);
-    expect(gone.json().error.id).toBe('calendar_feed.not_found');
+    expect(gone.json().error.id).toBe('calendar.feed_not_found');
     expect((await pupil.request({ method: 'GET', url: '/api/v1/me/calendar-feed' })).json()).toMatchObject({ active: false });
     expect((await t.anonymous.request({ method: 'GET', url: '/ical/short' })).statusCode).toBe(400);
   });
