@@ -9,7 +9,7 @@ import type { BlobStore } from '../../storage/blobs/blob-store.js';
 import type { SchoolsService } from '../schools/index.js';
 import type { HandinsService } from './handins.service.js';
 import { receiptText } from './handins.service.js';
-import { presentFeedback, presentPupil, presentReceipt } from './homework.presenter.js';
+import { presentFeedback, presentPupil, presentReceipt, storedFile } from './homework.presenter.js';
 import {
   EntryParams, EntryPupilParams, HandinFileParams, HandinHeaders, HandinParams, MAX_FEEDBACK_COMMENT_BYTES, MAX_FEEDBACK_FILE_BYTES, MAX_HANDIN_FILE_BYTES,
   MAX_HANDIN_FILES, MAX_HANDIN_TEXT_BYTES, MAX_HANDIN_TOTAL_BYTES, PageQuery,
@@ -108,7 +108,7 @@ export function registerHandinsRoutes(app: FastifyInstance, { handins, schools, 
     { schema: { params: EntryPupilParams }, config: { criticality: 'normal' }, onRequest: auth.authenticate },
     async (request, reply) => {
       const f = await handins.feedbackFile(await scope(request.auth!.person.id), request.params.entryId, request.params.pupilId);
-      return sendBlob(reply, blobs, { sha256: f.blob_sha256, fileName: f.file_name, sizeBytes: f.size_bytes, contentType: f.content_type });
+      return sendBlob(reply, blobs, storedFile(f));
     },
   );
 
@@ -131,7 +131,7 @@ export function registerHandinsRoutes(app: FastifyInstance, { handins, schools, 
     { schema: { params: HandinFileParams }, config: { criticality: 'normal' }, onRequest: auth.authenticate },
     async (request, reply) => {
       const f = await handins.file(await scope(request.auth!.person.id), request.params.handinId, request.params.fileId);
-      return sendBlob(reply, blobs, { sha256: f.blob_sha256, fileName: f.file_name, sizeBytes: f.size_bytes, contentType: f.content_type });
+      return sendBlob(reply, blobs, storedFile(f));
     },
   );
 }

@@ -3,6 +3,11 @@ import type { EntryDetail } from './homework.service.js';
 import type { FeedbackRow, HandinFileRow, PupilRow } from './handins.repository.js';
 import type { Receipt } from './handins.service.js';
 
+/** A stored file row as `sendBlob` wants it (attachments, hand-in files and returned files share the shape). */
+export function storedFile(f: { blob_sha256: string; file_name: string; size_bytes: number; content_type: string }) {
+  return { sha256: f.blob_sha256, fileName: f.file_name, sizeBytes: f.size_bytes, contentType: f.content_type };
+}
+
 const iso = (ms: number | null | undefined) => (ms === null || ms === undefined ? null : new Date(ms).toISOString());
 
 export function entryState(e: Pick<EntryView, 'publish_at'>, nowMs: number): 'draft' | 'scheduled' | 'published' {

@@ -7,7 +7,7 @@ import type { BlobStore } from '../../storage/blobs/blob-store.js';
 import type { Clock } from '../../platform/clock.js';
 import type { SchoolsService } from '../schools/index.js';
 import type { HomeworkService } from './homework.service.js';
-import { presentAttachment, presentEntry } from './homework.presenter.js';
+import { presentAttachment, presentEntry, storedFile } from './homework.presenter.js';
 import {
   AttachmentParams, CahierQuery, CopyBody, CreateEntryBody, DoneBody, EntryParams, HOMEWORK_JSON_MAX_BYTES, ListQuery, MAX_ATTACHMENT_BYTES,
   PublishBody, TeacherParams, UpdateEntryBody, VisaBody,
@@ -99,7 +99,7 @@ export function registerHomeworkRoutes(app: FastifyInstance, { homework, schools
     { schema: { params: AttachmentParams }, config: { criticality: 'normal' }, onRequest: auth.authenticate },
     async (request, reply) => {
       const a = await homework.attachment(await scope(request.auth!.person.id), request.params.entryId, request.params.attachmentId);
-      return sendBlob(reply, blobs, { sha256: a.blob_sha256, fileName: a.file_name, sizeBytes: a.size_bytes, contentType: a.content_type });
+      return sendBlob(reply, blobs, storedFile(a));
     },
   );
 
