@@ -1,3 +1,4 @@
+import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config/config.js';
 import { systemClock, type Clock } from './platform/clock.js';
@@ -11,15 +12,19 @@ import { registerHealthRoutes } from './http/health.js';
 import { installIdempotency } from './http/idempotency.js';
 import { IdempotencyRepository } from './http/idempotency.repository.js';
 import { registerWebRoutes, WebDist } from './http/static.js';
+import { installUploads } from './http/uploads.js';
+import type { BlobStore } from './storage/blobs/blob-store.js';
+import { DiskBlobStore } from './storage/blobs/disk-blob-store.js';
 import { IdentityRepository } from './modules/identity/identity.repository.js';
 import { IdentityService } from './modules/identity/identity.service.js';
 import { LoginThrottle, MemoryFailureStore } from './modules/identity/login-throttle.js';
 import { PasswordHasher } from './modules/identity/password-hasher.js';
 import { registerIdentityRoutes } from './modules/identity/identity.routes.js';
 import { SchoolsRepository, SchoolsService, registerSchoolsRoutes } from './modules/schools/index.js';
-import { TimetableRepository } from './modules/timetable/index.js';
+import { TimetableRepository, TimetableService, registerTimetableRoutes } from './modules/timetable/index.js';
 import { TodayService, registerTodayRoutes } from './modules/today/index.js';
 import { StatusRepository, StatusService, registerStatusRoutes } from './modules/status/index.js';
+import { HandinsRepository, HandinsService, HomeworkRepository, HomeworkService, registerHandinsRoutes, registerHomeworkRoutes } from './modules/homework/index.js';
 
 export interface Preau {
   config: Config;
@@ -36,6 +41,9 @@ export interface Preau {
   idempotency: IdempotencyRepository;
   /** The built web client, when there is one to serve. */
   web: WebDist | undefined;
+  homework: HomeworkService;
+  handins: HandinsService;
+  blobs: BlobStore;
   /** Stop taking traffic (readiness goes 503), finish what is in flight, close the database. */
   close(): Promise<void>;
 }
@@ -44,6 +52,7 @@ export interface ComposeOverrides {
   storage?: Storage;
   clock?: Clock;
   logger?: Logger;
+  blobs?: BlobStore;
 }
 
 /** Reads (or creates once) the secret that derives CSRF tokens; kept in the database so every node agrees. */
@@ -76,8 +85,13 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
     logger,
   );
   const schools = new SchoolsService(new SchoolsRepository(storage.db), clock);
-  const timetable = new TimetableRepository(storage.db);
-  const today = new TodayService(schools, timetable, clock);
+  const timetable = new TimetableRepository(storage.db, storage.capabilities);
+  // Files: content-addressed blobs on the local disk under the data directory (embedded default).
+  const blobs = overrides.blobs ?? new DiskBlobStore(path.join(config.dataDir, 'blobs'));
+  const homework = new HomeworkService(new HomeworkRepository(storage.db), schools, clock);
+  const handins = new HandinsService(new HandinsRepository(storage.db), homework, blobs, clock);
+  const today = new TodayService(schools, timetable, homework, clock);
+  const timetableService = new TimetableService(timetable, schools, homework, clock, config.publicUrl);
   const status = new StatusService(new StatusRepository(storage.db), clock);
   const idempotency = new IdempotencyRepository(storage.db);
 
@@ -91,6 +105,7 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
   const auth = new HttpAuth({ identity, publicUrl: config.publicUrl });
   auth.install(app);
   installIdempotency(app, { repo: idempotency, clock, logger });
+  installUploads(app);
 
   let draining = false;
   registerHealthRoutes(app, { ping: () => storage.ping(), isDraining: () => draining, metrics });
@@ -98,13 +113,16 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
   registerSchoolsRoutes(app, { schools, identity, auth, publicUrl: config.publicUrl });
   registerTodayRoutes(app, { today, schools, auth });
   registerStatusRoutes(app, { status, auth });
+  registerTimetableRoutes(app, { timetable: timetableService, schools, auth });
+  registerHomeworkRoutes(app, { homework, schools, auth, blobs, clock });
+  registerHandinsRoutes(app, { handins, schools, auth, blobs, publicUrl: config.publicUrl });
   const web = WebDist.load(config.webDir);
   if (web) registerWebRoutes(app, web);
   else logger.warn({ webDir: config.webDir }, 'client web absent (npm run build le construit) : seule l’API est servie');
   await app.ready();
 
   return {
-    config, app, storage, logger, clock, metrics, hasher, identity, schools, timetable, status, idempotency, web,
+    config, app, storage, logger, clock, metrics, hasher, identity, schools, timetable, status, idempotency, web, homework, handins, blobs,
     async close() {
       draining = true;
       await app.close();
