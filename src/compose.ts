@@ -6,6 +6,8 @@ import { createLogger, type Logger } from './platform/logger.js';
 import { Metrics } from './platform/metrics.js';
 import { openStorage, migrateToLatest, type Storage } from './storage/db.js';
 import { createHttpApp } from './http/app.js';
+import { DEFAULT_SOCKET_LIMITS, SocketGuards } from './edge/socket-guards.js';
+import { Refusals } from './edge/refusal.js';
 import { HttpAuth } from './http/auth.js';
 import { registerHealthRoutes } from './http/health.js';
 import { IdentityRepository } from './modules/identity/identity.repository.js';
@@ -72,12 +74,21 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
   const today = new TodayService(schools, timetable, clock);
 
   const https = config.publicUrl.startsWith('https:');
-  const app = createHttpApp(logger, https, {
-    defaultMaxBodyBytes: 16 * 1024,
-    requestTimeoutMs: config.requestTimeoutMs,
-    headersTimeoutMs: 10_000,
-    keepAliveTimeoutMs: 5_000,
-  });
+  const refusals = new Refusals(https);
+  const guards =
+    config.edge === 'on'
+      ? new SocketGuards(
+          { ...DEFAULT_SOCKET_LIMITS, requestTimeoutMs: config.requestTimeoutMs, maxConnectionsPerAddress: config.maxConnectionsPerAddress, maxConnections: config.maxConnections },
+          refusals,
+          metrics,
+        )
+      : undefined;
+  const app = createHttpApp(
+    logger,
+    https,
+    { defaultMaxBodyBytes: 16 * 1024, requestTimeoutMs: config.requestTimeoutMs, headersTimeoutMs: 10_000, keepAliveTimeoutMs: 5_000 },
+    guards?.createServer,
+  );
   const auth = new HttpAuth({ identity, publicUrl: config.publicUrl });
   auth.install(app);
 
