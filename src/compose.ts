@@ -6,8 +6,7 @@ import { createLogger, type Logger } from './platform/logger.js';
 import { Metrics } from './platform/metrics.js';
 import { openStorage, migrateToLatest, type Storage } from './storage/db.js';
 import { createHttpApp } from './http/app.js';
-import { DEFAULT_SOCKET_LIMITS, SocketGuards } from './edge/socket-guards.js';
-import { Refusals } from './edge/refusal.js';
+import { Admission, DEFAULT_ADMISSION_SETTINGS, DEFAULT_SOCKET_LIMITS, Refusals, SocketGuards, type AdmissionSettings } from './edge/index.js';
 import { HttpAuth } from './http/auth.js';
 import { registerHealthRoutes } from './http/health.js';
 import { IdentityRepository } from './modules/identity/identity.repository.js';
@@ -30,6 +29,8 @@ export interface Preau {
   identity: IdentityService;
   schools: SchoolsService;
   timetable: TimetableRepository;
+  /** The edge's parts (undefined with PREAU_EDGE=off). */
+  edge: { guards: SocketGuards; admission: Admission } | undefined;
   /** Stop taking traffic (readiness goes 503), finish what is in flight, close the database. */
   close(): Promise<void>;
 }
@@ -38,6 +39,8 @@ export interface ComposeOverrides {
   storage?: Storage;
   clock?: Clock;
   logger?: Logger;
+  /** Admission settings over the defaults (tests of features turn the lag sampling off: a shared CI host's lag is not theirs to test). */
+  admission?: Partial<AdmissionSettings>;
 }
 
 /** Reads (or creates once) the secret that derives CSRF tokens; kept in the database so every node agrees. */
@@ -89,6 +92,9 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
     { defaultMaxBodyBytes: 16 * 1024, requestTimeoutMs: config.requestTimeoutMs, headersTimeoutMs: 10_000, keepAliveTimeoutMs: 5_000 },
     guards?.createServer,
   );
+  // Admission wraps every route registered after it: installed before any route.
+  const admission = config.edge === 'on' ? new Admission({ ...DEFAULT_ADMISSION_SETTINGS, ...overrides.admission }, refusals, metrics) : undefined;
+  admission?.install(app);
   const auth = new HttpAuth({ identity, publicUrl: config.publicUrl });
   auth.install(app);
 
@@ -101,6 +107,7 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
 
   return {
     config, app, storage, logger, clock, metrics, hasher, identity, schools, timetable,
+    edge: guards && admission ? { guards, admission } : undefined,
     async close() {
       draining = true;
       await app.close();

@@ -1,0 +1,4 @@
+/** The crisis-morning edge: what a request meets before any feature (see docs/ARCHITECTURE.md). */
+export { SocketGuards, DEFAULT_SOCKET_LIMITS, type SocketLimits } from './socket-guards.js';
+export { Refusals, jitteredRetryAfterS } from './refusal.js';
+export { Admission, DEFAULT_ADMISSION_SETTINGS, type AdmissionSettings } from './admission/admission.js';
