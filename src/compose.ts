@@ -6,7 +6,7 @@ import { createLogger, type Logger } from './platform/logger.js';
 import { Metrics } from './platform/metrics.js';
 import { openStorage, migrateToLatest, type Storage } from './storage/db.js';
 import { createHttpApp } from './http/app.js';
-import { Admission, DEFAULT_ADMISSION_SETTINGS, DEFAULT_SOCKET_LIMITS, Refusals, SocketGuards, type AdmissionSettings } from './edge/index.js';
+import { Admission, DEFAULT_ADMISSION_SETTINGS, DEFAULT_RATE_LIMITS, DEFAULT_SOCKET_LIMITS, installEdge, MemoryBucketStore, RateLimiter, Refusals, SocketGuards, type AdmissionSettings, type RateLimitSettings } from './edge/index.js';
 import { HttpAuth } from './http/auth.js';
 import { registerHealthRoutes } from './http/health.js';
 import { IdentityRepository } from './modules/identity/identity.repository.js';
@@ -30,7 +30,7 @@ export interface Preau {
   schools: SchoolsService;
   timetable: TimetableRepository;
   /** The edge's parts (undefined with PREAU_EDGE=off). */
-  edge: { guards: SocketGuards; admission: Admission } | undefined;
+  edge: { guards: SocketGuards; admission: Admission; rateLimiter: RateLimiter } | undefined;
   /** Stop taking traffic (readiness goes 503), finish what is in flight, close the database. */
   close(): Promise<void>;
 }
@@ -41,6 +41,7 @@ export interface ComposeOverrides {
   logger?: Logger;
   /** Admission settings over the defaults (tests of features turn the lag sampling off: a shared CI host's lag is not theirs to test). */
   admission?: Partial<AdmissionSettings>;
+  rateLimits?: Partial<RateLimitSettings>;
 }
 
 /** Reads (or creates once) the secret that derives CSRF tokens; kept in the database so every node agrees. */
@@ -92,10 +93,12 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
     { defaultMaxBodyBytes: 16 * 1024, requestTimeoutMs: config.requestTimeoutMs, headersTimeoutMs: 10_000, keepAliveTimeoutMs: 5_000 },
     guards?.createServer,
   );
-  // Admission wraps every route registered after it: installed before any route.
-  const admission = config.edge === 'on' ? new Admission({ ...DEFAULT_ADMISSION_SETTINGS, ...overrides.admission }, refusals, metrics) : undefined;
-  admission?.install(app);
   const auth = new HttpAuth({ identity, publicUrl: config.publicUrl });
+  const edgeOn = config.edge === 'on';
+  const admission = edgeOn ? new Admission({ ...DEFAULT_ADMISSION_SETTINGS, ...overrides.admission }, refusals, metrics) : undefined;
+  const rateLimiter = edgeOn ? new RateLimiter({ ...DEFAULT_RATE_LIMITS, ...overrides.rateLimits }, new MemoryBucketStore(), refusals, auth, metrics, () => clock.nowMs()) : undefined;
+  // The edge wraps every route registered after it: installed before any route.
+  installEdge(app, { admission, rateLimiter });
   auth.install(app);
 
   let draining = false;
@@ -107,7 +110,7 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
 
   return {
     config, app, storage, logger, clock, metrics, hasher, identity, schools, timetable,
-    edge: guards && admission ? { guards, admission } : undefined,
+    edge: guards && admission && rateLimiter ? { guards, admission, rateLimiter } : undefined,
     async close() {
       draining = true;
       await app.close();

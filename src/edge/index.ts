@@ -2,3 +2,6 @@
 export { SocketGuards, DEFAULT_SOCKET_LIMITS, type SocketLimits } from './socket-guards.js';
 export { Refusals, jitteredRetryAfterS } from './refusal.js';
 export { Admission, DEFAULT_ADMISSION_SETTINGS, type AdmissionSettings } from './admission/admission.js';
+export { RateLimiter, DEFAULT_RATE_LIMITS, type RateLimitSettings, type SessionProbe } from './rate-limit/rate-limit.js';
+export { MemoryBucketStore, type BucketStore } from './rate-limit/bucket-store.js';
+export { installEdge } from './edge.js';

@@ -45,9 +45,9 @@ export class Refusals {
   }
 
   /** Writes a pre-built refusal on a Node response (Fastify's reply is bypassed: nothing to serialise). */
-  send(res: ServerResponse, id: ErrorId, lang: Lang, retryAfterS: number): void {
+  send(res: ServerResponse, id: ErrorId, lang: Lang, retryAfterS: number, extraHeaders?: OutgoingHttpHeaders): void {
     const p = this.get(id, lang, retryAfterS);
-    res.writeHead(p.status, p.headers);
+    res.writeHead(p.status, extraHeaders ? { ...p.headers, ...extraHeaders } : p.headers);
     res.end(p.body);
   }
 

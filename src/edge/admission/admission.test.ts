@@ -4,6 +4,7 @@ import { createHttpApp } from '../../http/app.js';
 import type { Criticality } from '../../http/request-context.js';
 import { createLogger } from '../../platform/logger.js';
 import { Metrics } from '../../platform/metrics.js';
+import { installEdge } from '../edge.js';
 import { Refusals } from '../refusal.js';
 import { Admission, DEFAULT_ADMISSION_SETTINGS, type AdmissionSettings } from './admission.js';
 import { allowedWaitMs, CodelQueue, type CodelSettings } from './codel-queue.js';
@@ -135,7 +136,7 @@ describe('admission on a Fastify app', () => {
     const settings: AdmissionSettings = { ...DEFAULT_ADMISSION_SETTINGS, gradient: { ...DEFAULT_GRADIENT_SETTINGS, initialLimit: 2, minLimit: 1 }, lagSampleMs: 60_000, ...overrides };
     const admission = new Admission(settings, new Refusals(false), new Metrics());
     app = createHttpApp(createLogger('silent'), false);
-    admission.install(app);
+    installEdge(app, { admission });
     const gates: (() => void)[] = [];
     const served: string[] = [];
     for (const c of ['critical', 'normal', 'sheddable', 'login'] as Criticality[]) {

@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
+import type { FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
 import { langOf, type Criticality } from '../../http/request-context.js';
 import { LATENCY_BUCKETS_MS, type Metrics } from '../../platform/metrics.js';
 import { jitteredRetryAfterS, type Refusals } from '../refusal.js';
@@ -29,14 +29,17 @@ export interface AdmissionSettings {
   retryAfterSpreadS: number;
 }
 
-const queue = (maxLength: number, maxWaitMs: number): CodelSettings => ({ maxLength, maxWaitMs, overloadWaitMs: 20, intervalMs: 100 });
+/** A line that has not emptied for a whole second is standing: a burst the node clears in less is let through. */
+const queue = (maxLength: number, maxWaitMs: number, overloadWaitMs: number): CodelSettings => ({ maxLength, maxWaitMs, overloadWaitMs, intervalMs: 1_000 });
 
 export const DEFAULT_ADMISSION_SETTINGS: AdmissionSettings = {
-  gradient: DEFAULT_GRADIENT_SETTINGS,
+  // A pupil's page is worth waiting half a second for rather than a refusal and a retry seconds later;
+  // backend RPC values (5–20 ms) would refuse whole bursts that the node clears in a few hundred ms.
+  gradient: { ...DEFAULT_GRADIENT_SETTINGS, initialLimit: 256, minLimit: 16 },
   windowMs: 250,
   minWindowSamples: 10,
   limitShare: { critical: 1, normal: 0.9, login: 1, sheddable: 0.5 },
-  queues: { critical: queue(512, 1_000), normal: queue(256, 500), login: queue(1, 1), sheddable: queue(64, 100) },
+  queues: { critical: queue(1_024, 2_000, 500), normal: queue(512, 1_000, 100), login: queue(1, 1, 1), sheddable: queue(64, 200, 20) },
   shed: DEFAULT_SHED_SETTINGS,
   lagSampleMs: 100,
   expirySweepMs: 10,
@@ -129,22 +132,9 @@ export class Admission {
     this.hooks = { critical: this.hookFor('critical'), normal: this.hookFor('normal'), login: this.hookFor('login'), sheddable: this.hookFor('sheddable') };
   }
 
-  /** Puts the admission hook first on every route registered after this call, by its criticality. */
-  install(app: FastifyInstance): void {
-    app.addHook('onRoute', (route) => {
-      const criticality = route.config?.criticality;
-      if (!criticality) return; // createHttpApp refuses such routes anyway.
-      const own = route.onRequest === undefined ? [] : Array.isArray(route.onRequest) ? route.onRequest : [route.onRequest];
-      route.onRequest = [this.hooks[criticality], ...own];
-    });
-    app.addHook('onReady', (done) => {
-      this.start();
-      done();
-    });
-    app.addHook('onClose', (_app, done) => {
-      this.stop();
-      done();
-    });
+  /** The admission hook for routes of this class (see edge.ts, which puts it first on every route). */
+  hook(criticality: Criticality): onRequestHookHandler {
+    return this.hooks[criticality];
   }
 
   limit(): number {

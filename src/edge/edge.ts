@@ -1,0 +1,41 @@
+import type { FastifyInstance, onRequestHookHandler } from 'fastify';
+import type { Admission } from './admission/admission.js';
+import type { RateLimiter } from './rate-limit/rate-limit.js';
+
+export interface EdgeParts {
+  admission?: Admission | undefined;
+  rateLimiter?: RateLimiter | undefined;
+}
+
+/**
+ * Puts the edge on every route registered after this call (so: call it before any route). A
+ * route's onRequest chain becomes
+ *   admission(criticality) → rate limit (anonymous) → the route's own hooks (authentication) → rate limit (account, school)
+ * — a refused request costs no authentication, and signed-in requests are counted as accounts.
+ */
+export function installEdge(app: FastifyInstance, parts: EdgeParts): void {
+  const { admission, rateLimiter } = parts;
+  app.addHook('onRoute', (route) => {
+    const criticality = route.config?.criticality;
+    if (!criticality) return; // createHttpApp refuses such routes anyway.
+    const own: onRequestHookHandler[] = route.onRequest === undefined ? [] : Array.isArray(route.onRequest) ? route.onRequest : [route.onRequest];
+    const limits = rateLimiter?.hooksFor(route.config?.rateCost ?? 1);
+    route.onRequest = [...(admission ? [admission.hook(criticality)] : []), ...(limits ? [limits.before] : []), ...own, ...(limits ? [limits.after] : [])];
+  });
+  if (rateLimiter) {
+    app.addHook('onError', (request, _reply, error, done) => {
+      rateLimiter.recordError(request, error);
+      done();
+    });
+  }
+  if (admission) {
+    app.addHook('onReady', (done) => {
+      admission.start();
+      done();
+    });
+    app.addHook('onClose', (_app, done) => {
+      admission.stop();
+      done();
+    });
+  }
+}
