@@ -17,6 +17,8 @@ import { registerIdentityRoutes } from './modules/identity/identity.routes.js';
 import { SchoolsRepository, SchoolsService, registerSchoolsRoutes } from './modules/schools/index.js';
 import { TimetableRepository } from './modules/timetable/index.js';
 import { TodayService, registerTodayRoutes } from './modules/today/index.js';
+import { normaliseLogin } from './modules/identity/index.js';
+import { createLaneResolver, DEFAULT_WAITING_ROOM_SETTINGS, registerWaitingRoomRoutes, ticketKey, WaitingRoom, type WaitingRoomSettings } from './edge/index.js';
 
 export interface Preau {
   config: Config;
@@ -30,7 +32,7 @@ export interface Preau {
   schools: SchoolsService;
   timetable: TimetableRepository;
   /** The edge's parts (undefined with PREAU_EDGE=off). */
-  edge: { guards: SocketGuards; admission: Admission; rateLimiter: RateLimiter } | undefined;
+  edge: { guards: SocketGuards; admission: Admission; rateLimiter: RateLimiter; waitingRoom: WaitingRoom } | undefined;
   /** Stop taking traffic (readiness goes 503), finish what is in flight, close the database. */
   close(): Promise<void>;
 }
@@ -42,6 +44,7 @@ export interface ComposeOverrides {
   /** Admission settings over the defaults (tests of features turn the lag sampling off: a shared CI host's lag is not theirs to test). */
   admission?: Partial<AdmissionSettings>;
   rateLimits?: Partial<RateLimitSettings>;
+  waitingRoom?: Partial<WaitingRoomSettings>;
 }
 
 /** Reads (or creates once) the secret that derives CSRF tokens; kept in the database so every node agrees. */
@@ -65,8 +68,9 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
   const secret = await loadSecret(storage, config.secret);
 
   const hasher = new PasswordHasher({ concurrency: config.hashConcurrency, maxQueued: config.hashQueueMax, maxWaitMs: config.hashQueueWaitMs }, clock, metrics);
+  const identityRepo = new IdentityRepository(storage.db);
   const identity = new IdentityService(
-    new IdentityRepository(storage.db),
+    identityRepo,
     hasher,
     new LoginThrottle(new MemoryFailureStore()),
     clock,
@@ -96,9 +100,33 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
   const auth = new HttpAuth({ identity, publicUrl: config.publicUrl });
   const edgeOn = config.edge === 'on';
   const admission = edgeOn ? new Admission({ ...DEFAULT_ADMISSION_SETTINGS, ...overrides.admission }, refusals, metrics) : undefined;
-  const rateLimiter = edgeOn ? new RateLimiter({ ...DEFAULT_RATE_LIMITS, ...overrides.rateLimits }, new MemoryBucketStore(), refusals, auth, metrics, () => clock.nowMs()) : undefined;
+  const rateLimiter = edgeOn ? new RateLimiter({ ...DEFAULT_RATE_LIMITS, ...overrides.rateLimits }, () => new MemoryBucketStore(), refusals, auth, metrics, () => clock.nowMs()) : undefined;
+  const waitingRoom = edgeOn
+    ? new WaitingRoom(
+        // About a quarter of a second of hashing may be queued before new visitors get tickets.
+        { ...DEFAULT_WAITING_ROOM_SETTINGS, maxLoginsInFlight: config.hashConcurrency * 16, ...overrides.waitingRoom },
+        ticketKey(secret),
+        hasher,
+        createLaneResolver({
+          findPerson: async (login) => {
+            const p = await identityRepo.findPersonByLogin(normaliseLogin(login));
+            return p && p.status !== 'departed' ? { id: p.id, profile: p.profile, schoolId: p.school_id } : undefined;
+          },
+          hasLesson: async (person, fromMs, toMs) => {
+            if (person.profile === 'eleve') {
+              const scope = await schools.scopeOf(person.id);
+              return (await timetable.slots({ classIds: [...scope.classIds], groupIds: [...scope.groupIds] }, fromMs, toMs)).length > 0;
+            }
+            return (await timetable.slots({ teacherId: person.id }, fromMs, toMs)).length > 0;
+          },
+        }),
+        () => clock.nowMs(),
+        metrics,
+        https,
+      )
+    : undefined;
   // The edge wraps every route registered after it: installed before any route.
-  installEdge(app, { admission, rateLimiter });
+  installEdge(app, { admission, rateLimiter, waitingRoom });
   auth.install(app);
 
   let draining = false;
@@ -106,11 +134,12 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
   registerIdentityRoutes(app, { identity, auth });
   registerSchoolsRoutes(app, { schools, identity, auth, publicUrl: config.publicUrl });
   registerTodayRoutes(app, { today, schools, auth });
+  if (waitingRoom) registerWaitingRoomRoutes(app, waitingRoom);
   await app.ready();
 
   return {
     config, app, storage, logger, clock, metrics, hasher, identity, schools, timetable,
-    edge: guards && admission && rateLimiter ? { guards, admission, rateLimiter } : undefined,
+    edge: guards && admission && rateLimiter && waitingRoom ? { guards, admission, rateLimiter, waitingRoom } : undefined,
     async close() {
       draining = true;
       await app.close();

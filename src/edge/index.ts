@@ -5,3 +5,7 @@ export { Admission, DEFAULT_ADMISSION_SETTINGS, type AdmissionSettings } from '.
 export { RateLimiter, DEFAULT_RATE_LIMITS, type RateLimitSettings, type SessionProbe } from './rate-limit/rate-limit.js';
 export { MemoryBucketStore, type BucketStore } from './rate-limit/bucket-store.js';
 export { installEdge } from './edge.js';
+export { WaitingRoom, DEFAULT_WAITING_ROOM_SETTINGS, TICKET_COOKIE, TICKET_HEADER, type WaitingRoomSettings, type LoginCapacity } from './waiting-room/waiting-room.js';
+export { ticketKey } from './waiting-room/ticket.js';
+export { createLaneResolver } from './waiting-room/lanes.js';
+export { registerWaitingRoomRoutes } from './waiting-room/waiting-room.routes.js';

@@ -1,5 +1,5 @@
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
-import { compose, type Preau } from '../../src/compose.js';
+import { compose, type ComposeOverrides, type Preau } from '../../src/compose.js';
 import { defaultConfig, type Config } from '../../src/config/config.js';
 import { ManualClock, parisWallTimeToUtcMs } from '../../src/platform/clock.js';
 import { createLogger } from '../../src/platform/logger.js';
@@ -23,13 +23,14 @@ export interface Client {
 }
 
 /** A full Préau on a fresh database with the fixture, reached with `inject` (no sockets). */
-export async function startTestPreau(backend: Backend, configOverrides: Partial<Config> = {}): Promise<TestPreau> {
+/** `edge`: settings of the edge's parts over the defaults (edge tests shrink or widen them). */
+export async function startTestPreau(backend: Backend, configOverrides: Partial<Config> = {}, edge: Pick<ComposeOverrides, 'admission' | 'rateLimits' | 'waitingRoom'> = {}): Promise<TestPreau> {
   const { storage, drop } = await freshStorage(backend);
   // A school Monday at 7:45 in Paris: "today" has lessons.
   const clock = new ManualClock(parisWallTimeToUtcMs('2026-09-07', 7, 45));
   const config: Config = { ...defaultConfig(), databaseUrl: 'unused', publicUrl: 'http://preau.test', logLevel: 'silent', hashConcurrency: 2, ...configOverrides };
   // The edge's reaction to event-loop lag is tested in src/edge; here a shared CI host's lag must not shed feature tests.
-  const preau = await compose(config, { storage, clock, logger: createLogger('silent'), admission: { lagSampleMs: 0 } });
+  const preau = await compose(config, { storage, clock, logger: createLogger('silent'), ...edge, admission: { lagSampleMs: 0, ...edge.admission } });
   const fx = await seedFixture(storage.db, clock);
 
   const client = (cookie: string | undefined, csrf: string | undefined): Client => ({

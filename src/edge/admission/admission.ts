@@ -206,7 +206,8 @@ export class Admission {
     this.inflight++;
     if (this.inflight > this.windowMaxInflight) this.windowMaxInflight = this.inflight;
     res[kStartedMs] = this.nowMs();
-    res.once('close', this.onClose);
+    // `on`, not `once`: no wrapper per request; the response is closed once and then dropped.
+    res.on('close', this.onClose);
   }
 
   /** Shared listener (no closure per request): `this` is bound, the response is the emitter. */

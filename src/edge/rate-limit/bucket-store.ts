@@ -12,20 +12,26 @@ export interface BucketStore {
 }
 
 /**
- * Bounded: beyond `maxEntries` the least recently used buckets are forgotten. Fails open for
+ * Bounded: beyond `maxEntries`, the oldest buckets (by creation) are forgotten. Fails open for
  * them (a forgotten bucket starts full again): an attacker spraying keys to exhaust memory gets
- * nothing more than fresh buckets, which the per-network bucket and admission still bound.
+ * nothing more than fresh buckets, which the per-network bucket and admission still bound. Not a
+ * true LRU on purpose: keeping recency would cost a delete and an insert per request.
  */
 export class MemoryBucketStore implements BucketStore {
   private readonly buckets = new Map<string, BucketState>();
   constructor(private readonly maxEntries = 200_000) {}
 
   take(key: string, policy: BucketPolicy, cost: number, nowMs: number): TakeOutcome {
-    const outcome = takeTokens(policy, this.buckets.get(key), nowMs, cost);
-    // Re-inserted so that Map order is least-recently-used first.
-    this.buckets.delete(key);
-    this.buckets.set(key, outcome.state);
-    if (this.buckets.size > this.maxEntries) this.buckets.delete(this.buckets.keys().next().value!);
+    const state = this.buckets.get(key);
+    const outcome = takeTokens(policy, state, nowMs, cost);
+    if (state) {
+      // Updated in place: no new entry, no rehash on the path of every request.
+      state.tokens = outcome.state.tokens;
+      state.updatedMs = outcome.state.updatedMs;
+    } else {
+      this.buckets.set(key, outcome.state);
+      if (this.buckets.size > this.maxEntries) this.buckets.delete(this.buckets.keys().next().value!);
+    }
     return outcome;
   }
 

@@ -59,18 +59,22 @@ const SCOPES: readonly RateScope[] = ['address', 'network', 'account', 'school',
 export class RateLimiter {
   private readonly refused: Record<RateScope, number> = { address: 0, network: 0, account: 0, school: 0, auth_failures: 0 };
   private readonly policyHeader: Record<RateScope, string>;
+  private readonly stores: Record<RateScope, BucketStore>;
 
   constructor(
     readonly settings: RateLimitSettings,
-    private readonly store: BucketStore,
+    /** One store per scope: keys are then the bare address, account or school id (no string built per request). */
+    makeStore: (scope: RateScope) => BucketStore,
     private readonly refusals: Refusals,
     private readonly probe: SessionProbe,
     metrics: Metrics,
     private readonly nowMs: () => number = Date.now,
   ) {
+    this.stores = Object.fromEntries(SCOPES.map((sc) => [sc, makeStore(sc)])) as Record<RateScope, BucketStore>;
     const c = metrics.trackedCounter('preau_edge_rate_limited_total', 'Requests refused by a rate limit, by scope');
     for (const s of SCOPES) c.track(() => this.refused[s], { scope: s });
-    metrics.gauge('preau_edge_rate_buckets', 'Rate-limit buckets held in memory').track(() => this.store.size());
+    const buckets = metrics.gauge('preau_edge_rate_buckets', 'Rate-limit buckets held in memory, by scope');
+    for (const sc of SCOPES) buckets.track(() => this.stores[sc].size(), { scope: sc });
     this.policyHeader = Object.fromEntries(SCOPES.map((s) => [s, policyHeader(settings[s])])) as Record<RateScope, string>;
   }
 
@@ -96,7 +100,7 @@ export class RateLimiter {
       return;
     }
     const address = normaliseAddress(request.ip);
-    const failures = this.store.take(`f:${address}`, this.settings.auth_failures, 0, this.nowMs());
+    const failures = this.stores.auth_failures.take(address, this.settings.auth_failures, 0, this.nowMs());
     if (failures.remaining < 1 && !this.probe.isCachedSession(request)) return this.refuse(request, reply, 'auth_failures', failures);
     done();
   }
@@ -110,11 +114,11 @@ export class RateLimiter {
       return;
     }
     const now = this.nowMs();
-    const account = this.store.take(`u:${auth.person.id}`, this.settings.account, cost, now);
+    const account = this.stores.account.take(auth.person.id, this.settings.account, cost, now);
     if (!account.allowed) return this.refuse(request, reply, 'account', account);
     const schoolId = auth.person.school_id;
     if (schoolId) {
-      const school = this.store.take(`s:${schoolId}`, this.settings.school, cost, now);
+      const school = this.stores.school.take(schoolId, this.settings.school, cost, now);
       if (!school.allowed) return this.refuse(request, reply, 'school', school);
     }
     this.advertise(reply, 'account', account);
@@ -126,20 +130,20 @@ export class RateLimiter {
     if (!(error instanceof AppError) || !FAILED_AUTH.has(error.id) || !this.probe.hasSessionCookie(request)) return;
     const address = normaliseAddress(request.ip);
     const now = this.nowMs();
-    this.store.take(`f:${address}`, this.settings.auth_failures, 1, now);
-    this.store.take(`a:${address}`, this.settings.address, 1, now);
+    this.stores.auth_failures.take(address, this.settings.auth_failures, 1, now);
+    this.stores.address.take(address, this.settings.address, 1, now);
   }
 
   /** True when allowed (the caller continues); otherwise the refusal has been sent. */
   private chargeAnonymous(request: FastifyRequest, reply: FastifyReply, cost: number): boolean {
     const address = normaliseAddress(request.ip);
     const now = this.nowMs();
-    const a = this.store.take(`a:${address}`, this.settings.address, cost, now);
+    const a = this.stores.address.take(address, this.settings.address, cost, now);
     if (!a.allowed) {
       this.refuse(request, reply, 'address', a);
       return false;
     }
-    const n = this.store.take(`n:${networkOf(address)}`, this.settings.network, cost, now);
+    const n = this.stores.network.take(networkOf(address), this.settings.network, cost, now);
     if (!n.allowed) {
       this.refuse(request, reply, 'network', n);
       return false;
