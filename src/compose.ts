@@ -19,6 +19,7 @@ import { TimetableRepository } from './modules/timetable/index.js';
 import { TodayService, registerTodayRoutes } from './modules/today/index.js';
 import { normaliseLogin } from './modules/identity/index.js';
 import { createLaneResolver, DEFAULT_WAITING_ROOM_SETTINGS, registerWaitingRoomRoutes, ticketKey, WaitingRoom, type WaitingRoomSettings } from './edge/index.js';
+import { ChallengeGate, DEFAULT_CHALLENGE_SETTINGS, deriveKey, type ChallengeSettings } from './edge/index.js';
 
 export interface Preau {
   config: Config;
@@ -32,7 +33,7 @@ export interface Preau {
   schools: SchoolsService;
   timetable: TimetableRepository;
   /** The edge's parts (undefined with PREAU_EDGE=off). */
-  edge: { guards: SocketGuards; admission: Admission; rateLimiter: RateLimiter; waitingRoom: WaitingRoom } | undefined;
+  edge: { guards: SocketGuards; admission: Admission; rateLimiter: RateLimiter; waitingRoom: WaitingRoom; challenge: ChallengeGate } | undefined;
   /** Stop taking traffic (readiness goes 503), finish what is in flight, close the database. */
   close(): Promise<void>;
 }
@@ -45,6 +46,7 @@ export interface ComposeOverrides {
   admission?: Partial<AdmissionSettings>;
   rateLimits?: Partial<RateLimitSettings>;
   waitingRoom?: Partial<WaitingRoomSettings>;
+  challenge?: Partial<ChallengeSettings>;
 }
 
 /** Reads (or creates once) the secret that derives CSRF tokens; kept in the database so every node agrees. */
@@ -125,8 +127,19 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
         https,
       )
     : undefined;
+  const challenge =
+    waitingRoom &&
+    new ChallengeGate(
+      { ...DEFAULT_CHALLENGE_SETTINGS, ...overrides.challenge },
+      deriveKey(secret, 'challenge'),
+      deriveKey(secret, 'device-mark'),
+      { loginUnderPressure: () => waitingRoom.waiting() > 0, challengeFirst: () => false },
+      () => clock.nowMs(),
+      metrics,
+      (name, value, maxAgeS) => app.serializeCookie(name, value, { path: '/', httpOnly: true, sameSite: 'lax', secure: https, maxAge: maxAgeS }),
+    );
   // The edge wraps every route registered after it: installed before any route.
-  installEdge(app, { admission, rateLimiter, waitingRoom });
+  installEdge(app, { admission, rateLimiter, waitingRoom, challenge });
   auth.install(app);
 
   let draining = false;
@@ -139,7 +152,7 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
 
   return {
     config, app, storage, logger, clock, metrics, hasher, identity, schools, timetable,
-    edge: guards && admission && rateLimiter && waitingRoom ? { guards, admission, rateLimiter, waitingRoom } : undefined,
+    edge: guards && admission && rateLimiter && waitingRoom && challenge ? { guards, admission, rateLimiter, waitingRoom, challenge } : undefined,
     async close() {
       draining = true;
       await app.close();

@@ -9,3 +9,6 @@ export { WaitingRoom, DEFAULT_WAITING_ROOM_SETTINGS, TICKET_COOKIE, TICKET_HEADE
 export { ticketKey } from './waiting-room/ticket.js';
 export { createLaneResolver } from './waiting-room/lanes.js';
 export { registerWaitingRoomRoutes } from './waiting-room/waiting-room.routes.js';
+export { ChallengeGate, DEFAULT_CHALLENGE_SETTINGS, CHALLENGE_HEADER, NONCE_HEADER, type ChallengeSettings, type ChallengeMode } from './challenge/challenge-gate.js';
+export { solveChallenge } from './challenge/proof-of-work.js';
+export { deriveKey } from './signed-token.js';

@@ -37,6 +37,9 @@ export const ERRORS = {
   'waiting.ticket_expired': { status: 403, fr: 'Votre ticket de file d’attente a expiré : reprenez une place dans la file.', en: 'Your waiting-room ticket has expired: queue again.' },
   'waiting.ticket_used': { status: 409, fr: 'Ce ticket de file d’attente a déjà servi : reprenez une place dans la file.', en: 'This waiting-room ticket has already been used: queue again.' },
   'waiting.not_your_turn': { status: 409, fr: 'Ce n’est pas encore votre tour (position {position}). Attente estimée : {wait}.', en: 'It is not your turn yet (position {position}). Estimated wait: {wait}.' },
+  'challenge.required': { status: 403, fr: 'Votre navigateur doit faire une courte vérification automatique avant la connexion (quelques secondes).', en: 'Your browser must complete a short automatic check before signing in.' },
+  'challenge.invalid': { status: 403, fr: 'La vérification automatique n’a pas abouti : elle recommence.', en: 'The automatic check failed: it starts again.' },
+  'challenge.used': { status: 409, fr: 'Cette vérification a déjà servi : une nouvelle commence.', en: 'This check has already been used: a new one starts.' },
   'server.unavailable': { status: 503, fr: 'Préau est momentanément indisponible. Nouvel essai dans {wait}.', en: 'Préau is temporarily unavailable.' },
   'server.internal': { status: 500, fr: 'Une erreur inattendue est survenue. Elle a été enregistrée ; réessayez dans un instant.', en: 'An unexpected error occurred.' },
 } as const satisfies Record<string, { status: number; fr: string; en: string }>;

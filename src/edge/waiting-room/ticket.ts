@@ -1,5 +1,6 @@
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { networkOf } from '../address.js';
+import { deriveKey, openSigned, signClaims } from '../signed-token.js';
 
 /**
  * Waiting-room tickets: `base64url(claims).base64url(HMAC-SHA256(claims))`. Signed so that a
@@ -32,32 +33,20 @@ export function clientBinding(address: string, userAgent: string | undefined): s
 }
 
 export function signTicket(key: Buffer, claims: TicketClaims): string {
-  const body = Buffer.from(JSON.stringify(claims)).toString('base64url');
-  return `${body}.${createHmac('sha256', key).update(body).digest('base64url')}`;
+  return signClaims(key, claims);
 }
 
 /** Pure (given the key): checks signature first, then expiry, then binding. */
 export function verifyTicket(key: Buffer, token: string, nowMs: number, binding: string): TicketCheck {
-  if (token.length > MAX_TICKET_CHARS) return { ok: false, reason: 'malformed' };
-  const dot = token.indexOf('.');
-  if (dot <= 0 || dot !== token.lastIndexOf('.')) return { ok: false, reason: 'malformed' };
-  const body = token.slice(0, dot);
-  const given = Buffer.from(token.slice(dot + 1), 'base64url');
-  const expected = createHmac('sha256', key).update(body).digest();
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return { ok: false, reason: 'forged' };
-  let claims: TicketClaims;
-  try {
-    claims = JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as TicketClaims;
-  } catch {
-    return { ok: false, reason: 'malformed' };
-  }
+  const opened = openSigned(key, token, MAX_TICKET_CHARS);
+  if (!opened.ok) return opened;
+  const claims = opened.claims as Partial<TicketClaims>;
   if (claims.v !== 1 || typeof claims.id !== 'string' || typeof claims.expiresAtMs !== 'number' || typeof claims.bind !== 'string') return { ok: false, reason: 'malformed' };
   if (nowMs >= claims.expiresAtMs) return { ok: false, reason: 'expired' };
   if (claims.bind !== binding) return { ok: false, reason: 'transferred' };
-  return { ok: true, claims };
+  return { ok: true, claims: claims as TicketClaims };
 }
 
-/** The ticket key is derived from the instance secret: one secret, distinct keys per use. */
 export function ticketKey(instanceSecret: string): Buffer {
-  return createHmac('sha256', instanceSecret).update('preau:waiting-room-ticket:v1').digest();
+  return deriveKey(instanceSecret, 'waiting-room-ticket');
 }

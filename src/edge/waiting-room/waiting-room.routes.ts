@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { sendError } from '../../http/error-handler.js';
 import { noStore } from '../../http/request-context.js';
 import { AppError } from '../../platform/errors.js';
+import { SOLVER_JS } from '../challenge/solver-script.js';
 import { WAITING_PAGE_CSS, WAITING_PAGE_HTML, WAITING_PAGE_JS } from './waiting-page.js';
 import type { WaitingRoom } from './waiting-room.js';
 
@@ -21,6 +22,10 @@ export function registerWaitingRoomRoutes(app: FastifyInstance, room: WaitingRoo
   });
   app.get('/attente.js', { config: { criticality: 'login' } }, (_request, reply) => {
     void reply.header('cache-control', STATIC_CACHE).type('text/javascript; charset=utf-8').send(WAITING_PAGE_JS);
+  });
+  // The proof-of-work solver the login page loads (see challenge-gate.ts).
+  app.get('/preau-pow.js', { config: { criticality: 'login' } }, (_request, reply) => {
+    void reply.header('cache-control', STATIC_CACHE).type('text/javascript; charset=utf-8').send(SOLVER_JS);
   });
   app.get('/attente.css', { config: { criticality: 'login' } }, (_request, reply) => {
     void reply.header('cache-control', STATIC_CACHE).type('text/css; charset=utf-8').send(WAITING_PAGE_CSS);
