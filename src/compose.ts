@@ -19,7 +19,7 @@ import { TimetableRepository } from './modules/timetable/index.js';
 import { TodayService, registerTodayRoutes } from './modules/today/index.js';
 import { normaliseLogin } from './modules/identity/index.js';
 import { createLaneResolver, DEFAULT_WAITING_ROOM_SETTINGS, registerWaitingRoomRoutes, ticketKey, WaitingRoom, type WaitingRoomSettings } from './edge/index.js';
-import { ChallengeGate, DEFAULT_CHALLENGE_SETTINGS, deriveKey, type ChallengeSettings } from './edge/index.js';
+import { ChallengeGate, DEFAULT_CHALLENGE_SETTINGS, deriveKey, EdgeControls, registerOperatorRoutes, type ChallengeSettings } from './edge/index.js';
 
 export interface Preau {
   config: Config;
@@ -33,7 +33,7 @@ export interface Preau {
   schools: SchoolsService;
   timetable: TimetableRepository;
   /** The edge's parts (undefined with PREAU_EDGE=off). */
-  edge: { guards: SocketGuards; admission: Admission; rateLimiter: RateLimiter; waitingRoom: WaitingRoom; challenge: ChallengeGate } | undefined;
+  edge: { guards: SocketGuards; admission: Admission; rateLimiter: RateLimiter; waitingRoom: WaitingRoom; challenge: ChallengeGate; controls: EdgeControls } | undefined;
   /** Stop taking traffic (readiness goes 503), finish what is in flight, close the database. */
   close(): Promise<void>;
 }
@@ -103,6 +103,7 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
   const edgeOn = config.edge === 'on';
   const admission = edgeOn ? new Admission({ ...DEFAULT_ADMISSION_SETTINGS, ...overrides.admission }, refusals, metrics) : undefined;
   const rateLimiter = edgeOn ? new RateLimiter({ ...DEFAULT_RATE_LIMITS, ...overrides.rateLimits }, () => new MemoryBucketStore(), refusals, auth, metrics, () => clock.nowMs()) : undefined;
+  const controls = new EdgeControls(logger);
   const waitingRoom = edgeOn
     ? new WaitingRoom(
         // About a quarter of a second of hashing may be queued before new visitors get tickets.
@@ -125,6 +126,7 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
         () => clock.nowMs(),
         metrics,
         https,
+        controls.isAbroad,
       )
     : undefined;
   const challenge =
@@ -133,7 +135,7 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
       { ...DEFAULT_CHALLENGE_SETTINGS, ...overrides.challenge },
       deriveKey(secret, 'challenge'),
       deriveKey(secret, 'device-mark'),
-      { loginUnderPressure: () => waitingRoom.waiting() > 0, challengeFirst: () => false },
+      { loginUnderPressure: () => waitingRoom.waiting() > 0, challengeFirst: controls.isAbroad },
       () => clock.nowMs(),
       metrics,
       (name, value, maxAgeS) => app.serializeCookie(name, value, { path: '/', httpOnly: true, sameSite: 'lax', secure: https, maxAge: maxAgeS }),
@@ -148,11 +150,12 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
   registerSchoolsRoutes(app, { schools, identity, auth, publicUrl: config.publicUrl });
   registerTodayRoutes(app, { today, schools, auth });
   if (waitingRoom) registerWaitingRoomRoutes(app, waitingRoom);
+  if (challenge) registerOperatorRoutes(app, { auth, controls, challenge, metrics });
   await app.ready();
 
   return {
     config, app, storage, logger, clock, metrics, hasher, identity, schools, timetable,
-    edge: guards && admission && rateLimiter && waitingRoom && challenge ? { guards, admission, rateLimiter, waitingRoom, challenge } : undefined,
+    edge: guards && admission && rateLimiter && waitingRoom && challenge ? { guards, admission, rateLimiter, waitingRoom, challenge, controls } : undefined,
     async close() {
       draining = true;
       await app.close();

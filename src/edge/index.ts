@@ -12,3 +12,6 @@ export { registerWaitingRoomRoutes } from './waiting-room/waiting-room.routes.js
 export { ChallengeGate, DEFAULT_CHALLENGE_SETTINGS, CHALLENGE_HEADER, NONCE_HEADER, type ChallengeSettings, type ChallengeMode } from './challenge/challenge-gate.js';
 export { solveChallenge } from './challenge/proof-of-work.js';
 export { deriveKey } from './signed-token.js';
+export { EdgeControls } from './operator/controls.js';
+export { registerOperatorRoutes } from './operator/operator.routes.js';
+export { whereabouts, FRANCE, openCountryDatabase, type CountryLookup } from './geo/geo.js';

@@ -5,9 +5,10 @@
  * with the lycée's first 20, not put behind its 2,000.
  *
  * Lanes: staff with a class in the next minutes (they open the virtual classes pupils wait in),
- * then pupils whose class starts soon, then everyone else.
+ * then pupils whose class starts soon, then everyone else; in crisis mode, clients outside France
+ * last (queued, never dropped).
  */
-export const LANES = ['staff_soon', 'pupil_soon', 'other'] as const;
+export const LANES = ['staff_soon', 'pupil_soon', 'other', 'abroad'] as const;
 export type Lane = (typeof LANES)[number];
 
 interface SchoolLine {

@@ -56,11 +56,12 @@ describe('lanes and fair share', () => {
 
   it('first come first served within a school and a lane; higher lanes first', () => {
     const q = new FairQueue(100);
+    q.push('x1', 'abroad', 'A');
     q.push('p1', 'other', 'A');
     q.push('p2', 'other', 'A');
     q.push('t1', 'staff_soon', 'A');
     q.push('e1', 'pupil_soon', 'A');
-    expect([q.pop(), q.pop(), q.pop(), q.pop(), q.pop()]).toEqual(['t1', 'e1', 'p1', 'p2', undefined]);
+    expect([q.pop(), q.pop(), q.pop(), q.pop(), q.pop(), q.pop()]).toEqual(['t1', 'e1', 'p1', 'p2', 'x1', undefined]);
   });
 
   it('a large school cannot starve a small one: schools take turns', () => {
@@ -75,11 +76,11 @@ describe('lanes and fair share', () => {
     const q = new FairQueue(1_000);
     let seed = 7;
     const rnd = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
-    const lanes: Lane[] = ['staff_soon', 'pupil_soon', 'other'];
+    const lanes: Lane[] = ['staff_soon', 'pupil_soon', 'other', 'abroad'];
     const ids: string[] = [];
     for (let i = 0; i < 300; i++) {
       const id = `id${i}`;
-      q.push(id, lanes[Math.floor(rnd() * 3)]!, `school${Math.floor(rnd() * 7)}`);
+      q.push(id, lanes[Math.floor(rnd() * 4)]!, `school${Math.floor(rnd() * 7)}`);
       ids.push(id);
       if (rnd() < 0.1) q.pop();
     }

@@ -134,6 +134,8 @@ export class WaitingRoom {
     private readonly nowMs: () => number,
     metrics: Metrics,
     private readonly secureCookie: boolean,
+    /** Crisis mode: clients outside France queue in the last lane. */
+    private readonly isAbroad: (request: FastifyRequest) => boolean = () => false,
   ) {
     this.line = new FairQueue(settings.maxWaiting);
     metrics.gauge('preau_waiting_room_waiting', 'Visitors holding a waiting ticket').track(() => this.line.size);
@@ -297,7 +299,9 @@ export class WaitingRoom {
 
   private async issue(request: FastifyRequest, reply: FastifyReply, now: number): Promise<void> {
     const login = (request.body as { login?: unknown } | undefined)?.login;
-    const { lane, schoolId } = typeof login === 'string' ? await this.resolveLane(login, now) : { lane: 'other' as const, schoolId: '' };
+    const resolved = typeof login === 'string' ? await this.resolveLane(login, now) : { lane: 'other' as const, schoolId: '' };
+    const lane: Lane = this.isAbroad(request) ? 'abroad' : resolved.lane;
+    const schoolId = resolved.schoolId;
     const id = randomBytes(16).toString('base64url');
     if (!this.line.push(id, lane, schoolId)) {
       this.counts.refused++;
