@@ -118,6 +118,15 @@ describe('lag-driven shedder', () => {
     expect(st.shares).toEqual(FULL_SHARES);
   });
 
+  it('classes without traffic go straight to their floor: the first class with traffic is shed at once', () => {
+    const quiet = { sheddable: false, login: false, normal: true, critical: true };
+    let st = INITIAL_SHED_STATE;
+    for (let i = 0; i < DEFAULT_SHED_SETTINGS.sustainSamples; i++) st = nextShedState(DEFAULT_SHED_SETTINGS, st, 500, quiet);
+    expect(st.shares.sheddable).toBe(0);
+    expect(st.shares.normal).toBeLessThan(1);
+    expect(st.shares.critical).toBe(1);
+  });
+
   it('a healthy node admits everything (fails open without pressure, or on a nonsense sample)', () => {
     expect(lagged(INITIAL_SHED_STATE, 0, 10).shares).toEqual(FULL_SHARES);
     expect(lagged(INITIAL_SHED_STATE, Number.NaN, 10).shares).toEqual(FULL_SHARES);
@@ -175,7 +184,11 @@ describe('admission on a Fastify app', () => {
 
   it('under event-loop lag, sheddable is refused while critical is still served; login takes no slot', async () => {
     const { a, admission } = await setup({});
-    while (admission.currentShares().sheddable > 0) admission.observeLag(400);
+    // Sheddable traffic goes on while the loop lags: it is what gets shed.
+    for (let i = 0; i < 100 && admission.currentShares().sheddable > 0; i++) {
+      await a.inject({ url: '/sheddable' });
+      admission.observeLag(400);
+    }
     expect(admission.currentShares().critical).toBe(1);
     const [s, c] = await Promise.all([a.inject({ url: '/sheddable' }), a.inject({ url: '/critical' })]);
     expect(s.statusCode).toBe(503);
@@ -186,7 +199,11 @@ describe('admission on a Fastify app', () => {
 
   it('answers in English when asked, with the same id', async () => {
     const { a, admission } = await setup({});
-    while (admission.currentShares().sheddable > 0) admission.observeLag(400);
+    // Sheddable traffic goes on while the loop lags: it is what gets shed.
+    for (let i = 0; i < 100 && admission.currentShares().sheddable > 0; i++) {
+      await a.inject({ url: '/sheddable' });
+      admission.observeLag(400);
+    }
     const s = await a.inject({ url: '/sheddable', headers: { 'accept-language': 'en' } });
     expect(s.json().error).toMatchObject({ id: 'edge.overloaded', message: expect.stringMatching(/very busy/) });
   });

@@ -86,6 +86,7 @@ export class Admission {
   private windowCount = 0;
   private windowMaxInflight = 0;
   private lastLagMs = 0;
+  private readonly seenAtLastSample: Record<Criticality, number> = { critical: 0, normal: 0, login: 0, sheddable: 0 };
   private lagTimer: NodeJS.Timeout | undefined;
   private sweepTimer: NodeJS.Timeout | undefined;
   // Plain counters for the hot path (read at scrape time).
@@ -152,7 +153,14 @@ export class Admission {
   /** Feeds one lag sample to the shedder (called by the timer; tests call it directly). */
   observeLag(lagMs: number): void {
     this.lastLagMs = lagMs;
-    this.shed = nextShedState(this.settings.shed, this.shed, lagMs);
+    const seen = (c: Criticality) => this.admitted[c] + this.refused[c].shed + this.refused[c].queue_full + this.refused[c].queue_timeout;
+    const active = { critical: false, normal: false, login: false, sheddable: false };
+    for (const c of SHED_ORDER) {
+      const total = seen(c);
+      active[c] = total !== this.seenAtLastSample[c];
+      this.seenAtLastSample[c] = total;
+    }
+    this.shed = nextShedState(this.settings.shed, this.shed, lagMs, active);
   }
 
   start(): void {

@@ -51,18 +51,32 @@ export interface ShedState {
 
 export const INITIAL_SHED_STATE: ShedState = { shares: FULL_SHARES, overSamples: 0 };
 
-export function nextShedState(settings: ShedSettings, state: ShedState, lagMs: number): ShedState {
+/** Which classes had requests since the last sample (a class without traffic sheds nothing by lowering). */
+export type Activity = Record<Criticality, boolean>;
+
+const ALL_ACTIVE: Activity = { sheddable: true, login: true, normal: true, critical: true };
+
+export function nextShedState(settings: ShedSettings, state: ShedState, lagMs: number, active: Activity = ALL_ACTIVE): ShedState {
   const over = lagMs > settings.targetLagMs;
   const overSamples = over ? state.overSamples + 1 : 0;
   if (over && overSamples < settings.sustainSamples) return { shares: state.shares, overSamples };
-  return { shares: nextShares(settings, state.shares, over), overSamples };
+  return { shares: nextShares(settings, state.shares, over, active), overSamples };
 }
 
-function nextShares(settings: ShedSettings, shares: Shares, over: boolean): Shares {
+function nextShares(settings: ShedSettings, shares: Shares, over: boolean, active: Activity): Shares {
   const next = { ...shares };
   if (over) {
-    // Lower the lowest class that is still above its floor.
+    // Lower the lowest class with traffic that is still above its floor; quiet classes below it go
+    // straight to their floor (lowering them would relieve nothing, and cost the time of the steps).
+    // Without any traffic at all there is nothing to relieve: nothing changes.
+    if (!SHED_ORDER.some((c) => active[c])) return next;
+    let belowTraffic = true;
     for (const c of SHED_ORDER) {
+      if (!active[c]) {
+        if (belowTraffic && next[c] > settings.minShare[c]) next[c] = settings.minShare[c];
+        continue;
+      }
+      belowTraffic = false;
       if (next[c] > settings.minShare[c]) {
         const lowered = next[c] * settings.decreaseFactor;
         next[c] = lowered < settings.minShare[c] + 0.01 ? settings.minShare[c] : lowered;
