@@ -7,6 +7,7 @@ import { createLogger, type Logger } from './platform/logger.js';
 import { Metrics } from './platform/metrics.js';
 import { openStorage, migrateToLatest, type Storage } from './storage/db.js';
 import { createHttpApp } from './http/app.js';
+import { Admission, DEFAULT_ADMISSION_SETTINGS, DEFAULT_RATE_LIMITS, DEFAULT_SOCKET_LIMITS, installEdge, MemoryBucketStore, RateLimiter, Refusals, SocketGuards, type AdmissionSettings, type RateLimitSettings } from './edge/index.js';
 import { HttpAuth } from './http/auth.js';
 import { registerHealthRoutes } from './http/health.js';
 import { installIdempotency } from './http/idempotency.js';
@@ -25,6 +26,9 @@ import { TimetableRepository, TimetableService, registerTimetableRoutes } from '
 import { TodayService, registerTodayRoutes } from './modules/today/index.js';
 import { StatusRepository, StatusService, registerStatusRoutes } from './modules/status/index.js';
 import { HandinsRepository, HandinsService, HomeworkRepository, HomeworkService, registerHandinsRoutes, registerHomeworkRoutes } from './modules/homework/index.js';
+import { normaliseLogin } from './modules/identity/index.js';
+import { createLaneResolver, DEFAULT_WAITING_ROOM_SETTINGS, registerWaitingRoomRoutes, ticketKey, WaitingRoom, type WaitingRoomSettings } from './edge/index.js';
+import { ChallengeGate, DEFAULT_CHALLENGE_SETTINGS, deriveKey, EdgeControls, registerOperatorRoutes, type ChallengeSettings } from './edge/index.js';
 
 export interface Preau {
   config: Config;
@@ -44,6 +48,8 @@ export interface Preau {
   homework: HomeworkService;
   handins: HandinsService;
   blobs: BlobStore;
+  /** The edge's parts (undefined with PREAU_EDGE=off). */
+  edge: { guards: SocketGuards; admission: Admission; rateLimiter: RateLimiter; waitingRoom: WaitingRoom; challenge: ChallengeGate; controls: EdgeControls } | undefined;
   /** Stop taking traffic (readiness goes 503), finish what is in flight, close the database. */
   close(): Promise<void>;
 }
@@ -53,6 +59,11 @@ export interface ComposeOverrides {
   clock?: Clock;
   logger?: Logger;
   blobs?: BlobStore;
+  /** Admission settings over the defaults (tests of features turn the lag sampling off: a shared CI host's lag is not theirs to test). */
+  admission?: Partial<AdmissionSettings>;
+  rateLimits?: Partial<RateLimitSettings>;
+  waitingRoom?: Partial<WaitingRoomSettings>;
+  challenge?: Partial<ChallengeSettings>;
 }
 
 /** Reads (or creates once) the secret that derives CSRF tokens; kept in the database so every node agrees. */
@@ -76,8 +87,9 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
   const secret = await loadSecret(storage, config.secret);
 
   const hasher = new PasswordHasher({ concurrency: config.hashConcurrency, maxQueued: config.hashQueueMax, maxWaitMs: config.hashQueueWaitMs }, clock, metrics);
+  const identityRepo = new IdentityRepository(storage.db);
   const identity = new IdentityService(
-    new IdentityRepository(storage.db),
+    identityRepo,
     hasher,
     new LoginThrottle(new MemoryFailureStore()),
     clock,
@@ -96,13 +108,64 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
   const idempotency = new IdempotencyRepository(storage.db);
 
   const https = config.publicUrl.startsWith('https:');
-  const app = createHttpApp(logger, https, {
-    defaultMaxBodyBytes: 16 * 1024,
-    requestTimeoutMs: config.requestTimeoutMs,
-    headersTimeoutMs: 10_000,
-    keepAliveTimeoutMs: 5_000,
-  });
+  const refusals = new Refusals(https);
+  const guards =
+    config.edge === 'on'
+      ? new SocketGuards(
+          { ...DEFAULT_SOCKET_LIMITS, requestTimeoutMs: config.requestTimeoutMs, maxConnectionsPerAddress: config.maxConnectionsPerAddress, maxConnections: config.maxConnections },
+          refusals,
+          metrics,
+        )
+      : undefined;
+  const app = createHttpApp(
+    logger,
+    https,
+    { defaultMaxBodyBytes: 16 * 1024, requestTimeoutMs: config.requestTimeoutMs, headersTimeoutMs: 10_000, keepAliveTimeoutMs: 5_000 },
+    guards?.createServer,
+  );
   const auth = new HttpAuth({ identity, publicUrl: config.publicUrl });
+  const edgeOn = config.edge === 'on';
+  const admission = edgeOn ? new Admission({ ...DEFAULT_ADMISSION_SETTINGS, ...overrides.admission }, refusals, metrics) : undefined;
+  const rateLimiter = edgeOn ? new RateLimiter({ ...DEFAULT_RATE_LIMITS, ...overrides.rateLimits }, () => new MemoryBucketStore(), refusals, auth, metrics, () => clock.nowMs()) : undefined;
+  const controls = new EdgeControls(logger);
+  const waitingRoom = edgeOn
+    ? new WaitingRoom(
+        // About a quarter of a second of hashing may be queued before new visitors get tickets.
+        { ...DEFAULT_WAITING_ROOM_SETTINGS, maxLoginsInFlight: config.hashConcurrency * 16, ...overrides.waitingRoom },
+        ticketKey(secret),
+        hasher,
+        createLaneResolver({
+          findPerson: async (login) => {
+            const p = await identityRepo.findPersonByLogin(normaliseLogin(login));
+            return p && p.status !== 'departed' ? { id: p.id, profile: p.profile, schoolId: p.school_id } : undefined;
+          },
+          hasLesson: async (person, fromMs, toMs) => {
+            if (person.profile === 'eleve') {
+              const scope = await schools.scopeOf(person.id);
+              return (await timetable.slots({ classIds: [...scope.classIds], groupIds: [...scope.groupIds] }, fromMs, toMs)).length > 0;
+            }
+            return (await timetable.slots({ teacherId: person.id }, fromMs, toMs)).length > 0;
+          },
+        }),
+        () => clock.nowMs(),
+        metrics,
+        https,
+        controls.isAbroad,
+      )
+    : undefined;
+  const challenge =
+    waitingRoom &&
+    new ChallengeGate(
+      { ...DEFAULT_CHALLENGE_SETTINGS, ...overrides.challenge },
+      deriveKey(secret, 'challenge'),
+      deriveKey(secret, 'device-mark'),
+      { loginUnderPressure: () => waitingRoom.waiting() > 0, challengeFirst: controls.isAbroad },
+      () => clock.nowMs(),
+      metrics,
+      (name, value, maxAgeS) => app.serializeCookie(name, value, { path: '/', httpOnly: true, sameSite: 'lax', secure: https, maxAge: maxAgeS }),
+    );
+  // The edge wraps every route registered after it: installed before any route.
+  installEdge(app, { admission, rateLimiter, waitingRoom, challenge });
   auth.install(app);
   installIdempotency(app, { repo: idempotency, clock, logger });
   installUploads(app);
@@ -116,6 +179,9 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
   registerTimetableRoutes(app, { timetable: timetableService, schools, auth });
   registerHomeworkRoutes(app, { homework, schools, auth, blobs, clock });
   registerHandinsRoutes(app, { handins, schools, auth, blobs, publicUrl: config.publicUrl });
+  if (waitingRoom) registerWaitingRoomRoutes(app, waitingRoom);
+  if (challenge) registerOperatorRoutes(app, { auth, controls, challenge, metrics, status });
+  // The web client's SPA fallback comes last: every API and page route above takes precedence.
   const web = WebDist.load(config.webDir);
   if (web) registerWebRoutes(app, web);
   else logger.warn({ webDir: config.webDir }, 'client web absent (npm run build le construit) : seule l’API est servie');
@@ -123,6 +189,7 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
 
   return {
     config, app, storage, logger, clock, metrics, hasher, identity, schools, timetable, status, idempotency, web, homework, handins, blobs,
+    edge: guards && admission && rateLimiter && waitingRoom && challenge ? { guards, admission, rateLimiter, waitingRoom, challenge, controls } : undefined,
     async close() {
       draining = true;
       await app.close();

@@ -4,7 +4,11 @@
  * directory, seeded with the test fixture plus a realistic timetable and, on request, extra
  * users with real passwords. Prints `{"type":"ready","port":…}` once listening on 127.0.0.1.
  *
- *   node --import tsx bench/support/preau-server.ts [--bench-users N] [--hash-concurrency N] [--web-dir DIR]
+ *   node --import tsx bench/support/preau-server.ts [--bench-users N] [--hash-concurrency N] [--web-dir DIR] [--edge on|off] [--rate-limits unbounded|default]
+ *
+ * Rate limits are `unbounded` by default here: the session and login benches load one account (or
+ * one address) far beyond what one person does, to measure the cost of the path — the checks run,
+ * they just never refuse. The edge bench asks for the real defaults.
  *
  * SIGTERM closes it cleanly (so that `--cpu-prof` profiles are written) and removes the directory.
  */
@@ -25,8 +29,11 @@ const { values } = parseArgs({
     'bench-users': { type: 'string', default: '0' },
     'hash-concurrency': { type: 'string' },
     'web-dir': { type: 'string' },
+    edge: { type: 'string', default: 'on' },
+    'rate-limits': { type: 'string', default: 'unbounded' },
   },
 });
+const UNBOUNDED = { ratePerS: 1e9, burst: 1e9 };
 const benchUsers = Number(values['bench-users']);
 const dir = mkdtempSync(path.join(tmpdir(), 'preau-bench-'));
 
@@ -41,9 +48,25 @@ const config: Config = {
   demo: 'off',
   ...(values['hash-concurrency'] ? { hashConcurrency: Number(values['hash-concurrency']) } : {}),
   ...(values['web-dir'] ? { webDir: values['web-dir'] } : {}),
+  edge: values.edge === 'off' ? 'off' : 'on',
+  // Bench clients come from few loopback addresses: the connection cap per address is not what is measured.
+  maxConnectionsPerAddress: 100_000,
 };
 
-const preau = await compose(config);
+const preau = await compose(
+  config,
+  values['rate-limits'] === 'default'
+    ? {}
+    : {
+        rateLimits: {
+          address: { name: 'address', ...UNBOUNDED },
+          network: { name: 'network', ...UNBOUNDED },
+          account: { name: 'account', ...UNBOUNDED },
+          school: { name: 'school', ...UNBOUNDED },
+          auth_failures: { name: 'auth-failures', ...UNBOUNDED },
+        },
+      },
+);
 const db = preau.storage.db;
 await seedFixture(db, systemClock);
 

@@ -48,7 +48,51 @@ export interface HashResultMessage {
   cpuMs: number;
 }
 
-export type ChildMessage = ProgressMessage | ReadyMessage | LoadResultMessage | HashResultMessage;
+/** One class of an open-loop load (see open-load.ts). */
+export interface OpenLoadClass {
+  name: string;
+  /** Share of the arrivals (weights are normalised). */
+  weight: number;
+  path: string;
+  /** Header sets used in turn (e.g. one cookie per pupil). */
+  headerSets: Record<string, string>[];
+}
+
+/** An open-loop load: arrivals at a fixed rate whatever the answers, each with a deadline. */
+export interface OpenLoadSpec {
+  host: string;
+  port: number;
+  ratePerS: number;
+  durationS: number;
+  deadlineMs: number;
+  /** Client addresses (127.0.0.0/8) the connections are spread over. */
+  localAddresses: string[];
+  /** Connections at most per client address. */
+  socketsPerAddress: number;
+  classes: OpenLoadClass[];
+}
+
+export interface OpenClassResult {
+  sent: number;
+  /** 2xx within the deadline: goodput. */
+  good: number;
+  refused: number;
+  otherStatus: number;
+  late: number;
+  errors: number;
+  p50Ms: number;
+  p99Ms: number;
+}
+
+export interface OpenLoadResultMessage {
+  type: 'open-load-result';
+  durationS: number;
+  /** Arrivals actually generated per second (the generator may fall short of the asked rate). */
+  offeredPerS: number;
+  classes: Record<string, OpenClassResult>;
+}
+
+export type ChildMessage = ProgressMessage | ReadyMessage | LoadResultMessage | HashResultMessage | OpenLoadResultMessage;
 
 /** The load a pinned autocannon child applies (written to a JSON file, its path given as argv[2]). */
 export interface LoadSpec {

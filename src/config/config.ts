@@ -31,6 +31,12 @@ export interface Config {
   departedRetentionDays: number;
   /** The built web client (`npm run build` makes it); when it holds no index.html, only the API is served. */
   webDir: string;
+  /** `on`: the crisis-morning edge (socket guards, admission, rate limits, waiting room); `off` only for comparison benches. */
+  edge: 'on' | 'off';
+  /** Open connections allowed from one client address (a school's NAT shares one). */
+  maxConnectionsPerAddress: number;
+  /** Open connections allowed in total. */
+  maxConnections: number;
 }
 
 interface OptionSpec<K extends keyof Config> {
@@ -81,6 +87,9 @@ const SPECS: OptionSpec<keyof Config>[] = [
   { key: 'requestTimeoutMs', env: 'PREAU_REQUEST_TIMEOUT_MS', flag: '--request-timeout-ms', help: 'durée maximale d’une requête', expect: 'un entier de 1000 à 600000', parse: int(1000, 600_000) },
   { key: 'secret', env: 'PREAU_SECRET', flag: '--secret', help: 'secret de signature', expect: 'au moins 32 caractères', parse: (r) => (r.length >= 32 ? r : undefined) },
   { key: 'webDir', env: 'PREAU_WEB_DIR', flag: '--web-dir', help: 'client web construit', expect: 'un chemin de dossier', parse: (r) => (r.length > 0 && r.length < 4096 ? r : undefined) },
+  { key: 'edge', env: 'PREAU_EDGE', flag: '--edge', help: 'protections d’entrée (admission, limites, file d’attente)', expect: 'on ou off', parse: oneOf('on', 'off') },
+  { key: 'maxConnectionsPerAddress', env: 'PREAU_MAX_CONNECTIONS_PER_ADDRESS', flag: '--max-connections-per-address', help: 'connexions ouvertes par adresse', expect: 'un entier de 1 à 1000000', parse: int(1, 1_000_000) },
+  { key: 'maxConnections', env: 'PREAU_MAX_CONNECTIONS', flag: '--max-connections', help: 'connexions ouvertes en tout', expect: 'un entier de 1 à 1000000', parse: int(1, 1_000_000) },
   { key: 'departedRetentionDays', env: 'PREAU_DEPARTED_RETENTION_DAYS', flag: '--departed-retention-days', help: 'conservation après départ', expect: 'un entier de 1 à 92', parse: int(1, 92) },
 ];
 
@@ -109,6 +118,9 @@ export function defaultConfig(): Config {
     secret: undefined,
     departedRetentionDays: 92,
     webDir: defaultWebDir(),
+    edge: 'on',
+    maxConnectionsPerAddress: 1_000,
+    maxConnections: 20_000,
   };
 }
 

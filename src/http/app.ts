@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import fastifyCookie from '@fastify/cookie';
 import type { Logger } from '../platform/logger.js';
@@ -27,8 +28,15 @@ export const DEFAULT_HTTP_LIMITS: HttpLimits = {
  * types are errors, nothing is coerced or silently dropped), the error catalogue, security
  * headers, cookies, and the rule that every route declares its criticality.
  */
-export function createHttpApp(logger: Logger, https: boolean, limits: HttpLimits = DEFAULT_HTTP_LIMITS): FastifyInstance {
+export type ServerFactory = (handler: RequestListener<typeof IncomingMessage, typeof ServerResponse>) => Server;
+
+/**
+ * `serverFactory`, when given, creates the Node server (the edge's socket guards do: they set
+ * every socket limit themselves, and Fastify's timeout options are then not used).
+ */
+export function createHttpApp(logger: Logger, https: boolean, limits: HttpLimits = DEFAULT_HTTP_LIMITS, serverFactory?: ServerFactory): FastifyInstance {
   const app = Fastify({
+    ...(serverFactory ? { serverFactory } : {}),
     loggerInstance: logger,
     // One line per request would cost more than the request itself on the crisis morning; metrics count them.
     logController: new LogController({ disableRequestLogging: true }),
@@ -47,7 +55,7 @@ export function createHttpApp(logger: Logger, https: boolean, limits: HttpLimits
     routerOptions: { maxParamLength: 200, ignoreTrailingSlash: true },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, allErrors: false } },
   }) as unknown as FastifyInstance;
-  app.server.headersTimeout = limits.headersTimeoutMs;
+  if (!serverFactory) app.server.headersTimeout = limits.headersTimeoutMs;
 
   app.addHook('onRoute', (route) => {
     if (!route.config?.criticality) throw new Error(`La route ${route.method} ${route.url} ne déclare pas sa criticité (config.criticality).`);

@@ -56,6 +56,15 @@ export class HttpAuth {
     );
   };
 
+  /** The request carries a session cookie (valid or not): for the edge's rate limits. */
+  hasSessionCookie = (request: FastifyRequest): boolean => request.cookies[this.cookieName] !== undefined;
+
+  /** The request's session is one this node resumed recently (synchronous, no database): for the edge. */
+  isCachedSession = (request: FastifyRequest): boolean => {
+    const token = request.cookies[this.cookieName];
+    return token !== undefined && this.options.identity.resumeCached(token) !== undefined;
+  };
+
   /** Attaches the session; on a write, checks Origin and the CSRF token. Returns the refusal, if any. */
   private admit(request: FastifyRequest, auth: Authenticated): AppError | undefined {
     request.auth = auth;

@@ -25,8 +25,9 @@ export function registerHealthRoutes(app: FastifyInstance, deps: HealthDeps): vo
     }
   });
 
-  // Metrics are for the operator's scraper on the machine itself, not for the Internet.
-  app.get('/metrics', { config: { criticality: 'sheddable' } }, async (request, reply) => {
+  // Metrics are for the operator's scraper on the machine itself, not for the Internet. Critical:
+  // the morning the node is shedding is the morning the operator must see why.
+  app.get('/metrics', { config: { criticality: 'critical' } }, async (request, reply) => {
     if (!LOOPBACK.has(request.socket.remoteAddress ?? '')) return reply.callNotFound();
     return reply.type('text/plain; version=0.0.4').header('cache-control', 'no-store').send(deps.metrics.render());
   });

@@ -15,6 +15,8 @@ export interface RouteMeta {
 declare module 'fastify' {
   interface FastifyContextConfig {
     criticality?: Criticality;
+    /** The route checks a password (login, activation): new visitors pass the waiting room first. */
+    passwordCheck?: boolean;
   }
 }
 

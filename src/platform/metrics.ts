@@ -29,9 +29,13 @@ export class Counter {
   }
 }
 
+/**
+ * A value read when metrics are scraped. As a `counter`, it exposes a monotonic total the code
+ * keeps in a plain number: the hottest paths count with `n++`, not with a labelled map lookup.
+ */
 export class Gauge {
   private values = new Map<string, () => number>();
-  constructor(readonly name: string, readonly help: string) {}
+  constructor(readonly name: string, readonly help: string, readonly kind: 'gauge' | 'counter' = 'gauge') {}
   /** The value is read when metrics are scraped: no bookkeeping on the hot path. */
   track(read: () => number, labels: Labels = {}): void {
     this.values.set(key(labels), read);
@@ -40,7 +44,7 @@ export class Gauge {
     return this.values.get(key(labels))?.() ?? 0;
   }
   render(): string {
-    const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} gauge`];
+    const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} ${this.kind}`];
     for (const [k, read] of this.values) lines.push(`${this.name}${k ? `{${k}}` : ''} ${read()}`);
     return lines.join('\n');
   }
@@ -84,6 +88,10 @@ export class Metrics {
   }
   gauge(name: string, help: string): Gauge {
     return this.register(name, () => new Gauge(name, help)) as Gauge;
+  }
+  /** A counter whose totals the code keeps itself and this reads at scrape time (see Gauge). */
+  trackedCounter(name: string, help: string): Gauge {
+    return this.register(name, () => new Gauge(name, help, 'counter')) as Gauge;
   }
   histogram(name: string, help: string, buckets: readonly number[]): Histogram {
     return this.register(name, () => new Histogram(name, help, buckets)) as Histogram;

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
-import { compose, type Preau } from '../../src/compose.js';
+import { compose, type ComposeOverrides, type Preau } from '../../src/compose.js';
 import { defaultConfig, type Config } from '../../src/config/config.js';
 import { ManualClock, parisWallTimeToUtcMs } from '../../src/platform/clock.js';
 import { createLogger } from '../../src/platform/logger.js';
@@ -26,14 +26,16 @@ export interface Client {
 }
 
 /** A full Préau on a fresh database with the fixture, reached with `inject` (no sockets). */
-export async function startTestPreau(backend: Backend, configOverrides: Partial<Config> = {}): Promise<TestPreau> {
+/** `edge`: settings of the edge's parts over the defaults (edge tests shrink or widen them). */
+export async function startTestPreau(backend: Backend, configOverrides: Partial<Config> = {}, edge: Pick<ComposeOverrides, 'admission' | 'rateLimits' | 'waitingRoom' | 'challenge'> = {}): Promise<TestPreau> {
   const { storage, drop } = await freshStorage(backend);
   // A school Monday at 7:45 in Paris: "today" has lessons.
   const clock = new ManualClock(parisWallTimeToUtcMs('2026-09-07', 7, 45));
   // Blobs (hand-ins, attachments) go to a directory of this suite's own, removed at close.
   const dataDir = mkdtempSync(path.join(tmpdir(), 'preau-test-'));
   const config: Config = { ...defaultConfig(), dataDir, databaseUrl: 'unused', publicUrl: 'http://preau.test', logLevel: 'silent', hashConcurrency: 2, ...configOverrides };
-  const preau = await compose(config, { storage, clock, logger: createLogger('silent') });
+  // The edge's reaction to event-loop lag is tested in src/edge; here a shared CI host's lag must not shed feature tests.
+  const preau = await compose(config, { storage, clock, logger: createLogger('silent'), ...edge, admission: { lagSampleMs: 0, ...edge.admission } });
   const fx = await seedFixture(storage.db, clock);
 
   const client = (cookie: string | undefined, csrf: string | undefined): Client => ({

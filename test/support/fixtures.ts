@@ -124,3 +124,23 @@ export async function seedFixture(db: Kysely<Database>, clock: Clock): Promise<F
     people: people as Fixture['people'],
   };
 }
+
+/**
+ * `count` more active pupils of 6e A in school A, logins `${prefix}${i}`, sharing the fixture's
+ * password (one hash, computed once): crowds for the edge's tests.
+ */
+export async function addPupils(db: Kysely<Database>, clock: Clock, count: number, prefix: string): Promise<string[]> {
+  const now = clock.nowMs();
+  const pw = await sharedHash();
+  const rows = Array.from({ length: count }, (_, i) => ({
+    id: `${prefix}-${i}`, aaf_jointure: `J-${prefix}-${i}`, profile: 'eleve' as const, staff_function: null, login: `${prefix}${i}`, first_name: `Élève${i}`, last_name: 'Foule',
+    title: null, password_hash: pw, status: 'active' as const, school_id: 'schoolA', mef_code: null, departed_at: null, created_at: now, updated_at: now,
+  }));
+  for (let i = 0; i < rows.length; i += 200) {
+    const chunk = rows.slice(i, i + 200);
+    await db.insertInto('people').values(chunk).execute();
+    await db.insertInto('school_members').values(chunk.map((r) => ({ school_id: 'schoolA', person_id: r.id }))).execute();
+    await db.insertInto('class_enrolments').values(chunk.map((r) => ({ class_id: 'class6A', person_id: r.id }))).execute();
+  }
+  return rows.map((r) => r.login);
+}

@@ -34,6 +34,7 @@ interface Job {
 export class PasswordHasher {
   private readonly queue: Job[] = [];
   private running = 0;
+  private completedCount = 0;
   private readonly waitMs;
   private readonly computeMs;
   private readonly refused;
@@ -52,6 +53,16 @@ export class PasswordHasher {
 
   queued(): number {
     return this.queue.length;
+  }
+
+  /** Hashing threads: what the waiting room admits logins against. */
+  concurrency(): number {
+    return this.limits.concurrency;
+  }
+
+  /** Checks computed since start: the waiting room's measure of the hash rate. */
+  completed(): number {
+    return this.completedCount;
   }
 
   hash(password: string): Promise<string> {
@@ -97,6 +108,7 @@ export class PasswordHasher {
       const done = () => {
         this.computeMs.observe(performance.now() - startedMs);
         this.running--;
+        this.completedCount++;
         this.pump();
       };
       job.run().then(

@@ -73,7 +73,7 @@ export function registerSchoolsRoutes(app: FastifyInstance, { schools, identity,
 
   app.post<{ Params: ClassParams; Body: ActivationCodesBody }>(
     '/api/v1/classes/:classId/activation-codes',
-    { schema: { params: ClassParams, body: ActivationCodesBody }, bodyLimit: SMALL_BODY_BYTES, config: { criticality: 'sheddable' }, onRequest: auth.authenticate },
+    { schema: { params: ClassParams, body: ActivationCodesBody }, bodyLimit: SMALL_BODY_BYTES, config: { criticality: 'sheddable', rateCost: 20 }, onRequest: auth.authenticate },
     async (request, reply) => {
       const actor = await scope(request.auth!.person.id);
       const { include = 'pupils', includeActive = false, format = 'json' } = request.body;

@@ -30,6 +30,14 @@ export class StatusService {
     return this.cachedJson() ?? this.remember(await this.repo.read());
   }
 
+  async current(): Promise<StoredStatus> {
+    const c = this.cached;
+    if (c && this.clock.nowMs() - c.atMs < STATUS_CACHE_TTL_MS) return c.value;
+    const value = await this.repo.read();
+    this.remember(value);
+    return value;
+  }
+
   async update(actor: { id: string; profile: Profile }, status: StoredStatus): Promise<StoredStatus> {
     if (!canOnStatus(actor.profile, 'update')) throw new AppError('access.forbidden');
     const clean = { incident: status.incident?.trim() || null, readOnly: status.readOnly };
