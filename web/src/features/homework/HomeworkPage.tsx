@@ -11,7 +11,7 @@ import { useRetryingLoad } from '../../app/use-retrying-load.js';
 import { formatDateTime, formatSchoolDay, formatTime } from '../../i18n/index.js';
 import { queueWrite } from '../../offline/outbox-runner.js';
 import { downloadReceipt, getEntry, handinsOf, handinsOverview, listEntries, myChildren, upload } from './homework.api.js';
-import { addDays, contentSignature, formatBytes, groupByDay, groupBySubject, HandinAttempt, parisToday } from './homework.state.js';
+import { contentSignature, formatBytes, groupByDay, groupBySubject, HandinAttempt } from './homework.state.js';
 
 /** A weak link may drop an upload: it is tried again this many times (same key) before asking. */
 const MAX_AUTO_RETRIES = 3;
@@ -54,9 +54,9 @@ function Loading<T>({ load, children }: { load: () => Promise<ApiOk<T>>; childre
 /** Pupils and parents: the coming weeks' entries, by day or by subject. */
 function ReaderCahier() {
   const t = useT();
-  const today = parisToday(Date.now());
   const [by, setBy] = useState<'day' | 'subject'>('day');
-  const load = () => listEntries(`from=${addDays(today, -7)}&to=${addDays(today, 21)}&limit=100`);
+  // The server's school day decides the window (today and the next two weeks).
+  const load = () => listEntries('limit=100');
   return (
     <section aria-labelledby="page-title">
       <PageTitle>{t('nav.homework')}</PageTitle>
@@ -574,13 +574,12 @@ function OneHandin({ entryId, pupilId, onReturned }: { entryId: string; pupilId:
 /** The teacher's cahier: their entries, and the form to post work. */
 function TeacherCahier() {
   const t = useT();
-  const today = parisToday(Date.now());
   const [version, setVersion] = useState(0);
   return (
     <section aria-labelledby="page-title">
       <PageTitle>{t('nav.homework')}</PageTitle>
       <NewWork onCreated={() => setVersion((v) => v + 1)} />
-      <Loading key={version} load={() => listEntries(`from=${addDays(today, -14)}&to=${addDays(today, 30)}&limit=100`)}>
+      <Loading key={version} load={() => listEntries('limit=100')}>
         {(data) => (
           <>
             <h2 class="section-title">{t('homework.mine')}</h2>
