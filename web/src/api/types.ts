@@ -27,6 +27,8 @@ export interface Slot {
   status: 'normal' | 'annule' | 'modifie' | string;
   note: string | null;
   audience: string | null;
+  /** A one-off change, with what the lesson was before (week view). */
+  change?: { label: string; before?: { startsAt: string | null; endsAt: string | null; room: string | null; teacher: string | null } };
 }
 
 /** A line of work due on "Aujourd'hui" (today or tomorrow; nothing personal). */

@@ -16,6 +16,7 @@ import { useValue } from './store.js';
 const PUBLIC: ReadonlySet<RouteName> = new Set(['login', 'activate']);
 const NAV: { route: RouteName; label: MessageKey }[] = [
   { route: 'today', label: 'nav.today' },
+  { route: 'timetable', label: 'nav.timetable' },
   { route: 'homework', label: 'nav.homework' },
   { route: 'documents', label: 'nav.documents' },
   { route: 'messaging', label: 'nav.messaging' },
@@ -23,7 +24,7 @@ const NAV: { route: RouteName; label: MessageKey }[] = [
   { route: 'account', label: 'nav.account' },
 ];
 const TITLES: Record<RouteName, MessageKey> = {
-  login: 'login.title', activate: 'activate.title', today: 'today.title', homework: 'nav.homework', documents: 'nav.documents',
+  login: 'login.title', activate: 'activate.title', today: 'today.title', timetable: 'nav.timetable', homework: 'nav.homework', documents: 'nav.documents',
   messaging: 'nav.messaging', classroom: 'nav.classroom', account: 'account.title',
 };
 
@@ -40,6 +41,7 @@ function useLazyPage(wanted: boolean, load: () => Promise<{ default: FunctionCom
 }
 const loadAccountPage = () => import('../features/identity/AccountPage.js');
 const loadHomeworkPage = () => import('../features/homework/HomeworkPage.js');
+const loadTimetablePage = () => import('../features/timetable/TimetablePage.js');
 
 export function App() {
   const t = useT();
@@ -48,6 +50,7 @@ export function App() {
   const route = routeOf(path);
   const AccountPage = useLazyPage(route === 'account', loadAccountPage);
   const HomeworkPage = useLazyPage(route === 'homework', loadHomeworkPage);
+  const TimetablePage = useLazyPage(route === 'timetable', loadTimetablePage);
   const first = useRef(true);
 
   // Where a visitor may be: signed out → login; signed in on a public page or at / → Aujourd'hui.
@@ -75,6 +78,7 @@ export function App() {
   else if (person === null) page = <LoginPage />;
   else if (route === 'today' || path === '/') page = <TodayPage />;
   else if (route === 'account') page = AccountPage ? <AccountPage /> : <p class="notice">{t('app.loading')}</p>;
+  else if (route === 'timetable') page = TimetablePage ? <TimetablePage /> : <p class="notice">{t('app.loading')}</p>;
   else if (route === 'homework') page = HomeworkPage ? <HomeworkPage /> : <p class="notice">{t('app.loading')}</p>;
   else if (route === 'documents' || route === 'messaging' || route === 'classroom') page = <ComingSoonPage feature={route} />;
   else if (route === 'login' || route === 'activate') page = <p class="notice">{t('app.loading')}</p>;

@@ -5,6 +5,7 @@ export const ROUTES = {
   login: '/connexion',
   activate: '/activation',
   today: '/aujourdhui',
+  timetable: '/emploi-du-temps',
   homework: '/cahier-de-textes',
   documents: '/documents',
   messaging: '/messagerie',
