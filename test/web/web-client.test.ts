@@ -281,6 +281,8 @@ describe.skipIf(!enabled)('web client in chromium', () => {
     // A tiny JPEG (SOI, JFIF APP0, EOI): what a phone camera would give, shortened.
     const photo = Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10, 0x4a, 0x46, 0x49, 0x46, 0x00, 0x01, 0x01, 0x00, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0xff, 0xd9]);
     const photoSha = createHash('sha256').update(photo).digest('hex');
+    // pupilA1 chose English in an earlier test; this journey reads the French interface.
+    await server.current().storage.db.updateTable('people').set({ preferred_lang: 'fr' }).where('id', '=', 'pupilA1').execute();
 
     // The teacher posts the work for tomorrow, with its PDF, to hand in online, published now.
     let page = await open();
@@ -362,6 +364,35 @@ describe.skipIf(!enabled)('web client in chromium', () => {
     expect(await child.getByTestId('receipt').textContent()).toContain('copie.jpg');
     expect(await child.getByTestId('feedback').textContent()).toContain('revois la formule de l’aire');
     await expectAccessible(page, 'travail et retour (parent)');
+  });
+
+  it('Emploi du temps: the week with the cancellation in words, previous and next week, the calendar subscription made and revoked', async () => {
+    const page = await open();
+    await signIn(page, 'pupila1');
+    await waitForToday(page);
+    await page.getByRole('link', { name: 'Emploi du temps', exact: true }).click();
+    const week = page.getByTestId('week');
+    await expect.poll(() => week.locator('h2').textContent()).toContain('Semaine du lundi 7 septembre 2026');
+    const monday = week.locator('section').filter({ has: page.getByRole('heading', { name: 'lundi 7 septembre 2026' }) });
+    expect(await monday.locator('.timetable li').count()).toBe(2);
+    expect(await monday.locator('li[data-slot-status="annule"]').textContent()).toContain('Annulé');
+    expect(await week.locator('h3').count()).toBe(5);
+    await expectAccessible(page, 'emploi du temps (élève)');
+    await page.getByRole('button', { name: 'Semaine suivante' }).click();
+    await expect.poll(() => week.locator('h2').textContent()).toContain('Semaine du lundi 14 septembre 2026');
+    await page.getByRole('button', { name: 'Semaine précédente' }).click();
+    await expect.poll(() => week.locator('h2').textContent()).toContain('Semaine du lundi 7 septembre 2026');
+    await page.getByRole('button', { name: 'Créer l’adresse d’abonnement' }).click();
+    const url = await page.getByLabel('Adresse d’abonnement').inputValue();
+    expect(url).toMatch(/\/ical\/[^/]+\.ics$/);
+    const ics = await page.evaluate(async (u) => (await fetch(new URL(u).pathname)).text(), url);
+    expect(ics).toContain('BEGIN:VCALENDAR');
+    await expectAccessible(page, 'emploi du temps (abonnement)');
+    await page.getByRole('button', { name: 'Révoquer l’abonnement' }).click();
+    await expect.poll(() => page.getByTestId('live-region').textContent()).toBe('Abonnement révoqué : l’adresse ne fonctionne plus.');
+    // Past the browser's HTTP cache (the feed may be cached five minutes): the server's own answer.
+    const after = await page.evaluate(`fetch(${JSON.stringify(new URL(url).pathname)}, { cache: 'no-store' }).then((r) => r.status)`);
+    expect(after).toBe(404);
   });
 
   it('logout wipes this person’s cached data and outbox from the device (shared family phone)', async () => {

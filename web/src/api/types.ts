@@ -27,6 +27,10 @@ export interface Slot {
   status: 'normal' | 'annule' | 'modifie' | string;
   note: string | null;
   audience: string | null;
+  /** The lesson's class or group and subject (to open or write in its cahier de textes). */
+  classId?: string | null;
+  groupId?: string | null;
+  subjectId?: string | null;
   /** A one-off change, with what the lesson was before (week view). */
   change?: { label: string; before?: { startsAt: string | null; endsAt: string | null; room: string | null; teacher: string | null } };
 }

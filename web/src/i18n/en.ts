@@ -310,4 +310,9 @@ export const en: Record<MessageKey, string> = {
   'feed.revoke': 'Revoke the subscription',
   'feed.created': 'Subscription address created.',
   'feed.revoked': 'Subscription revoked: the address no longer works.',
+
+  'today.teacherCahiers': 'My classes’ cahier de textes',
+  'today.cahierOf': 'Cahier de textes: {name}',
+  'homework.ofAudience': 'Entries of the class or group',
+  'homework.allMine': 'All my entries',
 };

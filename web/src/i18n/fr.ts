@@ -312,6 +312,11 @@ export const fr = {
   'feed.revoke': 'Révoquer l’abonnement',
   'feed.created': 'Adresse d’abonnement créée.',
   'feed.revoked': 'Abonnement révoqué : l’adresse ne fonctionne plus.',
+
+  'today.teacherCahiers': 'Cahier de textes de mes classes',
+  'today.cahierOf': 'Cahier de textes : {name}',
+  'homework.ofAudience': 'Entrées de la classe ou du groupe',
+  'homework.allMine': 'Toutes mes entrées',
 } as const;
 
 export type MessageKey = keyof typeof fr;

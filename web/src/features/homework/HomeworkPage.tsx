@@ -26,7 +26,9 @@ export default function HomeworkPage() {
   const entryId = params.get('travail');
   if (!person) return null;
   if (entryId) return <EntryPage key={entryId} entryId={entryId} />;
-  if (person.profile === 'enseignant') return <TeacherCahier />;
+  const classId = params.get('classe');
+  const groupId = params.get('groupe');
+  if (person.profile === 'enseignant') return <TeacherCahier key={search} audience={classId ? `classId=${encodeURIComponent(classId)}&` : groupId ? `groupId=${encodeURIComponent(groupId)}&` : ''} />;
   return <ReaderCahier />;
 }
 
@@ -572,17 +574,22 @@ function OneHandin({ entryId, pupilId, onReturned }: { entryId: string; pupilId:
 }
 
 /** The teacher's cahier: their entries, and the form to post work. */
-function TeacherCahier() {
+function TeacherCahier({ audience }: { audience: string }) {
   const t = useT();
   const [version, setVersion] = useState(0);
   return (
     <section aria-labelledby="page-title">
       <PageTitle>{t('nav.homework')}</PageTitle>
       <NewWork onCreated={() => setVersion((v) => v + 1)} />
-      <Loading key={version} load={() => listEntries('limit=100')}>
+      <Loading key={version} load={() => listEntries(`${audience}limit=100`)}>
         {(data) => (
           <>
-            <h2 class="section-title">{t('homework.mine')}</h2>
+            <h2 class="section-title">{audience ? t('homework.ofAudience') : t('homework.mine')}</h2>
+            {audience && (
+              <p>
+                <a href={ROUTES.homework}>{t('homework.allMine')}</a>
+              </p>
+            )}
             <EntryGroups entries={data.entries} by="day" />
           </>
         )}

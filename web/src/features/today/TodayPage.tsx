@@ -82,11 +82,7 @@ function LessonsDay({ layout, slots, work }: { layout: (typeof LESSONS_DAY)[keyo
     <div class="grid">
       <Section id="today-lessons" title={t(layout.title)}>
         <Timetable slots={slots} showAudience={layout.showAudience} />
-        {layout === LESSONS_DAY.enseignant && (
-          <p>
-            <a href={ROUTES.homework}>{t('today.teacherCahierLink')}</a>
-          </p>
-        )}
+        {layout === LESSONS_DAY.enseignant && <CahierLinks slots={slots} />}
       </Section>
       {work && (
         <Section id="today-homework" title={t('today.homework')}>
@@ -97,6 +93,31 @@ function LessonsDay({ layout, slots, work }: { layout: (typeof LESSONS_DAY)[keyo
         <Later key={id} id={id} title={title} body={body} />
       ))}
     </div>
+  );
+}
+
+/** The teacher's way from today's lessons to each class's (or group's) cahier de textes, each once. */
+function CahierLinks({ slots }: { slots: Slot[] }) {
+  const t = useT();
+  const seen = new Map<string, { href: string; name: string }>();
+  for (const s of slots) {
+    const query = s.classId ? `?classe=${encodeURIComponent(s.classId)}` : s.groupId ? `?groupe=${encodeURIComponent(s.groupId)}` : undefined;
+    if (query && s.audience && !seen.has(query)) seen.set(query, { href: `${ROUTES.homework}${query}`, name: s.audience });
+  }
+  return (
+    <>
+      <h3>{t('today.teacherCahiers')}</h3>
+      <ul class="inline-links">
+        {[...seen.values()].map((l) => (
+          <li key={l.href}>
+            <a href={l.href}>{t('today.cahierOf', { name: l.name })}</a>
+          </li>
+        ))}
+        <li>
+          <a href={ROUTES.homework}>{t('today.teacherCahierLink')}</a>
+        </li>
+      </ul>
+    </>
   );
 }
 
