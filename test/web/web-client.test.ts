@@ -4,6 +4,7 @@
  * made offline delivered once, logout wiping the device, keyboard and small screens, and axe-core
  * (WCAG 2.1 A/AA) on every screen. Sequential in one file: chromium is heavy on a 2-core machine.
  */
+import { createHash } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import {
@@ -71,14 +72,21 @@ describe.skipIf(!enabled)('web client in chromium', () => {
     expect(await slots.nth(1).getAttribute('data-slot-status')).toBe('annule');
     expect(await slots.nth(1).textContent()).toContain('Annulé');
     expect(await slots.nth(1).textContent()).toContain('Professeur absent');
-    // Honest empty states: what will appear there.
-    expect(await page.getByText('Le travail à faire donné par vos professeurs apparaîtra ici').count()).toBe(1);
+    // Work due tomorrow from the cahier de textes, online hand-in said in words.
+    const due = page.getByTestId('work-due');
+    expect(await due.textContent()).toContain('Pour demain');
+    expect(await due.textContent()).toContain('MATHEMATIQUES — Fractions : exercices 1 à 4');
+    expect(await due.textContent()).toContain('À rendre en ligne');
     await expectAccessible(page, 'aujourd’hui (élève)');
     // The navigation shell, ready for later features.
     await page.getByRole('link', { name: 'Cahier de textes' }).click();
     await expect.poll(() => page.url()).toBe(`${server.origin}/cahier-de-textes`);
-    expect(await page.getByText('Le cahier de textes arrive bientôt').count()).toBe(1);
-    await expectAccessible(page, 'cahier de textes (bientôt)');
+    await page.getByTestId('entry-line').first().waitFor();
+    expect(await page.getByText('Fractions : exercices 1 à 4').count()).toBe(1);
+    await expectAccessible(page, 'cahier de textes (par jour)');
+    await page.getByLabel('par matière').check();
+    await page.getByRole('heading', { name: 'MATHEMATIQUES' }).waitFor();
+    await expectAccessible(page, 'cahier de textes (par matière)');
     await page.getByRole('link', { name: 'Mon compte' }).click();
     await page.getByRole('heading', { name: 'Appareils connectés' }).waitFor();
     await page.getByText('Cet appareil').waitFor();
@@ -266,6 +274,125 @@ describe.skipIf(!enabled)('web client in chromium', () => {
     await waitForToday(page);
     expect(await page.locator('.timetable li').count()).toBe(1);
     await server.current().status.update({ id: 'platformAdmin', profile: 'admin_plateforme' }, { incident: null, readOnly: false });
+  });
+
+  it('the school day: a teacher posts work to hand in online with a PDF; the pupil sees it, downloads it, hands in a photo and gets a receipt; the teacher returns a comment; the parent sees it', async () => {
+    const pdf = Buffer.from('%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n');
+    // A tiny JPEG (SOI, JFIF APP0, EOI): what a phone camera would give, shortened.
+    const photo = Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10, 0x4a, 0x46, 0x49, 0x46, 0x00, 0x01, 0x01, 0x00, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0xff, 0xd9]);
+    const photoSha = createHash('sha256').update(photo).digest('hex');
+    // pupilA1 chose English in an earlier test; this journey reads the French interface.
+    await server.current().storage.db.updateTable('people').set({ preferred_lang: 'fr' }).where('id', '=', 'pupilA1').execute();
+
+    // The teacher posts the work for tomorrow, with its PDF, to hand in online, published now.
+    let page = await open();
+    await signIn(page, 'teachera');
+    await waitForToday(page);
+    await page.getByRole('link', { name: 'Ouvrir le cahier de textes de mes classes' }).click();
+    await page.getByText('Donner un travail à faire').click();
+    const audience = page.getByLabel('Classe ou groupe, matière');
+    await expect.poll(() => audience.locator('option').count()).toBeGreaterThan(0);
+    await audience.selectOption({ label: '6e A — MATHEMATIQUES' });
+    await page.getByLabel('Titre').fill('Triangles : exercice 7');
+    await page.getByLabel('Consignes').fill('Faire l’exercice 7 du sujet joint.\n\nRendre une photo de la copie.');
+    await page.getByLabel('Pour le', { exact: true }).fill('2026-09-08');
+    await page.getByLabel('Pièce jointe (PDF ou image, facultatif)').setInputFiles({ name: 'sujet.pdf', mimeType: 'application/pdf', buffer: pdf });
+    await page.getByLabel('À rendre en ligne').check();
+    await expectAccessible(page, 'cahier de textes (enseignant, nouveau travail)');
+    await page.getByRole('button', { name: 'Enregistrer' }).click();
+    await expect.poll(() => page.getByTestId('live-region').textContent()).toBe('Travail publié.');
+    await page.getByRole('link', { name: 'MATHEMATIQUES — Triangles : exercice 7' }).waitFor();
+    await browser!.close();
+
+    // The pupil sees it on Aujourd'hui, opens it, downloads the PDF, hands in a photo.
+    page = await open();
+    await signIn(page, 'pupila1');
+    await waitForToday(page);
+    const link = page.getByRole('link', { name: 'MATHEMATIQUES — Triangles : exercice 7' });
+    await expect.poll(() => link.count()).toBe(1);
+    await link.click();
+    await page.getByTestId('entry-detail').waitFor();
+    expect(await page.locator('.rich-text').textContent()).toContain('Faire l’exercice 7 du sujet joint.');
+    await expectAccessible(page, 'travail à faire (élève)');
+    const href = await page.getByRole('link', { name: 'Télécharger sujet.pdf' }).getAttribute('href');
+    const downloaded = await page.evaluate(async (url) => {
+      const res = await fetch(url!, { credentials: 'same-origin' });
+      return { status: res.status, head: new TextDecoder().decode((await res.arrayBuffer()).slice(0, 8)) };
+    }, href);
+    expect(downloaded).toEqual({ status: 200, head: '%PDF-1.4' });
+    await page.getByLabel('Fichiers ou photos (facultatif)').setInputFiles({ name: 'copie.jpg', mimeType: 'image/jpeg', buffer: photo });
+    await page.getByRole('button', { name: 'Rendre', exact: true }).click();
+    const receipt = page.getByTestId('receipt');
+    await receipt.waitFor();
+    const receiptText = await receipt.textContent();
+    expect(receiptText).toContain('copie.jpg');
+    expect(receiptText).toContain(photoSha);
+    expect(receiptText).toContain('Rendu à temps');
+    await expect.poll(() => page.getByTestId('live-region').textContent()).toBe('Travail rendu : votre reçu est ci-dessous.');
+    await expectAccessible(page, 'reçu de rendu (élève)');
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Télécharger le reçu' }).click()]);
+    expect(download.suggestedFilename()).toMatch(/^recu-rendu-.+\.txt$/);
+    await browser!.close();
+
+    // The teacher sees the hand-in and returns a comment.
+    page = await open();
+    await signIn(page, 'teachera');
+    await waitForToday(page);
+    await page.getByRole('link', { name: 'Cahier de textes', exact: true }).click();
+    await page.getByRole('link', { name: 'MATHEMATIQUES — Triangles : exercice 7' }).click();
+    const handins = page.getByTestId('teacher-handins');
+    await handins.locator('table').waitFor();
+    expect(await handins.locator('tr[data-status="handed_in"]').count()).toBe(1);
+    await expectAccessible(page, 'copies rendues (enseignant)');
+    await page.getByRole('button', { name: 'Ouvrir la copie de pupilA1 Fixture' }).click();
+    await page.getByTestId('one-handin').waitFor();
+    expect(await page.getByTestId('one-handin').textContent()).toContain(photoSha);
+    await page.getByLabel('Commentaire', { exact: true }).fill('Bien vu pour la hauteur ; revois la formule de l’aire.');
+    await page.getByRole('button', { name: 'Rendre la copie' }).click();
+    await expect.poll(() => page.getByTestId('live-region').textContent()).toBe('Copie rendue à l’élève.');
+    await expectAccessible(page, 'copie ouverte (enseignant)');
+    await browser!.close();
+
+    // The parent sees the child's work, the receipt and the returned comment.
+    page = await open();
+    await signIn(page, 'parenta1');
+    await waitForToday(page);
+    const childCard = page.getByTestId('child-card').filter({ hasText: 'pupilA1' });
+    await childCard.getByRole('link', { name: 'MATHEMATIQUES — Triangles : exercice 7' }).click();
+    const child = page.getByTestId('child-handin').filter({ hasText: 'pupilA1' });
+    await child.getByTestId('feedback').waitFor();
+    expect(await child.getByTestId('receipt').textContent()).toContain('copie.jpg');
+    expect(await child.getByTestId('feedback').textContent()).toContain('revois la formule de l’aire');
+    await expectAccessible(page, 'travail et retour (parent)');
+  });
+
+  it('Emploi du temps: the week with the cancellation in words, previous and next week, the calendar subscription made and revoked', async () => {
+    const page = await open();
+    await signIn(page, 'pupila1');
+    await waitForToday(page);
+    await page.getByRole('link', { name: 'Emploi du temps', exact: true }).click();
+    const week = page.getByTestId('week');
+    await expect.poll(() => week.locator('h2').textContent()).toContain('Semaine du lundi 7 septembre 2026');
+    const monday = week.locator('section').filter({ has: page.getByRole('heading', { name: 'lundi 7 septembre 2026' }) });
+    expect(await monday.locator('.timetable li').count()).toBe(2);
+    expect(await monday.locator('li[data-slot-status="annule"]').textContent()).toContain('Annulé');
+    expect(await week.locator('h3').count()).toBe(5);
+    await expectAccessible(page, 'emploi du temps (élève)');
+    await page.getByRole('button', { name: 'Semaine suivante' }).click();
+    await expect.poll(() => week.locator('h2').textContent()).toContain('Semaine du lundi 14 septembre 2026');
+    await page.getByRole('button', { name: 'Semaine précédente' }).click();
+    await expect.poll(() => week.locator('h2').textContent()).toContain('Semaine du lundi 7 septembre 2026');
+    await page.getByRole('button', { name: 'Créer l’adresse d’abonnement' }).click();
+    const url = await page.getByLabel('Adresse d’abonnement').inputValue();
+    expect(url).toMatch(/\/ical\/[^/]+\.ics$/);
+    const ics = await page.evaluate(async (u) => (await fetch(new URL(u).pathname)).text(), url);
+    expect(ics).toContain('BEGIN:VCALENDAR');
+    await expectAccessible(page, 'emploi du temps (abonnement)');
+    await page.getByRole('button', { name: 'Révoquer l’abonnement' }).click();
+    await expect.poll(() => page.getByTestId('live-region').textContent()).toBe('Abonnement révoqué : l’adresse ne fonctionne plus.');
+    // Past the browser's HTTP cache (the feed may be cached five minutes): the server's own answer.
+    const after = await page.evaluate(`fetch(${JSON.stringify(new URL(url).pathname)}, { cache: 'no-store' }).then((r) => r.status)`);
+    expect(after).toBe(404);
   });
 
   it('logout wipes this person’s cached data and outbox from the device (shared family phone)', async () => {

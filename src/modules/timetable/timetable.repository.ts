@@ -16,6 +16,9 @@ export interface SlotView {
   teacher_title: string | null;
   class_name: string | null;
   group_name: string | null;
+  class_id: string | null;
+  group_id: string | null;
+  subject_id: string | null;
   original_starts_at?: number | null;
   original_ends_at?: number | null;
   original_room?: string | null;
@@ -68,7 +71,7 @@ export class TimetableRepository {
       .select([
         's.id', 's.starts_at', 's.ends_at', 's.room', 's.status', 's.note',
         'sub.label as subject_label', 't.first_name as teacher_first_name', 't.last_name as teacher_last_name', 't.title as teacher_title',
-        'c.name as class_name', 'g.name as group_name',
+        'c.name as class_name', 'g.name as group_name', 's.class_id', 's.group_id', 's.subject_id',
       ]);
   }
 
@@ -255,6 +258,10 @@ export function presentSlot(s: SlotView) {
     status: s.status,
     note: s.note,
     audience: s.class_name ?? s.group_name,
+    /** What the web client needs to open (or write in) the cahier de textes of the lesson's class or group. */
+    classId: s.class_id,
+    groupId: s.group_id,
+    subjectId: s.subject_id,
     ...(s.status !== 'normal'
       ? {
           change: {

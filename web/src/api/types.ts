@@ -27,12 +27,31 @@ export interface Slot {
   status: 'normal' | 'annule' | 'modifie' | string;
   note: string | null;
   audience: string | null;
+  /** The lesson's class or group and subject (to open or write in its cahier de textes). */
+  classId?: string | null;
+  groupId?: string | null;
+  subjectId?: string | null;
+  /** A one-off change, with what the lesson was before (week view). */
+  change?: { label: string; before?: { startsAt: string | null; endsAt: string | null; room: string | null; teacher: string | null } };
+}
+
+/** A line of work due on "Aujourd'hui" (today or tomorrow; nothing personal). */
+export interface WorkDue {
+  id: string;
+  title: string;
+  date: string;
+  dueAt: string | null;
+  estimatedMinutes: number | null;
+  onlineHandin: boolean;
+  subject: string | null;
+  audience: string | null;
+  url: string;
 }
 
 export type Today =
-  | { date: string; profile: 'eleve'; timetable: Slot[] }
+  | { date: string; profile: 'eleve'; timetable: Slot[]; workDue: WorkDue[] }
   | { date: string; profile: 'enseignant'; timetable: Slot[] }
-  | { date: string; profile: 'parent'; children: { child: { id: string; firstName: string; lastName: string }; timetable: Slot[] }[] }
+  | { date: string; profile: 'parent'; children: { child: { id: string; firstName: string; lastName: string }; timetable: Slot[]; workDue: WorkDue[] }[] }
   | {
       date: string;
       profile: 'personnel' | 'admin_etablissement' | 'admin_plateforme';
@@ -52,4 +71,83 @@ export interface SessionInfo {
 export interface PlatformStatus {
   incident: string | null;
   readOnly: boolean;
+}
+
+/** A cahier de textes entry as the server presents it (homework.presenter.ts). */
+export interface Attachment {
+  id: string;
+  fileName: string;
+  sizeBytes: number;
+  contentType: string;
+  sha256: string;
+  url: string;
+}
+
+export interface HomeworkEntry {
+  id: string;
+  kind: 'seance' | 'travail';
+  title: string;
+  /** Sanitised server side (allow-list); shown as content only. */
+  bodyHtml: string;
+  links: { url: string; label: string }[];
+  date: string;
+  dueAt: string | null;
+  estimatedMinutes: number | null;
+  onlineHandin: boolean;
+  subject: { id: string; label: string | null } | null;
+  audience: { kind: 'class' | 'group'; id: string; name: string | null };
+  teacher: string | null;
+  state: 'draft' | 'scheduled' | 'published';
+  publishAt: string | null;
+  attachments: Attachment[];
+  done?: boolean;
+  doneAt?: string | null;
+}
+
+export interface HandinFile {
+  id: string;
+  fileName: string;
+  sizeBytes: number;
+  sha256: string;
+  contentType: string;
+  url: string;
+}
+
+/** The proof of a hand-in: what was received, when, with each file's SHA-256. */
+export interface Receipt {
+  id: string;
+  entry: { id: string; title: string; subject: string | null; dueAt: string | null };
+  pupil: { id: string; firstName: string; lastName: string };
+  handedInAt: string;
+  late: boolean;
+  replacedAt: string | null;
+  text: { content: string; characters: number; sha256: string } | null;
+  files: HandinFile[];
+  totalBytes: number;
+  receiptUrl: string;
+}
+
+export interface Feedback {
+  comment: string | null;
+  returnedAt: string | null;
+  file: { fileName: string; sizeBytes: number; contentType: string; sha256: string; url: string } | null;
+}
+
+export interface PupilHandins {
+  pupil: { id: string; firstName: string; lastName: string };
+  current: Receipt | null;
+  replaced: Receipt[];
+  feedback: Feedback | null;
+}
+
+export interface HandinsOverview {
+  entry: { id: string; title: string; dueAt: string | null; audience: string | null };
+  counts: Record<string, number>;
+  pupils: {
+    pupil: { id: string; firstName: string; lastName: string };
+    status: 'handed_in' | 'late' | 'missing';
+    handin: { id: string; handedInAt: string; late: boolean; fileCount: number; totalBytes: number; hasText: boolean } | null;
+    returned: boolean;
+  }[];
+  nextOffset: number | null;
 }

@@ -16,6 +16,7 @@ import { useValue } from './store.js';
 const PUBLIC: ReadonlySet<RouteName> = new Set(['login', 'activate']);
 const NAV: { route: RouteName; label: MessageKey }[] = [
   { route: 'today', label: 'nav.today' },
+  { route: 'timetable', label: 'nav.timetable' },
   { route: 'homework', label: 'nav.homework' },
   { route: 'documents', label: 'nav.documents' },
   { route: 'messaging', label: 'nav.messaging' },
@@ -23,25 +24,33 @@ const NAV: { route: RouteName; label: MessageKey }[] = [
   { route: 'account', label: 'nav.account' },
 ];
 const TITLES: Record<RouteName, MessageKey> = {
-  login: 'login.title', activate: 'activate.title', today: 'today.title', homework: 'nav.homework', documents: 'nav.documents',
+  login: 'login.title', activate: 'activate.title', today: 'today.title', timetable: 'nav.timetable', homework: 'nav.homework', documents: 'nav.documents',
   messaging: 'nav.messaging', classroom: 'nav.classroom', account: 'account.title',
 };
 
-/** The account page is not needed at 8:30: it is loaded when first opened (outside the login + Aujourd'hui budget). */
-function useAccountPage(wanted: boolean): FunctionComponent | undefined {
+/**
+ * Pages not needed for the first screen (Mon compte, the cahier de textes) are loaded when first
+ * opened, as their own chunks (outside the login + Aujourd'hui budget).
+ */
+function useLazyPage(wanted: boolean, load: () => Promise<{ default: FunctionComponent }>): FunctionComponent | undefined {
   const [page, setPage] = useState<FunctionComponent | undefined>();
   useEffect(() => {
-    if (wanted && !page) void import('../features/identity/AccountPage.js').then((m) => setPage(() => m.default));
+    if (wanted && !page) void load().then((m) => setPage(() => m.default));
   }, [wanted, page]);
   return page;
 }
+const loadAccountPage = () => import('../features/identity/AccountPage.js');
+const loadHomeworkPage = () => import('../features/homework/HomeworkPage.js');
+const loadTimetablePage = () => import('../features/timetable/TimetablePage.js');
 
 export function App() {
   const t = useT();
   const person = useValue(me);
   const path = useValue(currentPath);
   const route = routeOf(path);
-  const AccountPage = useAccountPage(route === 'account');
+  const AccountPage = useLazyPage(route === 'account', loadAccountPage);
+  const HomeworkPage = useLazyPage(route === 'homework', loadHomeworkPage);
+  const TimetablePage = useLazyPage(route === 'timetable', loadTimetablePage);
   const first = useRef(true);
 
   // Where a visitor may be: signed out → login; signed in on a public page or at / → Aujourd'hui.
@@ -69,7 +78,9 @@ export function App() {
   else if (person === null) page = <LoginPage />;
   else if (route === 'today' || path === '/') page = <TodayPage />;
   else if (route === 'account') page = AccountPage ? <AccountPage /> : <p class="notice">{t('app.loading')}</p>;
-  else if (route === 'homework' || route === 'documents' || route === 'messaging' || route === 'classroom') page = <ComingSoonPage feature={route} />;
+  else if (route === 'timetable') page = TimetablePage ? <TimetablePage /> : <p class="notice">{t('app.loading')}</p>;
+  else if (route === 'homework') page = HomeworkPage ? <HomeworkPage /> : <p class="notice">{t('app.loading')}</p>;
+  else if (route === 'documents' || route === 'messaging' || route === 'classroom') page = <ComingSoonPage feature={route} />;
   else if (route === 'login' || route === 'activate') page = <p class="notice">{t('app.loading')}</p>;
   else page = <NotFound />;
 

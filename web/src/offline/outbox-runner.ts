@@ -22,13 +22,14 @@ export async function refreshOutboxView(): Promise<void> {
   outboxEntries.set(person ? await (await open()).list(person.id) : []);
 }
 
-export async function queueWrite(kind: OutboxKind, method: OutboxEntry['method'], path: string, body: unknown): Promise<void> {
+export async function queueWrite(kind: OutboxKind, method: OutboxEntry['method'], path: string, body: unknown, label?: string): Promise<void> {
   const person = me.get();
   const csrf = csrfToken();
   if (!person || !csrf) return;
   const now = Date.now();
   await (await open()).add({
     id: crypto.randomUUID(), personId: person.id, kind, method, path, body, csrfToken: csrf, createdAtMs: now, attempts: 0, nextAttemptAtMs: now, state: 'pending',
+    ...(label !== undefined ? { label } : {}),
   });
   await refreshOutboxView();
   await flushNow();

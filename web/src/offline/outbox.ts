@@ -13,7 +13,7 @@ const DB_VERSION = 1;
 const STORE = 'outbox';
 
 /** What kind of write an entry is: how the page describes it to the person. */
-export type OutboxKind = 'preferences';
+export type OutboxKind = 'preferences' | 'homework-done';
 
 export interface OutboxEntry {
   /** Also the Idempotency-Key sent with every attempt. */
@@ -29,6 +29,8 @@ export interface OutboxEntry {
   attempts: number;
   nextAttemptAtMs: number;
   state: 'pending' | 'failed';
+  /** What the person sees for this write (e.g. the title of the work ticked "fait"); not sent. */
+  label?: string;
   /** The refusal of a failed entry (server error id and message). */
   error?: { id: string; message: string };
 }

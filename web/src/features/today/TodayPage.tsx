@@ -1,4 +1,4 @@
-import type { Slot, Today } from '../../api/types.js';
+import type { Slot, Today, WorkDue } from '../../api/types.js';
 import { EmptyState, PageTitle } from '../../app/EmptyState.js';
 import { errorMessage } from '../../app/errors.js';
 import { lang, useT } from '../../app/state.js';
@@ -9,6 +9,8 @@ import { useEffect } from 'preact/hooks';
 import { formatSchoolDay, hasMessage, type MessageKey } from '../../i18n/index.js';
 import { Timetable } from './Timetable.js';
 import { loadToday } from './today.api.js';
+import { WorkDueList } from './WorkDue.js';
+import { ROUTES } from '../../app/router.js';
 
 /** "Aujourd'hui": what each profile opens first at 8:30. */
 export function TodayPage() {
@@ -70,21 +72,52 @@ function Later({ id, title, body }: { id: string; title: MessageKey; body: Messa
  * (work due or hand-ins, messages), each saying what will appear there.
  */
 const LESSONS_DAY = {
-  eleve: { title: 'today.timetable', showAudience: false, later: [['today-homework', 'today.homework', 'today.homeworkEmpty'], ['today-messages', 'today.messages', 'today.messagesEmpty']] },
+  eleve: { title: 'today.timetable', showAudience: false, later: [['today-messages', 'today.messages', 'today.messagesEmpty']] },
   enseignant: { title: 'today.myLessons', showAudience: true, later: [['today-handins', 'today.handIns', 'today.handInsEmpty'], ['today-messages', 'today.messages', 'today.teacherMessagesEmpty']] },
 } as const satisfies Record<string, { title: MessageKey; showAudience: boolean; later: readonly (readonly [string, MessageKey, MessageKey])[] }>;
 
-function LessonsDay({ layout, slots }: { layout: (typeof LESSONS_DAY)[keyof typeof LESSONS_DAY]; slots: Slot[] }) {
+function LessonsDay({ layout, slots, work }: { layout: (typeof LESSONS_DAY)[keyof typeof LESSONS_DAY]; slots: Slot[]; work?: { items: WorkDue[]; today: string } }) {
   const t = useT();
   return (
     <div class="grid">
       <Section id="today-lessons" title={t(layout.title)}>
         <Timetable slots={slots} showAudience={layout.showAudience} />
+        {layout === LESSONS_DAY.enseignant && <CahierLinks slots={slots} />}
       </Section>
+      {work && (
+        <Section id="today-homework" title={t('today.homework')}>
+          <WorkDueList items={work.items} today={work.today} empty={t('today.homeworkNone')} />
+        </Section>
+      )}
       {layout.later.map(([id, title, body]) => (
         <Later key={id} id={id} title={title} body={body} />
       ))}
     </div>
+  );
+}
+
+/** The teacher's way from today's lessons to each class's (or group's) cahier de textes, each once. */
+function CahierLinks({ slots }: { slots: Slot[] }) {
+  const t = useT();
+  const seen = new Map<string, { href: string; name: string }>();
+  for (const s of slots) {
+    const query = s.classId ? `?classe=${encodeURIComponent(s.classId)}` : s.groupId ? `?groupe=${encodeURIComponent(s.groupId)}` : undefined;
+    if (query && s.audience && !seen.has(query)) seen.set(query, { href: `${ROUTES.homework}${query}`, name: s.audience });
+  }
+  return (
+    <>
+      <h3>{t('today.teacherCahiers')}</h3>
+      <ul class="inline-links">
+        {[...seen.values()].map((l) => (
+          <li key={l.href}>
+            <a href={l.href}>{t('today.cahierOf', { name: l.name })}</a>
+          </li>
+        ))}
+        <li>
+          <a href={ROUTES.homework}>{t('today.teacherCahierLink')}</a>
+        </li>
+      </ul>
+    </>
   );
 }
 
@@ -100,11 +133,12 @@ function TodayContent({ today }: { today: Today }) {
   return (
     <div data-testid="today-content">
       <p class="today-date">{t('today.date', { date: formatSchoolDay(today.date, current) })}</p>
-      {(today.profile === 'eleve' || today.profile === 'enseignant') && <LessonsDay layout={LESSONS_DAY[today.profile]} slots={today.timetable} />}
+      {today.profile === 'eleve' && <LessonsDay layout={LESSONS_DAY.eleve} slots={today.timetable} work={{ items: today.workDue ?? [], today: today.date }} />}
+      {today.profile === 'enseignant' && <LessonsDay layout={LESSONS_DAY.enseignant} slots={today.timetable} />}
       {today.profile === 'parent' && (
         <div class="grid">
           {today.children.length === 0 && <EmptyState>{t('today.noChildren')}</EmptyState>}
-          {today.children.map(({ child, timetable }) => {
+          {today.children.map(({ child, timetable, workDue }) => {
             const name = `${child.firstName} ${child.lastName}`;
             return (
               <article key={child.id} class="card child-card" aria-labelledby={`child-${child.id}`} data-testid="child-card">
@@ -112,7 +146,7 @@ function TodayContent({ today }: { today: Today }) {
                 <h3>{t('today.childTimetable', { name: child.firstName })}</h3>
                 <Timetable slots={timetable} />
                 <h3>{t('today.homework')}</h3>
-                <EmptyState>{t('today.childHomeworkEmpty', { name: child.firstName })}</EmptyState>
+                <WorkDueList items={workDue ?? []} today={today.date} empty={t('today.childHomeworkNone', { name: child.firstName })} />
               </article>
             );
           })}
