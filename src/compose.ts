@@ -24,6 +24,7 @@ import { SchoolsRepository, SchoolsService, registerSchoolsRoutes } from './modu
 import { TimetableRepository, TimetableService, registerTimetableRoutes } from './modules/timetable/index.js';
 import { TodayService, registerTodayRoutes } from './modules/today/index.js';
 import { StatusRepository, StatusService, registerStatusRoutes } from './modules/status/index.js';
+import { LiaisonRepository, LiaisonService, registerLiaisonRoutes } from './modules/liaison/index.js';
 import { MessagingRepository, MessagingService, registerMessagingRoutes } from './modules/messaging/index.js';
 import { HandinsRepository, HandinsService, HomeworkRepository, HomeworkService, registerHandinsRoutes, registerHomeworkRoutes } from './modules/homework/index.js';
 
@@ -46,6 +47,7 @@ export interface Preau {
   handins: HandinsService;
   blobs: BlobStore;
   messaging: MessagingService;
+  liaison: LiaisonService;
   /** Stop taking traffic (readiness goes 503), finish what is in flight, close the database. */
   close(): Promise<void>;
 }
@@ -97,6 +99,7 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
   const status = new StatusService(new StatusRepository(storage.db), clock);
   const idempotency = new IdempotencyRepository(storage.db);
   const messaging = new MessagingService(new MessagingRepository(storage.db, storage.capabilities), schools, clock);
+  const liaison = new LiaisonService(new LiaisonRepository(storage.db, storage.capabilities), schools, clock);
 
   const https = config.publicUrl.startsWith('https:');
   const app = createHttpApp(logger, https, {
@@ -120,13 +123,14 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
   registerHomeworkRoutes(app, { homework, schools, auth, blobs, clock });
   registerHandinsRoutes(app, { handins, schools, auth, blobs, publicUrl: config.publicUrl });
   registerMessagingRoutes(app, { messaging, schools, auth, blobs });
+  registerLiaisonRoutes(app, { liaison, schools, auth });
   const web = WebDist.load(config.webDir);
   if (web) registerWebRoutes(app, web);
   else logger.warn({ webDir: config.webDir }, 'client web absent (npm run build le construit) : seule l’API est servie');
   await app.ready();
 
   return {
-    config, app, storage, logger, clock, metrics, hasher, identity, schools, timetable, status, idempotency, web, homework, handins, blobs, messaging,
+    config, app, storage, logger, clock, metrics, hasher, identity, schools, timetable, status, idempotency, web, homework, handins, blobs, messaging, liaison,
     async close() {
       draining = true;
       await app.close();

@@ -65,6 +65,11 @@ export const ERRORS = {
   'message.not_draft': { status: 409, fr: 'Ce message est déjà envoyé : il ne peut plus être modifié.', en: 'This message has already been sent.' },
   'message.too_many_attachments': { status: 409, fr: 'Ce message a déjà le nombre maximal de pièces jointes ({max}).', en: 'This message already has the most attachments allowed ({max}).' },
   'message.attachments_too_large': { status: 413, fr: 'Les pièces jointes sont trop volumineuses (maximum {max} en tout).', en: 'The attachments are too large (at most {max} in all).' },
+  'liaison.not_found': { status: 404, fr: 'Ce mot du carnet de liaison est introuvable.', en: 'No such liaison note.' },
+  'liaison.no_parent': { status: 400, fr: 'Aucun responsable légal à qui adresser ce mot.', en: 'No parent to address this note to.' },
+  'liaison.body_too_long': { status: 413, fr: 'Le mot est trop long (maximum {max} caractères une fois mis en forme).', en: 'The note is too long (at most {max} characters).' },
+  'liaison.reminders_exhausted': { status: 409, fr: 'Le nombre maximal de rappels ({max}) a été atteint pour ce mot.', en: 'The most reminders allowed ({max}) have been sent for this note.' },
+  'liaison.remind_too_soon': { status: 429, fr: 'Un rappel vient d’être envoyé. Nouveau rappel possible dans {wait}.', en: 'A reminder was just sent. Try again in {wait}.' },
   'server.unavailable': { status: 503, fr: 'Préau est momentanément indisponible. Nouvel essai dans {wait}.', en: 'Préau is temporarily unavailable.' },
   'server.internal': { status: 500, fr: 'Une erreur inattendue est survenue. Elle a été enregistrée ; réessayez dans un instant.', en: 'An unexpected error occurred.' },
 } as const satisfies Record<string, { status: number; fr: string; en: string }>;

@@ -381,6 +381,32 @@ export interface MessageAttachmentsTable {
   created_at: number;
 }
 
+/** Carnet de liaison (see migrations/0021_liaison.ts). */
+export interface LiaisonNotesTable {
+  id: string;
+  school_id: string;
+  author_id: string | null;
+  /** 'pupil' | 'class' | 'group' */
+  audience_kind: string;
+  audience_id: string;
+  audience_name: string;
+  title: string;
+  body_html: string;
+  created_at: number;
+  reminder_count: number;
+  last_reminded_at: number | null;
+  deleted_at: number | null;
+}
+
+export interface LiaisonTargetsTable {
+  note_id: string;
+  parent_id: string;
+  pupil_id: string;
+  created_at: number;
+  signed_at: number | null;
+  reminded_at: number | null;
+}
+
 export interface Database {
   schools: SchoolsTable;
   people: PeopleTable;
@@ -416,4 +442,6 @@ export interface Database {
   messages: MessagesTable;
   message_recipients: MessageRecipientsTable;
   message_attachments: MessageAttachmentsTable;
+  liaison_notes: LiaisonNotesTable;
+  liaison_targets: LiaisonTargetsTable;
 }
