@@ -117,7 +117,10 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
   registerHealthRoutes(app, { ping: () => storage.ping(), isDraining: () => draining, metrics });
   registerIdentityRoutes(app, { identity, auth });
   registerSchoolsRoutes(app, { schools, identity, auth, publicUrl: config.publicUrl });
-  registerTodayRoutes(app, { today, schools, auth });
+  registerTodayRoutes(app, {
+    today, schools, auth,
+    personal: { unreadMessages: (s) => messaging.unreadCount(s), liaisonsToSign: (s) => liaison.toSignCount(s) },
+  });
   registerStatusRoutes(app, { status, auth });
   registerTimetableRoutes(app, { timetable: timetableService, schools, auth });
   registerHomeworkRoutes(app, { homework, schools, auth, blobs, clock });
