@@ -25,6 +25,8 @@ import { SchoolsRepository, SchoolsService, registerSchoolsRoutes } from './modu
 import { TimetableRepository, TimetableService, registerTimetableRoutes } from './modules/timetable/index.js';
 import { TodayService, registerTodayRoutes } from './modules/today/index.js';
 import { StatusRepository, StatusService, registerStatusRoutes } from './modules/status/index.js';
+import { LiaisonRepository, LiaisonService, registerLiaisonRoutes } from './modules/liaison/index.js';
+import { MessagingRepository, MessagingService, registerMessagingRoutes } from './modules/messaging/index.js';
 import { HandinsRepository, HandinsService, HomeworkRepository, HomeworkService, registerHandinsRoutes, registerHomeworkRoutes } from './modules/homework/index.js';
 import { normaliseLogin } from './modules/identity/index.js';
 import { createLaneResolver, DEFAULT_WAITING_ROOM_SETTINGS, registerWaitingRoomRoutes, ticketKey, WaitingRoom, type WaitingRoomSettings } from './edge/index.js';
@@ -50,6 +52,8 @@ export interface Preau {
   blobs: BlobStore;
   /** The edge's parts (undefined with PREAU_EDGE=off). */
   edge: { guards: SocketGuards; admission: Admission; rateLimiter: RateLimiter; waitingRoom: WaitingRoom; challenge: ChallengeGate; controls: EdgeControls } | undefined;
+  messaging: MessagingService;
+  liaison: LiaisonService;
   /** Stop taking traffic (readiness goes 503), finish what is in flight, close the database. */
   close(): Promise<void>;
 }
@@ -106,6 +110,8 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
   const timetableService = new TimetableService(timetable, schools, homework, clock, config.publicUrl);
   const status = new StatusService(new StatusRepository(storage.db), clock);
   const idempotency = new IdempotencyRepository(storage.db);
+  const messaging = new MessagingService(new MessagingRepository(storage.db, storage.capabilities), schools, clock);
+  const liaison = new LiaisonService(new LiaisonRepository(storage.db, storage.capabilities), schools, clock);
 
   const https = config.publicUrl.startsWith('https:');
   const refusals = new Refusals(https);
@@ -174,11 +180,16 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
   registerHealthRoutes(app, { ping: () => storage.ping(), isDraining: () => draining, metrics });
   registerIdentityRoutes(app, { identity, auth });
   registerSchoolsRoutes(app, { schools, identity, auth, publicUrl: config.publicUrl });
-  registerTodayRoutes(app, { today, schools, auth });
+  registerTodayRoutes(app, {
+    today, schools, auth,
+    personal: { unreadMessages: (s) => messaging.unreadCount(s), liaisonsToSign: (s) => liaison.toSignCount(s) },
+  });
   registerStatusRoutes(app, { status, auth });
   registerTimetableRoutes(app, { timetable: timetableService, schools, auth });
   registerHomeworkRoutes(app, { homework, schools, auth, blobs, clock });
   registerHandinsRoutes(app, { handins, schools, auth, blobs, publicUrl: config.publicUrl });
+  registerMessagingRoutes(app, { messaging, schools, auth, blobs });
+  registerLiaisonRoutes(app, { liaison, schools, auth });
   if (waitingRoom) registerWaitingRoomRoutes(app, waitingRoom);
   if (challenge) registerOperatorRoutes(app, { auth, controls, challenge, metrics, status });
   // The web client's SPA fallback comes last: every API and page route above takes precedence.
@@ -188,7 +199,7 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
   await app.ready();
 
   return {
-    config, app, storage, logger, clock, metrics, hasher, identity, schools, timetable, status, idempotency, web, homework, handins, blobs,
+    config, app, storage, logger, clock, metrics, hasher, identity, schools, timetable, status, idempotency, web, homework, handins, blobs, messaging, liaison,
     edge: guards && admission && rateLimiter && waitingRoom && challenge ? { guards, admission, rateLimiter, waitingRoom, challenge, controls } : undefined,
     async close() {
       draining = true;

@@ -22,15 +22,22 @@ const WRITES: { url: string; method: 'POST' | 'PUT' | 'PATCH'; as: PersonKey | n
   { url: '/api/v1/teachers/teacherA/cahier/visas', method: 'POST', as: 'directionA', valid: { comment: 'Vu' } },
   { url: '/api/v1/schools/schoolA/calendar', method: 'PUT', as: 'directionA', valid: { yearStart: '2026-09-01', yearEnd: '2027-07-03', weekAMonday: '2026-08-31', holidays: [] } },
   { url: '/api/v1/timetable/slots/slot6A', method: 'PATCH', as: 'directionA', valid: { change: 'annule' } },
+  { url: '/api/v1/messages', method: 'POST', as: 'teacherA', valid: { to: [{ kind: 'person', id: 'cpeA' }], subject: 'x', bodyHtml: 'y' } },
+  { url: '/api/v1/messages/drafts', method: 'POST', as: 'teacherA', valid: { subject: 'x' } },
+  { url: '/api/v1/messages/drafts/msgDraftTeacherA', method: 'PATCH', as: 'teacherA', valid: { subject: 'x' } },
+  { url: '/api/v1/messages/msgParents6A/read', method: 'PUT', as: 'parentA1', valid: { read: true } },
+  { url: '/api/v1/liaison', method: 'POST', as: 'teacherA', valid: { audience: { kind: 'class', id: 'class6A' }, title: 'x', bodyHtml: 'y' } },
   // Multipart routes: a JSON body of any shape is refused before anything is stored.
   { url: '/api/v1/homework/hwMaths6A/handins', method: 'POST', as: 'pupilA1', valid: { text: 'x' }, multipart: true },
   { url: '/api/v1/homework/hwMaths6A/attachments', method: 'POST', as: 'teacherA', valid: { file: 'x' }, multipart: true },
+  { url: '/api/v1/messages/drafts/msgDraftTeacherA/attachments', method: 'POST', as: 'teacherA', valid: { file: 'x' }, multipart: true },
 ];
 
 const TABLES = [
   'people', 'sessions', 'activation_codes', 'audit_events', 'classes', 'class_enrolments', 'guardianships', 'settings',
   'timetable_slots', 'timetable_patterns', 'school_calendars', 'school_holidays', 'calendar_feeds',
   'homework_entries', 'homework_attachments', 'homework_done', 'cahier_visas', 'handins', 'handin_files', 'handin_feedback', 'blobs',
+  'messages', 'message_recipients', 'message_attachments', 'liaison_notes', 'liaison_targets',
 ] as const;
 
 describe.each(backends)('hostile bodies on every write route (%s)', (backend) => {

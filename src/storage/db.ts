@@ -9,6 +9,8 @@ import * as m0002 from './migrations/0002_aaf.js';
 import * as m0003 from './migrations/0003_web.js';
 import * as m0010 from './migrations/0010_timetable.js';
 import * as m0011 from './migrations/0011_homework.js';
+import * as m0020 from './migrations/0020_messaging.js';
+import * as m0021 from './migrations/0021_liaison.js';
 
 export type Backend = 'sqlite' | 'postgres';
 
@@ -38,6 +40,8 @@ const MIGRATIONS: Record<string, Migration> = {
   '0003_web': m0003,
   '0010_timetable': m0010,
   '0011_homework': m0011,
+  '0020_messaging': m0020,
+  '0021_liaison': m0021,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

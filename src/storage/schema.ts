@@ -342,6 +342,71 @@ export interface AafImportSeenTable {
   jointure: string;
 }
 
+/** Messagerie (see migrations/0020_messaging.ts). */
+export interface MessagesTable {
+  id: string;
+  thread_id: string;
+  in_reply_to: string | null;
+  sender_id: string;
+  subject: string;
+  body_html: string;
+  /** Subject and plain text, folded (lower case, no accents), for portable search. */
+  search_text: string;
+  to_json: string;
+  cc_json: string;
+  created_at: number;
+  updated_at: number;
+  /** Null while a draft. */
+  sent_at: number | null;
+  sender_deleted_at: number | null;
+}
+
+export interface MessageRecipientsTable {
+  message_id: string;
+  person_id: string;
+  /** 'to' | 'cc' */
+  kind: string;
+  sent_at: number;
+  read_at: number | null;
+  deleted_at: number | null;
+}
+
+export interface MessageAttachmentsTable {
+  id: string;
+  message_id: string;
+  blob_sha256: string;
+  file_name: string;
+  size_bytes: number;
+  content_type: string;
+  created_at: number;
+}
+
+/** Carnet de liaison (see migrations/0021_liaison.ts). */
+export interface LiaisonNotesTable {
+  id: string;
+  school_id: string;
+  author_id: string | null;
+  /** 'pupil' | 'class' | 'group' */
+  audience_kind: string;
+  audience_id: string;
+  audience_name: string;
+  title: string;
+  body_html: string;
+  created_at: number;
+  reminder_count: number;
+  last_reminded_at: number | null;
+  deleted_at: number | null;
+}
+
+export interface LiaisonTargetsTable {
+  note_id: string;
+  parent_id: string;
+  pupil_id: string;
+  created_at: number;
+  signed_at: number | null;
+  reminded_at: number | null;
+}
+
 export interface Database {
   schools: SchoolsTable;
   people: PeopleTable;
@@ -374,4 +439,9 @@ export interface Database {
   handins: HandinsTable;
   handin_files: HandinFilesTable;
   handin_feedback: HandinFeedbackTable;
+  messages: MessagesTable;
+  message_recipients: MessageRecipientsTable;
+  message_attachments: MessageAttachmentsTable;
+  liaison_notes: LiaisonNotesTable;
+  liaison_targets: LiaisonTargetsTable;
 }

@@ -30,6 +30,8 @@ export interface Fixture {
   people: Record<PersonKey, { id: string; login: string }>;
   /** Cahier de textes entries (see the seed below). */
   homework: { maths6A: string; draft6A: string; latin: string; b6: string };
+  /** Messagerie: teacher A's message to the parents of 6e A (delivered to parent A1), and a draft of theirs. */
+  messages: { parents6A: string; draftTeacherA: string };
 }
 
 export async function seedFixture(db: Kysely<Database>, clock: Clock): Promise<Fixture> {
@@ -118,7 +120,16 @@ export async function seedFixture(db: Kysely<Database>, clock: Clock): Promise<F
     entry('hw6B', { teacher_id: 'teacherB', class_id: 'class6B', on_date: day, due_at: parisWallTimeToUtcMs(day, 17), online_handin: 1, title: 'Rédaction' }),
   ]).execute();
 
+  const message = (id: string, o: Partial<Database['messages']>): Database['messages'] => ({
+    id, thread_id: id, in_reply_to: null, sender_id: 'teacherA', subject: 'Sortie au musée', body_html: '<p>Merci de signer l’autorisation.</p>',
+    search_text: 'sortie au musee merci de signer l’autorisation.', to_json: JSON.stringify([{ kind: 'class', id: 'class6A', audience: 'parents', name: '6e A' }]), cc_json: '[]',
+    created_at: evening, updated_at: evening, sent_at: evening, sender_deleted_at: null, ...o,
+  });
+  await db.insertInto('messages').values([message('msgParents6A', {}), message('msgDraftTeacherA', { subject: 'Brouillon', sent_at: null, to_json: '[]' })]).execute();
+  await db.insertInto('message_recipients').values({ message_id: 'msgParents6A', person_id: 'parentA1', kind: 'to', sent_at: evening, read_at: null, deleted_at: null }).execute();
+
   return {
+    messages: { parents6A: 'msgParents6A', draftTeacherA: 'msgDraftTeacherA' },
     homework: { maths6A: 'hwMaths6A', draft6A: 'hwDraft6A', latin: 'hwLatin', b6: 'hw6B' },
     schoolA: 'schoolA', schoolB: 'schoolB', class6A: 'class6A', class6B: 'class6B', class5C: 'class5C', groupLatin: 'groupLatin', subjectMaths: 'subjectMaths',
     people: people as Fixture['people'],

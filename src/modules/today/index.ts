@@ -1,2 +1,2 @@
 export { TodayService } from './today.service.js';
-export { registerTodayRoutes } from './today.routes.js';
+export { registerTodayRoutes, type PersonalCounters } from './today.routes.js';

@@ -1,10 +1,17 @@
 import type { FastifyInstance } from 'fastify';
 import type { HttpAuth } from '../../http/auth.js';
 import { noStore } from '../../http/request-context.js';
-import type { SchoolsService } from '../schools/index.js';
+import type { SchoolsService, Scope } from '../schools/index.js';
 import type { TodayService } from './today.service.js';
 
-export function registerTodayRoutes(app: FastifyInstance, deps: { today: TodayService; schools: SchoolsService; auth: HttpAuth }): void {
+/**
+ * Per-person counts shown on Aujourd'hui (unread messages, liaisons to sign), each from its module.
+ * Kept out of the cached day page on purpose: that page is shared by every pupil of a class, and
+ * one pupil's counts must never reach another.
+ */
+export type PersonalCounters = Record<string, (scope: Scope) => Promise<number>>;
+
+export function registerTodayRoutes(app: FastifyInstance, deps: { today: TodayService; schools: SchoolsService; auth: HttpAuth; personal?: PersonalCounters }): void {
   // Critical: an existing session reading today's work is the last thing to be refused.
   // Not an async handler: when the page is cached (most of 8:30), it is sent without a promise.
   app.get('/api/v1/me/today', { config: { criticality: 'critical' }, onRequest: deps.auth.authenticate }, (request, reply) => {
@@ -16,5 +23,13 @@ export function registerTodayRoutes(app: FastifyInstance, deps: { today: TodaySe
       .scopeOf(personId)
       .then((s) => deps.today.todayJson(s))
       .then((page) => noStore(reply).type('application/json; charset=utf-8').send(page));
+  });
+
+  // Normal, not critical: under pressure the counts are shed before the day itself.
+  app.get('/api/v1/me/today/mine', { config: { criticality: 'normal' }, onRequest: deps.auth.authenticate }, async (request, reply) => {
+    const scope = await deps.schools.scopeOf(request.auth!.person.id);
+    const entries = Object.entries(deps.personal ?? {});
+    const values = await Promise.all(entries.map(([, count]) => count(scope)));
+    return noStore(reply).send(Object.fromEntries(entries.map(([name], i) => [name, values[i]])));
   });
 }
