@@ -87,6 +87,9 @@ describe('socket guards on a real loopback server', () => {
     app.get('/', { config: { criticality: 'critical' } }, (_request, reply) => {
       void reply.send({ ok: true });
     });
+    app.post('/upload', { config: { criticality: 'normal' } }, (_request, reply) => {
+      void reply.send({ ok: true });
+    });
     app.get('/big', { config: { criticality: 'sheddable' } }, (_request, reply) => {
       void reply.type('application/octet-stream').send(BIG);
     });
@@ -104,6 +107,17 @@ describe('socket guards on a real loopback server', () => {
     // The trickle goes on (a byte now and then) but the headers never end.
     const trickle = setInterval(() => slow.writable && slow.write('a'), 200);
     expect(await get(port, '127.66.0.2')).toMatch(/^HTTP\/1\.1 200/);
+    const got = await slowClosed;
+    clearInterval(trickle);
+    expect(got).toMatch(/^HTTP\/1\.1 408/);
+  });
+
+  it('cuts a body that trickles in beyond the request deadline while a normal client is served', async () => {
+    const slow = await connect(port, '127.66.0.9');
+    const slowClosed = closed(slow);
+    slow.write('POST /upload HTTP/1.1\r\nHost: preau.test\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"a":"');
+    const trickle = setInterval(() => slow.writable && slow.write('x'), 200);
+    expect(await get(port, '127.66.0.10')).toMatch(/^HTTP\/1\.1 200/);
     const got = await slowClosed;
     clearInterval(trickle);
     expect(got).toMatch(/^HTTP\/1\.1 408/);

@@ -39,6 +39,7 @@ export const DEFAULT_ADMISSION_SETTINGS: AdmissionSettings = {
   windowMs: 250,
   minWindowSamples: 10,
   limitShare: { critical: 1, normal: 0.9, login: 1, sheddable: 0.5 },
+  // (Login takes no concurrency slot, so never queues here: its line is the waiting room.)
   queues: { critical: queue(1_024, 2_000, 500), normal: queue(512, 1_000, 100), login: queue(1, 1, 1), sheddable: queue(64, 200, 20) },
   shed: DEFAULT_SHED_SETTINGS,
   lagSampleMs: 100,
