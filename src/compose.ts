@@ -1,3 +1,4 @@
+import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config/config.js';
 import { systemClock, type Clock } from './platform/clock.js';
@@ -9,14 +10,22 @@ import { createHttpApp } from './http/app.js';
 import { Admission, DEFAULT_ADMISSION_SETTINGS, DEFAULT_RATE_LIMITS, DEFAULT_SOCKET_LIMITS, installEdge, MemoryBucketStore, RateLimiter, Refusals, SocketGuards, type AdmissionSettings, type RateLimitSettings } from './edge/index.js';
 import { HttpAuth } from './http/auth.js';
 import { registerHealthRoutes } from './http/health.js';
+import { installIdempotency } from './http/idempotency.js';
+import { IdempotencyRepository } from './http/idempotency.repository.js';
+import { registerWebRoutes, WebDist } from './http/static.js';
+import { installUploads } from './http/uploads.js';
+import type { BlobStore } from './storage/blobs/blob-store.js';
+import { DiskBlobStore } from './storage/blobs/disk-blob-store.js';
 import { IdentityRepository } from './modules/identity/identity.repository.js';
 import { IdentityService } from './modules/identity/identity.service.js';
 import { LoginThrottle, MemoryFailureStore } from './modules/identity/login-throttle.js';
 import { PasswordHasher } from './modules/identity/password-hasher.js';
 import { registerIdentityRoutes } from './modules/identity/identity.routes.js';
 import { SchoolsRepository, SchoolsService, registerSchoolsRoutes } from './modules/schools/index.js';
-import { TimetableRepository } from './modules/timetable/index.js';
+import { TimetableRepository, TimetableService, registerTimetableRoutes } from './modules/timetable/index.js';
 import { TodayService, registerTodayRoutes } from './modules/today/index.js';
+import { StatusRepository, StatusService, registerStatusRoutes } from './modules/status/index.js';
+import { HandinsRepository, HandinsService, HomeworkRepository, HomeworkService, registerHandinsRoutes, registerHomeworkRoutes } from './modules/homework/index.js';
 import { normaliseLogin } from './modules/identity/index.js';
 import { createLaneResolver, DEFAULT_WAITING_ROOM_SETTINGS, registerWaitingRoomRoutes, ticketKey, WaitingRoom, type WaitingRoomSettings } from './edge/index.js';
 import { ChallengeGate, DEFAULT_CHALLENGE_SETTINGS, deriveKey, EdgeControls, registerOperatorRoutes, type ChallengeSettings } from './edge/index.js';
@@ -32,6 +41,13 @@ export interface Preau {
   identity: IdentityService;
   schools: SchoolsService;
   timetable: TimetableRepository;
+  status: StatusService;
+  idempotency: IdempotencyRepository;
+  /** The built web client, when there is one to serve. */
+  web: WebDist | undefined;
+  homework: HomeworkService;
+  handins: HandinsService;
+  blobs: BlobStore;
   /** The edge's parts (undefined with PREAU_EDGE=off). */
   edge: { guards: SocketGuards; admission: Admission; rateLimiter: RateLimiter; waitingRoom: WaitingRoom; challenge: ChallengeGate; controls: EdgeControls } | undefined;
   /** Stop taking traffic (readiness goes 503), finish what is in flight, close the database. */
@@ -42,6 +58,7 @@ export interface ComposeOverrides {
   storage?: Storage;
   clock?: Clock;
   logger?: Logger;
+  blobs?: BlobStore;
   /** Admission settings over the defaults (tests of features turn the lag sampling off: a shared CI host's lag is not theirs to test). */
   admission?: Partial<AdmissionSettings>;
   rateLimits?: Partial<RateLimitSettings>;
@@ -80,8 +97,15 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
     logger,
   );
   const schools = new SchoolsService(new SchoolsRepository(storage.db), clock);
-  const timetable = new TimetableRepository(storage.db);
-  const today = new TodayService(schools, timetable, clock);
+  const timetable = new TimetableRepository(storage.db, storage.capabilities);
+  // Files: content-addressed blobs on the local disk under the data directory (embedded default).
+  const blobs = overrides.blobs ?? new DiskBlobStore(path.join(config.dataDir, 'blobs'));
+  const homework = new HomeworkService(new HomeworkRepository(storage.db), schools, clock);
+  const handins = new HandinsService(new HandinsRepository(storage.db), homework, blobs, clock);
+  const today = new TodayService(schools, timetable, homework, clock);
+  const timetableService = new TimetableService(timetable, schools, homework, clock, config.publicUrl);
+  const status = new StatusService(new StatusRepository(storage.db), clock);
+  const idempotency = new IdempotencyRepository(storage.db);
 
   const https = config.publicUrl.startsWith('https:');
   const refusals = new Refusals(https);
@@ -143,18 +167,28 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
   // The edge wraps every route registered after it: installed before any route.
   installEdge(app, { admission, rateLimiter, waitingRoom, challenge });
   auth.install(app);
+  installIdempotency(app, { repo: idempotency, clock, logger });
+  installUploads(app);
 
   let draining = false;
   registerHealthRoutes(app, { ping: () => storage.ping(), isDraining: () => draining, metrics });
   registerIdentityRoutes(app, { identity, auth });
   registerSchoolsRoutes(app, { schools, identity, auth, publicUrl: config.publicUrl });
   registerTodayRoutes(app, { today, schools, auth });
+  registerStatusRoutes(app, { status, auth });
+  registerTimetableRoutes(app, { timetable: timetableService, schools, auth });
+  registerHomeworkRoutes(app, { homework, schools, auth, blobs, clock });
+  registerHandinsRoutes(app, { handins, schools, auth, blobs, publicUrl: config.publicUrl });
   if (waitingRoom) registerWaitingRoomRoutes(app, waitingRoom);
-  if (challenge) registerOperatorRoutes(app, { auth, controls, challenge, metrics });
+  if (challenge) registerOperatorRoutes(app, { auth, controls, challenge, metrics, status });
+  // The web client's SPA fallback comes last: every API and page route above takes precedence.
+  const web = WebDist.load(config.webDir);
+  if (web) registerWebRoutes(app, web);
+  else logger.warn({ webDir: config.webDir }, 'client web absent (npm run build le construit) : seule l’API est servie');
   await app.ready();
 
   return {
-    config, app, storage, logger, clock, metrics, hasher, identity, schools, timetable,
+    config, app, storage, logger, clock, metrics, hasher, identity, schools, timetable, status, idempotency, web, homework, handins, blobs,
     edge: guards && admission && rateLimiter && waitingRoom && challenge ? { guards, admission, rateLimiter, waitingRoom, challenge, controls } : undefined,
     async close() {
       draining = true;

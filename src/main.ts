@@ -31,11 +31,16 @@ export async function serve(config: Config): Promise<void> {
   process.stdout.write(`\nPréau est prêt : ${url}\n`);
   if (demoLogins.length > 0) {
     process.stdout.write('\nComptes de démonstration (établissement fictif) :\n');
-    for (const d of demoLogins) process.stdout.write(`  ${d.profile.padEnd(28)} identifiant : ${d.login.padEnd(24)} mot de passe : ${d.password}\n`);
+    for (const d of demoLogins) process.stdout.write(`  ${d.profile.padEnd(32)} identifiant : ${d.login.padEnd(24)} mot de passe : ${d.password}\n`);
     process.stdout.write('\n');
   }
 
-  const purge = () => preau.identity.purgeDeparted(config.departedRetentionDays, (j) => forgetPendingLinksOf(preau.storage.db, j)).catch((err: unknown) => logger.error({ err }, 'la purge a échoué'));
+  const purge = () =>
+    preau.identity
+      .purgeDeparted(config.departedRetentionDays, (j) => forgetPendingLinksOf(preau.storage.db, j))
+      // First answers kept for retries are only useful 24 h (see http/idempotency.ts).
+      .then(() => preau.idempotency.deleteExpired(preau.clock.nowMs()))
+      .catch((err: unknown) => logger.error({ err }, 'la purge a échoué'));
   const first = setTimeout(purge, PURGE_FIRST_DELAY_MS);
   const daily = setInterval(purge, PURGE_INTERVAL_MS);
   first.unref();

@@ -10,7 +10,31 @@ import { emit, type LoadSpec } from './protocol.js';
 
 const spec = JSON.parse(readFileSync(process.argv[2]!, 'utf8')) as LoadSpec;
 
+/** The mix: request n is mix[n % length]; uploads get a unique body and idempotency key each. */
+function mixRequests(): RequestSpec[] {
+  const mix = spec.mix!.map((m) => ({ ...m, body: m.bodyBase64 ? Buffer.from(m.bodyBase64, 'base64') : undefined }));
+  const run = `${process.pid}-${Date.now()}`;
+  let next = 0;
+  return [
+    {
+      setupRequest: (request) => {
+        const n = next++;
+        const m = mix[n % mix.length]!;
+        let body = m.body;
+        const headers = { ...request.headers, ...(m.headers ?? {}) };
+        if (body && m.uniqueAt !== undefined) {
+          body = Buffer.from(body);
+          body.write(String(n).padStart(16, '0'), m.uniqueAt, 'latin1');
+          headers['idempotency-key'] = `bench-${run}-${n}`;
+        }
+        return { ...request, method: m.method, path: m.path, headers, ...(body ? { body } : {}) };
+      },
+    },
+  ];
+}
+
 function requests(): RequestSpec[] | undefined {
+  if (spec.mix) return mixRequests();
   const bodies = spec.bodies;
   if (!bodies || bodies.length === 0) return undefined;
   let next = 0;
@@ -26,7 +50,7 @@ async function phase(name: 'warmup' | 'measure', durationS: number): Promise<Res
     duration: durationS,
     timeout: 10,
     headers: spec.headers,
-    ...(spec.bodies ? { requests: requests()! } : {}),
+    ...(spec.bodies || spec.mix ? { requests: requests()! } : {}),
   });
   let count = 0;
   let elapsedS = 0;

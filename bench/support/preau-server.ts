@@ -4,7 +4,7 @@
  * directory, seeded with the test fixture plus a realistic timetable and, on request, extra
  * users with real passwords. Prints `{"type":"ready","port":…}` once listening on 127.0.0.1.
  *
- *   node --import tsx bench/support/preau-server.ts [--bench-users N] [--hash-concurrency N] [--edge on|off] [--rate-limits unbounded|default]
+ *   node --import tsx bench/support/preau-server.ts [--bench-users N] [--hash-concurrency N] [--web-dir DIR] [--edge on|off] [--rate-limits unbounded|default]
  *
  * Rate limits are `unbounded` by default here: the session and login benches load one account (or
  * one address) far beyond what one person does, to measure the cost of the path — the checks run,
@@ -28,6 +28,7 @@ const { values } = parseArgs({
   options: {
     'bench-users': { type: 'string', default: '0' },
     'hash-concurrency': { type: 'string' },
+    'web-dir': { type: 'string' },
     edge: { type: 'string', default: 'on' },
     'rate-limits': { type: 'string', default: 'unbounded' },
   },
@@ -46,6 +47,7 @@ const config: Config = {
   logLevel: 'silent',
   demo: 'off',
   ...(values['hash-concurrency'] ? { hashConcurrency: Number(values['hash-concurrency']) } : {}),
+  ...(values['web-dir'] ? { webDir: values['web-dir'] } : {}),
   edge: values.edge === 'off' ? 'off' : 'on',
   // Bench clients come from few loopback addresses: the connection cap per address is not what is measured.
   maxConnectionsPerAddress: 100_000,

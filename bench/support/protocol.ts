@@ -98,8 +98,24 @@ export interface LoadSpec {
   headers: Record<string, string>;
   /** Bodies sent in turn, one per request (rotating), when given. */
   bodies?: string[];
+  /** A mix of requests sent in turn (rotating), instead of `url`'s path: the morning mix. */
+  mix?: MixRequest[];
   /** How the measured run is shown in progress lines (a separate warm-up run says 'warmup'). */
   phaseName?: 'warmup' | 'measure';
+}
+
+/** One request of a mix. */
+export interface MixRequest {
+  method: 'GET' | 'POST';
+  path: string;
+  headers?: Record<string, string>;
+  /** Body, base64 (binary-safe in the JSON spec file). */
+  bodyBase64?: string;
+  /**
+   * Byte offset in the body where a per-request counter is written (16 ASCII digits), and a fresh
+   * `idempotency-key` header added: every upload is new content, not a replay nor a deduplicated file.
+   */
+  uniqueAt?: number;
 }
 
 /** One bench's outcome, as printed in the summary and written as JSON. */

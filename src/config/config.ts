@@ -1,5 +1,7 @@
+import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 /**
  * One validated configuration, from environment variables and command-line flags
@@ -27,6 +29,8 @@ export interface Config {
   secret: string | undefined;
   /** Departed people are purged after this many days (GDPR window). */
   departedRetentionDays: number;
+  /** The built web client (`npm run build` makes it); when it holds no index.html, only the API is served. */
+  webDir: string;
   /** `on`: the crisis-morning edge (socket guards, admission, rate limits, waiting room); `off` only for comparison benches. */
   edge: 'on' | 'off';
   /** Open connections allowed from one client address (a school's NAT shares one). */
@@ -82,6 +86,7 @@ const SPECS: OptionSpec<keyof Config>[] = [
   { key: 'hashQueueWaitMs', env: 'PREAU_HASH_QUEUE_WAIT_MS', flag: '--hash-queue-wait-ms', help: 'attente maximale dans cette file', expect: 'un entier de 100 à 60000', parse: int(100, 60_000) },
   { key: 'requestTimeoutMs', env: 'PREAU_REQUEST_TIMEOUT_MS', flag: '--request-timeout-ms', help: 'durée maximale d’une requête', expect: 'un entier de 1000 à 600000', parse: int(1000, 600_000) },
   { key: 'secret', env: 'PREAU_SECRET', flag: '--secret', help: 'secret de signature', expect: 'au moins 32 caractères', parse: (r) => (r.length >= 32 ? r : undefined) },
+  { key: 'webDir', env: 'PREAU_WEB_DIR', flag: '--web-dir', help: 'client web construit', expect: 'un chemin de dossier', parse: (r) => (r.length > 0 && r.length < 4096 ? r : undefined) },
   { key: 'edge', env: 'PREAU_EDGE', flag: '--edge', help: 'protections d’entrée (admission, limites, file d’attente)', expect: 'on ou off', parse: oneOf('on', 'off') },
   { key: 'maxConnectionsPerAddress', env: 'PREAU_MAX_CONNECTIONS_PER_ADDRESS', flag: '--max-connections-per-address', help: 'connexions ouvertes par adresse', expect: 'un entier de 1 à 1000000', parse: int(1, 1_000_000) },
   { key: 'maxConnections', env: 'PREAU_MAX_CONNECTIONS', flag: '--max-connections', help: 'connexions ouvertes en tout', expect: 'un entier de 1 à 1000000', parse: int(1, 1_000_000) },
@@ -112,10 +117,21 @@ export function defaultConfig(): Config {
     requestTimeoutMs: 30_000,
     secret: undefined,
     departedRetentionDays: 92,
+    webDir: defaultWebDir(),
     edge: 'on',
     maxConnectionsPerAddress: 1_000,
     maxConnections: 20_000,
   };
+}
+
+/**
+ * web/dist of the package this file belongs to, whether it runs from src/ (tsx) or from dist/
+ * (npm start): the first ancestor folder holding a package.json is the package root.
+ */
+function defaultWebDir(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6 && !existsSync(path.join(dir, 'package.json')); i++) dir = path.dirname(dir);
+  return path.join(dir, 'web', 'dist');
 }
 
 /** Reads `env` and `argv` (flags as `--name value` or `--name=value`). Throws ConfigError listing every problem. */

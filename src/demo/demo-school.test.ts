@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compose, type Preau } from '../compose.js';
 import { defaultConfig } from '../config/config.js';
@@ -10,15 +13,17 @@ describe('demo school', () => {
   let preau: Preau;
   let drop: () => Promise<void>;
   const clock = new ManualClock(parisWallTimeToUtcMs('2026-09-08', 7, 50)); // a Tuesday
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'preau-demo-test-'));
 
   beforeAll(async () => {
     const s = await freshStorage('sqlite');
     drop = s.drop;
-    preau = await compose({ ...defaultConfig(), databaseUrl: 'unused', logLevel: 'silent', publicUrl: 'http://preau.test' }, { storage: s.storage, clock, logger: createLogger('silent') });
+    preau = await compose({ ...defaultConfig(), dataDir, databaseUrl: 'unused', logLevel: 'silent', publicUrl: 'http://preau.test' }, { storage: s.storage, clock, logger: createLogger('silent') });
   });
   afterAll(async () => {
     await preau?.close();
     await drop?.();
+    rmSync(dataDir, { recursive: true, force: true });
   });
 
   it('creates a collège with one working login per profile, a timetable for the week, and real subjects', async () => {
@@ -36,6 +41,13 @@ describe('demo school', () => {
     expect(today.date).toBe('2026-09-08');
     expect(today.timetable.length).toBeGreaterThanOrEqual(4);
     expect(today.timetable.every((s: { subject: string | null; teacher: string | null }) => s.subject && s.teacher)).toBe(true);
+    // The cahier de textes was filled the evening before: work due today and tomorrow, one to hand in with a PDF.
+    expect(today.workDue.length).toBeGreaterThanOrEqual(2);
+    const online = today.workDue.find((w: { onlineHandin: boolean }) => w.onlineHandin);
+    const entry = (await preau.app.inject({ method: 'GET', url: online.url, headers: { cookie: `${cookie.name}=${cookie.value}` } })).json().entry;
+    const pdf = await preau.app.inject({ method: 'GET', url: entry.attachments[0].url, headers: { cookie: `${cookie.name}=${cookie.value}` } });
+    expect(pdf.headers['content-type']).toBe('application/pdf');
+    expect(pdf.body.startsWith('%PDF-1.4')).toBe(true);
 
     const parent = await preau.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { login: logins[1]!.login, password: DEMO_PASSWORD } });
     const pc = parent.cookies.find((c) => c.name === 'preau_session')!;
@@ -69,7 +81,7 @@ describe('demo school', () => {
 
   it('never adds invented people to a database that already holds real ones', async () => {
     const s = await freshStorage('sqlite');
-    const other = await compose({ ...defaultConfig(), databaseUrl: 'unused', logLevel: 'silent' }, { storage: s.storage, clock, logger: createLogger('silent') });
+    const other = await compose({ ...defaultConfig(), dataDir, databaseUrl: 'unused', logLevel: 'silent' }, { storage: s.storage, clock, logger: createLogger('silent') });
     await s.storage.db.insertInto('people').values({ id: 'x', aaf_jointure: null, profile: 'admin_plateforme', staff_function: null, login: 'real', first_name: 'R', last_name: 'R', title: null, password_hash: null, status: 'active', school_id: null, mef_code: null, departed_at: null, created_at: 0, updated_at: 0 }).execute();
     expect(await ensureDemoSchool(other)).toEqual([]);
     await other.close();

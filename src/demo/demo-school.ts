@@ -2,15 +2,16 @@
  * The demo collège created by `npm start` on an empty database: real subjects from the
  * anonymised AAF samples (samples/aaf/), a generated collège (pupils, parents, teachers, staff,
  * classes) imported through the real AAF importer, demo passwords for one person per profile,
- * and a timetable for the current week. Starting again keeps the data (and tops up the
- * timetable when a new week has begun).
+ * a timetable for the current week, a school-year calendar, and a cahier de textes posted "the
+ * evening before" (work due today and tomorrow, one to hand in online with a PDF). Starting again
+ * keeps the data (and tops up the timetable and the cahier when a new week or day has begun).
  */
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Preau } from '../compose.js';
-import { addDays, parisMonday, parisWallTimeToUtcMs } from '../platform/clock.js';
+import { addDays, parisDate, parisMonday, parisWallTimeToUtcMs } from '../platform/clock.js';
 import { newId } from '../platform/ids.js';
 import { chunkForInsert } from '../storage/db.js';
 import type { Database, Profile } from '../storage/schema.js';
@@ -49,6 +50,7 @@ export async function ensureDemoSchool(preau: Preau): Promise<DemoLogin[]> {
   if (marker) {
     const demo = JSON.parse(marker.value) as DemoMarker;
     await ensureWeekTimetable(preau, demo.schoolId);
+    await ensureDemoCahier(preau, demo.schoolId);
     return demo.logins;
   }
   const anyone = await db.selectFrom('people').select('id').limit(1).executeTakeFirst();
@@ -110,6 +112,7 @@ export async function ensureDemoSchool(preau: Preau): Promise<DemoLogin[]> {
   }
 
   await ensureWeekTimetable(preau, school.id);
+  await ensureDemoCahier(preau, school.id);
   const value: DemoMarker = { schoolId: school.id, logins };
   await db.insertInto('settings').values({ key: DEMO_MARKER, value: JSON.stringify(value) }).execute();
   preau.schools.forgetScopes();
@@ -178,5 +181,90 @@ export async function ensureWeekTimetable(preau: Preau, schoolId: string): Promi
   if (today[1]) Object.assign(today[1], { status: 'annule', note: 'Absence du professeur' });
   if (today[3]) Object.assign(today[3], { status: 'modifie', note: 'Salle changée : CDI', room: 'CDI' });
   for (const chunk of chunkForInsert(rows, 11, preau.storage.capabilities)) await preau.timetable.insertSlots(chunk);
+  return rows.length;
+}
+
+/** A one-page PDF, written by hand: the demo's "énoncé" attachment. */
+function demoPdf(title: string): Buffer {
+  const text = title.replace(/[()\\]/g, '');
+  const stream = `BT /F1 18 Tf 72 720 Td (${text}) Tj ET`;
+  const objects = [
+    '<< /Type /Catalog /Pages 2 0 R >>',
+    '<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
+    '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>',
+    `<< /Length ${stream.length} >>\nstream\n${stream}\nendstream`,
+    '<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>',
+  ];
+  let body = '%PDF-1.4\n';
+  const offsets: number[] = [];
+  objects.forEach((o, i) => {
+    offsets.push(body.length);
+    body += `${i + 1} 0 obj\n${o}\nendobj\n`;
+  });
+  const xref = body.length;
+  body += `xref\n0 ${objects.length + 1}\n0000000000 65535 f \n${offsets.map((o) => `${String(o).padStart(10, '0')} 00000 n \n`).join('')}`;
+  body += `trailer\n<< /Size ${objects.length + 1} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
+  return Buffer.from(body, 'latin1');
+}
+
+/**
+ * The school-year calendar (weeks A/B, the usual holidays) and, for each class, work posted by its
+ * teachers the evening before: a séance today, work due today, and work due tomorrow to hand in
+ * online with a PDF. Added once per day (when nothing is due from today on yet).
+ */
+export async function ensureDemoCahier(preau: Preau, schoolId: string): Promise<number> {
+  const { db } = preau.storage;
+  const now = preau.clock.nowMs();
+  const today = parisDate(now);
+  const year = Number(today.slice(0, 4)) - (Number(today.slice(5, 7)) < 8 ? 1 : 0);
+  const calendar = await db.selectFrom('school_calendars').select('school_id').where('school_id', '=', schoolId).executeTakeFirst();
+  if (!calendar) {
+    const start = `${year}-09-01`;
+    await db.insertInto('school_calendars').values({ school_id: schoolId, year_start: start, year_end: `${year + 1}-07-04`, week_a_monday: parisMonday(parisWallTimeToUtcMs(start, 12)), updated_at: now }).execute();
+    await db.insertInto('school_holidays').values([
+      { id: `${schoolId}-h0`, school_id: schoolId, label: 'Vacances de la Toussaint', first_day: `${year}-10-17`, last_day: `${year}-11-01` },
+      { id: `${schoolId}-h1`, school_id: schoolId, label: 'Vacances de Noël', first_day: `${year}-12-19`, last_day: `${year + 1}-01-03` },
+    ]).execute();
+  }
+  const due = await db.selectFrom('homework_entries').select('id').where('school_id', '=', schoolId).where('on_date', '>=', today).limit(1).executeTakeFirst();
+  if (due) return 0;
+  const teachings = await db
+    .selectFrom('teachings as t')
+    .innerJoin('classes as c', 'c.id', 't.class_id')
+    .leftJoin('subjects as s', 's.id', 't.subject_id')
+    .select(['t.class_id', 't.teacher_id', 't.subject_id', 's.label'])
+    .where('c.school_id', '=', schoolId)
+    .orderBy('c.code')
+    .orderBy('t.id')
+    .execute();
+  const byClass = new Map<string, typeof teachings>();
+  for (const t of teachings) if (t.class_id) byClass.set(t.class_id, [...(byClass.get(t.class_id) ?? []), t]);
+  const evening = parisWallTimeToUtcMs(addDays(today, -1), 19, 30);
+  const tomorrow = addDays(today, 1);
+  const pdf = demoPdf('Fiche d exercices - a rendre en ligne');
+  const stored = await preau.blobs.put([pdf], { maxBytes: pdf.length });
+  await db.insertInto('blobs').values({ sha256: stored.sha256, size_bytes: stored.sizeBytes, crc32: stored.crc32, content_type: 'application/pdf', created_at: now }).onConflict((oc) => oc.column('sha256').doNothing()).execute();
+  const rows: Database['homework_entries'][] = [];
+  const attachments: Database['homework_attachments'][] = [];
+  for (const [classId, list] of byClass) {
+    const [first, second, third] = list;
+    const entry = (t: (typeof list)[number], o: Partial<Database['homework_entries']>): Database['homework_entries'] => ({
+      id: newId(), school_id: schoolId, teacher_id: t.teacher_id, class_id: classId, group_id: null, subject_id: t.subject_id, kind: 'travail', title: '', body_html: '',
+      links: '[]', on_date: tomorrow, due_at: parisWallTimeToUtcMs(tomorrow, 8), estimated_minutes: 30, online_handin: 0, publish_at: evening, copied_from: null,
+      created_at: evening, updated_at: evening, deleted_at: null, ...o,
+    });
+    if (first) {
+      const e = entry(first, {
+        title: 'Exercices de la fiche, à rendre en ligne', online_handin: 1, estimated_minutes: 45,
+        body_html: '<p>Faire les exercices <strong>1 à 4</strong> de la fiche jointe. Rendez une photo lisible de votre copie ou un fichier.</p>',
+      });
+      rows.push(e);
+      attachments.push({ id: newId(), entry_id: e.id, blob_sha256: stored.sha256, file_name: 'fiche-exercices.pdf', size_bytes: stored.sizeBytes, content_type: 'application/pdf', created_at: evening });
+    }
+    if (second) rows.push(entry(second, { title: 'Relire la leçon et apprendre le vocabulaire', on_date: today, due_at: parisWallTimeToUtcMs(today, 8), estimated_minutes: 20, body_html: '<p>Relire la leçon du jour ; apprendre les mots de la liste.</p>' }));
+    if (third) rows.push(entry(third, { kind: 'seance', title: 'Séance du jour', on_date: today, due_at: null, estimated_minutes: null, body_html: '<p>Correction de l’évaluation, puis début du chapitre suivant.</p>' }));
+  }
+  for (const chunk of chunkForInsert(rows, 19, preau.storage.capabilities)) await db.insertInto('homework_entries').values(chunk).execute();
+  for (const chunk of chunkForInsert(attachments, 7, preau.storage.capabilities)) await db.insertInto('homework_attachments').values(chunk).execute();
   return rows.length;
 }

@@ -33,6 +33,11 @@ const FASTIFY_CODES: Record<string, ErrorId> = {
   FST_ERR_BAD_URL: 'request.invalid',
   FST_ERR_ASYNC_CONSTRAINT: 'request.invalid',
   FST_ERR_NOT_FOUND: 'request.not_found',
+  FST_REQ_FILE_TOO_LARGE: 'file.too_large',
+  FST_FILES_LIMIT: 'file.too_many',
+  FST_PARTS_LIMIT: 'request.too_large',
+  FST_FIELDS_LIMIT: 'request.too_large',
+  FST_INVALID_MULTIPART_CONTENT_TYPE: 'request.unsupported_media_type',
 };
 
 interface ValidationIssue {

@@ -6,6 +6,9 @@ import pg from 'pg';
 import type { Database } from './schema.js';
 import * as m0001 from './migrations/0001_core.js';
 import * as m0002 from './migrations/0002_aaf.js';
+import * as m0003 from './migrations/0003_web.js';
+import * as m0010 from './migrations/0010_timetable.js';
+import * as m0011 from './migrations/0011_homework.js';
 
 export type Backend = 'sqlite' | 'postgres';
 
@@ -32,6 +35,9 @@ export interface Storage {
 const MIGRATIONS: Record<string, Migration> = {
   '0001_core': m0001,
   '0002_aaf': m0002,
+  '0003_web': m0003,
+  '0010_timetable': m0010,
+  '0011_homework': m0011,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

@@ -35,6 +35,8 @@ export interface PeopleTable {
   departed_at: number | null;
   created_at: number;
   updated_at: number;
+  /** Interface language the person chose; null means French, the default. */
+  preferred_lang: string | null;
 }
 
 /** Which schools a person belongs to (a teacher can work in several). */
@@ -142,9 +144,175 @@ export interface TimetableSlotsTable {
   starts_at: number;
   ends_at: number;
   room: string | null;
-  /** 'normal' | 'annule' | 'modifie' */
+  /** 'normal' | 'annule' | 'deplace' | 'remplace' | 'modifie' (see modules/timetable) */
   status: string;
   note: string | null;
+  /** The recurring pattern this lesson was materialised from (null: a one-off lesson). */
+  pattern_id?: string | null;
+  /** What the lesson was before a one-off change (moved, replaced, room changed). */
+  original_starts_at?: number | null;
+  original_ends_at?: number | null;
+  original_teacher_id?: string | null;
+  original_room?: string | null;
+  changed_at?: number | null;
+}
+
+/** The school year of a school: its bounds, the Monday of a week A, and its holidays. */
+export interface SchoolCalendarsTable {
+  school_id: string;
+  /** `YYYY-MM-DD` (Paris dates), inclusive. */
+  year_start: string;
+  year_end: string;
+  week_a_monday: string;
+  updated_at: number;
+}
+
+export interface SchoolHolidaysTable {
+  id: string;
+  school_id: string;
+  label: string;
+  /** `YYYY-MM-DD`, inclusive. */
+  first_day: string;
+  last_day: string;
+}
+
+/** A weekly lesson, materialised into dated `timetable_slots` for the school year. */
+export interface TimetablePatternsTable {
+  id: string;
+  school_id: string;
+  class_id: string | null;
+  group_id: string | null;
+  teacher_id: string | null;
+  subject_id: string | null;
+  /** 1 = lundi … 6 = samedi. */
+  weekday: number;
+  /** Minutes after midnight, Paris wall time. */
+  start_minute: number;
+  end_minute: number;
+  /** '*' every week, 'A' or 'B'. */
+  week: string;
+  room: string | null;
+  created_at: number;
+}
+
+/** A per-user secret iCalendar subscription; only the token's hash is kept. */
+export interface CalendarFeedsTable {
+  person_id: string;
+  token_hash: string;
+  created_at: number;
+  last_used_at: number | null;
+}
+
+/** A content-addressed file (the bytes live in the blob store). */
+export interface BlobsTable {
+  sha256: string;
+  size_bytes: number;
+  crc32: number;
+  content_type: string;
+  created_at: number;
+}
+
+export interface HomeworkEntriesTable {
+  id: string;
+  school_id: string;
+  /** The author; null once a departed teacher is purged (the cahier stays for the school year). */
+  teacher_id: string | null;
+  class_id: string | null;
+  group_id: string | null;
+  subject_id: string | null;
+  /** 'seance' (what was done) | 'travail' (what to do). */
+  kind: string;
+  title: string;
+  /** Sanitised HTML (allow-list), never raw input. */
+  body_html: string;
+  /** JSON array of { url, label }. */
+  links: string;
+  /** The lesson date (séance) or the due date (travail), `YYYY-MM-DD`. */
+  on_date: string;
+  /** Deadline of a travail (hand-ins after it are late). */
+  due_at: number | null;
+  estimated_minutes: number | null;
+  online_handin: number;
+  /** Null: a draft. In the future: scheduled. Otherwise published. */
+  publish_at: number | null;
+  copied_from: string | null;
+  created_at: number;
+  updated_at: number;
+  deleted_at: number | null;
+}
+
+export interface HomeworkAttachmentsTable {
+  id: string;
+  entry_id: string;
+  blob_sha256: string;
+  file_name: string;
+  size_bytes: number;
+  content_type: string;
+  created_at: number;
+}
+
+export interface HomeworkDoneTable {
+  entry_id: string;
+  pupil_id: string;
+  done_at: number;
+}
+
+export interface CahierVisasTable {
+  id: string;
+  school_id: string;
+  teacher_id: string;
+  visa_by: string | null;
+  visa_at: number;
+  comment: string | null;
+}
+
+export interface HandinsTable {
+  id: string;
+  entry_id: string;
+  pupil_id: string;
+  idempotency_key: string;
+  text: string | null;
+  text_sha256: string | null;
+  submitted_at: number;
+  late: number;
+  /** Set when a later hand-in replaced this one (kept: its receipt stays true). */
+  superseded_at: number | null;
+}
+
+export interface HandinFilesTable {
+  id: string;
+  handin_id: string;
+  position: number;
+  blob_sha256: string;
+  file_name: string;
+  size_bytes: number;
+  content_type: string;
+}
+
+export interface HandinFeedbackTable {
+  entry_id: string;
+  pupil_id: string;
+  teacher_id: string | null;
+  comment: string;
+  blob_sha256: string | null;
+  file_name: string | null;
+  size_bytes: number | null;
+  content_type: string | null;
+  returned_at: number;
+}
+
+/** The first answer to a write sent with an Idempotency-Key (see http/idempotency.ts). */
+export interface IdempotencyKeysTable {
+  person_id: string;
+  key: string;
+  /** SHA-256 of method, path and body: the same key with another request is refused. */
+  request_hash: string;
+  /** 0 while the first request is in flight. */
+  status_code: number;
+  content_type: string | null;
+  body: string | null;
+  created_at: number;
+  expires_at: number;
 }
 
 export interface SettingsTable {
@@ -191,6 +359,19 @@ export interface Database {
   audit_events: AuditEventsTable;
   timetable_slots: TimetableSlotsTable;
   settings: SettingsTable;
+  idempotency_keys: IdempotencyKeysTable;
   aaf_pending_links: AafPendingLinksTable;
   aaf_import_seen: AafImportSeenTable;
+  school_calendars: SchoolCalendarsTable;
+  school_holidays: SchoolHolidaysTable;
+  timetable_patterns: TimetablePatternsTable;
+  calendar_feeds: CalendarFeedsTable;
+  blobs: BlobsTable;
+  homework_entries: HomeworkEntriesTable;
+  homework_attachments: HomeworkAttachmentsTable;
+  homework_done: HomeworkDoneTable;
+  cahier_visas: CahierVisasTable;
+  handins: HandinsTable;
+  handin_files: HandinFilesTable;
+  handin_feedback: HandinFeedbackTable;
 }

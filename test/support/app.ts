@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { compose, type ComposeOverrides, type Preau } from '../../src/compose.js';
 import { defaultConfig, type Config } from '../../src/config/config.js';
@@ -28,7 +31,9 @@ export async function startTestPreau(backend: Backend, configOverrides: Partial<
   const { storage, drop } = await freshStorage(backend);
   // A school Monday at 7:45 in Paris: "today" has lessons.
   const clock = new ManualClock(parisWallTimeToUtcMs('2026-09-07', 7, 45));
-  const config: Config = { ...defaultConfig(), databaseUrl: 'unused', publicUrl: 'http://preau.test', logLevel: 'silent', hashConcurrency: 2, ...configOverrides };
+  // Blobs (hand-ins, attachments) go to a directory of this suite's own, removed at close.
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'preau-test-'));
+  const config: Config = { ...defaultConfig(), dataDir, databaseUrl: 'unused', publicUrl: 'http://preau.test', logLevel: 'silent', hashConcurrency: 2, ...configOverrides };
   // The edge's reaction to event-loop lag is tested in src/edge; here a shared CI host's lag must not shed feature tests.
   const preau = await compose(config, { storage, clock, logger: createLogger('silent'), ...edge, admission: { lagSampleMs: 0, ...edge.admission } });
   const fx = await seedFixture(storage.db, clock);
@@ -65,6 +70,7 @@ export async function startTestPreau(backend: Backend, configOverrides: Partial<
     async close() {
       await preau.close();
       await drop();
+      rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

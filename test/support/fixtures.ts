@@ -1,7 +1,7 @@
 import { hash } from '@node-rs/argon2';
 import type { Kysely } from 'kysely';
 import { ARGON2_OPTIONS } from '../../src/modules/identity/password-hasher.js';
-import { parisDate, parisWallTimeToUtcMs, type Clock } from '../../src/platform/clock.js';
+import { addDays, parisDate, parisWallTimeToUtcMs, type Clock } from '../../src/platform/clock.js';
 import type { Database, PersonStatus, Profile, StaffFunction } from '../../src/storage/schema.js';
 
 export const FIXTURE_PASSWORD = 'Cartable-Bleu-2026';
@@ -28,6 +28,8 @@ export interface Fixture {
   groupLatin: string;
   subjectMaths: string;
   people: Record<PersonKey, { id: string; login: string }>;
+  /** Cahier de textes entries (see the seed below). */
+  homework: { maths6A: string; draft6A: string; latin: string; b6: string };
 }
 
 export async function seedFixture(db: Kysely<Database>, clock: Clock): Promise<Fixture> {
@@ -100,7 +102,24 @@ export async function seedFixture(db: Kysely<Database>, clock: Clock): Promise<F
     { id: 'slot6B', school_id: 'schoolA', class_id: 'class6B', group_id: null, teacher_id: 'teacherB', subject_id: 'subjectMaths', starts_at: parisWallTimeToUtcMs(day, 8, 30), ends_at: parisWallTimeToUtcMs(day, 9, 25), room: 'B14', status: 'normal', note: null },
   ]).execute();
 
+  // The cahier de textes, posted "the evening before" (20:00): maths work for 6e A due tomorrow
+  // 8:00 to hand in online, a draft nobody but its author sees, a Latin lesson (séance) today, and
+  // 6e B's work due today.
+  const evening = parisWallTimeToUtcMs(addDays(day, -1), 20);
+  const entry = (id: string, o: Partial<Database['homework_entries']>): Database['homework_entries'] => ({
+    id, school_id: 'schoolA', teacher_id: 'teacherA', class_id: 'class6A', group_id: null, subject_id: 'subjectMaths', kind: 'travail', title: id,
+    body_html: '<p>Exercices 1 à 4 p. 52</p>', links: '[]', on_date: addDays(day, 1), due_at: parisWallTimeToUtcMs(addDays(day, 1), 8), estimated_minutes: 30,
+    online_handin: 0, publish_at: evening, copied_from: null, created_at: evening, updated_at: evening, deleted_at: null, ...o,
+  });
+  await db.insertInto('homework_entries').values([
+    entry('hwMaths6A', { title: 'Fractions : exercices 1 à 4', online_handin: 1 }),
+    entry('hwDraft6A', { title: 'Contrôle (brouillon)', publish_at: null }),
+    entry('hwLatin', { class_id: null, group_id: 'groupLatin', subject_id: null, kind: 'seance', title: 'Déclinaisons', on_date: day, due_at: null, estimated_minutes: null }),
+    entry('hw6B', { teacher_id: 'teacherB', class_id: 'class6B', on_date: day, due_at: parisWallTimeToUtcMs(day, 17), online_handin: 1, title: 'Rédaction' }),
+  ]).execute();
+
   return {
+    homework: { maths6A: 'hwMaths6A', draft6A: 'hwDraft6A', latin: 'hwLatin', b6: 'hw6B' },
     schoolA: 'schoolA', schoolB: 'schoolB', class6A: 'class6A', class6B: 'class6B', class5C: 'class5C', groupLatin: 'groupLatin', subjectMaths: 'subjectMaths',
     people: people as Fixture['people'],
   };

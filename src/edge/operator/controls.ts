@@ -4,7 +4,7 @@ import { networkOf } from '../address.js';
 import { classify, openCountryDatabase, type CountryLookup } from '../geo/geo.js';
 
 /**
- * What the operator switches at run time on this node: crisis mode, the incident banner, the
+ * What the operator switches at run time on this node: crisis mode and the
  * networks abroad treated as France (a partner school, a VPN). In memory (one node); the shared
  * version comes with the scale-out work.
  */
@@ -12,7 +12,6 @@ export class EdgeControls {
   private crisis = false;
   private lookup: CountryLookup | undefined;
   private loading: Promise<void> | undefined;
-  banner: string | null = null;
   franceNetworks: ReadonlySet<string> = new Set();
 
   constructor(

@@ -7,6 +7,7 @@ import type { Metrics } from '../../platform/metrics.js';
 import type { ChallengeGate, ChallengeMode } from '../challenge/challenge-gate.js';
 import { MAX_BITS } from '../challenge/proof-of-work.js';
 import type { EdgeControls } from './controls.js';
+import type { StatusService } from '../../modules/status/index.js';
 import { OPERATOR_PAGE_CSS, OPERATOR_PAGE_HTML, OPERATOR_PAGE_JS } from './operator-page.js';
 
 export const EdgeSettingsBody = Type.Object(
@@ -29,6 +30,8 @@ export interface OperatorDeps {
   controls: EdgeControls;
   challenge: ChallengeGate;
   metrics: Metrics;
+  /** The one incident banner (shared by every node through the database; shown by the web client from GET /api/v1/status). */
+  status: StatusService;
 }
 
 /**
@@ -36,15 +39,15 @@ export interface OperatorDeps {
  * mode, challenge level, incident banner). Platform administrators only; writes carry the CSRF
  * token like every cookie-authenticated write.
  */
-export function registerOperatorRoutes(app: FastifyInstance, { auth, controls, challenge, metrics }: OperatorDeps): void {
+export function registerOperatorRoutes(app: FastifyInstance, { auth, controls, challenge, metrics, status }: OperatorDeps): void {
   const platformAdmin = async (request: FastifyRequest) => {
     if (request.auth?.person.profile !== 'admin_plateforme') throw new AppError('access.forbidden');
   };
-  const state = () => ({
+  const state = async () => ({
     crisisMode: controls.crisisMode,
     challengeMode: challenge.settings.mode,
     challengeBits: challenge.settings.bits,
-    banner: controls.banner,
+    banner: (await status.current()).incident,
     franceNetworks: [...controls.franceNetworks],
     series: metrics
       .render()
@@ -56,7 +59,7 @@ export function registerOperatorRoutes(app: FastifyInstance, { auth, controls, c
       }),
   });
 
-  app.get('/api/v1/admin/edge', { config: { criticality: 'critical' }, onRequest: auth.authenticate, preHandler: platformAdmin }, async (_request, reply) => noStore(reply).send(state()));
+  app.get('/api/v1/admin/edge', { config: { criticality: 'critical' }, onRequest: auth.authenticate, preHandler: platformAdmin }, async (_request, reply) => noStore(reply).send(await state()));
 
   app.put<{ Body: EdgeSettingsBody }>(
     '/api/v1/admin/edge',
@@ -66,17 +69,15 @@ export function registerOperatorRoutes(app: FastifyInstance, { auth, controls, c
       if (b.crisisMode !== undefined) await controls.setCrisisMode(b.crisisMode);
       if (b.challengeMode !== undefined) challenge.setMode(b.challengeMode as ChallengeMode);
       if (b.challengeBits !== undefined) challenge.setBits(b.challengeBits);
-      if (b.banner !== undefined) controls.banner = b.banner && b.banner.trim() ? b.banner.trim() : null;
+      if (b.banner !== undefined) {
+        const { readOnly } = await status.current();
+        await status.update(request.auth!.person, { incident: b.banner, readOnly });
+      }
       if (b.franceNetworks !== undefined) controls.setFranceNetworks(b.franceNetworks);
       request.log.warn({ by: request.auth!.person.id, change: { ...b, franceNetworks: b.franceNetworks?.length } }, 'réglages de l’entrée modifiés');
-      return noStore(reply).send(state());
+      return noStore(reply).send(await state());
     },
   );
-
-  // The incident banner every page shows: public, tiny, cached briefly by browsers.
-  app.get('/api/v1/banner', { config: { criticality: 'critical' } }, (_request, reply) => {
-    void reply.header('cache-control', 'public, max-age=30').send({ banner: controls.banner });
-  });
 
   app.get('/admin/entree', { config: { criticality: 'critical' } }, (_request, reply) => {
     void reply.header('cache-control', 'no-cache').type('text/html; charset=utf-8').send(OPERATOR_PAGE_HTML);

@@ -70,8 +70,9 @@ describe('operator view on the composed app (sqlite)', () => {
     expect((await login('41.213.128.1')).statusCode).toBe(200);
     await admin.request({ method: 'PUT', url: '/api/v1/admin/edge', payload: { franceNetworks: ['8.8.8.0/24'] } });
     expect((await login('8.8.8.8')).statusCode).toBe(200);
-    const banner = await t.anonymous.request({ method: 'GET', url: '/api/v1/banner' });
-    expect(banner.json()).toEqual({ banner: 'Connexions lentes ce matin : merci de votre patience.' });
+    // The banner is the platform's one status banner, the one every page of the web client shows.
+    const status = await t.anonymous.request({ method: 'GET', url: '/api/v1/status' });
+    expect(status.json()).toEqual({ incident: 'Connexions lentes ce matin : merci de votre patience.', readOnly: false });
     await admin.request({ method: 'PUT', url: '/api/v1/admin/edge', payload: { crisisMode: false, banner: null, franceNetworks: [] } });
     expect((await login('8.8.8.8')).statusCode).toBe(200);
   });

@@ -10,7 +10,12 @@ export function presentMe(person: PersonRow) {
     profile: person.profile,
     staffFunction: person.staff_function,
     status: person.status,
+    preferences: presentPreferences(person),
   };
+}
+
+export function presentPreferences(person: PersonRow) {
+  return { lang: person.preferred_lang === 'en' ? 'en' : 'fr' };
 }
 
 export function presentSession(session: SessionRow, currentSessionId: string) {

@@ -40,6 +40,10 @@ export class IdentityRepository {
     };
   }
 
+  async setPreferredLang(personId: string, lang: string, nowMs: number): Promise<void> {
+    await this.db.updateTable('people').set({ preferred_lang: lang, updated_at: nowMs }).where('id', '=', personId).execute();
+  }
+
   async insertSession(session: SessionRow): Promise<void> {
     await this.db.insertInto('sessions').values(session).execute();
   }

@@ -2,8 +2,8 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { HttpAuth } from '../../http/auth.js';
 import { noStore } from '../../http/request-context.js';
 import type { IdentityService, ClientInfo } from './identity.service.js';
-import { presentMe, presentSession } from './identity.presenter.js';
-import { ActivateBody, AUTH_MAX_BODY_BYTES, ChangePasswordBody, LoginBody, SessionParams } from './identity.schema.js';
+import { presentMe, presentPreferences, presentSession } from './identity.presenter.js';
+import { ActivateBody, AUTH_MAX_BODY_BYTES, ChangePasswordBody, LoginBody, PreferencesBody, SessionParams } from './identity.schema.js';
 
 export interface IdentityRouteDeps {
   identity: IdentityService;
@@ -54,6 +54,16 @@ export function registerIdentityRoutes(app: FastifyInstance, { identity, auth }:
     async (request, reply) => {
       await identity.changePassword(request.auth!, request.body.currentPassword, request.body.newPassword, client(request));
       return reply.code(204).send();
+    },
+  );
+
+  // A write the web client may queue offline and send later with an Idempotency-Key.
+  app.put<{ Body: PreferencesBody }>(
+    '/api/v1/me/preferences',
+    { schema: { body: PreferencesBody }, bodyLimit: AUTH_MAX_BODY_BYTES, config: { criticality: 'normal' }, onRequest: auth.authenticate },
+    async (request, reply) => {
+      const person = await identity.setPreferredLang(request.auth!, request.body.lang);
+      return noStore(reply).send({ preferences: presentPreferences(person) });
     },
   );
 

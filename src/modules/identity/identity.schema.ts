@@ -20,5 +20,11 @@ export type ChangePasswordBody = Static<typeof ChangePasswordBody>;
 export const SessionParams = Type.Object({ sessionId: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' }) }, { additionalProperties: false });
 export type SessionParams = Static<typeof SessionParams>;
 
+/** Interface languages: French first, English second. */
+export const LANGS = ['fr', 'en'] as const;
+export type UiLang = (typeof LANGS)[number];
+export const PreferencesBody = Type.Object({ lang: Type.Union(LANGS.map((l) => Type.Literal(l))) }, { additionalProperties: false });
+export type PreferencesBody = Static<typeof PreferencesBody>;
+
 /** Auth bodies are tiny; anything larger is refused before parsing. */
 export const AUTH_MAX_BODY_BYTES = 4 * 1024;

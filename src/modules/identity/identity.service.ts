@@ -168,6 +168,15 @@ export class IdentityService {
     await this.repo.audit({ at: now, actorId: person.id, action: 'identity.password_change', targetId: person.id });
   }
 
+  /** The interface language this person chose; cached sessions of this process see it at once. */
+  async setPreferredLang(auth: Authenticated, lang: string): Promise<PersonRow> {
+    const now = this.clock.nowMs();
+    await this.repo.setPreferredLang(auth.person.id, lang, now);
+    const person = { ...auth.person, preferred_lang: lang, updated_at: now };
+    for (const entry of this.cache.values()) if (entry.value.person.id === person.id) entry.value = { ...entry.value, person };
+    return person;
+  }
+
   /**
    * New one-time activation codes for these people (authorisation is checked by the caller).
    * `reset: true` also clears the password and closes every session (an administrator's reset).

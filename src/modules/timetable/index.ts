@@ -1,2 +1,4 @@
-/** What other modules may use from the timetable (the full module comes with "The school day"). */
-export { TimetableRepository, presentSlot, type SlotView } from './timetable.repository.js';
+/** What other modules may use from the timetable. */
+export { TimetableRepository, presentSlot, MAX_SLOT_DURATION_MS, type SlotView } from './timetable.repository.js';
+export { TimetableService } from './timetable.service.js';
+export { registerTimetableRoutes } from './timetable.routes.js';

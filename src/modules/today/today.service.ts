@@ -1,5 +1,6 @@
 import type { Clock } from '../../platform/clock.js';
-import { parisDayBounds } from '../../platform/clock.js';
+import { addDays, parisDayBounds } from '../../platform/clock.js';
+import { presentDue, type DueView } from '../homework/index.js';
 import type { SchoolsService, Scope } from '../schools/index.js';
 import { presentSlot, type TimetableRepository } from '../timetable/index.js';
 
@@ -14,23 +15,36 @@ export const TODAY_CACHE_MAX_ENTRIES = 50_000;
 /**
  * "Aujourd'hui": what each profile opens first at 8:30. This is the hottest read of the crisis
  * morning: answered from a short cache of the serialised page, shared by everyone who would see
- * the same thing (pupils of the same classes and groups). It holds what exists so far (timetable,
- * children, school figures); work due and messages join it as those modules land.
+ * the same thing (pupils of the same classes and groups). It holds the timetable, the work due
+ * today and tomorrow (pupils, and each child for parents), and school figures for staff; messages
+ * join it as that module lands. The cache is invalidated by the version counters of its sources.
  */
+/** Where the work due comes from (the cahier de textes); its version changes on every write. */
+export interface WorkDueSource {
+  version(): number;
+  dueFor(scope: Pick<Scope, 'classIds' | 'groupIds'>, fromDate: string, toDate: string): Promise<DueView[]>;
+}
+
 export class TodayService {
   private readonly cache = new Map<string, { json: string; atMs: number; version: number }>();
 
   constructor(
     private readonly schools: SchoolsService,
     private readonly timetable: TimetableRepository,
+    private readonly work: WorkDueSource,
     private readonly clock: Clock,
   ) {}
+
+  /** Both counters only grow, so their sum changes whenever either does. */
+  private version(): number {
+    return this.timetable.version() + this.work.version();
+  }
 
   /** The page as JSON text if a fresh one is cached (synchronous). */
   cachedTodayJson(actor: Scope): string | undefined {
     const now = this.clock.nowMs();
     const hit = this.cache.get(cacheKey(actor, parisDayBounds(now).date));
-    return hit && hit.version === this.timetable.version() && now - hit.atMs < TODAY_CACHE_TTL_MS ? hit.json : undefined;
+    return hit && hit.version === this.version() && now - hit.atMs < TODAY_CACHE_TTL_MS ? hit.json : undefined;
   }
 
   /** The page as JSON text, ready to send. */
@@ -40,7 +54,7 @@ export class TodayService {
     const now = this.clock.nowMs();
     const day = parisDayBounds(now);
     const key = cacheKey(actor, day.date);
-    const version = this.timetable.version();
+    const version = this.version();
     const json = JSON.stringify(await this.build(actor, day.startMs, day.endMs, day.date));
     this.cache.delete(key);
     this.cache.set(key, { json, atMs: now, version });
@@ -50,14 +64,17 @@ export class TodayService {
 
   private async build(actor: Scope, startMs: number, endMs: number, date: string) {
     switch (actor.profile) {
-      case 'eleve':
-        return { date, profile: actor.profile, timetable: await this.slotsOf(actor, startMs, endMs) };
+      case 'eleve': {
+        const [timetable, workDue] = await Promise.all([this.slotsOf(actor, startMs, endMs), this.workDue(actor, date)]);
+        return { date, profile: actor.profile, timetable, workDue };
+      }
       case 'parent': {
         const children = await this.schools.children(actor);
         const cards = await Promise.all(
           children.map(async (c) => {
             const childScope = await this.schools.scopeOf(c.id);
-            return { child: { id: c.id, firstName: c.first_name, lastName: c.last_name }, timetable: await this.slotsOf(childScope, startMs, endMs) };
+            const [timetable, workDue] = await Promise.all([this.slotsOf(childScope, startMs, endMs), this.workDue(childScope, date)]);
+            return { child: { id: c.id, firstName: c.first_name, lastName: c.last_name }, timetable, workDue };
           }),
         );
         return { date, profile: actor.profile, children: cards };
@@ -73,6 +90,11 @@ export class TodayService {
         };
       }
     }
+  }
+
+  /** Work due today and tomorrow (published, not deleted); whether it is done is personal and not here. */
+  private async workDue(scope: Scope, date: string) {
+    return (await this.work.dueFor(scope, date, addDays(date, 1))).map(presentDue);
   }
 
   private async slotsOf(scope: Scope, startMs: number, endMs: number) {

@@ -547,6 +547,7 @@ class ImportRun {
           departed_at: null,
           created_at: this.now,
           updated_at: this.now,
+          preferred_lang: null,
         };
         w.newPeople.push(person);
       } else {
@@ -654,33 +655,27 @@ class ImportRun {
       wantPending.set(row.id, row);
     };
 
-    if (d.classes) {
-      touchedKinds.add('class');
+    // Enrolments in classes and in groups follow the same rule: the feed's list replaces the stored one;
+    // a code whose school is not imported yet waits as a pending link.
+    const syncMemberships = (kind: 'class' | 'group', items: readonly { structure: string; code: string }[], haveIds: readonly string[], idFor: (school: string, code: string) => string, add: (id: string) => void, table: 'class_enrolments' | 'group_members') => {
+      touchedKinds.add(kind);
       const want = new Set<string>();
-      for (const c of d.classes) {
-        const school = this.schoolOf(c.structure);
-        if (!school) pendingRow('class', c.structure, { code: c.code });
-        else want.add(this.classIdFor(school, c.code, w));
+      for (const item of items) {
+        const school = this.schoolOf(item.structure);
+        if (!school) pendingRow(kind, item.structure, { code: item.code });
+        else want.add(idFor(school, item.code));
       }
-      const have = new Set(stored.enrolments.map((e) => e.class_id));
-      for (const id of want) if (!have.has(id)) w.enrolments.push({ class_id: id, person_id: pid });
+      const have = new Set(haveIds);
+      for (const id of want) if (!have.has(id)) add(id);
       const gone = [...have].filter((id) => !want.has(id));
-      if (gone.length > 0) w.deletes.push({ table: 'class_enrolments', personId: pid, ids: gone });
+      if (gone.length > 0) w.deletes.push({ table, personId: pid, ids: gone });
       if (gone.length > 0 || [...want].some((id) => !have.has(id))) changed = true;
+    };
+    if (d.classes) {
+      syncMemberships('class', d.classes, stored.enrolments.map((e) => e.class_id), (school, code) => this.classIdFor(school, code, w), (id) => w.enrolments.push({ class_id: id, person_id: pid }), 'class_enrolments');
     }
     if (d.groups) {
-      touchedKinds.add('group');
-      const want = new Set<string>();
-      for (const g of d.groups) {
-        const school = this.schoolOf(g.structure);
-        if (!school) pendingRow('group', g.structure, { code: g.code });
-        else want.add(this.groupIdFor(school, g.code, w));
-      }
-      const have = new Set(stored.memberships.map((e) => e.group_id));
-      for (const id of want) if (!have.has(id)) w.groupMembers.push({ group_id: id, person_id: pid });
-      const gone = [...have].filter((id) => !want.has(id));
-      if (gone.length > 0) w.deletes.push({ table: 'group_members', personId: pid, ids: gone });
-      if (gone.length > 0 || [...want].some((id) => !have.has(id))) changed = true;
+      syncMemberships('group', d.groups, stored.memberships.map((e) => e.group_id), (school, code) => this.groupIdFor(school, code, w), (id) => w.groupMembers.push({ group_id: id, person_id: pid }), 'group_members');
     }
     if (d.guardians) {
       touchedKinds.add('guardian');

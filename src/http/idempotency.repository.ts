@@ -1,0 +1,51 @@
+import type { Kysely, Selectable } from 'kysely';
+import type { Database, IdempotencyKeysTable } from '../storage/schema.js';
+
+export type IdempotencyRow = Selectable<IdempotencyKeysTable>;
+
+/** SQL of idempotency keys; the rules are in idempotency.ts. */
+export class IdempotencyRepository {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  find(personId: string, key: string): Promise<IdempotencyRow | undefined> {
+    return this.db.selectFrom('idempotency_keys').selectAll().where('person_id', '=', personId).where('key', '=', key).executeTakeFirst();
+  }
+
+  /** Inserts the in-flight marker; false when another request holds this key (the primary key decides, on every node). */
+  async claim(row: IdempotencyRow): Promise<boolean> {
+    const result = await this.db
+      .insertInto('idempotency_keys')
+      .values(row)
+      .onConflict((oc) => oc.columns(['person_id', 'key']).doNothing())
+      .executeTakeFirst();
+    return Number(result.numInsertedOrUpdatedRows ?? 0n) === 1;
+  }
+
+  async complete(personId: string, key: string, statusCode: number, contentType: string | null, body: string | null): Promise<void> {
+    await this.db
+      .updateTable('idempotency_keys')
+      .set({ status_code: statusCode, content_type: contentType, body })
+      .where('person_id', '=', personId)
+      .where('key', '=', key)
+      .execute();
+  }
+
+  /** Removes the key when it is expired, or in flight and abandoned (created before `staleBeforeMs`). */
+  async deleteIfDead(personId: string, key: string, nowMs: number, staleBeforeMs: number): Promise<void> {
+    await this.db
+      .deleteFrom('idempotency_keys')
+      .where('person_id', '=', personId)
+      .where('key', '=', key)
+      .where((eb) => eb.or([eb('expires_at', '<=', nowMs), eb.and([eb('status_code', '=', 0), eb('created_at', '<', staleBeforeMs)])]))
+      .execute();
+  }
+
+  async release(personId: string, key: string): Promise<void> {
+    await this.db.deleteFrom('idempotency_keys').where('person_id', '=', personId).where('key', '=', key).execute();
+  }
+
+  async deleteExpired(nowMs: number): Promise<number> {
+    const result = await this.db.deleteFrom('idempotency_keys').where('expires_at', '<=', nowMs).executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+}

@@ -1,0 +1,51 @@
+import type { Readable } from 'node:stream';
+
+/**
+ * The port for file bytes. Blobs are content-addressed: the key is the SHA-256 of the bytes, so
+ * the same file handed in twice, or attached to two classes, is stored once. Metadata (names,
+ * who may read) lives in the database; the store only keeps bytes.
+ *
+ * Contract (tested by `blob-store.contract.ts` on every implementation):
+ * - `put` consumes a stream chunk by chunk (never the whole file in memory) and resolves only once
+ *   the bytes are durable: a resolved put survives a crash of the process or of the machine.
+ * - a put over `maxBytes` rejects with `BlobTooLargeError` and leaves nothing behind;
+ * - a put of bytes already stored keeps one copy (`created: false`);
+ * - `open` of an unknown key resolves to undefined; keys that are not 64 lowercase hex digits are unknown.
+ */
+export interface BlobStore {
+  put(source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, options: PutOptions): Promise<StoredBlob>;
+  open(sha256: string): Promise<Readable | undefined>;
+  stat(sha256: string): Promise<{ sizeBytes: number } | undefined>;
+  delete(sha256: string): Promise<void>;
+}
+
+export interface PutOptions {
+  /** Larger content is refused while streaming (and nothing is kept). */
+  maxBytes: number;
+}
+
+export interface StoredBlob {
+  sha256: string;
+  sizeBytes: number;
+  /** CRC-32 of the bytes: a zip of stored blobs can then be written without reading them twice. */
+  crc32: number;
+  /** The first bytes (at most HEAD_BYTES), for content-type detection. */
+  head: Buffer;
+  /** False when these bytes were already stored (deduplicated). */
+  created: boolean;
+}
+
+/** Enough for every signature `sniffContentType` knows. */
+export const HEAD_BYTES = 4096;
+
+export class BlobTooLargeError extends Error {
+  constructor(readonly maxBytes: number) {
+    super(`blob larger than ${maxBytes} bytes`);
+    this.name = 'BlobTooLargeError';
+  }
+}
+
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+export function isSha256Hex(value: string): boolean {
+  return SHA256_HEX.test(value);
+}

@@ -1,0 +1,102 @@
+import { createHash } from 'node:crypto';
+import { mkdir, open, rename, rm, stat, unlink } from 'node:fs/promises';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { newId } from '../../platform/ids.js';
+import { BlobTooLargeError, HEAD_BYTES, isSha256Hex, type BlobStore, type PutOptions, type StoredBlob } from './blob-store.js';
+import { crc32 } from './crc32.js';
+
+/**
+ * Blobs as files under `<root>/sha256/ab/cd/<sha256>`. A put streams into `<root>/tmp/`, is
+ * fsync'ed, then renamed into place (atomic on one filesystem) and the directory fsync'ed: a
+ * reader never sees half a file, and an acknowledged put survives a power cut. Fails closed: any
+ * error removes the temporary file and rejects.
+ */
+export class DiskBlobStore implements BlobStore {
+  private readonly tmpDir: string;
+  private ready: Promise<unknown> | undefined;
+
+  constructor(private readonly root: string) {
+    this.tmpDir = path.join(root, 'tmp');
+  }
+
+  private pathOf(sha256: string): string {
+    return path.join(this.root, 'sha256', sha256.slice(0, 2), sha256.slice(2, 4), sha256);
+  }
+
+  async put(source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, options: PutOptions): Promise<StoredBlob> {
+    // Created on the first write: composing Préau (tests, tools) leaves no directory behind.
+    await (this.ready ??= mkdir(this.tmpDir, { recursive: true }));
+    const tmp = path.join(this.tmpDir, `${newId()}.part`);
+    const file = await open(tmp, 'wx', 0o600);
+    const hash = createHash('sha256');
+    let crc = 0;
+    let sizeBytes = 0;
+    const headParts: Buffer[] = [];
+    let headBytes = 0;
+    let closed = false;
+    try {
+      for await (const chunk of source) {
+        sizeBytes += chunk.length;
+        if (sizeBytes > options.maxBytes) throw new BlobTooLargeError(options.maxBytes);
+        hash.update(chunk);
+        crc = crc32(chunk, crc);
+        if (headBytes < HEAD_BYTES) {
+          const part = Buffer.from(chunk.subarray(0, HEAD_BYTES - headBytes));
+          headParts.push(part);
+          headBytes += part.length;
+        }
+        let offset = 0;
+        while (offset < chunk.length) offset += (await file.write(chunk, offset, chunk.length - offset)).bytesWritten;
+      }
+      await file.sync();
+      await file.close();
+      closed = true;
+      const sha256 = hash.digest('hex');
+      const final = this.pathOf(sha256);
+      const existing = await stat(final).catch(() => undefined);
+      if (existing && existing.size === sizeBytes) {
+        await unlink(tmp);
+        return { sha256, sizeBytes, crc32: crc, head: Buffer.concat(headParts), created: false };
+      }
+      await mkdir(path.dirname(final), { recursive: true });
+      await rename(tmp, final);
+      await fsyncDir(path.dirname(final));
+      return { sha256, sizeBytes, crc32: crc, head: Buffer.concat(headParts), created: true };
+    } catch (err) {
+      if (!closed) await file.close().catch(() => undefined);
+      await rm(tmp, { force: true });
+      throw err;
+    }
+  }
+
+  async open(sha256: string): Promise<Readable | undefined> {
+    if (!isSha256Hex(sha256)) return undefined;
+    const p = this.pathOf(sha256);
+    // Open first so that a missing file is an answer, not a stream error later.
+    const handle = await open(p, 'r').catch(() => undefined);
+    if (!handle) return undefined;
+    return handle.createReadStream({ autoClose: true, highWaterMark: 256 * 1024 });
+  }
+
+  async stat(sha256: string): Promise<{ sizeBytes: number } | undefined> {
+    if (!isSha256Hex(sha256)) return undefined;
+    const s = await stat(this.pathOf(sha256)).catch(() => undefined);
+    return s ? { sizeBytes: s.size } : undefined;
+  }
+
+  async delete(sha256: string): Promise<void> {
+    if (!isSha256Hex(sha256)) return;
+    await rm(this.pathOf(sha256), { force: true });
+  }
+}
+
+/** The rename is durable only once the directory entry is on disk. */
+async function fsyncDir(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}

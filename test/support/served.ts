@@ -1,0 +1,76 @@
+import { compose, type Preau } from '../../src/compose.js';
+import { defaultConfig, type Config } from '../../src/config/config.js';
+import { ManualClock, parisWallTimeToUtcMs } from '../../src/platform/clock.js';
+import { createLogger } from '../../src/platform/logger.js';
+import { freshStorage, type TestStorage } from './backends.js';
+import { seedFixture, type Fixture } from './fixtures.js';
+
+/**
+ * A real Préau listening on 127.0.0.1 (port chosen by the system), serving the built web client
+ * (web/dist) and the API over the fixture school, for browser tests. It can be stopped and started
+ * again on the same port over the same database: the browser sees the server go away and come back.
+ */
+export interface ServedPreau {
+  origin: string;
+  fx: Fixture;
+  clock: ManualClock;
+  current(): Preau;
+  readonly running: boolean;
+  stop(): Promise<void>;
+  start(): Promise<void>;
+  close(): Promise<void>;
+  /** Requests that reached the server (method, path, Idempotency-Key), in order. */
+  requests: { method: string; path: string; idempotencyKey: string | undefined }[];
+}
+
+export async function startServedPreau(configOverrides: Partial<Config> = {}): Promise<ServedPreau> {
+  const storage: TestStorage = await freshStorage('sqlite');
+  // A school Monday at 7:45 in Paris: "today" has lessons.
+  const clock = new ManualClock(parisWallTimeToUtcMs('2026-09-07', 7, 45));
+  const requests: ServedPreau['requests'] = [];
+  let port = 0;
+  let preau: Preau | undefined;
+  const config = (): Config => ({ ...defaultConfig(), host: '127.0.0.1', port, publicUrl: `http://127.0.0.1:${port}`, logLevel: 'silent', demo: 'off', hashConcurrency: 1, ...configOverrides });
+
+  const start = async () => {
+    preau = await compose(config(), { storage: storage.storage, clock, logger: createLogger('silent') });
+    // Observes requests without touching Fastify's handling (a second listener on the raw server).
+    preau.app.server.on('request', (req) => {
+      const key = req.headers['idempotency-key'];
+      requests.push({ method: req.method ?? '', path: (req.url ?? '').split('?')[0]!, idempotencyKey: typeof key === 'string' ? key : undefined });
+    });
+    await preau.app.listen({ host: '127.0.0.1', port });
+    const address = preau.app.server.address();
+    if (!address || typeof address !== 'object') throw new Error('adresse d’écoute inconnue');
+    port = address.port;
+  };
+
+  await start();
+  const fx = await seedFixture(storage.storage.db, clock);
+  if (!preau!.web) throw new Error('web/dist est absent : le client web doit être construit avant les tests navigateur (globalSetup).');
+  const served: ServedPreau = {
+    get origin() {
+      return `http://127.0.0.1:${port}`;
+    },
+    fx,
+    clock,
+    requests,
+    current: () => preau!,
+    get running() {
+      return preau !== undefined;
+    },
+    async stop() {
+      const p = preau;
+      preau = undefined;
+      // Keep-alive connections would otherwise keep the "stopped" server answering.
+      p?.app.server.closeAllConnections();
+      await p?.close();
+    },
+    start,
+    async close() {
+      await served.stop();
+      await storage.drop();
+    },
+  };
+  return served;
+}

@@ -1,0 +1,153 @@
+import { useEffect, useRef, useState } from 'preact/hooks';
+import type { FunctionComponent } from 'preact';
+import { ComingSoonPage } from '../features/coming-soon/ComingSoonPage.js';
+import { ActivatePage } from '../features/identity/ActivatePage.js';
+import { LoginPage } from '../features/identity/LoginPage.js';
+import { logout } from '../features/identity/session.js';
+import { TodayPage } from '../features/today/TodayPage.js';
+import type { MessageKey } from '../i18n/index.js';
+import { NetworkBanner, OutboxBadge, StatusBanner } from './banners.js';
+import { EmptyState, PageTitle } from './EmptyState.js';
+import { currentPath, navigate, ROUTES, routeOf, type RouteName } from './router.js';
+import { announce, announcement, me, outboxEntries, t, useT } from './state.js';
+import { useValue } from './store.js';
+
+/** Pages a signed-out visitor may see; every other page needs a session. */
+const PUBLIC: ReadonlySet<RouteName> = new Set(['login', 'activate']);
+const NAV: { route: RouteName; label: MessageKey }[] = [
+  { route: 'today', label: 'nav.today' },
+  { route: 'homework', label: 'nav.homework' },
+  { route: 'documents', label: 'nav.documents' },
+  { route: 'messaging', label: 'nav.messaging' },
+  { route: 'classroom', label: 'nav.classroom' },
+  { route: 'account', label: 'nav.account' },
+];
+const TITLES: Record<RouteName, MessageKey> = {
+  login: 'login.title', activate: 'activate.title', today: 'today.title', homework: 'nav.homework', documents: 'nav.documents',
+  messaging: 'nav.messaging', classroom: 'nav.classroom', account: 'account.title',
+};
+
+/** The account page is not needed at 8:30: it is loaded when first opened (outside the login + Aujourd'hui budget). */
+function useAccountPage(wanted: boolean): FunctionComponent | undefined {
+  const [page, setPage] = useState<FunctionComponent | undefined>();
+  useEffect(() => {
+    if (wanted && !page) void import('../features/identity/AccountPage.js').then((m) => setPage(() => m.default));
+  }, [wanted, page]);
+  return page;
+}
+
+export function App() {
+  const t = useT();
+  const person = useValue(me);
+  const path = useValue(currentPath);
+  const route = routeOf(path);
+  const AccountPage = useAccountPage(route === 'account');
+  const first = useRef(true);
+
+  // Where a visitor may be: signed out → login; signed in on a public page or at / → Aujourd'hui.
+  useEffect(() => {
+    if (person === undefined) return;
+    if (person === null && (!route || !PUBLIC.has(route))) navigate(ROUTES.login, { replace: true });
+    else if (person && (path === '/' || (route && PUBLIC.has(route)))) navigate(ROUTES.today, { replace: true });
+  }, [person, path, route]);
+
+  // Each page has its own title; after a navigation (not the first page shown), focus goes to its
+  // heading so that keyboard and screen-reader users start there.
+  useEffect(() => {
+    document.title = t('app.title', { page: t(route ? TITLES[route] : 'notFound.title') });
+    if (person === undefined) return;
+    if (first.current) {
+      first.current = false;
+      return;
+    }
+    requestAnimationFrame(() => document.getElementById('page-title')?.focus());
+  }, [route, person === null, person === undefined]);
+
+  let page;
+  if (person === undefined) page = <p class="notice">{t('app.loading')}</p>;
+  else if (person === null && route === 'activate') page = <ActivatePage />;
+  else if (person === null) page = <LoginPage />;
+  else if (route === 'today' || path === '/') page = <TodayPage />;
+  else if (route === 'account') page = AccountPage ? <AccountPage /> : <p class="notice">{t('app.loading')}</p>;
+  else if (route === 'homework' || route === 'documents' || route === 'messaging' || route === 'classroom') page = <ComingSoonPage feature={route} />;
+  else if (route === 'login' || route === 'activate') page = <p class="notice">{t('app.loading')}</p>;
+  else page = <NotFound />;
+
+  return (
+    <>
+      <a class="skip-link" href="#contenu">
+        {t('app.skip')}
+      </a>
+      <StatusBanner />
+      <header class="top">
+        <div class="brand">
+          <img src="/icon.svg" alt="" width="32" height="32" />
+          <p class="brand-name">
+            {t('app.name')} <span class="brand-tagline">{t('app.tagline')}</span>
+          </p>
+        </div>
+        {person && <Navigation current={route} />}
+      </header>
+      <NetworkBanner />
+      {person && <OutboxBadge />}
+      <main id="contenu" tabIndex={-1}>
+        {page}
+      </main>
+      <LiveRegion />
+    </>
+  );
+}
+
+function Navigation({ current }: { current: RouteName | undefined }) {
+  const t = useT();
+  const person = useValue(me);
+  const onLogout = async () => {
+    const pending = outboxEntries.get().some((e) => e.state === 'pending');
+    if (pending && !confirm(t('outbox.logoutWarning'))) return;
+    const told = await logout();
+    navigate(ROUTES.login, { replace: true });
+    announce(t(told ? 'logout.done' : 'logout.offline'));
+  };
+  return (
+    <>
+      <nav aria-label={t('nav.label')}>
+        <ul>
+          {NAV.map(({ route, label }) => (
+            <li key={route}>
+              <a href={ROUTES[route]} aria-current={current === route ? 'page' : undefined}>
+                {t(label)}
+              </a>
+            </li>
+          ))}
+        </ul>
+      </nav>
+      <div class="who">
+        {person && <p>{t('nav.signedInAs', { name: `${person.firstName} ${person.lastName}` })}</p>}
+        <button type="button" class="button-secondary" onClick={() => void onLogout()}>
+          {t('nav.logout')}
+        </button>
+      </div>
+    </>
+  );
+}
+
+function NotFound() {
+  return (
+    <section class="card" aria-labelledby="page-title">
+      <PageTitle>{t('notFound.title')}</PageTitle>
+      <EmptyState>
+        <a href={ROUTES.today}>{t('notFound.body')}</a>
+      </EmptyState>
+    </section>
+  );
+}
+
+/** Status changes for screen readers (polite: they never interrupt). */
+function LiveRegion() {
+  const message = useValue(announcement);
+  return (
+    <div class="visually-hidden" role="status" aria-live="polite" aria-atomic="true" data-testid="live-region">
+      {message}
+    </div>
+  );
+}

@@ -1,0 +1,44 @@
+import { Observable } from './store.js';
+
+/** The client's pages, under French paths (they show in the address bar). */
+export const ROUTES = {
+  login: '/connexion',
+  activate: '/activation',
+  today: '/aujourdhui',
+  homework: '/cahier-de-textes',
+  documents: '/documents',
+  messaging: '/messagerie',
+  classroom: '/classe-virtuelle',
+  account: '/compte',
+} as const;
+export type RouteName = keyof typeof ROUTES;
+export type Path = (typeof ROUTES)[RouteName];
+
+export const currentPath = new Observable<string>(location.pathname);
+
+export function routeOf(path: string): RouteName | undefined {
+  return (Object.keys(ROUTES) as RouteName[]).find((name) => ROUTES[name] === path);
+}
+
+export function navigate(path: Path, options: { replace?: boolean } = {}): void {
+  if (location.pathname !== path) {
+    if (options.replace) history.replaceState(null, '', path);
+    else history.pushState(null, '', path);
+  }
+  currentPath.set(path);
+}
+
+/** Same-origin links are handled here (no reload); modified clicks keep the browser's meaning. */
+export function installLinkInterception(): void {
+  addEventListener('popstate', () => currentPath.set(location.pathname));
+  document.addEventListener('click', (event) => {
+    if (event.defaultPrevented || event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
+    const link = (event.target as Element | null)?.closest?.('a[href]');
+    // In-page anchors (the skip link) keep their native behaviour.
+    if (!(link instanceof HTMLAnchorElement) || link.origin !== location.origin || link.target || link.hash) return;
+    const name = routeOf(link.pathname);
+    if (!name) return;
+    event.preventDefault();
+    navigate(ROUTES[name]);
+  });
+}

@@ -1,0 +1,164 @@
+import type { Slot, Today } from '../../api/types.js';
+import { EmptyState, PageTitle } from '../../app/EmptyState.js';
+import { errorMessage } from '../../app/errors.js';
+import { lang, useT } from '../../app/state.js';
+import { useValue } from '../../app/store.js';
+import { useRetryingLoad, useSecondsUntil } from '../../app/use-retrying-load.js';
+import type { ComponentChildren } from 'preact';
+import { useEffect } from 'preact/hooks';
+import { formatSchoolDay, hasMessage, type MessageKey } from '../../i18n/index.js';
+import { Timetable } from './Timetable.js';
+import { loadToday } from './today.api.js';
+
+/** "Aujourd'hui": what each profile opens first at 8:30. */
+export function TodayPage() {
+  const t = useT();
+  const current = useValue(lang);
+  const { state, retryNow } = useRetryingLoad(loadToday);
+  const seconds = useSecondsUntil(state.phase === 'waiting' ? state.retryAtMs : undefined);
+
+  return (
+    <div class="today" aria-labelledby="page-title">
+      <PageTitle>{t('today.title')}</PageTitle>
+      {state.phase === 'loading' && (
+        <p class="notice" role="status">
+          {t('app.loading')}
+        </p>
+      )}
+      {state.phase === 'waiting' && (
+        <div class={`notice notice-${state.reason}`} role="status">
+          <p>{state.reason === 'offline' ? t('net.offlineNoData', { seconds }) : t('net.busy', { seconds })}</p>
+          <button type="button" class="button-secondary" onClick={retryNow}>
+            {t('net.retryNow')}
+          </button>
+        </div>
+      )}
+      {state.phase === 'failed' && (
+        <div class="alert" role="alert">
+          <p class="alert-title">{t('today.loadError')}</p>
+          <p>{errorMessage(state.error, current)}</p>
+          <button type="button" class="button-secondary" onClick={retryNow}>
+            {t('net.retryNow')}
+          </button>
+        </div>
+      )}
+      {state.phase === 'ready' && <TodayContent today={state.data} />}
+    </div>
+  );
+}
+
+function Section({ id, title, children }: { id: string; title: string; children: ComponentChildren }) {
+  return (
+    <section class="card" aria-labelledby={id}>
+      <h2 id={id}>{title}</h2>
+      {children}
+    </section>
+  );
+}
+
+function Later({ id, title, body }: { id: string; title: MessageKey; body: MessageKey }) {
+  const t = useT();
+  return (
+    <Section id={id} title={t(title)}>
+      <EmptyState>{t(body)}</EmptyState>
+    </Section>
+  );
+}
+
+/**
+ * A pupil's and a teacher's day have the same shape: the lessons, then what later modules will fill
+ * (work due or hand-ins, messages), each saying what will appear there.
+ */
+const LESSONS_DAY = {
+  eleve: { title: 'today.timetable', showAudience: false, later: [['today-homework', 'today.homework', 'today.homeworkEmpty'], ['today-messages', 'today.messages', 'today.messagesEmpty']] },
+  enseignant: { title: 'today.myLessons', showAudience: true, later: [['today-handins', 'today.handIns', 'today.handInsEmpty'], ['today-messages', 'today.messages', 'today.teacherMessagesEmpty']] },
+} as const satisfies Record<string, { title: MessageKey; showAudience: boolean; later: readonly (readonly [string, MessageKey, MessageKey])[] }>;
+
+function LessonsDay({ layout, slots }: { layout: (typeof LESSONS_DAY)[keyof typeof LESSONS_DAY]; slots: Slot[] }) {
+  const t = useT();
+  return (
+    <div class="grid">
+      <Section id="today-lessons" title={t(layout.title)}>
+        <Timetable slots={slots} showAudience={layout.showAudience} />
+      </Section>
+      {layout.later.map(([id, title, body]) => (
+        <Later key={id} id={id} title={title} body={body} />
+      ))}
+    </div>
+  );
+}
+
+/** A User Timing mark when the day is first on screen: what the web bench (and any RUM) measures. */
+export const TODAY_SHOWN_MARK = 'preau:today-shown';
+
+function TodayContent({ today }: { today: Today }) {
+  const t = useT();
+  const current = useValue(lang);
+  useEffect(() => {
+    if (performance.getEntriesByName(TODAY_SHOWN_MARK).length === 0) performance.mark(TODAY_SHOWN_MARK);
+  }, []);
+  return (
+    <div data-testid="today-content">
+      <p class="today-date">{t('today.date', { date: formatSchoolDay(today.date, current) })}</p>
+      {(today.profile === 'eleve' || today.profile === 'enseignant') && <LessonsDay layout={LESSONS_DAY[today.profile]} slots={today.timetable} />}
+      {today.profile === 'parent' && (
+        <div class="grid">
+          {today.children.length === 0 && <EmptyState>{t('today.noChildren')}</EmptyState>}
+          {today.children.map(({ child, timetable }) => {
+            const name = `${child.firstName} ${child.lastName}`;
+            return (
+              <article key={child.id} class="card child-card" aria-labelledby={`child-${child.id}`} data-testid="child-card">
+                <h2 id={`child-${child.id}`}>{name}</h2>
+                <h3>{t('today.childTimetable', { name: child.firstName })}</h3>
+                <Timetable slots={timetable} />
+                <h3>{t('today.homework')}</h3>
+                <EmptyState>{t('today.childHomeworkEmpty', { name: child.firstName })}</EmptyState>
+              </article>
+            );
+          })}
+          <Later id="today-messages" title="today.messages" body="today.parentMessagesEmpty" />
+        </div>
+      )}
+      {'schools' in today && (
+        <div class="grid">
+          {today.schools.length === 0 && <EmptyState>{t('today.noSchools')}</EmptyState>}
+          {today.schools.map((school) => (
+            <article key={school.id} class="card" aria-labelledby={`school-${school.id}`} data-testid="school-card">
+              <h2 id={`school-${school.id}`}>{school.name}</h2>
+              <p>{school.classCount === 1 ? t('today.classCountOne') : t('today.classCount', { count: school.classCount })}</p>
+              <div class="table-scroll">
+                <table>
+                  <caption>{t('today.peopleCaption', { school: school.name })}</caption>
+                  <thead>
+                    <tr>
+                      <th scope="col">{t('today.col.profile')}</th>
+                      <th scope="col">{t('today.col.status')}</th>
+                      <th scope="col" class="num">
+                        {t('today.col.count')}
+                      </th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {school.people.map((p) => (
+                      <tr key={`${p.profile}-${p.status}`}>
+                        <th scope="row">{labelOf(t, 'profile', p.profile)}</th>
+                        <td>{labelOf(t, 'personStatus', p.status)}</td>
+                        <td class="num">{new Intl.NumberFormat(current === 'fr' ? 'fr-FR' : 'en-GB').format(p.count)}</td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </div>
+            </article>
+          ))}
+        </div>
+      )}
+    </div>
+  );
+}
+
+/** A catalogue label for a server value; a value this client does not know yet shows as sent. */
+function labelOf(t: (key: MessageKey) => string, prefix: 'profile' | 'personStatus', value: string): string {
+  const key = `${prefix}.${value}`;
+  return hasMessage(key) ? t(key) : value;
+}
