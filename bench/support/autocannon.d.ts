@@ -39,6 +39,8 @@ declare module 'autocannon' {
   export interface Options {
     url: string;
     connections?: number;
+    /** Requests per second over all connections. */
+    overallRate?: number;
     duration?: number;
     timeout?: number;
     method?: string;

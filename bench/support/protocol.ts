@@ -48,28 +48,22 @@ export interface HashResultMessage {
   cpuMs: number;
 }
 
-/** One class of an open-loop load (see open-load.ts). */
-export interface OpenLoadClass {
+/** One class of request of an overload run (see mix-load.ts). */
+export interface MixLoadClass {
   name: string;
-  /** Share of the arrivals (weights are normalised). */
-  weight: number;
   path: string;
+  connections: number;
+  ratePerS: number;
   /** Header sets used in turn (e.g. one cookie per pupil). */
   headerSets: Record<string, string>[];
 }
 
-/** An open-loop load: arrivals at a fixed rate whatever the answers, each with a deadline. */
-export interface OpenLoadSpec {
-  host: string;
-  port: number;
-  ratePerS: number;
+/** An overload run: each class at its own rate, one deadline for all. */
+export interface MixLoadSpec {
+  origin: string;
   durationS: number;
-  deadlineMs: number;
-  /** Client addresses (127.0.0.0/8) the connections are spread over. */
-  localAddresses: string[];
-  /** Connections at most per client address. */
-  socketsPerAddress: number;
-  classes: OpenLoadClass[];
+  deadlineS: number;
+  classes: MixLoadClass[];
 }
 
 export interface OpenClassResult {
@@ -87,7 +81,7 @@ export interface OpenClassResult {
 export interface OpenLoadResultMessage {
   type: 'open-load-result';
   durationS: number;
-  /** Arrivals actually generated per second (the generator may fall short of the asked rate). */
+  /** Requests actually sent per second (the generator may fall short of the asked rate). */
   offeredPerS: number;
   classes: Record<string, OpenClassResult>;
 }

@@ -87,6 +87,9 @@ describe('socket guards on a real loopback server', () => {
     app.get('/', { config: { criticality: 'critical' } }, (_request, reply) => {
       void reply.send({ ok: true });
     });
+    app.post('/upload', { config: { criticality: 'normal' } }, (_request, reply) => {
+      void reply.send({ ok: true });
+    });
     app.get('/big', { config: { criticality: 'sheddable' } }, (_request, reply) => {
       void reply.type('application/octet-stream').send(BIG);
     });
@@ -97,16 +100,28 @@ describe('socket guards on a real loopback server', () => {
     await app?.close();
   });
 
-  it('cuts a slow-header client while a normal client is served', async () => {
-    const slow = await connect(port, '127.66.0.1');
+  /** A client that sends `head`, then one byte now and then, never finishing; meanwhile another client asks for `/`. */
+  async function trickleWhileOtherIsServed(head: string, trickler: string, other: string): Promise<{ trickled: string; served: string }> {
+    const slow = await connect(port, trickler);
     const slowClosed = closed(slow);
-    slow.write('GET / HTTP/1.1\r\nHost: preau.test\r\nX-Trickle: ');
-    // The trickle goes on (a byte now and then) but the headers never end.
-    const trickle = setInterval(() => slow.writable && slow.write('a'), 200);
-    expect(await get(port, '127.66.0.2')).toMatch(/^HTTP\/1\.1 200/);
-    const got = await slowClosed;
+    slow.write(head);
+    const trickle = setInterval(() => slow.writable && slow.write('x'), 200);
+    const served = await get(port, other);
+    const trickled = await slowClosed;
     clearInterval(trickle);
-    expect(got).toMatch(/^HTTP\/1\.1 408/);
+    return { trickled, served };
+  }
+
+  it('cuts a slow-header client while a normal client is served', async () => {
+    const r = await trickleWhileOtherIsServed('GET / HTTP/1.1\r\nHost: preau.test\r\nX-Trickle: ', '127.66.0.1', '127.66.0.2');
+    expect(r.served).toMatch(/^HTTP\/1\.1 200/);
+    expect(r.trickled).toMatch(/^HTTP\/1\.1 408/);
+  });
+
+  it('cuts a body that trickles in beyond the request deadline while a normal client is served', async () => {
+    const r = await trickleWhileOtherIsServed('POST /upload HTTP/1.1\r\nHost: preau.test\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"a":"', '127.66.0.9', '127.66.0.10');
+    expect(r.served).toMatch(/^HTTP\/1\.1 200/);
+    expect(r.trickled).toMatch(/^HTTP\/1\.1 408/);
   });
 
   it('cuts a slow reader that does not drain its response while a normal client is served', async () => {

@@ -140,6 +140,14 @@ describe('admission on a Fastify app', () => {
     app = undefined;
   });
 
+  /** Sheddable traffic goes on while the loop lags: it is what gets shed, down to nothing. */
+  async function lagUntilSheddableIsShed(a: FastifyInstance, admission: Admission): Promise<void> {
+    for (let i = 0; i < 100 && admission.currentShares().sheddable > 0; i++) {
+      await a.inject({ url: '/sheddable' });
+      admission.observeLag(400);
+    }
+  }
+
   /** An app whose routes wait until the test releases them: slots stay held as long as the test wants. */
   async function setup(overrides: Partial<AdmissionSettings>) {
     const settings: AdmissionSettings = { ...DEFAULT_ADMISSION_SETTINGS, gradient: { ...DEFAULT_GRADIENT_SETTINGS, initialLimit: 2, minLimit: 1 }, lagSampleMs: 60_000, ...overrides };
@@ -184,11 +192,7 @@ describe('admission on a Fastify app', () => {
 
   it('under event-loop lag, sheddable is refused while critical is still served; login takes no slot', async () => {
     const { a, admission } = await setup({});
-    // Sheddable traffic goes on while the loop lags: it is what gets shed.
-    for (let i = 0; i < 100 && admission.currentShares().sheddable > 0; i++) {
-      await a.inject({ url: '/sheddable' });
-      admission.observeLag(400);
-    }
+    await lagUntilSheddableIsShed(a, admission);
     expect(admission.currentShares().critical).toBe(1);
     const [s, c] = await Promise.all([a.inject({ url: '/sheddable' }), a.inject({ url: '/critical' })]);
     expect(s.statusCode).toBe(503);
@@ -199,11 +203,7 @@ describe('admission on a Fastify app', () => {
 
   it('answers in English when asked, with the same id', async () => {
     const { a, admission } = await setup({});
-    // Sheddable traffic goes on while the loop lags: it is what gets shed.
-    for (let i = 0; i < 100 && admission.currentShares().sheddable > 0; i++) {
-      await a.inject({ url: '/sheddable' });
-      admission.observeLag(400);
-    }
+    await lagUntilSheddableIsShed(a, admission);
     const s = await a.inject({ url: '/sheddable', headers: { 'accept-language': 'en' } });
     expect(s.json().error).toMatchObject({ id: 'edge.overloaded', message: expect.stringMatching(/very busy/) });
   });

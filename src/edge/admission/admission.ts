@@ -29,17 +29,20 @@ export interface AdmissionSettings {
   retryAfterSpreadS: number;
 }
 
-/** A line that has not emptied for a whole second is standing: a burst the node clears in less is let through. */
-const queue = (maxLength: number, maxWaitMs: number, overloadWaitMs: number): CodelSettings => ({ maxLength, maxWaitMs, overloadWaitMs, intervalMs: 1_000 });
+/** A line that has not emptied for half a second is standing: a burst the node clears in less is let through. */
+const queue = (maxLength: number, maxWaitMs: number, overloadWaitMs: number): CodelSettings => ({ maxLength, maxWaitMs, overloadWaitMs, intervalMs: 500 });
 
 export const DEFAULT_ADMISSION_SETTINGS: AdmissionSettings = {
-  // A pupil's page is worth waiting half a second for rather than a refusal and a retry seconds later;
-  // backend RPC values (5–20 ms) would refuse whole bursts that the node clears in a few hundred ms.
-  gradient: { ...DEFAULT_GRADIENT_SETTINGS, initialLimit: 256, minLimit: 16 },
+  // In one Node process, latency also grows with the CPU the other requests take between awaits:
+  // the floor stays high enough that CPU contention alone does not turn the limit into a queue.
+  gradient: { ...DEFAULT_GRADIENT_SETTINGS, initialLimit: 256, minLimit: 64 },
   windowMs: 250,
   minWindowSamples: 10,
   limitShare: { critical: 1, normal: 0.9, login: 1, sheddable: 0.5 },
-  queues: { critical: queue(1_024, 2_000, 500), normal: queue(512, 1_000, 100), login: queue(1, 1, 1), sheddable: queue(64, 200, 20) },
+  // A pupil's page is worth a short wait rather than a refusal and a retry seconds later, but a wait
+  // must stay well under what a client waits for an answer (2 s): an answer after that is wasted work.
+  // (Login takes no concurrency slot, so never queues here: its line is the waiting room.)
+  queues: { critical: queue(1_024, 600, 150), normal: queue(512, 300, 50), login: queue(1, 1, 1), sheddable: queue(64, 100, 20) },
   shed: DEFAULT_SHED_SETTINGS,
   lagSampleMs: 100,
   expirySweepMs: 10,

@@ -39,6 +39,9 @@ export interface SessionProbe {
   isCachedSession(request: FastifyRequest): boolean;
 }
 
+/** Addresses watched for invented cookies at once, at most (beyond, the address and network buckets still apply). */
+const MAX_FAILING_ADDRESSES = 100_000;
+
 /** Errors that mean "this cookie opened no session": a flood of invented cookies is counted by them. */
 const FAILED_AUTH = new Set(['auth.required', 'auth.csrf']);
 
@@ -60,6 +63,8 @@ export class RateLimiter {
   private readonly refused: Record<RateScope, number> = { address: 0, network: 0, account: 0, school: 0, auth_failures: 0 };
   private readonly policyHeader: Record<RateScope, string>;
   private readonly stores: Record<RateScope, BucketStore>;
+  /** Addresses whose invented cookies have spent their budget, until it refills (bounded). */
+  private readonly failingAddresses = new Map<string, number>();
 
   constructor(
     readonly settings: RateLimitSettings,
@@ -99,9 +104,19 @@ export class RateLimiter {
       if (this.chargeAnonymous(request, reply, cost)) done();
       return;
     }
-    const address = normaliseAddress(request.ip);
-    const failures = this.stores.auth_failures.take(address, this.settings.auth_failures, 0, this.nowMs());
-    if (failures.remaining < 1 && !this.probe.isCachedSession(request)) return this.refuse(request, reply, 'auth_failures', failures);
+    // Almost always empty: a signed-in request pays one size check here, not a bucket lookup.
+    if (this.failingAddresses.size > 0) {
+      const address = normaliseAddress(request.ip);
+      const until = this.failingAddresses.get(address);
+      if (until !== undefined) {
+        const now = this.nowMs();
+        if (now >= until) this.failingAddresses.delete(address);
+        else if (!this.probe.isCachedSession(request)) {
+          const failures = this.stores.auth_failures.take(address, this.settings.auth_failures, 0, now);
+          if (failures.remaining < 1) return this.refuse(request, reply, 'auth_failures', failures);
+        }
+      }
+    }
     done();
   }
 
@@ -130,8 +145,10 @@ export class RateLimiter {
     if (!(error instanceof AppError) || !FAILED_AUTH.has(error.id) || !this.probe.hasSessionCookie(request)) return;
     const address = normaliseAddress(request.ip);
     const now = this.nowMs();
-    this.stores.auth_failures.take(address, this.settings.auth_failures, 1, now);
+    const failures = this.stores.auth_failures.take(address, this.settings.auth_failures, 1, now);
     this.stores.address.take(address, this.settings.address, 1, now);
+    // Out of budget: checked on this address's cookie requests until the bucket has refilled.
+    if (failures.remaining < 1 && this.failingAddresses.size < MAX_FAILING_ADDRESSES) this.failingAddresses.set(address, now + failures.fullInMs);
   }
 
   /** True when allowed (the caller continues); otherwise the refusal has been sent. */

@@ -31,16 +31,15 @@ export function takeTokens(policy: BucketPolicy, state: BucketState | undefined,
   const available = state ? Math.min(policy.burst, state.tokens + (elapsedMs * policy.ratePerS) / 1000) : policy.burst;
   // A cost above the burst could never be paid: it is capped, so such a request is slow, not impossible.
   const price = Math.min(Math.max(0, cost), policy.burst);
-  const fullInMs = (tokens: number) => Math.ceil(((policy.burst - tokens) * 1000) / policy.ratePerS);
   if (available >= price) {
     const tokens = available - price;
-    return { allowed: true, state: { tokens, updatedMs: nowMs }, remaining: Math.floor(tokens), retryAfterMs: 0, fullInMs: fullInMs(tokens) };
+    return { allowed: true, state: { tokens, updatedMs: nowMs }, remaining: Math.floor(tokens), retryAfterMs: 0, fullInMs: Math.ceil(((policy.burst - tokens) * 1000) / policy.ratePerS) };
   }
   return {
     allowed: false,
     state: { tokens: available, updatedMs: nowMs },
     remaining: 0,
     retryAfterMs: Math.ceil(((price - available) * 1000) / policy.ratePerS),
-    fullInMs: fullInMs(available),
+    fullInMs: Math.ceil(((policy.burst - available) * 1000) / policy.ratePerS),
   };
 }

@@ -4,7 +4,7 @@ import { sendError } from '../../http/error-handler.js';
 import { AppError, type ErrorId } from '../../platform/errors.js';
 import type { Metrics } from '../../platform/metrics.js';
 import { normaliseAddress } from '../address.js';
-import { FairQueue, LANES, type Lane } from './fair-queue.js';
+import { FairQueue, type Lane } from './fair-queue.js';
 import { clientBinding, signTicket, verifyTicket, type TicketCheck } from './ticket.js';
 
 export const TICKET_COOKIE = 'preau_ticket';
@@ -374,4 +374,3 @@ function refusalFor(check: Extract<TicketCheck, { ok: false }>): Refusal {
   return { id: check.reason === 'expired' ? 'waiting.ticket_expired' : 'waiting.invalid_ticket' };
 }
 
-export const WAITING_ROOM_LANES = LANES;
