@@ -18,7 +18,7 @@ interface Prebuilt {
   raw: Buffer;
 }
 
-const REASONS: Record<number, string> = { 403: 'Forbidden', 429: 'Too Many Requests', 503: 'Service Unavailable' };
+const REASONS: Record<number, string> = { 403: 'Forbidden', 408: 'Request Timeout', 429: 'Too Many Requests', 503: 'Service Unavailable' };
 
 /**
  * A Retry-After drawn uniformly in [baseS, baseS + spreadS]: refused clients that all come back

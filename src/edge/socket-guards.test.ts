@@ -7,7 +7,7 @@ import { createLogger } from '../platform/logger.js';
 import { Metrics } from '../platform/metrics.js';
 import { networkOf, normaliseAddress } from './address.js';
 import { Refusals } from './refusal.js';
-import { decideConnection, DEFAULT_SOCKET_LIMITS, isSlowReader, SocketGuards, type SocketLimits } from './socket-guards.js';
+import { decideConnection, DEFAULT_SOCKET_LIMITS, isSlowReader, judgeUpload, SocketGuards, type SocketLimits } from './socket-guards.js';
 
 describe('connection and slow-reader policies', () => {
   it('caps connections per address and in total, never the other way round', () => {
@@ -22,6 +22,15 @@ describe('connection and slow-reader policies', () => {
     expect(isSlowReader({ slowReadCutMs: 30_000 }, undefined, 1e9)).toBe(false);
     expect(isSlowReader({ slowReadCutMs: 30_000 }, 1_000, 30_999)).toBe(false);
     expect(isSlowReader({ slowReadCutMs: 30_000 }, 1_000, 31_000)).toBe(true);
+  });
+
+  it('lets a slow but steady upload run past the request deadline, cuts a trickle', () => {
+    const limits = { requestTimeoutMs: 30_000, uploadMinBytesPerS: 4096, uploadRateWindowMs: 30_000 };
+    const p = { startedMs: 0, windowStartMs: 0, windowStartBytes: 0 };
+    expect(judgeUpload(limits, p, 10, 29_000)).toBe('keep');
+    expect(judgeUpload(limits, p, 30 * 4096, 30_000)).toBe('new-window');
+    expect(judgeUpload(limits, p, 30 * 4096 - 1, 30_000)).toBe('cut');
+    expect(judgeUpload(limits, { startedMs: 0, windowStartMs: 30_000, windowStartBytes: 0 }, 1, 45_000)).toBe('keep');
   });
 
   it('keys addresses the same whichever way the socket reported them, and finds their network', () => {
@@ -39,6 +48,8 @@ const LIMITS: SocketLimits = {
   ...DEFAULT_SOCKET_LIMITS,
   headersTimeoutMs: 1_000,
   requestTimeoutMs: 2_000,
+  uploadMinBytesPerS: 1_000,
+  uploadRateWindowMs: 1_000,
   slowReadCutMs: 1_500,
   checkIntervalMs: 250,
   maxConnectionsPerAddress: 3,
@@ -122,6 +133,26 @@ describe('socket guards on a real loopback server', () => {
     const r = await trickleWhileOtherIsServed('POST /upload HTTP/1.1\r\nHost: preau.test\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"a":"', '127.66.0.9', '127.66.0.10');
     expect(r.served).toMatch(/^HTTP\/1\.1 200/);
     expect(r.trickled).toMatch(/^HTTP\/1\.1 408/);
+  });
+
+  it('keeps a slow but steady upload past the request deadline', async () => {
+    const s = await connect(port, '127.66.0.11');
+    const done = closed(s);
+    const size = 12_000;
+    s.write(`POST /upload HTTP/1.1\r\nHost: preau.test\r\nContent-Type: application/json\r\nContent-Length: ${size}\r\nConnection: close\r\n\r\n{"a":"`);
+    let sent = 6;
+    // About 2,000 bytes a second (twice the minimum), for longer than the request deadline.
+    const timer = setInterval(() => {
+      const chunk = Math.min(200, size - 2 - sent);
+      if (chunk > 0) {
+        s.write('x'.repeat(chunk));
+        sent += chunk;
+      } else {
+        clearInterval(timer);
+        s.write('"}');
+      }
+    }, 100);
+    expect(await done).toMatch(/^HTTP\/1\.1 200/);
   });
 
   it('cuts a slow reader that does not drain its response while a normal client is served', async () => {

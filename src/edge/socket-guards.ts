@@ -12,8 +12,17 @@ import { jitteredRetryAfterS, type Refusals } from './refusal.js';
 export interface SocketLimits {
   /** The request line and headers must arrive within this (slow-header clients are cut with a 408). */
   headersTimeoutMs: number;
-  /** The whole request, body included, must arrive within this (slow bodies are cut with a 408). */
+  /**
+   * The whole request, body included, should arrive within this; past it, a body still arriving is
+   * cut (408) only if it comes slower than `uploadMinBytesPerS` — a pupil's 20 MB hand-in on a weak
+   * link takes minutes, a slowloris body trickles.
+   */
   requestTimeoutMs: number;
+  /** The slowest upload kept past `requestTimeoutMs`, measured over `uploadRateWindowMs`. */
+  uploadMinBytesPerS: number;
+  uploadRateWindowMs: number;
+  /** No request, however steady, may take longer than this (Node's own hard cut). */
+  uploadMaxMs: number;
   /** An idle keep-alive connection is closed after this. */
   keepAliveTimeoutMs: number;
   /** A response the client has not drained (bytes still waiting in our buffers) for this long is cut. */
@@ -35,6 +44,10 @@ export interface SocketLimits {
 export const DEFAULT_SOCKET_LIMITS: SocketLimits = {
   headersTimeoutMs: 10_000,
   requestTimeoutMs: 30_000,
+  // 4 KiB/s: 20 MB in under 90 minutes would be cut by uploadMaxMs first; a 32 kbit/s link still passes.
+  uploadMinBytesPerS: 4 * 1024,
+  uploadRateWindowMs: 30_000,
+  uploadMaxMs: 15 * 60_000,
   keepAliveTimeoutMs: 5_000,
   slowReadCutMs: 30_000,
   socketIdleTimeoutMs: 30_000,
@@ -54,6 +67,25 @@ export function decideConnection(limits: Pick<SocketLimits, 'maxConnections' | '
   return { accept: true };
 }
 
+export interface UploadProgress {
+  /** When the request's headers were complete. */
+  startedMs: number;
+  /** Start of the current measuring window, and the socket's bytes read then. */
+  windowStartMs: number;
+  windowStartBytes: number;
+}
+
+/**
+ * Pure: what to do with a request whose body is still arriving. Before `requestTimeoutMs`,
+ * nothing; after, the body must keep `uploadMinBytesPerS` over each window.
+ */
+export function judgeUpload(limits: Pick<SocketLimits, 'requestTimeoutMs' | 'uploadMinBytesPerS' | 'uploadRateWindowMs'>, p: UploadProgress, bytesReadNow: number, nowMs: number): 'keep' | 'new-window' | 'cut' {
+  if (nowMs - p.startedMs < limits.requestTimeoutMs) return 'keep';
+  const windowMs = nowMs - p.windowStartMs;
+  if (windowMs < limits.uploadRateWindowMs) return 'keep';
+  return ((bytesReadNow - p.windowStartBytes) * 1000) / windowMs < limits.uploadMinBytesPerS ? 'cut' : 'new-window';
+}
+
 /** Pure: should a socket whose response has waited undrained since `pendingSinceMs` be cut now? */
 export function isSlowReader(limits: Pick<SocketLimits, 'slowReadCutMs'>, pendingSinceMs: number | undefined, nowMs: number): boolean {
   return pendingSinceMs !== undefined && nowMs - pendingSinceMs >= limits.slowReadCutMs;
@@ -61,6 +93,12 @@ export function isSlowReader(limits: Pick<SocketLimits, 'slowReadCutMs'>, pendin
 
 interface Tracked {
   address: string;
+  /** The socket's latest request and response (set on each request: no listener, no allocation). */
+  request: IncomingMessage | undefined;
+  response: ServerResponse | undefined;
+  /** The request whose body is being watched, and its progress. */
+  watched: IncomingMessage | undefined;
+  upload: UploadProgress;
   /** When we first saw bytes of a response waiting for this client to read them; undefined when drained. */
   pendingSinceMs: number | undefined;
 }
@@ -78,6 +116,7 @@ export class SocketGuards {
   private sweepTimer: NodeJS.Timeout | undefined;
   private readonly refusedTotal;
   private readonly slowReadersCut;
+  private readonly slowBodiesCut;
 
   constructor(
     readonly limits: SocketLimits,
@@ -89,6 +128,7 @@ export class SocketGuards {
     metrics.gauge('preau_edge_connection_addresses', 'Client addresses with at least one open connection').track(() => this.perAddress.size);
     this.refusedTotal = metrics.counter('preau_edge_connections_refused_total', 'Connections refused by the connection caps, by reason');
     this.slowReadersCut = metrics.counter('preau_edge_slow_readers_cut_total', 'Connections cut because the client did not read its response');
+    this.slowBodiesCut = metrics.counter('preau_edge_slow_bodies_cut_total', 'Requests cut because their body arrived slower than the minimum rate after the request deadline');
   }
 
   /** The Fastify `serverFactory`. */
@@ -98,7 +138,8 @@ export class SocketGuards {
       {
         maxHeaderSize: l.maxHeaderBytes,
         headersTimeout: l.headersTimeoutMs,
-        requestTimeout: l.requestTimeoutMs,
+        // Node's cut is the hard cap; the rate rule past requestTimeoutMs is ours (see judgeUpload).
+        requestTimeout: Math.max(l.requestTimeoutMs, l.uploadMaxMs),
         keepAliveTimeout: l.keepAliveTimeoutMs,
         connectionsCheckingInterval: l.checkIntervalMs,
       },
@@ -109,6 +150,13 @@ export class SocketGuards {
     // Our own cap answers politely before Node's hard cap (which drops silently) is reached.
     server.maxConnections = l.maxConnections + 64;
     server.on('connection', (socket: Socket) => this.onConnection(socket));
+    server.on('request', (request: IncomingMessage, response: ServerResponse) => {
+      const t = this.open.get(request.socket);
+      if (t) {
+        t.request = request;
+        t.response = response;
+      }
+    });
     server.on('listening', () => this.startSweeping());
     server.on('close', () => this.stopSweeping());
     return server;
@@ -130,7 +178,7 @@ export class SocketGuards {
       return;
     }
     this.perAddress.set(address, fromAddress + 1);
-    this.open.set(socket, { address, pendingSinceMs: undefined });
+    this.open.set(socket, { address, pendingSinceMs: undefined, request: undefined, response: undefined, watched: undefined, upload: { startedMs: 0, windowStartMs: 0, windowStartBytes: 0 } });
     socket.once('close', () => {
       this.open.delete(socket);
       const n = (this.perAddress.get(address) ?? 1) - 1;
@@ -147,6 +195,7 @@ export class SocketGuards {
   private sweep(): void {
     const now = this.nowMs();
     for (const [socket, t] of this.open) {
+      if (this.bodyTooSlow(socket, t, now)) continue;
       if (socket.writableLength === 0) {
         t.pendingSinceMs = undefined;
         continue;
@@ -157,6 +206,26 @@ export class SocketGuards {
         socket.destroy();
       }
     }
+  }
+
+  /** True when the socket was cut because its request body arrives too slowly. */
+  private bodyTooSlow(socket: Socket, t: Tracked, now: number): boolean {
+    const req = t.request;
+    if (!req || req.complete || req.destroyed) return false;
+    if (t.watched !== req) {
+      t.watched = req;
+      t.upload = { startedMs: now, windowStartMs: now, windowStartBytes: socket.bytesRead };
+      return false;
+    }
+    const verdict = judgeUpload(this.limits, t.upload, socket.bytesRead, now);
+    if (verdict === 'new-window') t.upload = { ...t.upload, windowStartMs: now, windowStartBytes: socket.bytesRead };
+    if (verdict !== 'cut') return false;
+    this.slowBodiesCut.inc();
+    const refusal = this.refusals.get('request.timeout', 'fr', 10);
+    // A 408 when nothing of a response has been written yet; otherwise only the cut.
+    if (!t.response?.headersSent && socket.writableLength === 0) socket.end(refusal.raw, () => socket.destroy());
+    else socket.destroy();
+    return true;
   }
 
   private startSweeping(): void {
