@@ -26,6 +26,7 @@ import { TimetableRepository, TimetableService, registerTimetableRoutes } from '
 import { TodayService, registerTodayRoutes } from './modules/today/index.js';
 import { StatusRepository, StatusService, registerStatusRoutes } from './modules/status/index.js';
 import { LiaisonRepository, LiaisonService, registerLiaisonRoutes } from './modules/liaison/index.js';
+import { DocumentsRepository, DocumentsService, registerDocumentsRoutes } from './modules/documents/index.js';
 import { MessagingRepository, MessagingService, registerMessagingRoutes } from './modules/messaging/index.js';
 import { HandinsRepository, HandinsService, HomeworkRepository, HomeworkService, registerHandinsRoutes, registerHomeworkRoutes } from './modules/homework/index.js';
 import { normaliseLogin } from './modules/identity/index.js';
@@ -54,6 +55,7 @@ export interface Preau {
   edge: { guards: SocketGuards; admission: Admission; rateLimiter: RateLimiter; waitingRoom: WaitingRoom; challenge: ChallengeGate; controls: EdgeControls } | undefined;
   messaging: MessagingService;
   liaison: LiaisonService;
+  documents: DocumentsService;
   /** Stop taking traffic (readiness goes 503), finish what is in flight, close the database. */
   close(): Promise<void>;
 }
@@ -112,6 +114,8 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
   const idempotency = new IdempotencyRepository(storage.db);
   const messaging = new MessagingService(new MessagingRepository(storage.db, storage.capabilities), schools, clock);
   const liaison = new LiaisonService(new LiaisonRepository(storage.db, storage.capabilities), schools, clock);
+  // Resumable uploads keep their bytes under the data directory until completion, never in memory.
+  const documents = new DocumentsService(new DocumentsRepository(storage.db), blobs, clock, path.join(config.dataDir, 'uploads'));
 
   const https = config.publicUrl.startsWith('https:');
   const refusals = new Refusals(https);
@@ -190,6 +194,7 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
   registerHandinsRoutes(app, { handins, schools, auth, blobs, publicUrl: config.publicUrl });
   registerMessagingRoutes(app, { messaging, schools, auth, blobs });
   registerLiaisonRoutes(app, { liaison, schools, auth });
+  registerDocumentsRoutes(app, { documents, schools, auth, blobs });
   if (waitingRoom) registerWaitingRoomRoutes(app, waitingRoom);
   if (challenge) registerOperatorRoutes(app, { auth, controls, challenge, metrics, status });
   // The web client's SPA fallback comes last: every API and page route above takes precedence.
@@ -199,7 +204,7 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
   await app.ready();
 
   return {
-    config, app, storage, logger, clock, metrics, hasher, identity, schools, timetable, status, idempotency, web, homework, handins, blobs, messaging, liaison,
+    config, app, storage, logger, clock, metrics, hasher, identity, schools, timetable, status, idempotency, web, homework, handins, blobs, messaging, liaison, documents,
     edge: guards && admission && rateLimiter && waitingRoom && challenge ? { guards, admission, rateLimiter, waitingRoom, challenge, controls } : undefined,
     async close() {
       draining = true;

@@ -77,6 +77,13 @@ export function blobStoreContract(name: string, make: () => Promise<{ store: Blo
       expect(await store.stat('ZZ')).toBeUndefined();
     }));
 
+    it('gives back a byte range', withStore(async (store) => {
+      const data = randomBytes(10_000);
+      const put = await store.put(chunks(data), { maxBytes: 20_000 });
+      const parts: Buffer[] = [];
+      for await (const c of (await store.open(put.sha256, { start: 1000, end: 1999 }))!) parts.push(c as Buffer);
+      expect(Buffer.concat(parts).equals(data.subarray(1000, 2000))).toBe(true);
+    }));
     it('deletes', withStore(async (store) => {
       const put = await store.put(chunks(Buffer.from('à effacer')), { maxBytes: 100 });
       await store.delete(put.sha256);

@@ -14,9 +14,16 @@ import type { Readable } from 'node:stream';
  */
 export interface BlobStore {
   put(source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, options: PutOptions): Promise<StoredBlob>;
-  open(sha256: string): Promise<Readable | undefined>;
+  /** The bytes, or those of `range` (inclusive offsets, within the blob). */
+  open(sha256: string, range?: ByteRange): Promise<Readable | undefined>;
   stat(sha256: string): Promise<{ sizeBytes: number } | undefined>;
   delete(sha256: string): Promise<void>;
+}
+
+/** Inclusive byte offsets, as in HTTP's `Range: bytes=start-end`. */
+export interface ByteRange {
+  start: number;
+  end: number;
 }
 
 export interface PutOptions {

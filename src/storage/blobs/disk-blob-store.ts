@@ -3,7 +3,7 @@ import { mkdir, open, rename, rm, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { newId } from '../../platform/ids.js';
-import { BlobTooLargeError, HEAD_BYTES, isSha256Hex, type BlobStore, type PutOptions, type StoredBlob } from './blob-store.js';
+import { BlobTooLargeError, HEAD_BYTES, isSha256Hex, type BlobStore, type ByteRange, type PutOptions, type StoredBlob } from './blob-store.js';
 import { crc32 } from './crc32.js';
 
 /**
@@ -70,13 +70,13 @@ export class DiskBlobStore implements BlobStore {
     }
   }
 
-  async open(sha256: string): Promise<Readable | undefined> {
+  async open(sha256: string, range?: ByteRange): Promise<Readable | undefined> {
     if (!isSha256Hex(sha256)) return undefined;
     const p = this.pathOf(sha256);
     // Open first so that a missing file is an answer, not a stream error later.
     const handle = await open(p, 'r').catch(() => undefined);
     if (!handle) return undefined;
-    return handle.createReadStream({ autoClose: true, highWaterMark: 256 * 1024 });
+    return handle.createReadStream({ autoClose: true, highWaterMark: 256 * 1024, ...(range ? { start: range.start, end: range.end } : {}) });
   }
 
   async stat(sha256: string): Promise<{ sizeBytes: number } | undefined> {

@@ -1,0 +1,4 @@
+/** What other modules may use from Documents. */
+export { DocumentsRepository } from './documents.repository.js';
+export { DocumentsService } from './documents.service.js';
+export { registerDocumentsRoutes } from './documents.routes.js';
