@@ -3,12 +3,15 @@
  * `preau <command>`: the command-line entry. `serve` (default) runs the server; the others
  * are operator tools that work on the same configured database.
  */
+import path from 'node:path';
 import { ConfigError, configHelp, loadConfig } from './config/config.js';
 import { systemClock } from './platform/clock.js';
 import { createLogger } from './platform/logger.js';
 import { migrateToLatest, openStorage } from './storage/db.js';
 import { IdentityRepository, purgeDeparted } from './modules/identity/index.js';
 import { forgetPendingLinksOf } from './modules/schools/index.js';
+import { DocumentsRepository, DocumentsService, TRASH_RETENTION_DAYS } from './modules/documents/index.js';
+import { DiskBlobStore } from './storage/blobs/disk-blob-store.js';
 
 const HELP = `Préau — espace numérique de travail
 
@@ -19,7 +22,8 @@ Commandes :
   import-aaf <dossier|fichiers…> [--full]
                              importe un flux AAF (annuaire académique) ; --full : flux complet,
                              les personnes absentes sont marquées parties
-  purge                      supprime les comptes partis depuis plus de la durée de conservation
+  purge                      supprime les comptes partis depuis plus de la durée de conservation,
+                             les corbeilles de documents anciennes et les envois de fichiers expirés
   help                       affiche cette aide
 
 Options (ou variables d’environnement) :
@@ -73,6 +77,9 @@ async function run(argv: string[]): Promise<number> {
         const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel);
         const { purged, expiredSessions } = await purgeDeparted(new IdentityRepository(storage.db), systemClock, config.departedRetentionDays, logger, (j) => forgetPendingLinksOf(storage.db, j));
         process.stdout.write(`${purged} compte(s) parti(s) depuis plus de ${config.departedRetentionDays} jours supprimé(s) ; ${expiredSessions} session(s) expirée(s) supprimée(s).\n`);
+        const documents = new DocumentsService(new DocumentsRepository(storage.db), new DiskBlobStore(path.join(config.dataDir, 'blobs')), systemClock, path.join(config.dataDir, 'uploads'));
+        const docs = await documents.purge();
+        process.stdout.write(`Documents : ${docs.trashed} élément(s) en corbeille depuis plus de ${TRASH_RETENTION_DAYS} jours et ${docs.uploads} envoi(s) expiré(s) supprimé(s).\n`);
         return 0;
       } finally {
         await storage.close();

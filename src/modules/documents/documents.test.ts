@@ -10,7 +10,7 @@ import { FIXTURE_PASSWORD, PEOPLE, type PersonKey } from '../../../test/support/
 import { describeMatrix, type MatrixRow } from '../../../test/support/matrix.js';
 import { multipart, PDF_BYTES } from '../../../test/support/multipart.js';
 import { canReadSpace, canWriteSpace } from './documents.policy.js';
-import { CHUNK_MAX_BYTES, MAX_FOLDER_DEPTH, QUOTA_BYTES, UPLOAD_SESSION_TTL_MS } from './documents.schema.js';
+import { CHUNK_MAX_BYTES, MAX_FOLDER_DEPTH, QUOTA_BYTES, TRASH_RETENTION_DAYS, UPLOAD_SESSION_TTL_MS } from './documents.schema.js';
 
 const backends = await activeBackends();
 
@@ -348,5 +348,13 @@ describe.each(backends)('documents API on %s', (backend) => {
     // A pupil cannot put files anywhere else in the class's space.
     const elsewhere = await (await as('pupilA1')).request({ method: 'POST', url: '/api/v1/documents/files?space=class:class6A', ...multipart([{ name: 'file', file: { fileName: 'x.bin', data: randomBytes(5) } }]) });
     expect(elsewhere.statusCode).toBe(403);
+    // In pupil A2's trash for TRASH_RETENTION_DAYS, then purged by `preau purge`.
+    expect((await (await as('pupilA2')).request({ method: 'GET', url: '/api/v1/documents/trash' })).json().entries.map((e: { id: string }) => e.id)).toContain(a2);
+    t.clock.advance((TRASH_RETENTION_DAYS - 1) * 86_400_000);
+    await t.preau.documents.purge();
+    expect(await db().selectFrom('doc_entries').select('id').where('id', '=', a2).execute()).toHaveLength(1);
+    t.clock.advance(2 * 86_400_000);
+    expect((await t.preau.documents.purge()).trashed).toBeGreaterThanOrEqual(1);
+    expect(await db().selectFrom('doc_entries').select('id').where('id', '=', a2).execute()).toHaveLength(0);
   });
 });
