@@ -42,6 +42,7 @@ function useLazyPage(wanted: boolean, load: () => Promise<{ default: FunctionCom
 const loadAccountPage = () => import('../features/identity/AccountPage.js');
 const loadHomeworkPage = () => import('../features/homework/HomeworkPage.js');
 const loadTimetablePage = () => import('../features/timetable/TimetablePage.js');
+const loadDocumentsPage = () => import('../features/documents/DocumentsPage.js');
 
 export function App() {
   const t = useT();
@@ -51,6 +52,7 @@ export function App() {
   const AccountPage = useLazyPage(route === 'account', loadAccountPage);
   const HomeworkPage = useLazyPage(route === 'homework', loadHomeworkPage);
   const TimetablePage = useLazyPage(route === 'timetable', loadTimetablePage);
+  const DocumentsPage = useLazyPage(route === 'documents', loadDocumentsPage);
   const first = useRef(true);
 
   // Where a visitor may be: signed out → login; signed in on a public page or at / → Aujourd'hui.
@@ -80,7 +82,8 @@ export function App() {
   else if (route === 'account') page = AccountPage ? <AccountPage /> : <p class="notice">{t('app.loading')}</p>;
   else if (route === 'timetable') page = TimetablePage ? <TimetablePage /> : <p class="notice">{t('app.loading')}</p>;
   else if (route === 'homework') page = HomeworkPage ? <HomeworkPage /> : <p class="notice">{t('app.loading')}</p>;
-  else if (route === 'documents' || route === 'messaging' || route === 'classroom') page = <ComingSoonPage feature={route} />;
+  else if (route === 'documents') page = DocumentsPage ? <DocumentsPage /> : <p class="notice">{t('app.loading')}</p>;
+  else if (route === 'messaging' || route === 'classroom') page = <ComingSoonPage feature={route} />;
   else if (route === 'login' || route === 'activate') page = <p class="notice">{t('app.loading')}</p>;
   else page = <NotFound />;
 
