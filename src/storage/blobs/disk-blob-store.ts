@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdir, open, rename, rm, stat, unlink } from 'node:fs/promises';
+import { mkdir, open, opendir, rename, rm, stat, unlink, utimes } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { newId } from '../../platform/ids.js';
@@ -57,6 +57,9 @@ export class DiskBlobStore implements BlobStore {
       const existing = await stat(final).catch(() => undefined);
       if (existing && existing.size === sizeBytes) {
         await unlink(tmp);
+        // Renewed: bytes being attached again are not an orphan for the sweep's grace period.
+        const now = new Date();
+        await utimes(final, now, now);
         return { sha256, sizeBytes, crc32: crc, head: Buffer.concat(headParts), created: false };
       }
       await mkdir(path.dirname(final), { recursive: true });
@@ -84,6 +87,21 @@ export class DiskBlobStore implements BlobStore {
     const s = await stat(this.pathOf(sha256)).catch(() => undefined);
     return s ? { sizeBytes: s.size } : undefined;
   }
+  async *list(): AsyncGenerator<{ sha256: string; modifiedAtMs: number }> {
+    const top = path.join(this.root, 'sha256');
+    for await (const a of await opendir(top).catch(() => [])) {
+      if (!a.isDirectory()) continue;
+      for await (const b of await opendir(path.join(top, a.name))) {
+        if (!b.isDirectory()) continue;
+        for await (const f of await opendir(path.join(top, a.name, b.name))) {
+          if (!f.isFile() || !isSha256Hex(f.name)) continue;
+          const s = await stat(path.join(top, a.name, b.name, f.name)).catch(() => undefined);
+          if (s) yield { sha256: f.name, modifiedAtMs: s.mtimeMs };
+        }
+      }
+    }
+  }
+
 
   async delete(sha256: string): Promise<void> {
     if (!isSha256Hex(sha256)) return;
