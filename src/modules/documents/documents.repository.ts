@@ -83,10 +83,6 @@ export class DocumentsRepository {
     });
   }
 
-  async rename(id: string, name: string, nameKey: string, atMs: number): Promise<void> {
-    await this.db.updateTable('doc_entries').set({ name, name_key: nameKey, updated_at: atMs }).where('id', '=', id).execute();
-  }
-
   /** Deepest level under a folder (its own depth when it is empty of folders). */
   async maxDepthUnder(folder: EntryRow): Promise<number> {
     const row = await this.db
@@ -98,11 +94,16 @@ export class DocumentsRepository {
     return row.d === null ? folder.depth : Number(row.d);
   }
 
-  /** Moves an entry and, for a folder, rewrites its subtree's paths and depths in the same transaction. */
-  async move(entry: EntryRow, to: { folderId: string; path: string; depth: number }, atMs: number): Promise<void> {
+  /** Renames and/or moves an entry; a moved folder's subtree gets its paths and depths rewritten in the same transaction. */
+  async update(entry: EntryRow, change: { name: string; nameKey: string; to?: { folderId: string; path: string; depth: number } }, atMs: number): Promise<void> {
     await this.db.transaction().execute(async (tx) => {
-      await tx.updateTable('doc_entries').set({ folder_id: to.folderId, path: to.path, depth: to.depth, updated_at: atMs }).where('id', '=', entry.id).execute();
-      if (entry.kind !== 'folder') return;
+      const to = change.to;
+      await tx
+        .updateTable('doc_entries')
+        .set({ name: change.name, name_key: change.nameKey, updated_at: atMs, ...(to ? { folder_id: to.folderId, path: to.path, depth: to.depth } : {}) })
+        .where('id', '=', entry.id)
+        .execute();
+      if (!to || entry.kind !== 'folder') return;
       const oldPrefix = `${entry.path}${entry.id}/`;
       const newPrefix = `${to.path}${entry.id}/`;
       await tx

@@ -51,7 +51,11 @@ function uploadedName(raw: string): string {
   return cleanName([...name].slice(0, MAX_NAME_CHARS).join('')) ?? 'fichier';
 }
 
-const nameKey = (name: string) => name.toLowerCase();
+/**
+ * The key names are unique by, per folder: case-insensitive; in a drop folder, per depositor (every
+ * pupil may hand in their "DM.pdf", and nobody learns what another pupil named theirs).
+ */
+const nameKey = (name: string, depositor: string | null) => (depositor ? `${depositor}/${name.toLowerCase()}` : name.toLowerCase());
 
 /** The client's bytes; a connection cut midway is the client's doing (a 4xx nobody will read), not a server fault. */
 async function* clientBytes(body: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
@@ -190,7 +194,7 @@ export class DocumentsService {
     return {
       id: newId(), kind, space_kind: t.space.kind, space_id: t.space.id, folder_id: t.folder?.id ?? '',
       path: t.folder ? `${t.folder.path}${t.folder.id}/` : '/', depth: t.folder ? t.folder.depth + 1 : 0,
-      name, name_key: nameKey(name), drop_box: 0, owner_id: actor.id, person_id: t.space.kind === 'personal' ? t.space.id : deposit ? actor.id : null,
+      name, name_key: nameKey(name, deposit ? actor.id : null), drop_box: 0, owner_id: actor.id, person_id: t.space.kind === 'personal' ? t.space.id : deposit ? actor.id : null,
       blob_sha256: null, size_bytes: 0, content_type: null, created_at: now, updated_at: now, deleted_at: null, deleted_by: null, ...extra,
     };
   }
@@ -223,26 +227,26 @@ export class DocumentsService {
   async update(actor: Scope, entryId: string, body: UpdateEntryBody): Promise<EntryRow> {
     const { entry, space, container } = await this.reach(actor, entryId);
     if (!canChangeEntry(actor, space, entry, container)) throw new AppError('access.forbidden');
-    const now = this.clock.nowMs();
+    const name = body.name !== undefined ? requireName(body.name) : entry.name;
+    let to: { folderId: string; path: string; depth: number } | undefined;
+    let inDrop = container?.drop_box === 1;
+    if (body.parentId !== undefined && body.parentId !== (entry.folder_id || null)) {
+      if (!canWriteSpace(actor, space)) throw new AppError('access.forbidden');
+      const { folder } = await this.folderIn(space, body.parentId ?? undefined);
+      if (folder && (folder.id === entry.id || ancestorIds(folder).includes(entry.id))) throw new AppError('documents.invalid_move', { params: { reason: 'un dossier ne peut pas aller dans lui-même' } });
+      if (folder?.drop_box === 1 && entry.kind === 'folder') throw new AppError('documents.invalid_move', { params: { reason: 'un dossier de dépôt ne contient que des fichiers' } });
+      const depth = folder ? folder.depth + 1 : 0;
+      if (entry.kind === 'folder' && depth + ((await this.repo.maxDepthUnder(entry)) - entry.depth) >= MAX_FOLDER_DEPTH) {
+        throw new AppError('documents.too_deep', { params: { max: MAX_FOLDER_DEPTH } });
+      }
+      await this.roomFor({ space, folder }, 'file');
+      to = { folderId: folder?.id ?? '', path: folder ? `${folder.path}${folder.id}/` : '/', depth };
+      inDrop = folder?.drop_box === 1;
+    }
     try {
-      if (body.parentId !== undefined && body.parentId !== (entry.folder_id || null)) {
-        if (!canWriteSpace(actor, space)) throw new AppError('access.forbidden');
-        const { folder: to } = await this.folderIn(space, body.parentId ?? undefined);
-        if (to && (to.id === entry.id || ancestorIds(to).includes(entry.id))) throw new AppError('documents.invalid_move', { params: { reason: 'un dossier ne peut pas aller dans lui-même' } });
-        if (to?.drop_box === 1 && entry.kind === 'folder') throw new AppError('documents.invalid_move', { params: { reason: 'un dossier de dépôt ne contient que des fichiers' } });
-        const depth = to ? to.depth + 1 : 0;
-        if (entry.kind === 'folder' && depth + ((await this.repo.maxDepthUnder(entry)) - entry.depth) >= MAX_FOLDER_DEPTH) {
-          throw new AppError('documents.too_deep', { params: { max: MAX_FOLDER_DEPTH } });
-        }
-        await this.roomFor({ space, folder: to }, 'file');
-        await this.repo.move(entry, { folderId: to?.id ?? '', path: to ? `${to.path}${to.id}/` : '/', depth }, now);
-      }
-      if (body.name !== undefined) {
-        const name = requireName(body.name);
-        if (name !== entry.name) await this.repo.rename(entry.id, name, nameKey(name), now);
-      }
+      await this.repo.update(entry, { name, nameKey: nameKey(name, inDrop ? entry.owner_id : null), ...(to ? { to } : {}) }, this.clock.nowMs());
     } catch (err) {
-      if (isUniqueViolation(err)) throw new AppError('documents.name_taken', { params: { name: body.name ?? entry.name } });
+      if (isUniqueViolation(err)) throw new AppError('documents.name_taken', { params: { name } });
       throw err;
     }
     return (await this.repo.findEntry(entry.id))!;

@@ -64,7 +64,7 @@ describe.each(backends)('documents API on %s', (backend) => {
       entry('docCours6A', { kind: 'folder', name: 'Cours', name_key: 'cours', blob_sha256: null, size_bytes: 0, content_type: null }),
       entry('docFile6A', { folder_id: 'docCours6A', path: '/docCours6A/', depth: 1, name: 'Cours.pdf', name_key: 'cours.pdf' }),
       entry('docDrop6A', { kind: 'folder', name: 'Dépôt DM', name_key: 'dépôt dm', drop_box: 1, blob_sha256: null, size_bytes: 0, content_type: null }),
-      entry('docDepositA1', { folder_id: 'docDrop6A', path: '/docDrop6A/', depth: 1, name: 'dm-a1.pdf', name_key: 'dm-a1.pdf', owner_id: 'pupilA1', person_id: 'pupilA1' }),
+      entry('docDepositA1', { folder_id: 'docDrop6A', path: '/docDrop6A/', depth: 1, name: 'dm-a1.pdf', name_key: 'pupilA1/dm-a1.pdf', owner_id: 'pupilA1', person_id: 'pupilA1' }),
       entry('docPersonalA1', { space_kind: 'personal', space_id: 'pupilA1', name: 'perso.pdf', name_key: 'perso.pdf', owner_id: 'pupilA1', person_id: 'pupilA1' }),
     ] as never).execute();
   });
@@ -163,6 +163,14 @@ describe.each(backends)('documents API on %s', (backend) => {
     // Moving the whole chain one level down would also be too deep; to the root is fine and keeps its content.
     const c = (await mk('Autre')).json().entry.id as string;
     expect((await teacher.request({ method: 'PATCH', url: `/api/v1/documents/entries/${a}`, payload: { parentId: c } })).json().error.id).toBe('documents.too_deep');
+    // A move onto a taken name changes nothing (move and rename are one update).
+    const dup = (await mk('Doublon')).json().entry.id as string;
+    await mk('doublon', c);
+    const clash = await teacher.request({ method: 'PATCH', url: `/api/v1/documents/entries/${dup}`, payload: { parentId: c } });
+    expect(clash.json().error.id).toBe('documents.name_taken');
+    expect(await db().selectFrom('doc_entries').select(['folder_id', 'name']).where('id', '=', dup).executeTakeFirstOrThrow()).toEqual({ folder_id: '', name: 'Doublon' });
+    const renamedAway = await teacher.request({ method: 'PATCH', url: `/api/v1/documents/entries/${dup}`, payload: { parentId: c, name: 'Doublon 2' } });
+    expect(renamedAway.json().entry).toMatchObject({ parentId: c, name: 'Doublon 2' });
     expect((await teacher.request({ method: 'PATCH', url: `/api/v1/documents/entries/${b}`, payload: { parentId: null, name: 'Archives 2025' } })).statusCode).toBe(200);
     const moved = await db().selectFrom('doc_entries').select(['depth', 'path']).where('id', '=', parent).executeTakeFirstOrThrow();
     expect(moved.depth).toBe(MAX_FOLDER_DEPTH - 2);
@@ -336,6 +344,10 @@ describe.each(backends)('documents API on %s', (backend) => {
       return res.json().entry.id as string;
     };
     const a2 = await deposit('pupilA2', 'dm-a2.bin');
+    // Names are unique per depositor in a drop folder: pupil A2 may also call theirs "DM-A1.pdf", unaware of A1's.
+    const same = await deposit('pupilA2', 'DM-A1.pdf');
+    expect((await (await as('pupilA2')).request({ method: 'POST', url: '/api/v1/documents/files?space=class:class6A&folder=docDrop6A', ...multipart([{ name: 'file', file: { fileName: 'dm-a1.PDF', data: randomBytes(5) } }]) })).json().error.id).toBe('documents.name_taken');
+    expect((await (await as('pupilA2')).request({ method: 'DELETE', url: `/api/v1/documents/entries/${same}` })).statusCode).toBe(204);
     const names = async (who: PersonKey) =>
       ((await (await as(who)).request({ method: 'GET', url: '/api/v1/documents/entries?space=class:class6A&folder=docDrop6A' })).json().entries as { name: string }[]).map((e) => e.name);
     expect(await names('pupilA2')).toEqual(['dm-a2.bin']);
