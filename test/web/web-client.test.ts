@@ -409,7 +409,7 @@ describe.skipIf(!enabled)('web client in chromium', () => {
     // The second chunk is cut once on its way (a weak link): the client asks the server where it stands and goes on.
     let cuts = 0;
     await page.route('**/api/v1/documents/uploads/*?offset=*', async (route) => {
-      if (route.request().url().endsWith(`offset=${1024 * 1024}`) && cuts === 0) {
+      if (route.request().url().endsWith(`offset=${256 * 1024}`) && cuts === 0) {
         cuts++;
         return route.abort('connectionreset');
       }

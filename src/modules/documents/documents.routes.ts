@@ -118,7 +118,12 @@ export function registerDocumentsRoutes(app: FastifyInstance, { documents, schoo
       async (request, reply) => {
         const a = await actor(request);
         try {
-          const up = await documents.appendChunk(a, request.params.uploadId, Number(request.query.offset), request.body as AsyncIterable<Uint8Array>);
+          const length = request.headers['content-length'];
+          const up = await documents.appendChunk(a, request.params.uploadId, Number(request.query.offset), request.body as AsyncIterable<Uint8Array>, {
+            ...(length !== undefined ? { declaredBytes: Number(length) } : {}),
+            // A newer chunk for this upload ends this (stalled) request: its connection is dropped.
+            abort: () => request.raw.destroy(),
+          });
           return noStore(reply).header('upload-offset', String(up.received_bytes)).send({ upload: presentUpload(up) });
         } catch (err) {
           if (err instanceof AppError && err.id === 'upload.wrong_offset') reply.header('upload-offset', String(err.options.details?.offset));

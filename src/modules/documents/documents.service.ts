@@ -26,6 +26,13 @@ export interface Target {
   folder: EntryRow | undefined;
 }
 
+/** A chunk being received: a newer one for the same upload stops it and waits until it has let go of the file. */
+interface InFlight {
+  superseded: boolean;
+  abort: () => void;
+  done: Promise<void>;
+}
+
 type Ancestor = Awaited<ReturnType<DocumentsRepository['ancestors']>>[number];
 
 /** Characters no name may hold: path separators, what Windows refuses, control characters. */
@@ -69,8 +76,8 @@ const ancestorIds = (e: { path: string }) => e.path.split('/').filter(Boolean);
 
 /** Documents: personal and shared spaces, folders, files, trash, quotas and resumable uploads. */
 export class DocumentsService {
-  /** Uploads receiving a chunk on this node now: a second chunk at once would race for the same bytes. */
-  private readonly busy = new Set<string>();
+  /** Chunks being received on this node, by upload (one at a time: two would race for the same bytes). */
+  private readonly inflight = new Map<string, InFlight>();
 
   constructor(
     private readonly repo: DocumentsRepository,
@@ -351,34 +358,52 @@ export class DocumentsService {
 
   /**
    * Appends one chunk at `offset`, which must be exactly what was received so far (else 409 with
-   * the right offset). A chunk is all or nothing: bytes of a chunk cut midway are not counted and
-   * are overwritten by the retry. Streamed to the temporary file, never held whole in memory.
+   * the right offset). A chunk is all or nothing: bytes of a chunk cut midway (or shorter than its
+   * Content-Length) are not counted and are overwritten by the retry. Streamed to the temporary
+   * file, never held whole in memory. A chunk sent again while an earlier one is still "in flight"
+   * supersedes it: on a weak link the earlier connection is usually dead without having closed,
+   * and the person must not wait for the server's request timeout to go on.
    */
-  async appendChunk(actor: Scope, uploadId: string, offset: number, body: AsyncIterable<Uint8Array>): Promise<UploadRow> {
-    const up = await this.upload(actor, uploadId);
-    const wrongOffset = () => new AppError('upload.wrong_offset', { params: { offset: up.received_bytes }, details: { offset: up.received_bytes } });
-    if (offset !== up.received_bytes) throw wrongOffset();
-    if (this.busy.has(up.id)) throw new AppError('upload.busy', { retryAfterSeconds: 1 });
-    this.busy.add(up.id);
+  async appendChunk(actor: Scope, uploadId: string, offset: number, body: AsyncIterable<Uint8Array>, options: { declaredBytes?: number; abort?: () => void } = {}): Promise<UploadRow> {
+    const wrongOffset = (at: number) => new AppError('upload.wrong_offset', { params: { offset: at }, details: { offset: at } });
+    const first = await this.upload(actor, uploadId);
+    if (offset !== first.received_bytes) throw wrongOffset(first.received_bytes);
+    const previous = this.inflight.get(first.id);
+    if (previous) {
+      previous.superseded = true;
+      previous.abort();
+      await previous.done;
+    }
+    // A third request that raced in while the previous one was being stopped.
+    if (this.inflight.has(first.id)) throw new AppError('upload.busy', { retryAfterSeconds: 1 });
+    let release = () => {};
+    const mine: InFlight = { superseded: false, abort: options.abort ?? (() => {}), done: new Promise<void>((r) => (release = r)) };
+    this.inflight.set(first.id, mine);
     try {
+      // Read again: the superseded chunk may have completed after all.
+      const up = await this.upload(actor, uploadId);
+      if (offset !== up.received_bytes) throw wrongOffset(up.received_bytes);
       await mkdir(this.uploadDir, { recursive: true });
       const handle = await open(this.partFile(up.id), offset === 0 ? 'w' : 'r+', 0o600);
       let pos = offset;
       try {
         for await (const chunk of clientBytes(body)) {
+          if (mine.superseded) break;
           if (pos + chunk.length - offset > CHUNK_MAX_BYTES) throw new AppError('upload.chunk_too_large', { params: { max: describeBytes(CHUNK_MAX_BYTES) } });
           if (pos + chunk.length > up.size_bytes) throw new AppError('request.too_large');
           await handle.write(chunk, 0, chunk.length, pos);
           pos += chunk.length;
         }
+        if (mine.superseded || (options.declaredBytes !== undefined && pos - offset !== options.declaredBytes)) throw new AppError('request.invalid');
         await handle.sync();
       } finally {
         await handle.close();
       }
-      if (!(await this.repo.advanceUpload(up.id, offset, pos))) throw wrongOffset();
+      if (!(await this.repo.advanceUpload(up.id, offset, pos))) throw wrongOffset((await this.upload(actor, uploadId)).received_bytes);
       return { ...up, received_bytes: pos };
     } finally {
-      this.busy.delete(up.id);
+      this.inflight.delete(first.id);
+      release();
     }
   }
 

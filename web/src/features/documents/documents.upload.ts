@@ -6,8 +6,12 @@
  * offset is followed at once (the server is the truth about what it received).
  */
 
-/** Small chunks on a weak link: a cut loses at most this much (the server accepts up to its own cap). */
-export const CLIENT_CHUNK_BYTES = 1024 * 1024;
+/**
+ * Small chunks on a weak link: a cut loses at most this much, and one chunk must arrive within the
+ * server's request timeout (30 s by default: 256 KiB needs about 70 kbit/s). The server accepts up
+ * to its own cap.
+ */
+export const CLIENT_CHUNK_BYTES = 256 * 1024;
 
 export interface UploadSession {
   id: string;
