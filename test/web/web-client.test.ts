@@ -421,6 +421,18 @@ describe.skipIf(!enabled)('web client in chromium', () => {
     expect(cuts).toBe(1);
     await page.getByRole('link', { name: 'fiche-révision.pdf' }).waitFor();
     await expectAccessible(page, 'Documents (enseignant, fichier envoyé)');
+    // A folder made, deleted (to the trash), restored from the trash.
+    await page.getByLabel('Nom du dossier').fill('Brouillons');
+    await page.getByRole('button', { name: 'Créer le dossier' }).click();
+    await page.getByRole('link', { name: 'Brouillons' }).waitFor();
+    page.once('dialog', (d) => void d.accept());
+    await page.getByRole('button', { name: 'Supprimer « Brouillons »' }).click();
+    await expect.poll(() => page.getByRole('link', { name: 'Brouillons' }).count()).toBe(0);
+    await page.getByText('Corbeille', { exact: true }).click();
+    await page.getByRole('button', { name: 'Restaurer « Brouillons »' }).waitFor();
+    await expectAccessible(page, 'Documents (enseignant, corbeille ouverte)');
+    await page.getByRole('button', { name: 'Restaurer « Brouillons »' }).click();
+    await page.getByRole('link', { name: 'Brouillons' }).waitFor();
     await browser!.close();
     browser = undefined;
 

@@ -363,6 +363,16 @@ export const fr = {
   'documents.uploaded': '« {name} » est enregistré.',
   'documents.send': 'Envoyer',
   'documents.resume': 'Reprendre l’envoi',
+  'documents.trash': 'Corbeille',
+  'documents.trashHint': 'Les éléments que vous avez supprimés restent ici 30 jours, puis sont effacés définitivement.',
+  'documents.trashEmpty': 'La corbeille est vide.',
+  'documents.purgeAt': 'effacé le {when}',
+  'documents.restore': 'Restaurer',
+  'documents.restoreLabel': 'Restaurer « {name} »',
+  'documents.restored': '« {name} » est restauré.',
+  'documents.emptyTrash': 'Vider la corbeille',
+  'documents.confirmEmpty': 'Effacer définitivement tout le contenu de la corbeille ?',
+  'documents.emptied': 'La corbeille est vidée.',
 } as const;
 
 export type MessageKey = keyof typeof fr;

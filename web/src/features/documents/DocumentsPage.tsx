@@ -8,7 +8,9 @@ import { announce, lang, me, useT } from '../../app/state.js';
 import { useValue } from '../../app/store.js';
 import { useRetryingLoad } from '../../app/use-retrying-load.js';
 import { formatBytes, formatDateTime } from '../../i18n/index.js';
-import { createFolder, deleteEntry, listing, overview, renameEntry, uploadTransport, type DocEntry, type DocSpace, type Listing, type Quota } from './documents.api.js';
+import {
+  createFolder, deleteEntry, emptyTrash, listing, overview, renameEntry, restoreEntry, trash, uploadTransport, type DocEntry, type DocSpace, type Listing, type Quota,
+} from './documents.api.js';
 import { runResumableUpload, UploadFailure } from './documents.upload.js';
 
 const href = (space: string, folder?: string) => `${ROUTES.documents}?${new URLSearchParams({ espace: space, ...(folder ? { dossier: folder } : {}) })}`;
@@ -32,6 +34,7 @@ export default function DocumentsPage() {
       <PageTitle>{t('nav.documents')}</PageTitle>
       <Overview key={`o${version}`} current={space} />
       <Folder key={`${search}|${version}`} space={space} folder={folder} reload={reload} />
+      <Trash key={`t${version}`} reload={reload} />
     </section>
   );
 }
@@ -330,5 +333,57 @@ function UploadForm({ space, folder, onDone }: { space: string; folder: string |
         {error ? t('documents.resume') : t('documents.send')}
       </button>
     </form>
+  );
+}
+
+/** What the person deleted: restore one item, or empty it now (otherwise it empties itself after 30 days). */
+function Trash({ reload }: { reload: () => void }) {
+  const t = useT();
+  const current = useValue(lang);
+  const [open, setOpen] = useState(false);
+  const [items, setItems] = useState<Awaited<ReturnType<typeof trash>>['data']['entries'] | undefined>();
+  const [error, setError] = useState<string | undefined>();
+  const load = () => trash().then((r) => setItems(r.data.entries), (err: unknown) => setError(errorMessage(err, current)));
+  const act = async (what: () => Promise<unknown>, done: string) => {
+    try {
+      await what();
+      announce(done);
+      reload();
+    } catch (err) {
+      setError(errorMessage(err, current));
+    }
+  };
+  return (
+    <details
+      class="card"
+      open={open}
+      onToggle={(e) => {
+        const nowOpen = (e.currentTarget as HTMLDetailsElement).open;
+        setOpen(nowOpen);
+        if (nowOpen && !items) void load();
+      }}
+    >
+      <summary>{t('documents.trash')}</summary>
+      <p class="hint">{t('documents.trashHint')}</p>
+      <ErrorLine error={error} />
+      {items && items.length === 0 && <EmptyState>{t('documents.trashEmpty')}</EmptyState>}
+      {items && items.length > 0 && (
+        <>
+          <ul class="plain-list">
+            {items.map((e) => (
+              <li key={e.id}>
+                {e.name} <span class="slot-meta">· {t('documents.purgeAt', { when: formatDateTime(e.purgeAt, current) })}</span>{' '}
+                <button type="button" class="button-secondary" aria-label={t('documents.restoreLabel', { name: e.name })} onClick={() => void act(() => restoreEntry(e.id), t('documents.restored', { name: e.name }))}>
+                  {t('documents.restore')}
+                </button>
+              </li>
+            ))}
+          </ul>
+          <button type="button" class="button-secondary" onClick={() => confirm(t('documents.confirmEmpty')) && void act(emptyTrash, t('documents.emptied'))}>
+            {t('documents.emptyTrash')}
+          </button>
+        </>
+      )}
+    </details>
   );
 }

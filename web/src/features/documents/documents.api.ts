@@ -47,6 +47,9 @@ export const createFolder = (space: string, parentId: string | undefined, name: 
   api<{ entry: DocEntry }>('POST', '/api/v1/documents/folders', { body: { space, name, ...(parentId ? { parentId } : {}), ...(dropBox ? { dropBox } : {}) } });
 export const renameEntry = (id: string, name: string) => api<{ entry: DocEntry }>('PATCH', `/api/v1/documents/entries/${encodeURIComponent(id)}`, { body: { name } });
 export const deleteEntry = (id: string) => api<undefined>('DELETE', `/api/v1/documents/entries/${encodeURIComponent(id)}`);
+export const trash = () => api<{ entries: (DocEntry & { deletedAt: string; purgeAt: string })[]; nextOffset: number | null }>('GET', '/api/v1/documents/trash?limit=100');
+export const restoreEntry = (id: string) => api<{ entry: DocEntry }>('POST', `/api/v1/documents/trash/${encodeURIComponent(id)}/restore`);
+export const emptyTrash = () => api<{ purged: number }>('DELETE', '/api/v1/documents/trash');
 
 function headers(extra: Record<string, string> = {}): Record<string, string> {
   const h: Record<string, string> = { accept: 'application/json', 'accept-language': lang.get(), ...extra };
