@@ -133,6 +133,7 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
   const edgeOn = config.edge === 'on';
   const admission = edgeOn ? new Admission({ ...DEFAULT_ADMISSION_SETTINGS, ...overrides.admission }, refusals, metrics) : undefined;
   const rateLimiter = edgeOn ? new RateLimiter({ ...DEFAULT_RATE_LIMITS, ...overrides.rateLimits }, () => new MemoryBucketStore(), refusals, auth, metrics, () => clock.nowMs()) : undefined;
+  if (guards && rateLimiter) guards.refuseBeforeRouting = rateLimiter.refuseBeforeRouting;
   const controls = new EdgeControls(logger);
   const waitingRoom = edgeOn
     ? new WaitingRoom(

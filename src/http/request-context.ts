@@ -21,9 +21,12 @@ declare module 'fastify' {
 }
 
 export function langOf(request: FastifyRequest): Lang {
-  const header = request.headers['accept-language'];
+  return langOfHeader(request.headers['accept-language']);
+}
+
+/** French unless English is explicitly preferred over French (also for raw Node requests, before routing). */
+export function langOfHeader(header: string | string[] | undefined): Lang {
   if (typeof header !== 'string') return 'fr';
-  // French unless English is explicitly preferred over French.
   const first = header.split(',')[0]?.trim().toLowerCase() ?? '';
   return first.startsWith('en') ? 'en' : 'fr';
 }
