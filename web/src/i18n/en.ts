@@ -49,6 +49,9 @@ export const en: Record<MessageKey, string> = {
   'login.submit': 'Sign in',
   'login.submitting': 'Signing in…',
   'login.firstTime': 'First time? Activate your account with the code your school gave you',
+  'login.waiting': 'Many people are signing in at once: you are in the queue, position {position}. Estimated wait: {wait}.',
+  'login.waitingHint': 'Keep this page open: you will be signed in automatically when your turn comes.',
+  'login.verifying': 'Your browser is completing a short automatic check before signing in…',
   'login.cancelRetry': 'Cancel',
   'login.errorTitle': 'Sign-in failed',
 

@@ -51,6 +51,9 @@ export const fr = {
   'login.submit': 'Se connecter',
   'login.submitting': 'Connexion…',
   'login.firstTime': 'Première connexion ? Activez votre compte avec le code remis par l’établissement',
+  'login.waiting': 'Beaucoup de personnes se connectent en même temps : vous êtes dans la file d’attente, position {position}. Attente estimée : {wait}.',
+  'login.waitingHint': 'Gardez cette page ouverte : la connexion se fera toute seule à votre tour.',
+  'login.verifying': 'Vérification automatique de votre navigateur avant la connexion (quelques secondes)…',
   'login.cancelRetry': 'Annuler',
   'login.errorTitle': 'La connexion n’a pas abouti',
 

@@ -53,14 +53,15 @@ export async function resumeSession(): Promise<void> {
   }
 }
 
-export async function login(body: { login: string; password: string; remember: boolean }): Promise<void> {
-  const { data } = await api<MeAnswer>('POST', '/api/v1/auth/login', { body });
+/** `headers`: the edge's proof-of-work solution when the login was challenged (see login-flow.ts). */
+export async function login(body: { login: string; password: string; remember: boolean }, headers: Record<string, string> = {}): Promise<void> {
+  const { data } = await api<MeAnswer>('POST', '/api/v1/auth/login', { body, headers });
   await signedIn(data);
   keepOfflineCopyOfMe();
 }
 
-export async function activate(body: { login: string; code: string; password: string; remember: boolean }): Promise<void> {
-  const { data } = await api<MeAnswer>('POST', '/api/v1/auth/activate', { body });
+export async function activate(body: { login: string; code: string; password: string; remember: boolean }, headers: Record<string, string> = {}): Promise<void> {
+  const { data } = await api<MeAnswer>('POST', '/api/v1/auth/activate', { body, headers });
   await signedIn(data);
   keepOfflineCopyOfMe();
 }
