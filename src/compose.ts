@@ -14,6 +14,7 @@ import { installIdempotency } from './http/idempotency.js';
 import { IdempotencyRepository } from './http/idempotency.repository.js';
 import { registerWebRoutes, WebDist } from './http/static.js';
 import { installUploads } from './http/uploads.js';
+import { installReadOnly } from './http/read-only.js';
 import type { BlobStore } from './storage/blobs/blob-store.js';
 import { DiskBlobStore } from './storage/blobs/disk-blob-store.js';
 import { IdentityRepository } from './modules/identity/identity.repository.js';
@@ -176,6 +177,7 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
   auth.install(app);
   installIdempotency(app, { repo: idempotency, clock, logger });
   installUploads(app);
+  installReadOnly(app, async () => (await status.current()).readOnly);
 
   let draining = false;
   registerHealthRoutes(app, { ping: () => storage.ping(), isDraining: () => draining, metrics });

@@ -17,6 +17,8 @@ declare module 'fastify' {
     criticality?: Criticality;
     /** The route checks a password (login, activation): new visitors pass the waiting room first. */
     passwordCheck?: boolean;
+    /** A write that stays open in read-only mode (sign in and out, the operator's switches): see read-only.ts. */
+    duringReadOnly?: boolean;
   }
 }
 

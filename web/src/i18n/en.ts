@@ -178,6 +178,7 @@ export const en: Record<MessageKey, string> = {
   'error.auth.wrong_current_password': 'The current password is wrong.',
   'error.access.forbidden': 'You do not have access to this page.',
   'error.session.not_found': 'This session does not exist or was already closed.',
+  'error.platform.read_only': 'Préau is read-only for now: you can read everything but change nothing. Your changes wait on this device.',
   'error.server.unavailable': 'Préau is temporarily unavailable.',
   'error.network': 'Préau cannot be reached: check your connection.',
   'error.unknown': 'An unexpected error occurred; try again in a moment.',

@@ -180,6 +180,7 @@ export const fr = {
   'error.auth.wrong_current_password': 'Le mot de passe actuel est incorrect.',
   'error.access.forbidden': 'Vous n’avez pas accès à cette page.',
   'error.session.not_found': 'Cette session n’existe pas ou a déjà été fermée.',
+  'error.platform.read_only': 'Préau est en lecture seule pour le moment : vous pouvez tout consulter, mais rien modifier. Vos modifications attendent sur cet appareil.',
   'error.server.unavailable': 'Préau est momentanément indisponible.',
   'error.network': 'Préau est injoignable : vérifiez votre connexion.',
   'error.unknown': 'Une erreur inattendue est survenue ; réessayez dans un instant.',
