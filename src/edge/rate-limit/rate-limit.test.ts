@@ -3,7 +3,9 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestPreau, type TestPreau } from '../../../test/support/app.js';
 import { addPupils, FIXTURE_PASSWORD } from '../../../test/support/fixtures.js';
+import { SEARCH_RATE_COST } from '../../modules/messaging/index.js';
 import { MemoryBucketStore } from './bucket-store.js';
+import { DEFAULT_RATE_LIMITS } from './rate-limit.js';
 import { takeTokens, type BucketPolicy } from './token-bucket.js';
 
 const P: BucketPolicy = { name: 'test', ratePerS: 10, burst: 20 };
@@ -111,6 +113,15 @@ describe('rate limits on the composed app (sqlite)', () => {
     }
     expect(refused?.headers['ratelimit-policy']).toMatch(/^"account"/);
     expect((await (await t.as('pupilB1')).request({ method: 'GET', url: '/api/v1/me', remoteAddress: NAT })).statusCode).toBe(200);
+  });
+
+  it('a costly route spends the account’s budget faster: a mail search costs 5, so 40 fit in a burst, the 41st is refused', async () => {
+    const parent = await t.as('parentB1');
+    const statuses: number[] = [];
+    for (let i = 0; i < 41; i++) statuses.push((await parent.request({ method: 'GET', url: '/api/v1/messages/search?q=sortie', remoteAddress: NAT })).statusCode);
+    expect(DEFAULT_RATE_LIMITS.account.burst / SEARCH_RATE_COST).toBe(40);
+    expect(statuses.slice(0, 40).every((s) => s === 200)).toBe(true);
+    expect(statuses[40]).toBe(429);
   });
 
   it('invented session cookies are counted per address; once over budget only known sessions pass from there', async () => {
