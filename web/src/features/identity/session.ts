@@ -1,7 +1,7 @@
 import { ApiError, api, csrfToken, setApiLang, setCsrfToken } from '../../api/client.js';
 import type { MeAnswer } from '../../api/types.js';
 import { freshness, lang, me, outboxEntries } from '../../app/state.js';
-import { isLang, type Lang } from '../../i18n/index.js';
+import { hasCatalogue, isLang, loadCatalogue, type Lang } from '../../i18n/index.js';
 import { forgetLastPerson, noteSignedIn, wipeDataCache } from '../../offline/data-cache.js';
 import { flushNow, queueWrite, refreshOutboxView, wipeOutboxOf } from '../../offline/outbox-runner.js';
 
@@ -13,11 +13,18 @@ const PENDING_LOGOUT_KEY = 'preau.pendingLogout';
 /** The interface language before anyone signs in (the login page of a device). */
 const DEVICE_LANG_KEY = 'preau.lang';
 
+/** The page switches language once that catalogue is loaded (English is a lazy chunk): never half and half. */
 export function applyLang(next: Lang): void {
-  lang.set(next);
   setApiLang(next);
-  document.documentElement.lang = next;
   localStorage.setItem(DEVICE_LANG_KEY, next);
+  const show = () => {
+    // A later choice wins over a slower load.
+    if (localStorage.getItem(DEVICE_LANG_KEY) !== next) return;
+    lang.set(next);
+    document.documentElement.lang = next;
+  };
+  if (hasCatalogue(next)) show();
+  else loadCatalogue(next).then(show, () => undefined);
 }
 
 export function deviceLang(): Lang {
