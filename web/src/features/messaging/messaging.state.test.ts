@@ -2,12 +2,12 @@ import { describe, expect, it } from 'vitest';
 import type { MessageSummary } from '../../api/types.js';
 import {
   addPick, attachmentProblem, budget, composeProblem, MAX_BODY_HTML_CHARS, MAX_CHOSEN_RECIPIENTS, MAX_SUBJECT_CHARS, markReadIn, moveActive, optionsOf, refsOf, removePick, replySubject, searchOf,
-  textToHtml, unreadIn, viewOf, type Pick,
+  textToHtml, htmlToText, unreadIn, viewOf, type Choice,
 } from './messaging.state.js';
 
-const teacher: Pick = { kind: 'person', id: 'teacherA', name: 'M. Prof' };
-const parents6A: Pick = { kind: 'class', id: 'class6A', name: '6e A', audience: 'parents' };
-const pupils6A: Pick = { kind: 'class', id: 'class6A', name: '6e A', audience: 'pupils' };
+const teacher: Choice = { kind: 'person', id: 'teacherA', name: 'M. Prof' };
+const parents6A: Choice = { kind: 'class', id: 'class6A', name: '6e A', audience: 'parents' };
+const pupils6A: Choice = { kind: 'class', id: 'class6A', name: '6e A', audience: 'pupils' };
 
 describe('the address of a messagerie view', () => {
   it('reads folders, a conversation, the form and a search, and writes them back', () => {
@@ -35,7 +35,7 @@ describe('choosing recipients', () => {
     to = addPick(to, [], pupils6A);
     expect(to).toHaveLength(3);
     expect(removePick(to, 'class:class6A:pupils')).toEqual([teacher, parents6A]);
-    const many: Pick[] = Array.from({ length: MAX_CHOSEN_RECIPIENTS - 1 }, (_, i) => ({ kind: 'person', id: `p${i}`, name: `P${i}` }));
+    const many: Choice[] = Array.from({ length: MAX_CHOSEN_RECIPIENTS - 1 }, (_, i) => ({ kind: 'person', id: `p${i}`, name: `P${i}` }));
     // to + cc together: the 50th fits, the 51st does not.
     expect(addPick([teacher], many, parents6A)).toEqual([teacher]);
     expect(addPick([], many, teacher)).toEqual([teacher]);
@@ -82,6 +82,12 @@ describe('limits before sending', () => {
   it('turns typed text into paragraphs, escaped', () => {
     expect(textToHtml('Bonjour,\nmerci.\n\n<b>A</b> & co')).toBe('<p>Bonjour,<br>merci.</p><p>&#60;b&#62;A&#60;/b&#62; &#38; co</p>');
     expect(textToHtml('  \n\n ')).toBe('');
+  });
+
+  it('turns a saved draft back into the text typed', () => {
+    const typed = 'Bonjour,\nmerci.\n\n<b>A</b> & co';
+    expect(htmlToText(textToHtml(typed))).toBe(typed);
+    expect(htmlToText('<p>Un &amp; <strong>deux</strong></p><ul><li>trois</li></ul>')).toBe('Un & deux\n\ntrois');
   });
 
   it('refuses a sixth file or one over 10 MB or beyond 20 MB in all', () => {

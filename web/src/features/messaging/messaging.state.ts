@@ -1,4 +1,7 @@
 import type { ChosenRecipient, Directory, DirectoryEntry, MessageBox, MessageSummary } from '../../api/types.js';
+import { textToHtml } from '../../app/text.js';
+
+export { budget, htmlToText, textToHtml } from '../../app/text.js';
 
 /** Pure state logic of the messagerie (unit-tested in messaging.state.test.ts). */
 
@@ -43,27 +46,27 @@ export function searchOf(view: Partial<MessagingView>): string {
 }
 
 /** One recipient as the person chose it; the key tells two choices apart (6e A's parents vs its pupils). */
-export type Pick = ChosenRecipient;
-export const pickKey = (p: Pick) => `${p.kind}:${p.id}:${p.audience ?? ''}`;
+export type Choice = ChosenRecipient;
+export const pickKey = (p: Choice) => `${p.kind}:${p.id}:${p.audience ?? ''}`;
 
 /** Adds a recipient once; refused (same list back) beyond the server's limit on to + cc together. */
-export function addPick(list: readonly Pick[], other: readonly Pick[], pick: Pick): Pick[] {
+export function addPick(list: readonly Choice[], other: readonly Choice[], pick: Choice): Choice[] {
   if (list.some((p) => pickKey(p) === pickKey(pick))) return [...list];
   if (list.length + other.length >= MAX_CHOSEN_RECIPIENTS) return [...list];
   return [...list, pick];
 }
 
-export function removePick(list: readonly Pick[], key: string): Pick[] {
+export function removePick(list: readonly Choice[], key: string): Choice[] {
   return list.filter((p) => pickKey(p) !== key);
 }
 
 /** What the server expects in `to` and `cc`. */
-export function refsOf(list: readonly Pick[]) {
+export function refsOf(list: readonly Choice[]) {
   return list.map((p) => (p.kind === 'class' || p.kind === 'group' ? { kind: p.kind, id: p.id, audience: p.audience ?? 'parents' } : { kind: p.kind, id: p.id }));
 }
 
 /** The directory as one list of options (classes first, then people), without those already chosen. */
-export function optionsOf(directory: Directory, chosen: readonly Pick[]): DirectoryEntry[] {
+export function optionsOf(directory: Directory, chosen: readonly Choice[]): DirectoryEntry[] {
   const taken = new Set(chosen.map(pickKey));
   return [...directory.audiences, ...directory.people].filter((e) => !taken.has(pickKey(e)));
 }
@@ -77,31 +80,10 @@ export function moveActive(active: number, count: number, key: 'ArrowDown' | 'Ar
   return (active + (key === 'ArrowDown' ? 1 : count - 1)) % count;
 }
 
-function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
-
-/** Typed text as the HTML the server sanitises: paragraphs on blank lines, line breaks kept. */
-export function textToHtml(text: string): string {
-  const paragraphs = text.replace(/\r\n?/g, '\n').split(/\n{2,}/).map((p) => p.trim()).filter(Boolean);
-  return paragraphs.map((p) => `<p>${escapeHtml(p).replace(/\n/g, '<br>')}</p>`).join('');
-}
-
-/** Characters left before a limit (negative: over it). */
-export interface Budget {
-  used: number;
-  max: number;
-  left: number;
-  over: boolean;
-}
-export function budget(used: number, max: number): Budget {
-  return { used, max, left: max - used, over: used > max };
-}
-
 export type ComposeProblem = 'noRecipient' | 'empty' | 'subjectTooLong' | 'bodyTooLong';
 
 /** What stops a message from being sent, checked before asking the server (which checks again). */
-export function composeProblem(draft: { to: readonly Pick[]; cc: readonly Pick[]; subject: string; body: string }): ComposeProblem | undefined {
+export function composeProblem(draft: { to: readonly Choice[]; cc: readonly Choice[]; subject: string; body: string }): ComposeProblem | undefined {
   if (draft.to.length + draft.cc.length === 0) return 'noRecipient';
   if (!draft.subject.trim() && !draft.body.trim()) return 'empty';
   if (draft.subject.length > MAX_SUBJECT_CHARS) return 'subjectTooLong';
