@@ -61,7 +61,7 @@ export default function MessagingPage() {
           </a>
         </p>
         <SearchForm view={view} />
-        <MessageList key={`${view.box}|${view.search ?? ''}|${listVersion}`} view={view} onRead={() => setUnread((u) => (u === undefined ? u : Math.max(0, u - 1)))} />
+        <MessageList key={`${view.box}|${view.search ?? ''}|${listVersion}`} view={view} />
       </div>
       {detail && (
         <div class="mail-pane">
@@ -99,7 +99,7 @@ function SearchForm({ view }: { view: MessagingView }) {
   );
 }
 
-function MessageList({ view, onRead }: { view: MessagingView; onRead: () => void }) {
+function MessageList({ view }: { view: MessagingView }) {
   const t = useT();
   const [more, setMore] = useState<MessageSummary[]>([]);
   const [cursor, setCursor] = useState<string | null | undefined>(undefined);
@@ -119,8 +119,8 @@ function MessageList({ view, onRead }: { view: MessagingView; onRead: () => void
               <ul class="messages">
                 {all.map((m) => (
                   <MessageLine key={m.id} m={m} view={view} onOpen={() => {
+                    // Shown read at once; the count goes down when the message view marks it read.
                     if (!m.read && view.box === 'inbox') {
-                      onRead();
                       setMore((list) => markReadIn(list, m.id));
                       m.read = true;
                     }
