@@ -408,6 +408,7 @@ export const fr = {
   'liaison.send': 'Envoyer le mot',
   'liaison.missing': 'Choisissez les destinataires et écrivez un titre.',
   'liaison.created': 'Mot envoyé à {count} familles.',
+  'liaison.pupil': 'Le carnet de liaison relie l’établissement et vos parents : ils y lisent et signent les mots de vos professeurs.',
   'liaison.back': 'Retour au carnet de liaison',
   'liaison.for': 'Pour',
   'liaison.writtenOn': 'Écrit le',

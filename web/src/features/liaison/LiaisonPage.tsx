@@ -24,8 +24,20 @@ export default function LiaisonPage() {
   const person = useValue(me);
   const noteId = new URLSearchParams(search).get('note');
   if (!person) return null;
+  if (person.profile === 'eleve') return <PupilCarnet />;
   if (noteId) return <NotePage key={noteId} id={noteId} parent={person.profile === 'parent'} />;
   return person.profile === 'parent' ? <ParentCarnet /> : <AuthorCarnet />;
+}
+
+/** Pupils have no part in it (the carnet is between the school and their parents): the page says so. */
+function PupilCarnet() {
+  const t = useT();
+  return (
+    <section class="card" aria-labelledby="page-title">
+      <PageTitle>{t('nav.liaison')}</PageTitle>
+      <EmptyState>{t('liaison.pupil')}</EmptyState>
+    </section>
+  );
 }
 
 function ParentCarnet() {
