@@ -90,6 +90,11 @@ describe.skipIf(!enabled)('messagerie and carnet de liaison in chromium', () => 
     expect(await page.getByText('184 caractères restants').count()).toBe(1);
     await page.getByLabel('Message', { exact: true }).fill('Bonjour,\nmon fils sera absent jeudi.\n\nCordialement.');
     await expectAccessible(page, 'messagerie (nouveau message)');
+    // A file: the message becomes a draft that receives it (with progress), then the draft is sent.
+    const pdf = Buffer.from('%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n');
+    await page.getByLabel('Joindre un fichier').setInputFiles({ name: 'certificat.pdf', mimeType: 'application/pdf', buffer: pdf });
+    await expect.poll(() => page.getByTestId('live-region').textContent()).toBe('« certificat.pdf » est joint au message.');
+    expect(await page.getByRole('heading', { name: 'Brouillon' }).count()).toBe(1);
     await page.getByRole('button', { name: 'Envoyer', exact: true }).click();
     await expect.poll(() => page.getByTestId('live-region').textContent()).toBe('Message envoyé.');
     // The sent folder shows it.
@@ -111,6 +116,7 @@ describe.skipIf(!enabled)('messagerie and carnet de liaison in chromium', () => 
     await message.waitFor();
     expect(await message.textContent()).toContain('mon fils sera absent jeudi.');
     expect(await message.textContent()).toContain('parentA1 Fixture');
+    expect(await message.getByRole('link', { name: /certificat\.pdf/ }).getAttribute('href')).toMatch(/^\/api\/v1\/messages\/[\w-]+\/attachments\/[\w-]+$/);
     // Opening it marked it read (through the outbox), on the server too.
     await expect.poll(async () => (await server.current().storage.db.selectFrom('message_recipients').select('read_at').where('person_id', '=', 'teacherA').execute()).some((d) => d.read_at !== null)).toBe(true);
     await expect.poll(() => line.getAttribute('data-read')).toBe('true');

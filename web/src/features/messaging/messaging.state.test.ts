@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { ApiError } from '../../api/client.js';
+import { errorMessage } from '../../app/errors.js';
 import type { MessageSummary } from '../../api/types.js';
 import {
   addPick, attachmentProblem, budget, composeProblem, MAX_BODY_HTML_CHARS, MAX_CHOSEN_RECIPIENTS, MAX_SUBJECT_CHARS, markReadIn, moveActive, optionsOf, refsOf, removePick, replySubject, searchOf,
@@ -113,5 +115,14 @@ describe('reading', () => {
     expect(replySubject('Sortie')).toBe('RE : Sortie');
     expect(replySubject('RE : re: Sortie')).toBe('RE : Sortie');
     expect(replySubject('x'.repeat(MAX_SUBJECT_CHARS)).length).toBe(MAX_SUBJECT_CHARS);
+  });
+});
+
+describe('refusals of the server, in French', () => {
+  it('the send window and the reminder interval say how long to wait; an unknown id falls back to the server’s own words', () => {
+    expect(errorMessage(new ApiError('http', 429, 'message.rate_limited', 'ignored', 90), 'fr')).toBe('Vous avez envoyé beaucoup de messages. Réessayez dans 2 minutes.');
+    expect(errorMessage(new ApiError('http', 429, 'liaison.remind_too_soon', 'ignored', 3600), 'fr')).toBe('Un rappel vient d’être envoyé. Nouveau rappel possible dans 60 minutes.');
+    expect(errorMessage(new ApiError('http', 403, 'message.recipient_forbidden', 'ignored', undefined), 'fr')).toBe('Vous ne pouvez pas écrire à l’un des destinataires choisis.');
+    expect(errorMessage(new ApiError('http', 413, 'message.attachments_too_large', 'Les pièces jointes sont trop volumineuses (maximum 20 Mo en tout).', undefined), 'fr')).toBe('Les pièces jointes sont trop volumineuses (maximum 20 Mo en tout).');
   });
 });
