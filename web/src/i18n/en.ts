@@ -407,6 +407,7 @@ export const en: Record<MessageKey, string> = {
   'liaison.missing': 'Choose the recipients and write a title.',
   'liaison.created': 'Note sent to {count} families.',
   'liaison.pupil': 'The liaison book links the school and your parents: they read and sign your teachers’ notes there.',
+  'liaison.more': 'Older notes',
   'liaison.back': 'Back to the liaison book',
   'liaison.for': 'For',
   'liaison.writtenOn': 'Written on',

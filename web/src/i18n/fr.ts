@@ -409,6 +409,7 @@ export const fr = {
   'liaison.missing': 'Choisissez les destinataires et écrivez un titre.',
   'liaison.created': 'Mot envoyé à {count} familles.',
   'liaison.pupil': 'Le carnet de liaison relie l’établissement et vos parents : ils y lisent et signent les mots de vos professeurs.',
+  'liaison.more': 'Mots plus anciens',
   'liaison.back': 'Retour au carnet de liaison',
   'liaison.for': 'Pour',
   'liaison.writtenOn': 'Écrit le',

@@ -3,6 +3,7 @@ import type { LiaisonNote, LiaisonSignatures } from '../../api/types.js';
 import { EmptyState, PageTitle } from '../../app/EmptyState.js';
 import { errorMessage } from '../../app/errors.js';
 import { Loading } from '../../app/Loading.js';
+import { MorePages } from '../../app/MorePages.js';
 import { currentSearch, navigate, ROUTES } from '../../app/router.js';
 import { announce, lang, me, outboxEntries, useT } from '../../app/state.js';
 import { useValue } from '../../app/store.js';
@@ -17,6 +18,7 @@ import {
 } from './liaison.state.js';
 
 const noteHref = (id: string) => `${ROUTES.liaison}?note=${encodeURIComponent(id)}`;
+const nextNotes = (cursor: string) => listNotes(cursor).then(({ data }) => ({ items: data.notes, nextCursor: data.nextCursor }));
 
 /** Le carnet de liaison: parents sign the notes about their children; teachers and staff write and follow them. */
 export default function LiaisonPage() {
@@ -46,21 +48,25 @@ function ParentCarnet() {
     <section aria-labelledby="page-title">
       <PageTitle>{t('nav.liaison')}</PageTitle>
       <Loading load={() => listNotes()}>
-        {(data) => {
-          const { toSign, signed } = splitToSign(parentNotes(data.notes));
-          return (
-            <div class="grid">
-              <section class="card" aria-labelledby="to-sign-title" data-testid="to-sign">
-                <h2 id="to-sign-title">{t('liaison.toSign', { count: toSign.length })}</h2>
-                {toSign.length === 0 ? <EmptyState>{t('liaison.noneToSign')}</EmptyState> : <NoteLines notes={toSign} />}
-              </section>
-              <section class="card" aria-labelledby="signed-title">
-                <h2 id="signed-title">{t('liaison.signedNotes')}</h2>
-                {signed.length === 0 ? <EmptyState>{t('liaison.noneSigned')}</EmptyState> : <NoteLines notes={signed} />}
-              </section>
-            </div>
-          );
-        }}
+        {(data) => (
+          <MorePages first={data.notes} nextCursor={data.nextCursor} loadPage={nextNotes} label={t('liaison.more')}>
+            {(all) => {
+              const { toSign, signed } = splitToSign(parentNotes(all));
+              return (
+                <div class="grid">
+                  <section class="card" aria-labelledby="to-sign-title" data-testid="to-sign">
+                    <h2 id="to-sign-title">{t('liaison.toSign', { count: toSign.length })}</h2>
+                    {toSign.length === 0 ? <EmptyState>{t('liaison.noneToSign')}</EmptyState> : <NoteLines notes={toSign} />}
+                  </section>
+                  <section class="card" aria-labelledby="signed-title">
+                    <h2 id="signed-title">{t('liaison.signedNotes')}</h2>
+                    {signed.length === 0 ? <EmptyState>{t('liaison.noneSigned')}</EmptyState> : <NoteLines notes={signed} />}
+                  </section>
+                </div>
+              );
+            }}
+          </MorePages>
+        )}
       </Loading>
     </section>
   );
@@ -99,16 +105,20 @@ function AuthorCarnet() {
             data.notes.length === 0 ? (
               <EmptyState>{t('liaison.noneSent')}</EmptyState>
             ) : (
-              <ul class="plain-list">
-                {data.notes.map((n) => (
-                  <li key={n.id} data-testid="sent-note">
-                    <a href={noteHref(n.id)}>{n.title}</a>
-                    <p class="slot-meta">
-                      {n.audience.name} · <SignedCount note={n} />
-                    </p>
-                  </li>
-                ))}
-              </ul>
+              <MorePages first={data.notes} nextCursor={data.nextCursor} loadPage={nextNotes} label={t('liaison.more')}>
+                {(all) => (
+                  <ul class="plain-list">
+                    {all.map((n) => (
+                      <li key={n.id} data-testid="sent-note">
+                        <a href={noteHref(n.id)}>{n.title}</a>
+                        <p class="slot-meta">
+                          {n.audience.name} · <SignedCount note={n} />
+                        </p>
+                      </li>
+                    ))}
+                  </ul>
+                )}
+              </MorePages>
             )
           }
         </Loading>

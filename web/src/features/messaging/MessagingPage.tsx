@@ -6,6 +6,7 @@ import { EmptyState, PageTitle } from '../../app/EmptyState.js';
 import { errorMessage } from '../../app/errors.js';
 import { Counter } from '../../app/Counter.js';
 import { Loading } from '../../app/Loading.js';
+import { MorePages } from '../../app/MorePages.js';
 import { currentSearch, navigate, ROUTES } from '../../app/router.js';
 import { announce, lang, me, useT } from '../../app/state.js';
 import { useValue } from '../../app/store.js';
@@ -13,7 +14,7 @@ import { formatDateTime } from '../../i18n/index.js';
 import { queueWrite } from '../../offline/outbox-runner.js';
 import { attachmentPath, createDraft, getMessage, listBox, removeAttachment, sendDraft, sendMessage, unreadCount, updateDraft, type Outgoing } from './messaging.api.js';
 import {
-  attachmentProblem, BOXES, budget, composeProblem, htmlToText, MAX_BODY_HTML_CHARS, MAX_SUBJECT_CHARS, markReadIn, MAX_SEARCH_CHARS, replySubject, searchOf, textToHtml, viewOf, type Choice,
+  attachmentProblem, BOXES, budget, composeProblem, htmlToText, MAX_BODY_HTML_CHARS, MAX_SUBJECT_CHARS, MAX_SEARCH_CHARS, replySubject, searchOf, textToHtml, viewOf, type Choice,
   type MessagingView,
 } from './messaging.state.js';
 import { RecipientPicker, useRecipientLabel } from './RecipientPicker.js';
@@ -101,53 +102,28 @@ function SearchForm({ view }: { view: MessagingView }) {
 
 function MessageList({ view }: { view: MessagingView }) {
   const t = useT();
-  const [more, setMore] = useState<MessageSummary[]>([]);
-  const [cursor, setCursor] = useState<string | null | undefined>(undefined);
-  const [error, setError] = useState<string | undefined>();
-  const current = useValue(lang);
   const heading = view.search ? t('mail.search.results', { q: view.search, box: t(BOX_LABELS[view.box]) }) : t(BOX_LABELS[view.box]);
+  const loadPage = (cursor: string) => listBox(view.box, cursor, view.search).then(({ data }) => ({ items: data.messages, nextCursor: data.nextCursor }));
   return (
     <section aria-labelledby="mail-list-title" data-testid="mail-list">
       <h2 id="mail-list-title">{heading}</h2>
       <Loading load={() => listBox(view.box, undefined, view.search)}>
-        {(first) => {
-          const all = [...first.messages, ...more];
-          const next = cursor === undefined ? first.nextCursor : cursor;
-          if (all.length === 0) return <EmptyState>{t(view.search ? 'mail.search.none' : view.box === 'inbox' ? 'mail.empty.inbox' : view.box === 'sent' ? 'mail.empty.sent' : 'mail.empty.drafts')}</EmptyState>;
-          return (
-            <>
-              <ul class="messages">
-                {all.map((m) => (
-                  <MessageLine key={m.id} m={m} view={view} onOpen={() => {
+        {(first) =>
+          first.messages.length === 0 ? (
+            <EmptyState>{t(view.search ? 'mail.search.none' : view.box === 'inbox' ? 'mail.empty.inbox' : view.box === 'sent' ? 'mail.empty.sent' : 'mail.empty.drafts')}</EmptyState>
+          ) : (
+            <MorePages first={first.messages} nextCursor={first.nextCursor} loadPage={loadPage} label={t('mail.more')}>
+              {(all) => (
+                <ul class="messages">
+                  {all.map((m) => (
                     // Shown read at once; the count goes down when the message view marks it read.
-                    if (!m.read && view.box === 'inbox') {
-                      setMore((list) => markReadIn(list, m.id));
-                      m.read = true;
-                    }
-                  }} />
-                ))}
-              </ul>
-              {next && (
-                <button
-                  type="button"
-                  class="button-secondary"
-                  onClick={() =>
-                    listBox(view.box, next, view.search).then(
-                      ({ data }) => {
-                        setMore((list) => [...list, ...data.messages]);
-                        setCursor(data.nextCursor);
-                      },
-                      (err: unknown) => setError(errorMessage(err, current)),
-                    )
-                  }
-                >
-                  {t('mail.more')}
-                </button>
+                    <MessageLine key={m.id} m={m} view={view} onOpen={() => view.box === 'inbox' && (m.read = true)} />
+                  ))}
+                </ul>
               )}
-              {error && <p role="alert">{error}</p>}
-            </>
-          );
-        }}
+            </MorePages>
+          )
+        }
       </Loading>
     </section>
   );

@@ -1,10 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { ApiError } from '../../api/client.js';
 import { errorMessage } from '../../app/errors.js';
-import type { MessageSummary } from '../../api/types.js';
 import {
-  addPick, attachmentProblem, budget, composeProblem, MAX_BODY_HTML_CHARS, MAX_CHOSEN_RECIPIENTS, MAX_SUBJECT_CHARS, markReadIn, moveActive, optionsOf, refsOf, removePick, replySubject, searchOf,
-  textToHtml, htmlToText, unreadIn, viewOf, type Choice,
+  addPick, attachmentProblem, budget, composeProblem, MAX_BODY_HTML_CHARS, MAX_CHOSEN_RECIPIENTS, MAX_SUBJECT_CHARS, moveActive, optionsOf, refsOf, removePick, replySubject, searchOf,
+  textToHtml, htmlToText, viewOf, type Choice,
 } from './messaging.state.js';
 
 const teacher: Choice = { kind: 'person', id: 'teacherA', name: 'M. Prof' };
@@ -101,16 +100,7 @@ describe('limits before sending', () => {
   });
 });
 
-describe('reading', () => {
-  const summary = (id: string, read: boolean): MessageSummary => ({ id, threadId: id, from: { id: 'x', name: 'X' }, subject: 's', to: [], sentAt: null, updatedAt: null, read, attachmentCount: 0 });
-  it('a message opened shows as read and the unread count goes down', () => {
-    const list = [summary('a', false), summary('b', false), summary('c', true)];
-    expect(unreadIn(list)).toBe(2);
-    const after = markReadIn(list, 'a');
-    expect(unreadIn(after)).toBe(1);
-    expect(after[0]!.read).toBe(true);
-  });
-
+describe('replying', () => {
   it('replies say RE once', () => {
     expect(replySubject('Sortie')).toBe('RE : Sortie');
     expect(replySubject('RE : re: Sortie')).toBe('RE : Sortie');

@@ -1,4 +1,4 @@
-import type { ChosenRecipient, Directory, DirectoryEntry, MessageBox, MessageSummary } from '../../api/types.js';
+import type { ChosenRecipient, Directory, DirectoryEntry, MessageBox } from '../../api/types.js';
 import { textToHtml } from '../../app/text.js';
 
 export { budget, htmlToText, textToHtml } from '../../app/text.js';
@@ -103,13 +103,4 @@ export function attachmentProblem(existing: readonly { sizeBytes: number }[], fi
 export function replySubject(subject: string): string {
   const bare = subject.replace(/^\s*(re\s*:\s*)+/i, '');
   return `RE : ${bare}`.slice(0, MAX_SUBJECT_CHARS);
-}
-
-/** The list after reading a message: it shows as read, the unread count goes down once. */
-export function markReadIn(list: readonly MessageSummary[], id: string): MessageSummary[] {
-  return list.map((m) => (m.id === id ? { ...m, read: true } : m));
-}
-
-export function unreadIn(list: readonly MessageSummary[]): number {
-  return list.filter((m) => !m.read).length;
 }
