@@ -121,6 +121,21 @@ describe.skipIf(!enabled)('messagerie and carnet de liaison in chromium', () => 
     await expect.poll(async () => (await server.current().storage.db.selectFrom('message_recipients').select('read_at').where('person_id', '=', 'teacherA').execute()).some((d) => d.read_at !== null)).toBe(true);
     await expect.poll(() => line.getAttribute('data-read')).toBe('true');
     await expectAccessible(page, 'messagerie (conversation, enseignant)');
+    // Marked unread again (back to the list), then read again by opening it.
+    await page.getByRole('button', { name: 'Marquer comme non lu' }).click();
+    await expect.poll(() => page.getByTestId('live-region').textContent()).toBe('Message marqué non lu.');
+    await expect.poll(() => page.url()).toBe(`${server.origin}/messagerie`);
+    await expect.poll(() => page.getByRole('link', { name: /Reçus \(1 non lus\)/ }).count()).toBe(1);
+    await expect.poll(() => line.getAttribute('data-read')).toBe('false');
+    await page.getByTestId('message-line').filter({ hasText: 'Absence de jeudi' }).getByRole('link').click();
+    await expect.poll(() => page.getByRole('link', { name: /Reçus \(1 non lus\)/ }).count()).toBe(0);
+    // A teacher may write to all the parents of a class they teach: the directory offers it.
+    await page.getByRole('link', { name: 'Écrire un message' }).click();
+    const teacherTo = page.getByRole('combobox', { name: 'À', exact: true });
+    await teacherTo.pressSequentially('6e A', { delay: 20 });
+    await page.getByRole('option', { name: 'Parents de 6e A', exact: true }).waitFor();
+    await page.getByTestId('message-line').filter({ hasText: 'Absence de jeudi' }).getByRole('link').click();
+    await page.getByTestId('message').waitFor();
     await page.getByRole('button', { name: 'Répondre' }).click();
     const reply = page.getByTestId('compose');
     expect(await reply.getByLabel('Objet').inputValue()).toBe('RE : Absence de jeudi');

@@ -164,12 +164,20 @@ function MessageView({ message: m, box, onChange, onRead }: { message: Message; 
   const labelOf = useRecipientLabel();
   const [replying, setReplying] = useState(false);
   const mine = person?.id === m.from.id;
+  const markRead = (value: boolean) => queueWrite('message-read', 'PUT', `/api/v1/messages/${encodeURIComponent(m.id)}/read`, { read: value }, m.subject);
   useEffect(() => {
     if (!m.read && !mine) {
-      void queueWrite('message-read', 'PUT', `/api/v1/messages/${encodeURIComponent(m.id)}/read`, { read: true }, m.subject);
+      void markRead(true);
       onRead();
     }
   }, [m.id]);
+  const markUnread = async () => {
+    await markRead(false);
+    announce(t('mail.markedUnread'));
+    onChange();
+    // Like a mail app: the message left unread, back to the list.
+    go({ box });
+  };
   const remove = async () => {
     if (!confirm(t('mail.deleteConfirm'))) return;
     await queueWrite('message-delete', 'DELETE', `/api/v1/messages/${encodeURIComponent(m.id)}`, undefined, m.subject);
@@ -221,6 +229,11 @@ function MessageView({ message: m, box, onChange, onRead }: { message: Message; 
           <button type="button" aria-expanded={replying} onClick={() => setReplying(!replying)}>
             {t('mail.reply')}
           </button>
+          {!mine && (
+            <button type="button" class="button-secondary" onClick={() => void markUnread()}>
+              {t('mail.markUnread')}
+            </button>
+          )}
           <button type="button" class="button-secondary" onClick={() => void remove()}>
             {t('mail.delete')}
           </button>
