@@ -98,6 +98,7 @@ export const ERRORS = {
   'upload.incomplete': { status: 409, fr: 'Le fichier n’est pas encore entièrement envoyé ({received} octets sur {size}).', en: 'The file is not fully uploaded yet ({received} of {size} bytes).' },
   'upload.checksum_mismatch': { status: 422, fr: 'Le fichier reçu ne correspond pas à l’empreinte annoncée : recommencez l’envoi.', en: 'The received file does not match the announced SHA-256: start again.' },
   'upload.busy': { status: 409, fr: 'Un autre morceau de cet envoi est en cours : réessayez dans un instant.', en: 'Another chunk of this upload is being received.' },
+  'platform.read_only': { status: 503, fr: 'Préau est en lecture seule pour le moment : vous pouvez tout consulter, mais rien modifier. Nouvel essai dans {wait}.', en: 'Préau is read-only for now: you can read everything but change nothing.' },
   'server.unavailable': { status: 503, fr: 'Préau est momentanément indisponible. Nouvel essai dans {wait}.', en: 'Préau is temporarily unavailable.' },
   'server.internal': { status: 500, fr: 'Une erreur inattendue est survenue. Elle a été enregistrée ; réessayez dans un instant.', en: 'An unexpected error occurred.' },
 } as const satisfies Record<string, { status: number; fr: string; en: string }>;
