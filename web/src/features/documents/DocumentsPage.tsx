@@ -212,7 +212,7 @@ function EntryRow({ entry: e, space, reload }: { entry: DocEntry; space: string;
         )}
         {e.ownerName && <span class="slot-meta"> · {e.ownerName}</span>}
         {renaming && (
-          <form class="inline-form" onSubmit={(ev) => void rename(ev)}>
+          <form class="docs-rename" onSubmit={(ev) => void rename(ev)}>
             <label for={`rename-${e.id}`}>{t('documents.newName')}</label>
             <input id={`rename-${e.id}`} value={name} maxLength={120} required onInput={(ev) => setName((ev.currentTarget as HTMLInputElement).value)} />
             <button type="submit">{t('documents.rename')}</button>
