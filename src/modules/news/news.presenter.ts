@@ -29,6 +29,7 @@ export function presentNews(d: NewsDetail) {
     bodyHtml: d.news.body_html,
     createdAt: iso(d.news.created_at),
     withdrawnAt: iso(d.news.withdrawn_at),
+    canManage: d.manage,
     ...(d.myAck !== undefined ? { acknowledgedAt: iso(d.myAck) } : {}),
     ...(d.acks ? { acks: d.acks } : {}),
   };

@@ -23,6 +23,8 @@ export interface NewsDetail {
   myAck: number | null | undefined;
   /** For whoever manages a news that asks for acknowledgement. */
   acks: { total: number; done: number } | null;
+  /** The actor may edit, publish and withdraw it. */
+  manage: boolean;
 }
 
 const plain = (text: string) => text.replace(/[\u0000-\u001f\u007f]/g, ' ').trim();
@@ -103,11 +105,12 @@ export class NewsService {
     const news = await this.readable(actor, newsId);
     const nowMs = this.clock.nowMs();
     const concerned = news.requires_ack === 1 && news.author_id !== actor.id && isInAudience(actor, news);
+    const manage = canManage(actor, news);
     const [myAck, acks] = await Promise.all([
       concerned ? this.repo.ackOf(news.id, actor.id) : Promise.resolve(undefined),
-      news.requires_ack === 1 && canManage(actor, news) ? this.repo.ackCounts(news) : Promise.resolve(null),
+      news.requires_ack === 1 && manage ? this.repo.ackCounts(news) : Promise.resolve(null),
     ]);
-    return { news, nowMs, myAck, acks };
+    return { news, nowMs, myAck, acks, manage };
   }
 
   /** "J'ai pris connaissance". Idempotent: a second time keeps the first. */

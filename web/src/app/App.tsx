@@ -18,13 +18,14 @@ const NAV: { route: RouteName; label: MessageKey }[] = [
   { route: 'today', label: 'nav.today' },
   { route: 'timetable', label: 'nav.timetable' },
   { route: 'homework', label: 'nav.homework' },
+  { route: 'news', label: 'nav.news' },
   { route: 'documents', label: 'nav.documents' },
   { route: 'messaging', label: 'nav.messaging' },
   { route: 'classroom', label: 'nav.classroom' },
   { route: 'account', label: 'nav.account' },
 ];
 const TITLES: Record<RouteName, MessageKey> = {
-  login: 'login.title', activate: 'activate.title', today: 'today.title', timetable: 'nav.timetable', homework: 'nav.homework', documents: 'nav.documents',
+  login: 'login.title', activate: 'activate.title', today: 'today.title', timetable: 'nav.timetable', homework: 'nav.homework', news: 'nav.news', documents: 'nav.documents',
   messaging: 'nav.messaging', classroom: 'nav.classroom', account: 'account.title',
 };
 
@@ -42,6 +43,7 @@ function useLazyPage(wanted: boolean, load: () => Promise<{ default: FunctionCom
 const loadAccountPage = () => import('../features/identity/AccountPage.js');
 const loadHomeworkPage = () => import('../features/homework/HomeworkPage.js');
 const loadTimetablePage = () => import('../features/timetable/TimetablePage.js');
+const loadNewsPage = () => import('../features/news/NewsPage.js');
 
 export function App() {
   const t = useT();
@@ -51,6 +53,7 @@ export function App() {
   const AccountPage = useLazyPage(route === 'account', loadAccountPage);
   const HomeworkPage = useLazyPage(route === 'homework', loadHomeworkPage);
   const TimetablePage = useLazyPage(route === 'timetable', loadTimetablePage);
+  const NewsPage = useLazyPage(route === 'news', loadNewsPage);
   const first = useRef(true);
 
   // Where a visitor may be: signed out → login; signed in on a public page or at / → Aujourd'hui.
@@ -80,6 +83,7 @@ export function App() {
   else if (route === 'account') page = AccountPage ? <AccountPage /> : <p class="notice">{t('app.loading')}</p>;
   else if (route === 'timetable') page = TimetablePage ? <TimetablePage /> : <p class="notice">{t('app.loading')}</p>;
   else if (route === 'homework') page = HomeworkPage ? <HomeworkPage /> : <p class="notice">{t('app.loading')}</p>;
+  else if (route === 'news') page = NewsPage ? <NewsPage /> : <p class="notice">{t('app.loading')}</p>;
   else if (route === 'documents' || route === 'messaging' || route === 'classroom') page = <ComingSoonPage feature={route} />;
   else if (route === 'login' || route === 'activate') page = <p class="notice">{t('app.loading')}</p>;
   else page = <NotFound />;

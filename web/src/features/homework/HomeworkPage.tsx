@@ -1,13 +1,12 @@
-import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { ApiError, api, type ApiOk } from '../../api/client.js';
+import { ApiError, api } from '../../api/client.js';
 import type { Attachment, HomeworkEntry, PupilHandins, Receipt, Slot } from '../../api/types.js';
 import { EmptyState, PageTitle } from '../../app/EmptyState.js';
 import { errorMessage } from '../../app/errors.js';
 import { currentSearch, ROUTES } from '../../app/router.js';
 import { announce, lang, me, useT } from '../../app/state.js';
 import { useValue } from '../../app/store.js';
-import { useRetryingLoad } from '../../app/use-retrying-load.js';
+import { Loading } from '../../app/Loading.js';
 import { formatDateTime, formatSchoolDay, formatTime } from '../../i18n/index.js';
 import { queueWrite } from '../../offline/outbox-runner.js';
 import { downloadReceipt, getEntry, handinsOf, handinsOverview, listEntries, myChildren, upload } from './homework.api.js';
@@ -30,27 +29,6 @@ export default function HomeworkPage() {
   const groupId = params.get('groupe');
   if (person.profile === 'enseignant') return <TeacherCahier key={search} audience={classId ? `classId=${encodeURIComponent(classId)}&` : groupId ? `groupId=${encodeURIComponent(groupId)}&` : ''} />;
   return <ReaderCahier />;
-}
-
-function Loading<T>({ load, children }: { load: () => Promise<ApiOk<T>>; children: (data: T, reload: () => void) => ComponentChildren }) {
-  const t = useT();
-  const current = useValue(lang);
-  const { state, retryNow } = useRetryingLoad(load);
-  if (state.phase === 'ready') return <>{children(state.data, retryNow)}</>;
-  if (state.phase === 'failed')
-    return (
-      <div class="alert" role="alert">
-        <p>{errorMessage(state.error, current)}</p>
-        <button type="button" class="button-secondary" onClick={retryNow}>
-          {t('net.retryNow')}
-        </button>
-      </div>
-    );
-  return (
-    <p class="notice" role="status">
-      {t('app.loading')}
-    </p>
-  );
 }
 
 /** Pupils and parents: the coming weeks' entries, by day or by subject. */
