@@ -195,7 +195,7 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
   registerHandinsRoutes(app, { handins, schools, auth, blobs, publicUrl: config.publicUrl });
   registerMessagingRoutes(app, { messaging, schools, auth, blobs });
   registerLiaisonRoutes(app, { liaison, schools, auth });
-  registerNewsRoutes(app, { news, schools, auth });
+  registerNewsRoutes(app, { news, schools, auth, blobs });
   if (waitingRoom) registerWaitingRoomRoutes(app, waitingRoom);
   if (challenge) registerOperatorRoutes(app, { auth, controls, challenge, metrics, status });
   // The web client's SPA fallback comes last: every API and page route above takes precedence.

@@ -426,6 +426,16 @@ export interface NewsTable extends AddressedColumns {
   withdrawn_at: number | null;
 }
 
+export interface NewsAttachmentsTable {
+  id: string;
+  news_id: string;
+  blob_sha256: string;
+  file_name: string;
+  size_bytes: number;
+  content_type: string;
+  created_at: number;
+}
+
 export interface NewsAcksTable {
   news_id: string;
   person_id: string;
@@ -471,4 +481,5 @@ export interface Database {
   liaison_targets: LiaisonTargetsTable;
   news: NewsTable;
   news_acks: NewsAcksTable;
+  news_attachments: NewsAttachmentsTable;
 }

@@ -7,6 +7,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { axeViolations, chromiumAvailable, describeViolations, horizontalOverflow, openBrowser, type TestBrowser } from '../support/browser.js';
 import { FIXTURE_PASSWORD } from '../support/fixtures.js';
+import { PDF_BYTES } from '../support/multipart.js';
 import { startServedPreau, type ServedPreau } from '../support/served.js';
 
 const enabled = chromiumAvailable();
@@ -58,6 +59,7 @@ describe.skipIf(!enabled)('actualités in chromium', () => {
     await page.getByLabel('Titre (150 caractères au plus)').fill(HEADLINE);
     await page.getByLabel('Texte').fill('Le collège sera fermé jeudi en raison d’une grève des transports.\n\nLes cours reprennent vendredi.');
     await page.getByLabel('Demander une confirmation de lecture').check();
+    await page.getByLabel('Joindre un fichier').setInputFiles({ name: 'lettre.pdf', mimeType: 'application/pdf', buffer: PDF_BYTES });
     await expectAccessible(page, 'actualités : formulaire (direction)');
     await page.getByRole('button', { name: 'Enregistrer l’actualité' }).click();
     await page.getByTestId('news-detail').waitFor();
@@ -75,6 +77,9 @@ describe.skipIf(!enabled)('actualités in chromium', () => {
     await item.getByRole('link', { name: HEADLINE }).click();
     await page.getByTestId('news-detail').waitFor();
     expect(await page.getByTestId('news-detail').textContent()).toContain('Les cours reprennent vendredi.');
+    const link = page.getByRole('link', { name: 'Télécharger lettre.pdf' });
+    const downloaded = await page.evaluate(async (href) => (await fetch(href)).arrayBuffer().then((b) => b.byteLength), (await link.getAttribute('href'))!);
+    expect(downloaded).toBe(PDF_BYTES.length);
     await page.getByRole('button', { name: 'J’ai pris connaissance' }).click();
     await page.getByTestId('news-acked').waitFor();
     expect(await page.getByTestId('news-acked').textContent()).toMatch(/^Vous en avez pris connaissance le /);

@@ -1,6 +1,6 @@
 import { plainTextOf } from '../../platform/rich-text.js';
 import { stateOf } from './news.policy.js';
-import type { NewsRow } from './news.repository.js';
+import type { NewsAttachmentRow, NewsRow } from './news.repository.js';
 import type { NewsDetail, NewsService } from './news.service.js';
 
 const iso = (ms: number | null | undefined) => (ms === null || ms === undefined ? null : new Date(ms).toISOString());
@@ -30,9 +30,14 @@ export function presentNews(d: NewsDetail) {
     createdAt: iso(d.news.created_at),
     withdrawnAt: iso(d.news.withdrawn_at),
     canManage: d.manage,
+    attachments: d.attachments.map(presentAttachment),
     ...(d.myAck !== undefined ? { acknowledgedAt: iso(d.myAck) } : {}),
     ...(d.acks ? { acks: d.acks } : {}),
   };
+}
+
+export function presentAttachment(a: NewsAttachmentRow) {
+  return { id: a.id, fileName: a.file_name, sizeBytes: a.size_bytes, contentType: a.content_type, url: `/api/v1/news/${a.news_id}/attachments/${a.id}` };
 }
 
 export function presentAcks(a: Awaited<ReturnType<NewsService['acknowledgements']>>) {

@@ -1,8 +1,9 @@
 import type { Kysely, Selectable } from 'kysely';
-import type { Database, NewsTable } from '../../storage/schema.js';
+import type { Database, NewsAttachmentsTable, NewsTable } from '../../storage/schema.js';
 import type { ReaderAudience } from './news.policy.js';
 
 export type NewsRow = Selectable<NewsTable>;
+export type NewsAttachmentRow = Selectable<NewsAttachmentsTable>;
 type Audience = Pick<NewsRow, 'school_id' | 'audience_kind' | 'audience_id' | 'author_id'>;
 
 const STAFF_PROFILES = ['personnel', 'admin_etablissement'] as const;
@@ -187,5 +188,26 @@ export class NewsRepository {
       .limit(limit)
       .execute();
     return rows.map((r) => r.id);
+  }
+
+  attachments(newsId: string): Promise<NewsAttachmentRow[]> {
+    return this.db.selectFrom('news_attachments').selectAll().where('news_id', '=', newsId).orderBy('created_at').orderBy('id').execute();
+  }
+
+  findAttachment(newsId: string, id: string): Promise<NewsAttachmentRow | undefined> {
+    return this.db.selectFrom('news_attachments').selectAll().where('news_id', '=', newsId).where('id', '=', id).executeTakeFirst();
+  }
+
+  /** Records the blob's description once (content-addressed) and the attachment, together. */
+  async insertAttachment(blob: Database['blobs'], row: NewsAttachmentRow): Promise<void> {
+    await this.db.transaction().execute(async (tx) => {
+      await tx.insertInto('blobs').values(blob).onConflict((oc) => oc.column('sha256').doNothing()).execute();
+      await tx.insertInto('news_attachments').values(row).execute();
+    });
+  }
+
+  async deleteAttachment(newsId: string, id: string): Promise<boolean> {
+    const r = await this.db.deleteFrom('news_attachments').where('news_id', '=', newsId).where('id', '=', id).executeTakeFirst();
+    return Number(r.numDeletedRows) > 0;
   }
 }

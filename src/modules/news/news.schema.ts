@@ -49,6 +49,13 @@ export type UpdateNewsBody = Static<typeof UpdateNewsBody>;
 export const NewsParams = Type.Object({ newsId: Id }, { additionalProperties: false });
 export type NewsParams = Static<typeof NewsParams>;
 
+export const AttachmentParams = Type.Object({ newsId: Id, attachmentId: Id }, { additionalProperties: false });
+export type AttachmentParams = Static<typeof AttachmentParams>;
+
+/** A few files (a letter, a form, a photo) per news: a news points at them, it is not a file share. */
+export const MAX_ATTACHMENTS_PER_NEWS = 5;
+export const MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024;
+
 const Limit = Type.String({ pattern: '^[0-9]{1,3}$' });
 const Offset = Type.String({ pattern: '^[0-9]{1,5}$' });
 

@@ -2,12 +2,13 @@ import type { Clock } from '../../platform/clock.js';
 import { AppError } from '../../platform/errors.js';
 import { newId } from '../../platform/ids.js';
 import type { Notifier } from '../../platform/notify.js';
+import type { Upload } from '../../http/uploads.js';
 import { sanitizeRichText } from '../../platform/rich-text.js';
 import type { Scope } from '../schools/index.js';
 import { canAcknowledge, canManage, canRead, canWriteFor, isInAudience, readerAudience, stateOf } from './news.policy.js';
-import type { NewsRepository, NewsRow } from './news.repository.js';
+import type { NewsAttachmentRow, NewsRepository, NewsRow } from './news.repository.js';
 import {
-  MAX_BODY_HTML_CHARS, MAX_PINNED_PER_AUDIENCE, MAX_RECIPIENTS, MAX_SCHEDULE_AHEAD_MS, MAX_WINDOW_MS, TODAY_NEWS_COUNT, page,
+  MAX_ATTACHMENTS_PER_NEWS, MAX_BODY_HTML_CHARS, MAX_PINNED_PER_AUDIENCE, MAX_RECIPIENTS, MAX_SCHEDULE_AHEAD_MS, MAX_WINDOW_MS, TODAY_NEWS_COUNT, page,
   type AcksQuery, type CreateNewsBody, type ListQuery, type UpdateNewsBody,
 } from './news.schema.js';
 
@@ -25,6 +26,7 @@ export interface NewsDetail {
   acks: { total: number; done: number } | null;
   /** The actor may edit, publish and withdraw it. */
   manage: boolean;
+  attachments: NewsAttachmentRow[];
 }
 
 const plain = (text: string) => text.replace(/[\u0000-\u001f\u007f]/g, ' ').trim();
@@ -64,10 +66,9 @@ export class NewsService {
   }
 
   async update(actor: Scope, newsId: string, body: UpdateNewsBody): Promise<NewsDetail> {
-    const news = await this.managed(actor, newsId);
+    const news = await this.editable(actor, newsId);
     const now = this.clock.nowMs();
     const state = stateOf(news, now);
-    if (state === 'withdrawn' || state === 'expired') throw new AppError('news.not_editable');
     const from = this.publishFrom(body.publishFrom, news.publish_from);
     const next: NewsRow = {
       ...news,
@@ -106,11 +107,12 @@ export class NewsService {
     const nowMs = this.clock.nowMs();
     const concerned = news.requires_ack === 1 && news.author_id !== actor.id && isInAudience(actor, news);
     const manage = canManage(actor, news);
-    const [myAck, acks] = await Promise.all([
+    const [myAck, acks, attachments] = await Promise.all([
       concerned ? this.repo.ackOf(news.id, actor.id) : Promise.resolve(undefined),
       news.requires_ack === 1 && manage ? this.repo.ackCounts(news) : Promise.resolve(null),
+      this.repo.attachments(news.id),
     ]);
-    return { news, nowMs, myAck, acks, manage };
+    return { news, nowMs, myAck, acks, manage, attachments };
   }
 
   /** "J'ai pris connaissance". Idempotent: a second time keeps the first. */
@@ -160,6 +162,39 @@ export class NewsService {
     const news = await this.repo.find(newsId);
     if (!news || !canRead(actor, news, this.clock.nowMs())) throw new AppError('news.not_found');
     return news;
+  }
+
+  /** A news the actor manages and may still change (not withdrawn, not expired). */
+  private async editable(actor: Scope, newsId: string): Promise<NewsRow> {
+    const news = await this.managed(actor, newsId);
+    const state = stateOf(news, this.clock.nowMs());
+    if (state === 'withdrawn' || state === 'expired') throw new AppError('news.not_editable');
+    return news;
+  }
+
+  /** Adds a file (stored in the blob store by the upload) to a news its author or staff may still change. */
+  async addAttachment(actor: Scope, newsId: string, upload: () => Promise<Upload>): Promise<NewsAttachmentRow> {
+    const news = await this.editable(actor, newsId);
+    if ((await this.repo.attachments(news.id)).length >= MAX_ATTACHMENTS_PER_NEWS) throw new AppError('news.too_many_attachments', { params: { max: MAX_ATTACHMENTS_PER_NEWS } });
+    const file = (await upload()).files[0];
+    if (!file) throw new AppError('request.invalid', { details: { in: 'body', field: 'file', rule: 'required' } });
+    const now = this.clock.nowMs();
+    const row: NewsAttachmentRow = { id: newId(), news_id: news.id, blob_sha256: file.sha256, file_name: file.fileName, size_bytes: file.sizeBytes, content_type: file.contentType, created_at: now };
+    await this.repo.insertAttachment({ sha256: file.sha256, size_bytes: file.sizeBytes, crc32: file.crc32, content_type: file.contentType, created_at: now }, row);
+    return row;
+  }
+
+  /** A file of a news this person may read. */
+  async attachment(actor: Scope, newsId: string, attachmentId: string): Promise<NewsAttachmentRow> {
+    const news = await this.readable(actor, newsId);
+    const a = await this.repo.findAttachment(news.id, attachmentId);
+    if (!a) throw new AppError('file.not_found');
+    return a;
+  }
+
+  async deleteAttachment(actor: Scope, newsId: string, attachmentId: string): Promise<void> {
+    const news = await this.editable(actor, newsId);
+    if (!(await this.repo.deleteAttachment(news.id, attachmentId))) throw new AppError('file.not_found');
   }
 
   /** A news the actor manages; a reader who may not manage it is told so, anyone else finds nothing. */

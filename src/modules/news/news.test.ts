@@ -3,10 +3,11 @@ import { activeBackends } from '../../../test/support/backends.js';
 import { startTestPreau, type Client, type TestPreau } from '../../../test/support/app.js';
 import { FIXTURE_PASSWORD, PEOPLE, type PersonKey } from '../../../test/support/fixtures.js';
 import { describeMatrix, type MatrixRow } from '../../../test/support/matrix.js';
+import { multipart, PDF_BYTES } from '../../../test/support/multipart.js';
 import type { NewNotification, Notifier } from '../../platform/notify.js';
 import type { Database } from '../../storage/schema.js';
 import { NewsRepository } from './news.repository.js';
-import { MAX_PINNED_PER_AUDIENCE } from './news.schema.js';
+import { MAX_ATTACHMENTS_PER_NEWS, MAX_PINNED_PER_AUDIENCE } from './news.schema.js';
 import { NewsService } from './news.service.js';
 
 const backends = await activeBackends();
@@ -245,6 +246,32 @@ describe.each(backends)('actualités API on %s', (backend) => {
     for (let i = 0; i < MAX_PINNED_PER_AUDIENCE; i++) expect((await pinned()).statusCode).toBe(201);
     const over = await pinned();
     expect({ status: over.statusCode, id: over.json().error.id }).toEqual({ status: 409, id: 'news.too_many_pinned' });
+  });
+
+  it('attachments: added by the author while it can change, read by its readers once published, bounded, removable', async () => {
+    const teacher = await as('teacherA');
+    const draft = (await teacher.request({ method: 'POST', url: '/api/v1/news', payload: { ...write('class', 'class6A'), publishFrom: null } })).json().news.id as string;
+    const pdf = () => multipart([{ name: 'file', file: { fileName: 'autorisation.pdf', data: PDF_BYTES } }]);
+    const up = await teacher.request({ method: 'POST', url: `/api/v1/news/${draft}/attachments`, ...pdf() });
+    expect(up.statusCode, up.body).toBe(201);
+    const att = up.json().attachment;
+    expect(att).toMatchObject({ fileName: 'autorisation.pdf', contentType: 'application/pdf', sizeBytes: PDF_BYTES.length });
+    const pupil = await as('pupilA2');
+    expect((await pupil.request({ method: 'GET', url: att.url })).statusCode).toBe(404);
+    expect((await teacher.request({ method: 'PATCH', url: `/api/v1/news/${draft}`, payload: { publishFrom: 'now' } })).statusCode).toBe(200);
+    const got = await pupil.request({ method: 'GET', url: att.url });
+    expect(got.statusCode).toBe(200);
+    expect(got.rawPayload.equals(PDF_BYTES)).toBe(true);
+    expect((await pupil.request({ method: 'GET', url: `/api/v1/news/${draft}` })).json().news.attachments).toEqual([att]);
+    for (const who of ['pupilB1', 'teacherB', 'parentB1', 'teacherOther'] as const) expect({ who, status: (await (await as(who)).request({ method: 'GET', url: att.url })).statusCode }).toEqual({ who, status: 404 });
+    expect((await pupil.request({ method: 'POST', url: `/api/v1/news/${draft}/attachments`, ...pdf() })).statusCode).toBe(403);
+    for (let i = 1; i < MAX_ATTACHMENTS_PER_NEWS; i++) expect((await teacher.request({ method: 'POST', url: `/api/v1/news/${draft}/attachments`, ...pdf() })).statusCode).toBe(201);
+    const over = await teacher.request({ method: 'POST', url: `/api/v1/news/${draft}/attachments`, ...pdf() });
+    expect({ status: over.statusCode, id: over.json().error.id }).toEqual({ status: 409, id: 'news.too_many_attachments' });
+    expect((await teacher.request({ method: 'DELETE', url: att.url })).statusCode).toBe(204);
+    expect((await pupil.request({ method: 'GET', url: att.url })).statusCode).toBe(404);
+    expect((await teacher.request({ method: 'DELETE', url: `/api/v1/news/${draft}` })).statusCode).toBe(204);
+    expect((await teacher.request({ method: 'POST', url: `/api/v1/news/${draft}/attachments`, ...pdf() })).json().error.id).toBe('news.not_editable');
   });
 
   it('lists are paginated with a bounded page size', async () => {

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { addressedColumns } from './columns.js';
+import { addressedColumns, attachedFileColumns } from './columns.js';
 
 /*
  * Actualités. A news item of a school (written by its staff) or of a class/group (its teachers and
@@ -38,5 +38,14 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('acknowledged_at', 'bigint', (c) => c.notNull())
     .addPrimaryKeyConstraint('news_acks_pk', ['news_id', 'person_id'])
     .execute();
+  // Attachments: content-addressed blobs (the blob store), described here like the cahier's.
+  await db.schema
+    .createTable('news_attachments')
+    .addColumn('id', 'text', (c) => c.primaryKey())
+    .addColumn('news_id', 'text', (c) => c.notNull().references('news.id').onDelete('cascade'))
+    .$call(attachedFileColumns)
+    .execute();
+  await db.schema.createIndex('news_attachments_news_idx').on('news_attachments').column('news_id').execute();
+
   await db.schema.createIndex('news_acks_person_idx').on('news_acks').columns(['person_id', 'acknowledged_at']).execute();
 }

@@ -15,3 +15,13 @@ export function addressedColumns(t: CreateTableBuilder<string, string>): CreateT
     .addColumn('audience_id', 'text', (c) => c.notNull())
     .addColumn('audience_name', 'text', (c) => c.notNull());
 }
+
+/** An attached file (a cahier entry's, a message's, a news item's): a blob of the store, its name, size, type, and when. */
+export function attachedFileColumns(t: CreateTableBuilder<string, string>): CreateTableBuilder<string, string> {
+  return t
+    .addColumn('blob_sha256', 'text', (c) => c.notNull().references('blobs.sha256'))
+    .addColumn('file_name', 'text', (c) => c.notNull())
+    .addColumn('size_bytes', 'bigint', (c) => c.notNull())
+    .addColumn('content_type', 'text', (c) => c.notNull())
+    .addColumn('created_at', 'bigint', (c) => c.notNull());
+}

@@ -376,5 +376,7 @@ export const en: Record<MessageKey, string> = {
   'news.at': 'Publication date and time (if scheduled)',
   'news.untilLabel': 'Visible until (optional)',
   'news.submit': 'Save the news item',
+  'news.attachments': 'Attachments',
+  'news.attachment': 'Attach a file (PDF or image, at most 10 MB)',
   'news.save': 'Save the changes',
 };

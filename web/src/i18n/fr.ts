@@ -378,6 +378,8 @@ export const fr = {
   'news.at': 'Date et heure de publication (si programmée)',
   'news.untilLabel': 'Visible jusqu’au (facultatif)',
   'news.submit': 'Enregistrer l’actualité',
+  'news.attachments': 'Pièces jointes',
+  'news.attachment': 'Joindre un fichier (PDF ou image, 10 Mo au plus)',
   'news.save': 'Enregistrer les modifications',
 } as const;
 

@@ -7,8 +7,10 @@ import { currentSearch, navigate, ROUTES } from '../../app/router.js';
 import { announce, lang, me, useT } from '../../app/state.js';
 import { useValue } from '../../app/store.js';
 import { formatDateTime } from '../../i18n/index.js';
-import { acknowledgeNews, createNews, getNews, listAcks, listNews, updateNews, withdrawNews, writerAudiences, type AckFilter, type AckRow, type NewsDetail, type NewsView } from './news.api.js';
+import { acknowledgeNews, attachmentsPath, createNews, getNews, listAcks, listNews, updateNews, withdrawNews, writerAudiences, type AckFilter, type AckRow, type NewsDetail, type NewsView } from './news.api.js';
 import { localToIso, newsHref, textToHtml } from './news.state.js';
+import { AttachmentLink } from '../homework/AttachmentLink.js';
+import { upload } from '../homework/homework.api.js';
 
 const WRITERS: ReadonlySet<Profile> = new Set(['enseignant', 'personnel', 'admin_etablissement']);
 const STAFF: ReadonlySet<Profile> = new Set(['personnel', 'admin_etablissement']);
@@ -140,6 +142,16 @@ function Detail({ news: n, reload }: { news: NewsDetail; reload: () => void }) {
       </p>
       {n.publishUntil && <p class="slot-meta">{t('news.until', { date: formatDateTime(n.publishUntil, current) })}</p>}
       <div class="rich-text" dangerouslySetInnerHTML={{ __html: n.bodyHtml }} />
+      {n.attachments.length > 0 && (
+        <>
+          <h2>{t('news.attachments')}</h2>
+          <ul class="files">
+            {n.attachments.map((a) => (
+              <AttachmentLink key={a.id} file={a} />
+            ))}
+          </ul>
+        </>
+      )}
       {n.acknowledgedAt === null && (
         <button type="button" data-testid="news-ack" onClick={() => void act(() => acknowledgeNews(n.id), t('news.acknowledged'))}>
           {t('news.acknowledge')}
@@ -277,6 +289,12 @@ function NewsForm({ staff, initial, onDone }: { staff: boolean; initial?: NewsDe
     setError(undefined);
     try {
       const { data } = initial ? await updateNews(initial.id, body) : await createNews(body);
+      const file = form.get('attachment');
+      if (file instanceof File && file.size > 0) {
+        const up = new FormData();
+        up.append('file', file, file.name);
+        await upload('POST', attachmentsPath(data.news.id), up);
+      }
       announce(t(initial ? 'news.saved' : when === 'now' ? 'news.published' : when === 'later' ? 'news.scheduled' : 'news.drafted'));
       formRef.current!.reset();
       onDone(data.news.id);
@@ -322,6 +340,8 @@ function NewsForm({ staff, initial, onDone }: { staff: boolean; initial?: NewsDe
           <input id={`${prefix}-at`} name="publishAt" type="datetime-local" />
         </fieldset>
       )}
+      <label for={`${prefix}-file`}>{t('news.attachment')}</label>
+      <input id={`${prefix}-file`} name="attachment" type="file" accept="application/pdf,image/*" />
       <label for={`${prefix}-until`}>{t('news.untilLabel')}</label>
       <input id={`${prefix}-until`} name="publishUntil" type="datetime-local" />
       {error && <p role="alert">{error}</p>}

@@ -1,5 +1,5 @@
 import { api } from '../../api/client.js';
-import type { NewsItem } from '../../api/types.js';
+import type { Attachment, NewsItem } from '../../api/types.js';
 
 /** A news item opened on its own: its text, and what the reader or the author may do with it. */
 export interface NewsDetail extends NewsItem {
@@ -8,6 +8,7 @@ export interface NewsDetail extends NewsItem {
   withdrawnAt: string | null;
   /** The reader may edit, publish and withdraw it (its author, the school's staff). */
   canManage: boolean;
+  attachments: Omit<Attachment, 'sha256'>[];
   /** Present when it is the reader's to acknowledge: null until they do. */
   acknowledgedAt?: string | null;
   /** For its author and the school's staff, when it asks for acknowledgement. */
@@ -29,6 +30,7 @@ export const getNews = (id: string) => api<{ news: NewsDetail }>('GET', one(id))
 export const createNews = (body: object) => api<{ news: NewsDetail }>('POST', '/api/v1/news', { body });
 export const updateNews = (id: string, body: object) => api<{ news: NewsDetail }>('PATCH', one(id), { body });
 export const acknowledgeNews = (id: string) => api<{ news: NewsDetail }>('POST', `${one(id)}/acknowledge`);
+export const attachmentsPath = (id: string) => `${one(id)}/attachments`;
 export const withdrawNews = (id: string) => api<undefined>('DELETE', one(id));
 export const listAcks = (id: string, state: AckFilter, offset: number) =>
   api<{ done: number; total: number; rows: AckRow[]; nextOffset: number | null }>('GET', `${one(id)}/acknowledgements?state=${state}&offset=${offset}&limit=50`);
