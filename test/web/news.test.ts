@@ -99,4 +99,18 @@ describe.skipIf(!enabled)('actualités in chromium', () => {
     await expect.poll(() => page.locator('[data-testid="news-detail"] tbody tr').allTextContents()).toEqual([expect.stringContaining('parentA1 Fixture')]);
     await expectAccessible(page, 'actualités : qui a lu (direction)');
   });
+
+  it('on a phone (320 px): the news list and a news reflow without sideways scrolling, and stay accessible', async () => {
+    browser = await openBrowser({ viewport: { width: 320, height: 640 } });
+    const page = browser.page;
+    await signIn(page, 'pupila1');
+    await page.getByRole('link', { name: 'Actualités', exact: true }).click();
+    await page.getByTestId('news-list').waitFor();
+    expect(await horizontalOverflow(page)).toBeLessThanOrEqual(0);
+    await expectAccessible(page, 'actualités à 320 px (élève)');
+    await page.getByRole('link', { name: 'Rentrée : horaires' }).click();
+    await page.getByTestId('news-detail').waitFor();
+    expect(await horizontalOverflow(page)).toBeLessThanOrEqual(0);
+    await expectAccessible(page, 'une actualité à 320 px (élève)');
+  });
 });
