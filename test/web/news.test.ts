@@ -23,6 +23,7 @@ describe.skipIf(!enabled)('actualités in chromium', () => {
     if (browser) expect(browser.problems, 'erreurs de console (CSP comprise)').toEqual([]);
     await browser?.close();
     browser = undefined;
+    if (!server.running) await server.start();
   });
   afterAll(async () => {
     await server?.close();
@@ -112,5 +113,24 @@ describe.skipIf(!enabled)('actualités in chromium', () => {
     await page.getByTestId('news-detail').waitFor();
     expect(await horizontalOverflow(page)).toBeLessThanOrEqual(0);
     await expectAccessible(page, 'une actualité à 320 px (élève)');
+  });
+
+  it('acknowledged while Préau cannot be reached: kept in the outbox, delivered once when it is back', async () => {
+    browser = await openBrowser();
+    const page = browser.page;
+    await signIn(page, 'parentb1');
+    await page.goto(`${server.origin}/actualites?id=newsSchoolA`);
+    await page.getByTestId('news-detail').waitFor();
+    await server.stop();
+    await page.getByRole('button', { name: 'J’ai pris connaissance' }).click();
+    await page.getByTestId('news-ack-queued').waitFor();
+    expect(await page.getByTestId('news-ack-queued').textContent()).toBe('Votre lecture sera envoyée dès que Préau sera joignable.');
+    await expectAccessible(page, 'actualité lue hors ligne');
+    await server.start();
+    const acks = () => server.current().storage.db.selectFrom('news_acks').select('person_id').where('news_id', '=', 'newsSchoolA').where('person_id', '=', 'parentB1').execute();
+    await expect.poll(async () => (await acks()).length, { timeout: 45_000 }).toBe(1);
+    const sends = server.requests.filter((r) => r.method === 'POST' && r.path === '/api/v1/news/newsSchoolA/acknowledge');
+    expect(sends.length).toBeGreaterThanOrEqual(1);
+    expect(new Set(sends.map((r) => r.idempotencyKey)).size).toBe(1);
   });
 });

@@ -192,6 +192,7 @@ export const en: Record<MessageKey, string> = {
   'today.teacherCahierLink': 'Open my classes’ cahier de textes',
   'today.homeworkNone': 'Nothing due today or tomorrow.',
   'today.childHomeworkNone': 'Nothing due for {name} today or tomorrow.',
+  'outbox.newsAck': '“{title}”: I have read this',
   'outbox.homeworkDone': '“{title}” marked done',
   'outbox.homeworkNotDone': '“{title}” marked not done',
   'homework.groupBy': 'Show',
@@ -378,5 +379,6 @@ export const en: Record<MessageKey, string> = {
   'news.submit': 'Save the news item',
   'news.attachments': 'Attachments',
   'news.attachment': 'Attach a file (PDF or image, at most 10 MB)',
+  'news.ackQueued': 'Your acknowledgement will be sent as soon as Préau can be reached.',
   'news.save': 'Save the changes',
 };

@@ -194,6 +194,7 @@ export const fr = {
   'today.teacherCahierLink': 'Ouvrir le cahier de textes de mes classes',
   'today.homeworkNone': 'Rien à faire pour aujourd’hui ni pour demain.',
   'today.childHomeworkNone': 'Rien à faire pour {name} aujourd’hui ni demain.',
+  'outbox.newsAck': '« {title} » : j’ai pris connaissance',
   'outbox.homeworkDone': '« {title} » marqué fait',
   'outbox.homeworkNotDone': '« {title} » marqué à faire',
   'homework.groupBy': 'Afficher',
@@ -380,6 +381,7 @@ export const fr = {
   'news.submit': 'Enregistrer l’actualité',
   'news.attachments': 'Pièces jointes',
   'news.attachment': 'Joindre un fichier (PDF ou image, 10 Mo au plus)',
+  'news.ackQueued': 'Votre lecture sera envoyée dès que Préau sera joignable.',
   'news.save': 'Enregistrer les modifications',
 } as const;
 

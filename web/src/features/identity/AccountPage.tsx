@@ -58,6 +58,7 @@ function LanguageChoice() {
 }
 
 function describeEntry(entry: OutboxEntry, t: ReturnType<typeof useT>): string {
+  if (entry.kind === 'news-ack') return t('outbox.newsAck', { title: entry.label ?? '' });
   if (entry.kind === 'homework-done') return t((entry.body as { done?: boolean }).done ? 'outbox.homeworkDone' : 'outbox.homeworkNotDone', { title: entry.label ?? '' });
   const target = (entry.body as { lang?: string }).lang === 'en' ? 'en' : 'fr';
   return t('outbox.preferences', { lang: t(`lang.${target}`) });

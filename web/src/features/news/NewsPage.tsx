@@ -4,10 +4,11 @@ import { EmptyState, PageTitle } from '../../app/EmptyState.js';
 import { errorMessage } from '../../app/errors.js';
 import { Loading } from '../../app/Loading.js';
 import { currentSearch, navigate, ROUTES } from '../../app/router.js';
-import { announce, lang, me, useT } from '../../app/state.js';
+import { announce, lang, me, outboxEntries, useT } from '../../app/state.js';
+import { queueWrite } from '../../offline/outbox-runner.js';
 import { useValue } from '../../app/store.js';
 import { formatDateTime } from '../../i18n/index.js';
-import { acknowledgeNews, attachmentsPath, createNews, getNews, listAcks, listNews, updateNews, withdrawNews, writerAudiences, type AckFilter, type AckRow, type NewsDetail, type NewsView } from './news.api.js';
+import { acknowledgePath, attachmentsPath, createNews, getNews, listAcks, listNews, updateNews, withdrawNews, writerAudiences, type AckFilter, type AckRow, type NewsDetail, type NewsView } from './news.api.js';
 import { localToIso, newsHref, textToHtml } from './news.state.js';
 import { AttachmentLink } from '../homework/AttachmentLink.js';
 import { upload } from '../homework/homework.api.js';
@@ -120,6 +121,20 @@ function Detail({ news: n, reload }: { news: NewsDetail; reload: () => void }) {
   const current = useValue(lang);
   const [error, setError] = useState<string | undefined>();
   const [editing, setEditing] = useState(false);
+  const [queued, setQueued] = useState(false);
+  // Through the outbox (an Idempotency-Key from the start): a parent on a weak link or offline
+  // acknowledges now, and it is delivered once, when Préau can be reached.
+  const acknowledge = async () => {
+    const path = acknowledgePath(n.id);
+    await queueWrite('news-ack', 'POST', path, undefined, n.headline);
+    if (outboxEntries.get().some((e) => e.path === path && e.state === 'pending')) {
+      setQueued(true);
+      announce(t('news.ackQueued'));
+    } else {
+      announce(t('news.acknowledged'));
+      reload();
+    }
+  };
   const act = async (run: () => Promise<unknown>, done: string) => {
     setError(undefined);
     try {
@@ -152,10 +167,15 @@ function Detail({ news: n, reload }: { news: NewsDetail; reload: () => void }) {
           </ul>
         </>
       )}
-      {n.acknowledgedAt === null && (
-        <button type="button" data-testid="news-ack" onClick={() => void act(() => acknowledgeNews(n.id), t('news.acknowledged'))}>
+      {n.acknowledgedAt === null && !queued && (
+        <button type="button" data-testid="news-ack" onClick={() => void acknowledge()}>
           {t('news.acknowledge')}
         </button>
+      )}
+      {n.acknowledgedAt === null && queued && (
+        <p class="notice" data-testid="news-ack-queued">
+          {t('news.ackQueued')}
+        </p>
       )}
       {n.acknowledgedAt && (
         <p class="success" data-testid="news-acked">

@@ -29,7 +29,7 @@ export const listNews = (view: NewsView, offset = 0) => api<{ news: NewsItem[]; 
 export const getNews = (id: string) => api<{ news: NewsDetail }>('GET', one(id));
 export const createNews = (body: object) => api<{ news: NewsDetail }>('POST', '/api/v1/news', { body });
 export const updateNews = (id: string, body: object) => api<{ news: NewsDetail }>('PATCH', one(id), { body });
-export const acknowledgeNews = (id: string) => api<{ news: NewsDetail }>('POST', `${one(id)}/acknowledge`);
+export const acknowledgePath = (id: string) => `${one(id)}/acknowledge`;
 export const attachmentsPath = (id: string) => `${one(id)}/attachments`;
 export const withdrawNews = (id: string) => api<undefined>('DELETE', one(id));
 export const listAcks = (id: string, state: AckFilter, offset: number) =>
