@@ -28,6 +28,8 @@ import { TodayService, registerTodayRoutes } from './modules/today/index.js';
 import { StatusRepository, StatusService, registerStatusRoutes } from './modules/status/index.js';
 import { LiaisonRepository, LiaisonService, registerLiaisonRoutes } from './modules/liaison/index.js';
 import { DocumentsRepository, DocumentsService, registerDocumentsRoutes } from './modules/documents/index.js';
+import { NewsRepository, NewsService, registerNewsRoutes } from './modules/news/index.js';
+import { silentNotifier } from './platform/notify.js';
 import { MessagingRepository, MessagingService, registerMessagingRoutes } from './modules/messaging/index.js';
 import { HandinsRepository, HandinsService, HomeworkRepository, HomeworkService, registerHandinsRoutes, registerHomeworkRoutes } from './modules/homework/index.js';
 import { normaliseLogin } from './modules/identity/index.js';
@@ -57,6 +59,7 @@ export interface Preau {
   messaging: MessagingService;
   liaison: LiaisonService;
   documents: DocumentsService;
+  news: NewsService;
   /** Stop taking traffic (readiness goes 503), finish what is in flight, close the database. */
   close(): Promise<void>;
 }
@@ -109,7 +112,9 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
   const blobs = overrides.blobs ?? new DiskBlobStore(path.join(config.dataDir, 'blobs'));
   const homework = new HomeworkService(new HomeworkRepository(storage.db), schools, clock);
   const handins = new HandinsService(new HandinsRepository(storage.db), homework, blobs, clock);
-  const today = new TodayService(schools, timetable, homework, clock);
+  // Notifications: silent until the notifications module lands (the lead wires the real one at merge).
+  const news = new NewsService(new NewsRepository(storage.db), clock, silentNotifier);
+  const today = new TodayService(schools, timetable, homework, clock, news);
   const timetableService = new TimetableService(timetable, schools, homework, clock, config.publicUrl);
   const status = new StatusService(new StatusRepository(storage.db), clock);
   const idempotency = new IdempotencyRepository(storage.db);
@@ -189,7 +194,7 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
   registerSchoolsRoutes(app, { schools, identity, auth, publicUrl: config.publicUrl });
   registerTodayRoutes(app, {
     today, schools, auth,
-    personal: { unreadMessages: (s) => messaging.unreadCount(s), liaisonsToSign: (s) => liaison.toSignCount(s) },
+    personal: { unreadMessages: (s) => messaging.unreadCount(s), liaisonsToSign: (s) => liaison.toSignCount(s), newsAcknowledged: (s) => news.acknowledgedCurrent(s) },
   });
   registerStatusRoutes(app, { status, auth });
   registerTimetableRoutes(app, { timetable: timetableService, schools, auth });
@@ -198,6 +203,7 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
   registerMessagingRoutes(app, { messaging, schools, auth, blobs });
   registerLiaisonRoutes(app, { liaison, schools, auth });
   registerDocumentsRoutes(app, { documents, schools, auth, blobs });
+  registerNewsRoutes(app, { news, schools, auth, blobs });
   if (waitingRoom) registerWaitingRoomRoutes(app, waitingRoom);
   if (challenge) registerOperatorRoutes(app, { auth, controls, challenge, metrics, status });
   // The web client's SPA fallback comes last: every API and page route above takes precedence.
@@ -207,7 +213,7 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
   await app.ready();
 
   return {
-    config, app, storage, logger, clock, metrics, hasher, identity, schools, timetable, status, idempotency, web, homework, handins, blobs, messaging, liaison, documents,
+    config, app, storage, logger, clock, metrics, hasher, identity, schools, timetable, status, idempotency, web, homework, handins, blobs, messaging, liaison, news, documents,
     edge: guards && admission && rateLimiter && waitingRoom && challenge ? { guards, admission, rateLimiter, waitingRoom, challenge, controls } : undefined,
     async close() {
       draining = true;

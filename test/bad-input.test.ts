@@ -30,6 +30,8 @@ const WRITES: { url: string; method: 'POST' | 'PUT' | 'PATCH'; as: PersonKey | n
   { url: '/api/v1/documents/folders', method: 'POST', as: 'teacherA', valid: { space: 'class:class6A', name: 'Cours' } },
   { url: '/api/v1/documents/entries/docNone', method: 'PATCH', as: 'teacherA', valid: { name: 'Cours' } },
   { url: '/api/v1/documents/uploads', method: 'POST', as: 'teacherA', valid: { space: 'personal', name: 'film.mp4', sizeBytes: 1000 } },
+  { url: '/api/v1/news', method: 'POST', as: 'directionA', valid: { audience: { kind: 'school', id: 'schoolA' }, headline: 'x', bodyHtml: 'y' } },
+  { url: '/api/v1/news/newsDraft6A', method: 'PATCH', as: 'teacherA', valid: { headline: 'x', publishFrom: 'now' } },
   // Multipart routes: a JSON body of any shape is refused before anything is stored.
   { url: '/api/v1/homework/hwMaths6A/handins', method: 'POST', as: 'pupilA1', valid: { text: 'x' }, multipart: true },
   { url: '/api/v1/homework/hwMaths6A/attachments', method: 'POST', as: 'teacherA', valid: { file: 'x' }, multipart: true },
@@ -37,13 +39,15 @@ const WRITES: { url: string; method: 'POST' | 'PUT' | 'PATCH'; as: PersonKey | n
   { url: '/api/v1/documents/files?space=personal', method: 'POST', as: 'teacherA', valid: { file: 'x' }, multipart: true },
   // Raw chunk route: any JSON is refused for its type before a byte is read.
   { url: '/api/v1/documents/uploads/upNone?offset=0', method: 'PUT', as: 'teacherA', valid: { bytes: 'x' }, raw: true },
+  { url: '/api/v1/news/newsDraft6A/attachments', method: 'POST', as: 'teacherA', valid: { file: 'x' }, multipart: true },
 ];
 
 const TABLES = [
   'people', 'sessions', 'activation_codes', 'audit_events', 'classes', 'class_enrolments', 'guardianships', 'settings',
   'timetable_slots', 'timetable_patterns', 'school_calendars', 'school_holidays', 'calendar_feeds',
   'homework_entries', 'homework_attachments', 'homework_done', 'cahier_visas', 'handins', 'handin_files', 'handin_feedback', 'blobs',
-  'messages', 'message_recipients', 'message_attachments', 'liaison_notes', 'liaison_targets', 'doc_entries', 'doc_uploads',
+  'messages', 'message_recipients', 'message_attachments', 'liaison_notes', 'liaison_targets',
+  'news', 'news_acks', 'news_attachments', 'doc_entries', 'doc_uploads',
 ] as const;
 
 describe.each(backends)('hostile bodies on every write route (%s)', (backend) => {

@@ -12,6 +12,7 @@ import * as m0011 from './migrations/0011_homework.js';
 import * as m0012 from './migrations/0012_documents.js';
 import * as m0020 from './migrations/0020_messaging.js';
 import * as m0021 from './migrations/0021_liaison.js';
+import * as m0022 from './migrations/0022_news.js';
 
 export type Backend = 'sqlite' | 'postgres';
 
@@ -44,6 +45,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0012_documents': m0012,
   '0020_messaging': m0020,
   '0021_liaison': m0021,
+  '0022_news': m0022,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

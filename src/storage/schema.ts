@@ -381,15 +381,18 @@ export interface MessageAttachmentsTable {
   created_at: number;
 }
 
-/** Carnet de liaison (see migrations/0021_liaison.ts). */
-export interface LiaisonNotesTable {
+/** What a school member addresses to an audience (migrations/columns.ts). */
+interface AddressedColumns {
   id: string;
   school_id: string;
   author_id: string | null;
-  /** 'pupil' | 'class' | 'group' */
   audience_kind: string;
   audience_id: string;
   audience_name: string;
+}
+
+/** Carnet de liaison (see migrations/0021_liaison.ts). `audience_kind`: 'pupil' | 'class' | 'group'. */
+export interface LiaisonNotesTable extends AddressedColumns {
   title: string;
   body_html: string;
   created_at: number;
@@ -451,6 +454,38 @@ export interface DocUploadsTable {
   expires_at: number;
 }
 
+/** Actualités (see migrations/0022_news.ts). `audience_kind`: 'school' | 'class' | 'group'. */
+export interface NewsTable extends AddressedColumns {
+  headline: string;
+  body_html: string;
+  /** null: a draft; in the future: scheduled. */
+  publish_from: number | null;
+  /** null: no end; once past, the news is in the archive. */
+  publish_until: number | null;
+  pinned: number;
+  requires_ack: number;
+  created_at: number;
+  updated_at: number;
+  edited_at: number | null;
+  withdrawn_at: number | null;
+}
+
+export interface NewsAttachmentsTable {
+  id: string;
+  news_id: string;
+  blob_sha256: string;
+  file_name: string;
+  size_bytes: number;
+  content_type: string;
+  created_at: number;
+}
+
+export interface NewsAcksTable {
+  news_id: string;
+  person_id: string;
+  acknowledged_at: number;
+}
+
 export interface Database {
   schools: SchoolsTable;
   people: PeopleTable;
@@ -490,4 +525,7 @@ export interface Database {
   liaison_targets: LiaisonTargetsTable;
   doc_entries: DocEntriesTable;
   doc_uploads: DocUploadsTable;
+  news: NewsTable;
+  news_acks: NewsAcksTable;
+  news_attachments: NewsAttachmentsTable;
 }

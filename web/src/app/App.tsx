@@ -20,6 +20,7 @@ const NAV: { route: RouteName; label: MessageKey; profiles?: readonly Profile[] 
   { route: 'today', label: 'nav.today' },
   { route: 'timetable', label: 'nav.timetable' },
   { route: 'homework', label: 'nav.homework' },
+  { route: 'news', label: 'nav.news' },
   { route: 'documents', label: 'nav.documents' },
   { route: 'messaging', label: 'nav.messaging' },
   { route: 'liaison', label: 'nav.liaison', profiles: ['parent', 'enseignant', 'personnel', 'admin_etablissement'] },
@@ -28,7 +29,7 @@ const NAV: { route: RouteName; label: MessageKey; profiles?: readonly Profile[] 
 ];
 const TITLES: Record<RouteName, MessageKey> = {
   login: 'login.title', activate: 'activate.title', today: 'today.title', timetable: 'nav.timetable', homework: 'nav.homework', documents: 'nav.documents',
-  messaging: 'nav.messaging', liaison: 'nav.liaison', classroom: 'nav.classroom', account: 'account.title',
+  messaging: 'nav.messaging', liaison: 'nav.liaison', news: 'nav.news', classroom: 'nav.classroom', account: 'account.title',
 };
 
 /**
@@ -48,6 +49,7 @@ const loadTimetablePage = () => import('../features/timetable/TimetablePage.js')
 const loadDocumentsPage = () => import('../features/documents/DocumentsPage.js');
 const loadMessagingPage = () => import('../features/messaging/MessagingPage.js');
 const loadLiaisonPage = () => import('../features/liaison/LiaisonPage.js');
+const loadNewsPage = () => import('../features/news/NewsPage.js');
 
 export function App() {
   const t = useT();
@@ -60,6 +62,7 @@ export function App() {
   const DocumentsPage = useLazyPage(route === 'documents', loadDocumentsPage);
   const MessagingPage = useLazyPage(route === 'messaging', loadMessagingPage);
   const LiaisonPage = useLazyPage(route === 'liaison', loadLiaisonPage);
+  const NewsPage = useLazyPage(route === 'news', loadNewsPage);
   const first = useRef(true);
 
   // Where a visitor may be: signed out → login; signed in on a public page or at / → Aujourd'hui.
@@ -92,6 +95,7 @@ export function App() {
   else if (route === 'documents') page = DocumentsPage ? <DocumentsPage /> : <p class="notice">{t('app.loading')}</p>;
   else if (route === 'messaging') page = MessagingPage ? <MessagingPage /> : <p class="notice">{t('app.loading')}</p>;
   else if (route === 'liaison') page = LiaisonPage ? <LiaisonPage /> : <p class="notice">{t('app.loading')}</p>;
+  else if (route === 'news') page = NewsPage ? <NewsPage /> : <p class="notice">{t('app.loading')}</p>;
   else if (route === 'classroom') page = <ComingSoonPage feature={route} />;
   else if (route === 'login' || route === 'activate') page = <p class="notice">{t('app.loading')}</p>;
   else page = <NotFound />;
