@@ -3,12 +3,16 @@
  * `preau <command>`: the command-line entry. `serve` (default) runs the server; the others
  * are operator tools that work on the same configured database.
  */
+import path from 'node:path';
 import { ConfigError, configHelp, loadConfig } from './config/config.js';
 import { systemClock } from './platform/clock.js';
 import { createLogger } from './platform/logger.js';
 import { migrateToLatest, openStorage } from './storage/db.js';
 import { IdentityRepository, purgeDeparted } from './modules/identity/index.js';
 import { forgetPendingLinksOf } from './modules/schools/index.js';
+import { DocumentsRepository, DocumentsService, TRASH_RETENTION_DAYS } from './modules/documents/index.js';
+import { DiskBlobStore } from './storage/blobs/disk-blob-store.js';
+import { ORPHAN_BLOB_GRACE_MS, sweepOrphanBlobs } from './storage/blobs/orphan-sweep.js';
 
 const HELP = `Préau — espace numérique de travail
 
@@ -19,7 +23,9 @@ Commandes :
   import-aaf <dossier|fichiers…> [--full]
                              importe un flux AAF (annuaire académique) ; --full : flux complet,
                              les personnes absentes sont marquées parties
-  purge                      supprime les comptes partis depuis plus de la durée de conservation
+  purge                      supprime les comptes partis depuis plus de la durée de conservation,
+                             les corbeilles de documents anciennes, les envois de fichiers expirés
+                             et les fichiers que plus rien ne référence
   help                       affiche cette aide
 
 Options (ou variables d’environnement) :
@@ -73,6 +79,13 @@ async function run(argv: string[]): Promise<number> {
         const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel);
         const { purged, expiredSessions } = await purgeDeparted(new IdentityRepository(storage.db), systemClock, config.departedRetentionDays, logger, (j) => forgetPendingLinksOf(storage.db, j));
         process.stdout.write(`${purged} compte(s) parti(s) depuis plus de ${config.departedRetentionDays} jours supprimé(s) ; ${expiredSessions} session(s) expirée(s) supprimée(s).\n`);
+        const blobs = new DiskBlobStore(path.join(config.dataDir, 'blobs'));
+        const documents = new DocumentsService(new DocumentsRepository(storage.db), blobs, systemClock, path.join(config.dataDir, 'uploads'));
+        const docs = await documents.purge();
+        process.stdout.write(`Documents : ${docs.trashed} élément(s) en corbeille depuis plus de ${TRASH_RETENTION_DAYS} jours et ${docs.uploads} envoi(s) expiré(s) supprimé(s).\n`);
+        // Last: what the purges above let go is now unreferenced (and old enough) and goes with the other orphans.
+        const orphans = await sweepOrphanBlobs(storage.db, blobs, Date.now());
+        process.stdout.write(`${orphans.deleted} fichier(s) orphelin(s) supprimé(s) (référencés par rien depuis plus de ${ORPHAN_BLOB_GRACE_MS / 3600_000} heures).\n`);
         return 0;
       } finally {
         await storage.close();

@@ -27,6 +27,7 @@ import { TimetableRepository, TimetableService, registerTimetableRoutes } from '
 import { TodayService, registerTodayRoutes } from './modules/today/index.js';
 import { StatusRepository, StatusService, registerStatusRoutes } from './modules/status/index.js';
 import { LiaisonRepository, LiaisonService, registerLiaisonRoutes } from './modules/liaison/index.js';
+import { DocumentsRepository, DocumentsService, registerDocumentsRoutes } from './modules/documents/index.js';
 import { NewsRepository, NewsService, registerNewsRoutes } from './modules/news/index.js';
 import { silentNotifier } from './platform/notify.js';
 import { MessagingRepository, MessagingService, registerMessagingRoutes } from './modules/messaging/index.js';
@@ -57,6 +58,7 @@ export interface Preau {
   edge: { guards: SocketGuards; admission: Admission; rateLimiter: RateLimiter; waitingRoom: WaitingRoom; challenge: ChallengeGate; controls: EdgeControls } | undefined;
   messaging: MessagingService;
   liaison: LiaisonService;
+  documents: DocumentsService;
   news: NewsService;
   /** Stop taking traffic (readiness goes 503), finish what is in flight, close the database. */
   close(): Promise<void>;
@@ -118,6 +120,8 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
   const idempotency = new IdempotencyRepository(storage.db);
   const messaging = new MessagingService(new MessagingRepository(storage.db, storage.capabilities), schools, clock);
   const liaison = new LiaisonService(new LiaisonRepository(storage.db, storage.capabilities), schools, clock);
+  // Resumable uploads keep their bytes under the data directory until completion, never in memory.
+  const documents = new DocumentsService(new DocumentsRepository(storage.db), blobs, clock, path.join(config.dataDir, 'uploads'));
 
   const https = config.publicUrl.startsWith('https:');
   const refusals = new Refusals(https);
@@ -198,6 +202,7 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
   registerHandinsRoutes(app, { handins, schools, auth, blobs, publicUrl: config.publicUrl });
   registerMessagingRoutes(app, { messaging, schools, auth, blobs });
   registerLiaisonRoutes(app, { liaison, schools, auth });
+  registerDocumentsRoutes(app, { documents, schools, auth, blobs });
   registerNewsRoutes(app, { news, schools, auth, blobs });
   if (waitingRoom) registerWaitingRoomRoutes(app, waitingRoom);
   if (challenge) registerOperatorRoutes(app, { auth, controls, challenge, metrics, status });
@@ -208,7 +213,7 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
   await app.ready();
 
   return {
-    config, app, storage, logger, clock, metrics, hasher, identity, schools, timetable, status, idempotency, web, homework, handins, blobs, messaging, liaison, news,
+    config, app, storage, logger, clock, metrics, hasher, identity, schools, timetable, status, idempotency, web, homework, handins, blobs, messaging, liaison, news, documents,
     edge: guards && admission && rateLimiter && waitingRoom && challenge ? { guards, admission, rateLimiter, waitingRoom, challenge, controls } : undefined,
     async close() {
       draining = true;

@@ -9,7 +9,7 @@ const backends = await activeBackends();
  * Every write route, sent hostile bodies by someone allowed to use it: always a 4xx with an
  * error id and a message, never a 5xx, and the database exactly as before.
  */
-const WRITES: { url: string; method: 'POST' | 'PUT' | 'PATCH'; as: PersonKey | null; valid: Record<string, unknown>; multipart?: true }[] = [
+const WRITES: { url: string; method: 'POST' | 'PUT' | 'PATCH'; as: PersonKey | null; valid: Record<string, unknown>; multipart?: true; raw?: true }[] = [
   { url: '/api/v1/auth/login', method: 'POST', as: null, valid: { login: 'pupila1', password: 'x' } },
   { url: '/api/v1/auth/activate', method: 'POST', as: null, valid: { login: 'pendingpupil', code: 'AAAA-BBBB', password: 'Nouveau-Mot-2026' } },
   { url: '/api/v1/me/password', method: 'PUT', as: 'teacherA', valid: { currentPassword: 'x', newPassword: 'Nouveau-Mot-2026' } },
@@ -27,12 +27,18 @@ const WRITES: { url: string; method: 'POST' | 'PUT' | 'PATCH'; as: PersonKey | n
   { url: '/api/v1/messages/drafts/msgDraftTeacherA', method: 'PATCH', as: 'teacherA', valid: { subject: 'x' } },
   { url: '/api/v1/messages/msgParents6A/read', method: 'PUT', as: 'parentA1', valid: { read: true } },
   { url: '/api/v1/liaison', method: 'POST', as: 'teacherA', valid: { audience: { kind: 'class', id: 'class6A' }, title: 'x', bodyHtml: 'y' } },
+  { url: '/api/v1/documents/folders', method: 'POST', as: 'teacherA', valid: { space: 'class:class6A', name: 'Cours' } },
+  { url: '/api/v1/documents/entries/docNone', method: 'PATCH', as: 'teacherA', valid: { name: 'Cours' } },
+  { url: '/api/v1/documents/uploads', method: 'POST', as: 'teacherA', valid: { space: 'personal', name: 'film.mp4', sizeBytes: 1000 } },
   { url: '/api/v1/news', method: 'POST', as: 'directionA', valid: { audience: { kind: 'school', id: 'schoolA' }, headline: 'x', bodyHtml: 'y' } },
   { url: '/api/v1/news/newsDraft6A', method: 'PATCH', as: 'teacherA', valid: { headline: 'x', publishFrom: 'now' } },
   // Multipart routes: a JSON body of any shape is refused before anything is stored.
   { url: '/api/v1/homework/hwMaths6A/handins', method: 'POST', as: 'pupilA1', valid: { text: 'x' }, multipart: true },
   { url: '/api/v1/homework/hwMaths6A/attachments', method: 'POST', as: 'teacherA', valid: { file: 'x' }, multipart: true },
   { url: '/api/v1/messages/drafts/msgDraftTeacherA/attachments', method: 'POST', as: 'teacherA', valid: { file: 'x' }, multipart: true },
+  { url: '/api/v1/documents/files?space=personal', method: 'POST', as: 'teacherA', valid: { file: 'x' }, multipart: true },
+  // Raw chunk route: any JSON is refused for its type before a byte is read.
+  { url: '/api/v1/documents/uploads/upNone?offset=0', method: 'PUT', as: 'teacherA', valid: { bytes: 'x' }, raw: true },
   { url: '/api/v1/news/newsDraft6A/attachments', method: 'POST', as: 'teacherA', valid: { file: 'x' }, multipart: true },
 ];
 
@@ -41,7 +47,7 @@ const TABLES = [
   'timetable_slots', 'timetable_patterns', 'school_calendars', 'school_holidays', 'calendar_feeds',
   'homework_entries', 'homework_attachments', 'homework_done', 'cahier_visas', 'handins', 'handin_files', 'handin_feedback', 'blobs',
   'messages', 'message_recipients', 'message_attachments', 'liaison_notes', 'liaison_targets',
-  'news', 'news_acks', 'news_attachments',
+  'news', 'news_acks', 'news_attachments', 'doc_entries', 'doc_uploads',
 ] as const;
 
 describe.each(backends)('hostile bodies on every write route (%s)', (backend) => {
@@ -84,7 +90,7 @@ describe.each(backends)('hostile bodies on every write route (%s)', (backend) =>
         expect(body.error.message.length).toBeGreaterThan(0);
         // A multipart route refuses any well-formed JSON for what it is: not a form.
         const wrongType = route.multipart && (expectedId === 'request.invalid' || expectedId === 'request.unknown_field');
-        if (expectedId) expect(body.error.id).toBe(wrongType ? 'request.unsupported_media_type' : expectedId);
+        if (expectedId) expect(body.error.id).toBe(wrongType || route.raw ? 'request.unsupported_media_type' : expectedId);
         expect(await snapshot()).toBe(before);
       });
     });

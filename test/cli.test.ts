@@ -1,5 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -39,6 +40,30 @@ describe('preau CLI', () => {
     expect(r.stdout).toMatch(/Élèves\s+1/);
     const again = preau(['import-aaf', path.resolve('samples/aaf/sample-2020/nope'), '--data-dir', path.join(work, 'import')]);
     expect(again.status).not.toBe(0);
+  });
+
+  it('purges: departed accounts, old documents trash, expired uploads, then unreferenced files past their grace period', () => {
+    const dir = path.join(work, 'purge');
+    // Bytes in the disk store's layout, as a refused upload leaves them.
+    const stored = (text: string) => {
+      const sha = createHash('sha256').update(text).digest('hex');
+      const file = path.join(dir, 'blobs', 'sha256', sha.slice(0, 2), sha.slice(2, 4), sha);
+      mkdirSync(path.dirname(file), { recursive: true });
+      writeFileSync(file, text);
+      return file;
+    };
+    // An orphan older than the grace period, and a recent one (maybe an upload about to reference it).
+    const file = stored('octets d’un envoi refusé');
+    const aged = new Date(Date.now() - 2 * 86_400_000);
+    utimesSync(file, aged, aged);
+    const freshFile = stored('un envoi en cours');
+    const r = preau(['purge', '--data-dir', dir]);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('Documents : 0 élément(s) en corbeille depuis plus de 30 jours et 0 envoi(s) expiré(s) supprimé(s).');
+    expect(r.stdout).toContain('1 fichier(s) orphelin(s) supprimé(s) (référencés par rien depuis plus de 24 heures).');
+    expect(existsSync(file)).toBe(false);
+    expect(existsSync(freshFile)).toBe(true);
   });
 
   it('serves, answers /readyz, and stops cleanly on SIGTERM', async () => {

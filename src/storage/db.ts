@@ -9,6 +9,7 @@ import * as m0002 from './migrations/0002_aaf.js';
 import * as m0003 from './migrations/0003_web.js';
 import * as m0010 from './migrations/0010_timetable.js';
 import * as m0011 from './migrations/0011_homework.js';
+import * as m0012 from './migrations/0012_documents.js';
 import * as m0020 from './migrations/0020_messaging.js';
 import * as m0021 from './migrations/0021_liaison.js';
 import * as m0022 from './migrations/0022_news.js';
@@ -41,6 +42,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0003_web': m0003,
   '0010_timetable': m0010,
   '0011_homework': m0011,
+  '0012_documents': m0012,
   '0020_messaging': m0020,
   '0021_liaison': m0021,
   '0022_news': m0022,
@@ -136,7 +138,9 @@ function openPostgres(url: string, options: OpenOptions): Storage {
  * (without it, the migrator looks for its lock table across schemas and concurrent test schemas collide).
  */
 export async function migrateToLatest(db: Kysely<Database>, schema?: string): Promise<void> {
-  const migrator = new Migrator({ db, provider, ...(schema ? { migrationTableSchema: schema } : {}) });
+  // Unordered: features land in parallel with numbers reserved per issue (0012 documents after 0021
+  // liaison was applied on existing data directories); each migration only creates its own tables.
+  const migrator = new Migrator({ db, provider, allowUnorderedMigrations: true, ...(schema ? { migrationTableSchema: schema } : {}) });
   const { error, results } = await migrator.migrateToLatest();
   const failed = results?.find((r) => r.status === 'Error');
   if (error || failed) {
@@ -150,4 +154,10 @@ export function chunkForInsert<T>(rows: readonly T[], columnsPerRow: number, cap
   const out: T[][] = [];
   for (let i = 0; i < rows.length; i += per) out.push(rows.slice(i, i + per));
   return out;
+}
+
+/** A unique-constraint violation, on either backend (SQLite: SQLITE_CONSTRAINT_UNIQUE / PRIMARYKEY; PostgreSQL: 23505). */
+export function isUniqueViolation(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
 }

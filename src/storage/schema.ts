@@ -410,6 +410,50 @@ export interface LiaisonTargetsTable {
   reminded_at: number | null;
 }
 
+/** Documents: a folder or a file in a personal, class or group space (migration 0012). */
+export interface DocEntriesTable {
+  id: string;
+  kind: 'folder' | 'file';
+  space_kind: 'personal' | 'class' | 'group';
+  space_id: string;
+  /** The containing folder; '' at the root of the space. */
+  folder_id: string;
+  /** Ancestor folder ids, '/a/b/' ('/' at the root). */
+  path: string;
+  depth: number;
+  name: string;
+  /** Lowercased NFC name: names are unique per folder regardless of case. */
+  name_key: string;
+  /** 1: a drop folder ("dépôt") where pupils of the class deposit files. */
+  drop_box: number;
+  /** Who created it; a file's size counts against this person's quota. */
+  owner_id: string | null;
+  /** The person whose data this is (personal space, a pupil's deposit): purged with them. */
+  person_id: string | null;
+  blob_sha256: string | null;
+  size_bytes: number;
+  content_type: string | null;
+  created_at: number;
+  updated_at: number;
+  deleted_at: number | null;
+  deleted_by: string | null;
+}
+
+/** A resumable upload in progress: its bytes are in `<data dir>/uploads/<id>.part`. */
+export interface DocUploadsTable {
+  id: string;
+  owner_id: string;
+  space_kind: 'personal' | 'class' | 'group';
+  space_id: string;
+  folder_id: string;
+  name: string;
+  size_bytes: number;
+  expected_sha256: string | null;
+  received_bytes: number;
+  created_at: number;
+  expires_at: number;
+}
+
 /** Actualités (see migrations/0022_news.ts). `audience_kind`: 'school' | 'class' | 'group'. */
 export interface NewsTable extends AddressedColumns {
   headline: string;
@@ -479,6 +523,8 @@ export interface Database {
   message_attachments: MessageAttachmentsTable;
   liaison_notes: LiaisonNotesTable;
   liaison_targets: LiaisonTargetsTable;
+  doc_entries: DocEntriesTable;
+  doc_uploads: DocUploadsTable;
   news: NewsTable;
   news_acks: NewsAcksTable;
   news_attachments: NewsAttachmentsTable;

@@ -395,6 +395,64 @@ describe.skipIf(!enabled)('web client in chromium', () => {
     expect(after).toBe(404);
   });
 
+  it('Documents: a teacher uploads a file into the class folder through a network cut; the pupil sees it and downloads it', async () => {
+    const sheet = Buffer.concat([Buffer.from('%PDF-1.4\n'), Buffer.alloc(1_500_000, 0x20), Buffer.from('\n%%EOF\n')]);
+    await server.current().storage.db.updateTable('people').set({ preferred_lang: 'fr' }).where('id', 'in', ['pupilA1', 'teacherA']).execute();
+    let page = await open();
+    await signIn(page, 'teachera');
+    await waitForToday(page);
+    await page.getByRole('navigation', { name: 'Navigation principale' }).getByRole('link', { name: 'Documents' }).click();
+    await page.getByRole('navigation', { name: 'Espaces de documents' }).getByRole('link', { name: '6e A' }).click();
+    await page.getByRole('heading', { name: '6e A', level: 2 }).waitFor();
+    await expect.poll(() => page.locator('#docs-quota').count()).toBe(1);
+    await expectAccessible(page, 'Documents (enseignant, 6e A vide)');
+    // The second chunk is cut once on its way (a weak link): the client asks the server where it stands and goes on.
+    let cuts = 0;
+    await page.route('**/api/v1/documents/uploads/*?offset=*', async (route) => {
+      if (route.request().url().endsWith(`offset=${256 * 1024}`) && cuts === 0) {
+        cuts++;
+        return route.abort('connectionreset');
+      }
+      return route.continue();
+    });
+    await page.getByLabel('Fichier', { exact: true }).setInputFiles({ name: 'fiche-révision.pdf', mimeType: 'application/pdf', buffer: sheet });
+    await page.getByRole('button', { name: 'Envoyer' }).click();
+    await page.getByText('« fiche-révision.pdf » est enregistré.').first().waitFor({ timeout: 20_000 });
+    expect(cuts).toBe(1);
+    await page.getByRole('link', { name: 'fiche-révision.pdf' }).waitFor();
+    await expectAccessible(page, 'Documents (enseignant, fichier envoyé)');
+    // A folder made, deleted (to the trash), restored from the trash.
+    await page.getByLabel('Nom du dossier').fill('Brouillons');
+    await page.getByRole('button', { name: 'Créer le dossier' }).click();
+    await page.getByRole('link', { name: 'Brouillons' }).waitFor();
+    page.once('dialog', (d) => void d.accept());
+    await page.getByRole('button', { name: 'Supprimer « Brouillons »' }).click();
+    await expect.poll(() => page.getByRole('link', { name: 'Brouillons' }).count()).toBe(0);
+    await page.getByText('Corbeille', { exact: true }).click();
+    await page.getByRole('button', { name: 'Restaurer « Brouillons »' }).waitFor();
+    await expectAccessible(page, 'Documents (enseignant, corbeille ouverte)');
+    await page.getByRole('button', { name: 'Restaurer « Brouillons »' }).click();
+    await page.getByRole('link', { name: 'Brouillons' }).waitFor();
+    await browser!.close();
+    browser = undefined;
+
+    page = await open();
+    await signIn(page, 'pupila1');
+    await waitForToday(page);
+    await page.getByRole('navigation', { name: 'Navigation principale' }).getByRole('link', { name: 'Documents' }).click();
+    await page.getByRole('navigation', { name: 'Espaces de documents' }).getByRole('link', { name: '6e A' }).click();
+    const link = page.getByRole('link', { name: 'fiche-révision.pdf' });
+    await link.waitFor();
+    expect(await page.getByRole('button', { name: 'Supprimer « fiche-révision.pdf »' }).count()).toBe(0);
+    expect(await page.getByRole('heading', { name: 'Ajouter un fichier' }).count()).toBe(0);
+    await expectAccessible(page, 'Documents (élève, 6e A)');
+    const [download] = await Promise.all([page.waitForEvent('download'), link.click()]);
+    expect(download.suggestedFilename()).toBe('fiche-révision.pdf');
+    const path = await download.path();
+    const { readFileSync } = await import('node:fs');
+    expect(createHash('sha256').update(readFileSync(path)).digest('hex')).toBe(createHash('sha256').update(sheet).digest('hex'));
+  });
+
   it('logout wipes this person’s cached data and outbox from the device (shared family phone)', async () => {
     const page = await open();
     await signIn(page, 'pupilb1', FIXTURE_PASSWORD, true);

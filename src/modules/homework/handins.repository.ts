@@ -1,5 +1,6 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { Database, HandinFeedbackTable, HandinFilesTable, HandinsTable } from '../../storage/schema.js';
+import { isUniqueViolation } from '../../storage/db.js';
 
 export type HandinRow = Selectable<HandinsTable>;
 export type HandinFileRow = Selectable<HandinFilesTable>;
@@ -154,10 +155,4 @@ export class HandinsRepository {
       await tx.insertInto('handin_feedback').values(row).execute();
     });
   }
-}
-
-/** SQLite: SQLITE_CONSTRAINT_UNIQUE / PRIMARYKEY; PostgreSQL: 23505. */
-function isUniqueViolation(err: unknown): boolean {
-  const code = (err as { code?: unknown }).code;
-  return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
 }

@@ -77,6 +77,22 @@ export function blobStoreContract(name: string, make: () => Promise<{ store: Blo
       expect(await store.stat('ZZ')).toBeUndefined();
     }));
 
+    it('gives back a byte range', withStore(async (store) => {
+      const data = randomBytes(10_000);
+      const put = await store.put(chunks(data), { maxBytes: 20_000 });
+      const parts: Buffer[] = [];
+      for await (const c of (await store.open(put.sha256, { start: 1000, end: 1999 }))!) parts.push(c as Buffer);
+      expect(Buffer.concat(parts).equals(data.subarray(1000, 2000))).toBe(true);
+    }));
+    it('lists what it stores, with a modification time renewed by a put of the same bytes', withStore(async (store) => {
+      const before = Date.now() - 5_000;
+      const a = await store.put(chunks(Buffer.from('premier')), { maxBytes: 100 });
+      const b = await store.put(chunks(Buffer.from('second')), { maxBytes: 100 });
+      const listed = new Map<string, number>();
+      for await (const x of store.list()) listed.set(x.sha256, x.modifiedAtMs);
+      expect([...listed.keys()].sort()).toEqual([a.sha256, b.sha256].sort());
+      expect(listed.get(a.sha256)).toBeGreaterThan(before);
+    }));
     it('deletes', withStore(async (store) => {
       const put = await store.put(chunks(Buffer.from('à effacer')), { maxBytes: 100 });
       await store.delete(put.sha256);

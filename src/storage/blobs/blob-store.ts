@@ -9,14 +9,24 @@ import type { Readable } from 'node:stream';
  * - `put` consumes a stream chunk by chunk (never the whole file in memory) and resolves only once
  *   the bytes are durable: a resolved put survives a crash of the process or of the machine.
  * - a put over `maxBytes` rejects with `BlobTooLargeError` and leaves nothing behind;
- * - a put of bytes already stored keeps one copy (`created: false`);
+ * - a put of bytes already stored keeps one copy (`created: false`) and renews its modification
+ *   time, so that the orphan sweep never takes bytes someone is attaching right now;
  * - `open` of an unknown key resolves to undefined; keys that are not 64 lowercase hex digits are unknown.
  */
 export interface BlobStore {
   put(source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, options: PutOptions): Promise<StoredBlob>;
-  open(sha256: string): Promise<Readable | undefined>;
+  /** The bytes, or those of `range` (inclusive offsets, within the blob). */
+  open(sha256: string, range?: ByteRange): Promise<Readable | undefined>;
   stat(sha256: string): Promise<{ sizeBytes: number } | undefined>;
   delete(sha256: string): Promise<void>;
+  /** Every stored blob with the time it was last written (a put of bytes already stored counts), for the orphan sweep. */
+  list(): AsyncIterable<{ sha256: string; modifiedAtMs: number }>;
+}
+
+/** Inclusive byte offsets, as in HTTP's `Range: bytes=start-end`. */
+export interface ByteRange {
+  start: number;
+  end: number;
 }
 
 export interface PutOptions {

@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -12,6 +12,21 @@ blobStoreContract('disk', async () => {
 });
 
 describe('DiskBlobStore on disk', () => {
+  it('renews the modification time of bytes put again (the orphan sweep spares them)', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'preau-blobs-'));
+    try {
+      const store = new DiskBlobStore(dir);
+      const put = await store.put([Buffer.from('rendu deux fois')], { maxBytes: 100 });
+      const file = path.join(dir, 'sha256', put.sha256.slice(0, 2), put.sha256.slice(2, 4), put.sha256);
+      const old = new Date(Date.now() - 7 * 86_400_000);
+      utimesSync(file, old, old);
+      await store.put([Buffer.from('rendu deux fois')], { maxBytes: 100 });
+      expect(statSync(file).mtimeMs).toBeGreaterThan(Date.now() - 60_000);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('leaves no temporary file behind, whether the put succeeds or not', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'preau-blobs-'));
     try {

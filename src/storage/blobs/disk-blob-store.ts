@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
-import { mkdir, open, rename, rm, stat, unlink } from 'node:fs/promises';
+import { mkdir, open, opendir, rename, rm, stat, unlink, utimes } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { newId } from '../../platform/ids.js';
-import { BlobTooLargeError, HEAD_BYTES, isSha256Hex, type BlobStore, type PutOptions, type StoredBlob } from './blob-store.js';
+import { BlobTooLargeError, HEAD_BYTES, isSha256Hex, type BlobStore, type ByteRange, type PutOptions, type StoredBlob } from './blob-store.js';
 import { crc32 } from './crc32.js';
 
 /**
@@ -57,6 +57,9 @@ export class DiskBlobStore implements BlobStore {
       const existing = await stat(final).catch(() => undefined);
       if (existing && existing.size === sizeBytes) {
         await unlink(tmp);
+        // Renewed: bytes being attached again are not an orphan for the sweep's grace period.
+        const now = new Date();
+        await utimes(final, now, now);
         return { sha256, sizeBytes, crc32: crc, head: Buffer.concat(headParts), created: false };
       }
       await mkdir(path.dirname(final), { recursive: true });
@@ -70,13 +73,13 @@ export class DiskBlobStore implements BlobStore {
     }
   }
 
-  async open(sha256: string): Promise<Readable | undefined> {
+  async open(sha256: string, range?: ByteRange): Promise<Readable | undefined> {
     if (!isSha256Hex(sha256)) return undefined;
     const p = this.pathOf(sha256);
     // Open first so that a missing file is an answer, not a stream error later.
     const handle = await open(p, 'r').catch(() => undefined);
     if (!handle) return undefined;
-    return handle.createReadStream({ autoClose: true, highWaterMark: 256 * 1024 });
+    return handle.createReadStream({ autoClose: true, highWaterMark: 256 * 1024, ...(range ? { start: range.start, end: range.end } : {}) });
   }
 
   async stat(sha256: string): Promise<{ sizeBytes: number } | undefined> {
@@ -84,6 +87,21 @@ export class DiskBlobStore implements BlobStore {
     const s = await stat(this.pathOf(sha256)).catch(() => undefined);
     return s ? { sizeBytes: s.size } : undefined;
   }
+  async *list(): AsyncGenerator<{ sha256: string; modifiedAtMs: number }> {
+    const top = path.join(this.root, 'sha256');
+    for await (const a of await opendir(top).catch(() => [])) {
+      if (!a.isDirectory()) continue;
+      for await (const b of await opendir(path.join(top, a.name))) {
+        if (!b.isDirectory()) continue;
+        for await (const f of await opendir(path.join(top, a.name, b.name))) {
+          if (!f.isFile() || !isSha256Hex(f.name)) continue;
+          const s = await stat(path.join(top, a.name, b.name, f.name)).catch(() => undefined);
+          if (s) yield { sha256: f.name, modifiedAtMs: s.mtimeMs };
+        }
+      }
+    }
+  }
+
 
   async delete(sha256: string): Promise<void> {
     if (!isSha256Hex(sha256)) return;

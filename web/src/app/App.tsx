@@ -46,6 +46,7 @@ function useLazyPage(wanted: boolean, load: () => Promise<{ default: FunctionCom
 const loadAccountPage = () => import('../features/identity/AccountPage.js');
 const loadHomeworkPage = () => import('../features/homework/HomeworkPage.js');
 const loadTimetablePage = () => import('../features/timetable/TimetablePage.js');
+const loadDocumentsPage = () => import('../features/documents/DocumentsPage.js');
 const loadMessagingPage = () => import('../features/messaging/MessagingPage.js');
 const loadLiaisonPage = () => import('../features/liaison/LiaisonPage.js');
 const loadNewsPage = () => import('../features/news/NewsPage.js');
@@ -58,6 +59,7 @@ export function App() {
   const AccountPage = useLazyPage(route === 'account', loadAccountPage);
   const HomeworkPage = useLazyPage(route === 'homework', loadHomeworkPage);
   const TimetablePage = useLazyPage(route === 'timetable', loadTimetablePage);
+  const DocumentsPage = useLazyPage(route === 'documents', loadDocumentsPage);
   const MessagingPage = useLazyPage(route === 'messaging', loadMessagingPage);
   const LiaisonPage = useLazyPage(route === 'liaison', loadLiaisonPage);
   const NewsPage = useLazyPage(route === 'news', loadNewsPage);
@@ -90,10 +92,11 @@ export function App() {
   else if (route === 'account') page = AccountPage ? <AccountPage /> : <p class="notice">{t('app.loading')}</p>;
   else if (route === 'timetable') page = TimetablePage ? <TimetablePage /> : <p class="notice">{t('app.loading')}</p>;
   else if (route === 'homework') page = HomeworkPage ? <HomeworkPage /> : <p class="notice">{t('app.loading')}</p>;
+  else if (route === 'documents') page = DocumentsPage ? <DocumentsPage /> : <p class="notice">{t('app.loading')}</p>;
   else if (route === 'messaging') page = MessagingPage ? <MessagingPage /> : <p class="notice">{t('app.loading')}</p>;
   else if (route === 'liaison') page = LiaisonPage ? <LiaisonPage /> : <p class="notice">{t('app.loading')}</p>;
   else if (route === 'news') page = NewsPage ? <NewsPage /> : <p class="notice">{t('app.loading')}</p>;
-  else if (route === 'documents' || route === 'classroom') page = <ComingSoonPage feature={route} />;
+  else if (route === 'classroom') page = <ComingSoonPage feature={route} />;
   else if (route === 'login' || route === 'activate') page = <p class="notice">{t('app.loading')}</p>;
   else page = <NotFound />;
 

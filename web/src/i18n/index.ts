@@ -82,3 +82,13 @@ export function describeWait(seconds: number, lang: Lang): string {
   const m = Math.ceil(s / 60);
   return m === 1 ? translate(lang, 'wait.minute') : translate(lang, 'wait.minutes', { n: m });
 }
+
+/** "1,2 Mo", "340 Ko", "12 octets", "2 Go" (shared by the features that show file sizes). */
+export function formatBytes(bytes: number, lang: Lang): string {
+  const nf = (n: number) => new Intl.NumberFormat(lang === 'fr' ? 'fr-FR' : 'en-GB', { maximumFractionDigits: 1 }).format(n);
+  const [b, k, m, g] = lang === 'fr' ? ['octets', 'Ko', 'Mo', 'Go'] : ['bytes', 'KB', 'MB', 'GB'];
+  if (bytes < 1024) return `${nf(bytes)} ${b}`;
+  if (bytes < 1024 * 1024) return `${nf(bytes / 1024)} ${k}`;
+  if (bytes < 1024 * 1024 * 1024) return `${nf(bytes / (1024 * 1024))} ${m}`;
+  return `${nf(bytes / (1024 * 1024 * 1024))} ${g}`;
+}

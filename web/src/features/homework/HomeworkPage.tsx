@@ -6,6 +6,7 @@ import { DataTable } from '../../app/DataTable.js';
 import { Loading } from '../../app/Loading.js';
 import { textToHtml } from '../../app/text.js';
 import { errorMessage } from '../../app/errors.js';
+import { ErrorLine, ProgressLine } from '../../app/FormParts.js';
 import { currentSearch, ROUTES } from '../../app/router.js';
 import { announce, lang, me, useT } from '../../app/state.js';
 import { useValue } from '../../app/store.js';
@@ -379,20 +380,9 @@ function PupilHandin({ entry, pupilId }: { entry: HomeworkEntry; pupilId: string
               ))}
             </ul>
           )}
-          {progress !== undefined && (
-            <p>
-              <label for="handin-progress">{t('handin.progress')}</label>{' '}
-              <progress id="handin-progress" max={100} value={Math.round(progress * 100)}>
-                {Math.round(progress * 100)} %
-              </progress>
-            </p>
-          )}
+          {progress !== undefined && <ProgressLine id="handin-progress" label={t('handin.progress')} percent={Math.round(progress * 100)} />}
           <p role="status">{status}</p>
-          {error && (
-            <p role="alert" class="alert">
-              {error}
-            </p>
-          )}
+          <ErrorLine error={error} />
           <button type="submit" disabled={progress !== undefined}>
             {mine?.current ? t('handin.replace') : t('handin.submit')}
           </button>

@@ -72,11 +72,4 @@ export function contentSignature(text: string, files: readonly { name: string; s
   return JSON.stringify([text, files.map((f) => [f.name, f.size, f.lastModified])]);
 }
 
-/** "1,2 Mo", "340 Ko", "12 octets". */
-export function formatBytes(bytes: number, lang: 'fr' | 'en'): string {
-  const nf = (n: number) => new Intl.NumberFormat(lang === 'fr' ? 'fr-FR' : 'en-GB', { maximumFractionDigits: 1 }).format(n);
-  const [b, k, m] = lang === 'fr' ? ['octets', 'Ko', 'Mo'] : ['bytes', 'KB', 'MB'];
-  if (bytes < 1024) return `${nf(bytes)} ${b}`;
-  if (bytes < 1024 * 1024) return `${nf(bytes / 1024)} ${k}`;
-  return `${nf(bytes / (1024 * 1024))} ${m}`;
-}
+export { formatBytes } from '../../i18n/index.js';
