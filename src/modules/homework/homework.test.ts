@@ -191,6 +191,9 @@ describe.each(backends)('cahier de textes API on %s', (backend) => {
     expect(tooBig.statusCode).toBe(400);
     const many = (await pupil.request({ method: 'GET', url: '/api/v1/homework?limit=999' })).json();
     expect(many.entries.length).toBeLessThanOrEqual(100);
+    // The window is given back: by default the school's today (Paris) and two weeks ahead.
+    expect(many).toMatchObject({ from: '2026-09-07', to: '2026-09-21' });
+    expect(first).toMatchObject({ from: '2026-09-01', to: '2026-12-31' });
   });
 
   it('bad input: 4xx with a stable id, nothing changed', async () => {

@@ -64,7 +64,7 @@ export interface RequestOptions {
   headers?: Record<string, string>;
 }
 
-export async function api<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, options: RequestOptions = {}): Promise<ApiOk<T>> {
+export async function api<T>(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', path: string, options: RequestOptions = {}): Promise<ApiOk<T>> {
   const headers: Record<string, string> = { ...options.headers, accept: 'application/json', 'accept-language': session.lang };
   if (options.body !== undefined) headers['content-type'] = 'application/json';
   const csrf = options.csrfToken ?? session.csrfToken;

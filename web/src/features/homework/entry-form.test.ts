@@ -94,7 +94,8 @@ describe('the entry form', () => {
     expect(stateLabel({ state: 'draft', publishAt: null })).toEqual({ key: 'homework.state.draft' });
     expect(stateLabel({ state: 'scheduled', publishAt: '2026-09-08T16:00:00.000Z' })).toEqual({ key: 'homework.state.scheduledAt', publishAt: '2026-09-08T16:00:00.000Z' });
     expect(stateLabel({ state: 'published', publishAt: '2026-09-01T16:00:00.000Z' })).toEqual({ key: 'homework.state.published' });
-    expect(teacherListQuery('seance', '2026-08-08', '2026-11-05')).toBe('kind=seance&from=2026-08-08&to=2026-11-05&limit=100');
+    expect(teacherListQuery('seance')).toBe('kind=seance&limit=100');
+    expect(teacherListQuery('')).toBe('limit=100');
     const list = [entry({ id: 'a' }), entry({ id: 'b', audience: { kind: 'group', id: 'gLatin', name: 'Latin' } })];
     expect(ofAudience(list, { classId: null, groupId: 'gLatin' }).map((e) => e.id)).toEqual(['b']);
     expect(ofAudience(list, { classId: 'c6A', groupId: null }).map((e) => e.id)).toEqual(['a']);

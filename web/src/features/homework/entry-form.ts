@@ -248,11 +248,9 @@ export function stateLabel(e: Pick<HomeworkEntry, 'state' | 'publishAt'>): { key
  * filtered here (see `ofAudience`), because the API's class view shows published entries only and
  * a teacher must see their drafts.
  */
-export function teacherListQuery(kind: Kind | '', from: string, to: string): string {
+export function teacherListQuery(kind: Kind | ''): string {
   const q = new URLSearchParams();
   if (kind) q.set('kind', kind);
-  q.set('from', from);
-  q.set('to', to);
   q.set('limit', '100');
   return q.toString();
 }
