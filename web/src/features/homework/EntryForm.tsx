@@ -275,11 +275,11 @@ function RichTextField({ id, label, value, onChange, invalid }: { id: string; la
   const apply = (mark: Mark) => {
     const el = area.current!;
     const next = applyMark(el.value, el.selectionStart, el.selectionEnd, mark);
+    // At once, not after the render: what is typed next must replace the selection (the render keeps an equal value).
+    el.value = next.value;
+    el.focus();
+    el.setSelectionRange(next.start, next.end);
     onChange(next.value);
-    requestAnimationFrame(() => {
-      el.focus();
-      el.setSelectionRange(next.start, next.end);
-    });
   };
   return (
     <div class="rich-editor">
