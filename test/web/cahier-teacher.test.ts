@@ -49,7 +49,8 @@ describe.skipIf(!enabled)('the teacher’s and the direction’s cahier de texte
     await page.getByLabel('Séance (ce qui a été fait en classe)').check();
     await audience.selectOption({ label: '6e A — MATHEMATIQUES' });
     await page.getByLabel('Titre').fill(SEANCE);
-    await page.getByLabel('Date de la séance').fill('2026-09-07');
+    // Last Friday's lesson, written on Monday morning.
+    await page.getByLabel('Date de la séance').fill('2026-09-04');
     const text = page.getByLabel('Contenu de la séance');
     await text.fill('Nous avons vu les ');
     await text.press('End');
@@ -70,6 +71,9 @@ describe.skipIf(!enabled)('the teacher’s and the direction’s cahier de texte
     expect(await horizontalOverflow(page), 'défilement horizontal à 320 px').toBeLessThanOrEqual(0);
     await page.getByRole('button', { name: 'Enregistrer' }).click();
     await announced(page, 'Séance publiée.');
+    // The list starts at the school's today: last week is one press away.
+    expect(await line(page, SEANCE).count()).toBe(0);
+    await page.getByRole('button', { name: 'Voir la semaine précédente' }).click();
     await expect.poll(() => line(page, SEANCE).getAttribute('data-state')).toBe('published');
     expect(await line(page, SEANCE).textContent()).toContain('pièces jointes : 2');
 
@@ -119,14 +123,27 @@ describe.skipIf(!enabled)('the teacher’s and the direction’s cahier de texte
     await expect.poll(() => line(page, TRAVAIL).count()).toBe(1);
     expect(await line(page, TRAVAIL).getAttribute('data-state')).toBe('draft');
     expect(await line(page, TRAVAIL).textContent()).toContain('Latin');
+    // The copy published, back to draft, then deleted (after a confirmation).
+    await line(page, TRAVAIL).getByRole('button', { name: `Publier maintenant : ${TRAVAIL}` }).click();
+    await announced(page, `« ${TRAVAIL} » publié.`);
+    await expect.poll(() => line(page, TRAVAIL).getAttribute('data-state')).toBe('published');
+    await line(page, TRAVAIL).getByRole('button', { name: `Remettre en brouillon : ${TRAVAIL}` }).click();
+    await announced(page, `« ${TRAVAIL} » remis en brouillon.`);
+    await expect.poll(() => line(page, TRAVAIL).getAttribute('data-state')).toBe('draft');
+    await line(page, TRAVAIL).getByRole('button', { name: `Supprimer : ${TRAVAIL}` }).click();
+    await page.getByRole('button', { name: 'Oui, supprimer' }).click();
+    await announced(page, `« ${TRAVAIL} » supprimé.`);
+    await expect.poll(() => line(page, TRAVAIL).count()).toBe(0);
     await page.getByLabel('Classe ou groupe', { exact: true }).selectOption({ label: 'Toutes mes classes et groupes' });
     await page.getByLabel('Type', { exact: true }).selectOption({ label: 'Séances (fait en classe)' });
     await expect.poll(() => line(page, TRAVAIL).count()).toBe(0);
-    expect(await line(page, SEANCE).count()).toBe(1);
+    await page.getByRole('button', { name: 'Voir la semaine précédente' }).click();
+    await expect.poll(() => line(page, SEANCE).count()).toBe(1);
     await expectAccessible(page, 'cahier de l’enseignant (liste, filtres)');
 
     // 4. The pupil: the séance with its bold text, link and attachments; the work is not there yet.
     page = await signInTo('pupila1');
+    await page.getByRole('button', { name: 'Voir la semaine précédente' }).click();
     const seance = line(page, SEANCE);
     await seance.waitFor();
     expect(await page.getByTestId('kind-seance').filter({ has: seance }).count()).toBe(1);
@@ -157,6 +174,7 @@ describe.skipIf(!enabled)('the teacher’s and the direction’s cahier de texte
     await page.getByLabel('Classe ou groupe').selectOption({ label: '6e A' });
     const teacherLink = page.getByTestId('audience-teachers').getByRole('link');
     await expect.poll(() => teacherLink.count()).toBe(1);
+    await expectAccessible(page, 'cahier d’une classe (direction)');
     await teacherLink.click();
     await page.getByTestId('visas').waitFor();
     expect(await page.getByTestId('visas').textContent()).toContain('Ce cahier n’a pas encore été visé.');

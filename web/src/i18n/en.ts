@@ -206,7 +206,6 @@ export const en: Record<MessageKey, string> = {
   'homework.kind.travail': 'Homework',
   'homework.kind.seance': 'Lesson',
   'homework.state.draft': 'draft',
-  'homework.state.scheduled': 'scheduled',
   'homework.state.scheduledAt': 'publication scheduled for {when}',
   'homework.doneBadge': 'Done',
   'homework.back': 'Back to the cahier de textes',

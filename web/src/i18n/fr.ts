@@ -208,7 +208,6 @@ export const fr = {
   'homework.kind.travail': 'Travail à faire',
   'homework.kind.seance': 'Séance',
   'homework.state.draft': 'brouillon',
-  'homework.state.scheduled': 'programmé',
   'homework.state.scheduledAt': 'publication programmée le {when}',
   'homework.doneBadge': 'Fait',
   'homework.back': 'Retour au cahier de textes',
