@@ -76,6 +76,7 @@ describe.skipIf(!enabled)('the teacher’s and the direction’s cahier de texte
     await page.getByRole('button', { name: 'Voir la semaine précédente' }).click();
     await expect.poll(() => line(page, SEANCE).getAttribute('data-state')).toBe('published');
     expect(await line(page, SEANCE).textContent()).toContain('pièces jointes : 2');
+    expect(await horizontalOverflow(page), 'défilement horizontal à 320 px (liste et actions)').toBeLessThanOrEqual(0);
 
     // 2. A travail à faire as a draft, with its estimated time: a bad time is refused on the spot.
     await page.getByLabel('Travail à faire', { exact: true }).check();
@@ -99,11 +100,20 @@ describe.skipIf(!enabled)('the teacher’s and the direction’s cahier de texte
     expect(await minutes.inputValue()).toBe('30');
     await minutes.fill('45');
     await page.getByLabel('Consignes').fill('Faire :\n- l’exercice 3\n- l’exercice 4');
+    await page.getByLabel('Ajouter des pièces jointes (facultatif)').setInputFiles({ name: 'consignes.pdf', mimeType: 'application/pdf', buffer: PDF });
     await expectAccessible(page, 'modifier une entrée');
     await page.getByRole('button', { name: 'Enregistrer' }).click();
     await announced(page, 'Modifications enregistrées.');
     await expect.poll(() => page.url()).toBe(`${suite.server.origin}/cahier-de-textes`);
     expect(await line(page, TRAVAIL).textContent()).toContain('Environ 45 min');
+    expect(await line(page, TRAVAIL).textContent()).toContain('pièces jointes : 1');
+    // An attachment removed again from the edit page.
+    await line(page, TRAVAIL).getByRole('link', { name: `Modifier : ${TRAVAIL}` }).click();
+    await page.getByRole('button', { name: 'Retirer consignes.pdf' }).click();
+    await announced(page, 'consignes.pdf retiré.');
+    expect(await page.getByRole('button', { name: 'Retirer consignes.pdf' }).count()).toBe(0);
+    await page.getByRole('link', { name: 'Retour au cahier de textes' }).click();
+    await expect.poll(() => line(page, TRAVAIL).textContent()).not.toContain('pièces jointes');
 
     await line(page, TRAVAIL).getByRole('button', { name: `Programmer : ${TRAVAIL}` }).click();
     await page.getByLabel('Date et heure de publication').fill('2026-09-07T18:00');
