@@ -4,33 +4,20 @@
  * waiting room (the page shows the position, polls, and signs in by itself once admitted). The
  * person typed their password once and pressed the button once.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { axeViolations, chromiumAvailable, describeViolations, openBrowser, type TestBrowser } from '../support/browser.js';
+import { describe, expect, it } from 'vitest';
+import { axeViolations, chromiumAvailable, describeViolations } from '../support/browser.js';
+import { servedBrowserSuite } from '../support/browser-suite.js';
 import { FIXTURE_PASSWORD } from '../support/fixtures.js';
-import { startServedPreau, type ServedPreau } from '../support/served.js';
 
 const enabled = chromiumAvailable();
 
 describe.skipIf(!enabled)('login through the edge in chromium', () => {
-  let server: ServedPreau;
-  let browser: TestBrowser | undefined;
+  const suite = servedBrowserSuite();
 
-  beforeAll(async () => {
-    server = await startServedPreau();
-  });
-  afterEach(async () => {
-    if (browser) expect(browser.problems, 'erreurs de console (CSP comprise)').toEqual([]);
-    await browser?.close();
-    browser = undefined;
-  });
-  afterAll(async () => {
-    await server?.close();
-  });
-
-  const metric = (name: string, label: string) => Number(new RegExp(`^${name}\\{${label}\\} (\\d+)$`, 'm').exec(server.current().metrics.render())?.[1] ?? 'NaN');
+  const metric = (name: string, label: string) => Number(new RegExp(`^${name}\\{${label}\\} (\\d+)$`, 'm').exec(suite.server.current().metrics.render())?.[1] ?? 'NaN');
 
   it('challenged then queued: the page solves the check, shows the place in line, and signs in by itself when admitted', async () => {
-    const edge = server.current().edge!;
+    const edge = suite.server.current().edge!;
     // Every unknown device is challenged (cheap here: 8 bits); nobody gets a password check without a ticket.
     edge.challenge.setMode('always');
     edge.challenge.setBits(8);
@@ -39,9 +26,8 @@ describe.skipIf(!enabled)('login through the edge in chromium', () => {
     Object.assign(room.settings, { maxLoginsInFlight: 0, pollBaseMs: 1_000, pollSpreadMs: 200 });
     const solvedBefore = metric('preau_challenges_total', 'outcome="solved"');
 
-    browser = await openBrowser();
-    const page = browser.page;
-    await page.goto(`${server.origin}/`);
+    const { page } = await suite.open();
+    await page.goto(`${suite.server.origin}/`);
     await page.getByLabel('Identifiant').fill('pupila1');
     await page.getByLabel('Mot de passe').fill(FIXTURE_PASSWORD);
     await page.getByRole('button', { name: 'Se connecter' }).click();
@@ -61,22 +47,21 @@ describe.skipIf(!enabled)('login through the edge in chromium', () => {
   });
 
   it('the person can give up waiting: nothing more is sent', async () => {
-    const room = server.current().edge!.waitingRoom;
+    const room = suite.server.current().edge!.waitingRoom;
     const capacity = room.settings.maxLoginsInFlight;
     Object.assign(room.settings, { maxLoginsInFlight: 0 });
-    server.current().edge!.challenge.setMode('off');
+    suite.server.current().edge!.challenge.setMode('off');
     try {
-      browser = await openBrowser();
-      const page = browser.page;
-      await page.goto(`${server.origin}/`);
+      const { page } = await suite.open();
+      await page.goto(`${suite.server.origin}/`);
       await page.getByLabel('Identifiant').fill('pupila2');
       await page.getByLabel('Mot de passe').fill(FIXTURE_PASSWORD);
       await page.getByRole('button', { name: 'Se connecter' }).click();
       await page.getByRole('status').filter({ hasText: 'file d’attente' }).waitFor({ timeout: 15_000 });
       await page.getByRole('button', { name: 'Annuler' }).click();
-      const sent = server.requests.length;
+      const sent = suite.server.requests.length;
       await page.waitForTimeout(3_000);
-      expect(server.requests.slice(sent).filter((r) => r.path.startsWith('/api/v1/waiting-room') || r.path === '/api/v1/auth/login')).toEqual([]);
+      expect(suite.server.requests.slice(sent).filter((r) => r.path.startsWith('/api/v1/waiting-room') || r.path === '/api/v1/auth/login')).toEqual([]);
       expect(await page.getByRole('button', { name: 'Se connecter' }).isEnabled()).toBe(true);
     } finally {
       Object.assign(room.settings, { maxLoginsInFlight: capacity });

@@ -289,14 +289,14 @@ describe.skipIf(!enabled)('web client in chromium', () => {
     await signIn(page, 'teachera');
     await waitForToday(page);
     await page.getByRole('link', { name: 'Ouvrir le cahier de textes de mes classes' }).click();
-    await page.getByText('Donner un travail à faire').click();
+    await page.getByText('Nouvelle entrée : séance ou travail à faire').click();
     const audience = page.getByLabel('Classe ou groupe, matière');
     await expect.poll(() => audience.locator('option').count()).toBeGreaterThan(0);
     await audience.selectOption({ label: '6e A — MATHEMATIQUES' });
     await page.getByLabel('Titre').fill('Triangles : exercice 7');
     await page.getByLabel('Consignes').fill('Faire l’exercice 7 du sujet joint.\n\nRendre une photo de la copie.');
     await page.getByLabel('Pour le', { exact: true }).fill('2026-09-08');
-    await page.getByLabel('Pièce jointe (PDF ou image, facultatif)').setInputFiles({ name: 'sujet.pdf', mimeType: 'application/pdf', buffer: pdf });
+    await page.getByLabel('Ajouter des pièces jointes (facultatif)').setInputFiles({ name: 'sujet.pdf', mimeType: 'application/pdf', buffer: pdf });
     await page.getByLabel('À rendre en ligne').check();
     await expectAccessible(page, 'cahier de textes (enseignant, nouveau travail)');
     await page.getByRole('button', { name: 'Enregistrer' }).click();

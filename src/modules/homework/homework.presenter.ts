@@ -37,6 +37,8 @@ export function presentEntry(d: EntryDetail, nowMs: number) {
     subject: e.subject_id ? { id: e.subject_id, label: e.subject_label } : null,
     audience: { kind: e.class_id ? 'class' : 'group', id: e.class_id ?? e.group_id, name: e.audience_name },
     teacher: teacherName(e),
+    /** Lets the direction open this teacher's cahier to visa it (no list of teachers exists yet). */
+    teacherId: e.teacher_id,
     state: entryState(e, nowMs),
     publishAt: iso(e.publish_at),
     attachments: d.attachments.map(presentAttachment),

@@ -29,7 +29,7 @@ export function registerHomeworkRoutes(app: FastifyInstance, { homework, schools
 
   app.get<{ Querystring: ListQuery }>('/api/v1/homework', { schema: { querystring: ListQuery }, config: { criticality: 'critical' }, onRequest: auth.authenticate }, async (request, reply) => {
     const page = await homework.list(await scope(request.auth!.person.id), request.query);
-    return noStore(reply).send({ entries: page.entries.map((d) => presentEntry(d, now())), nextCursor: page.nextCursor });
+    return noStore(reply).send({ entries: page.entries.map((d) => presentEntry(d, now())), nextCursor: page.nextCursor, from: page.fromDate, to: page.toDate });
   });
 
   app.get<{ Params: EntryParams }>('/api/v1/homework/:entryId', { schema: { params: EntryParams }, config: { criticality: 'critical' }, onRequest: auth.authenticate }, async (request, reply) => {

@@ -243,9 +243,14 @@ export class HomeworkService {
    * class or group they teach (or, without one, their own entries, drafts included); school staff
    * any class or group of their school.
    */
-  async list(actor: Scope, q: ListQuery): Promise<EntryPage> {
-    const now = this.clock.nowMs();
+  async list(actor: Scope, q: ListQuery): Promise<EntryPage & { fromDate: string; toDate: string }> {
     const { fromDate, toDate } = this.range(q.from, q.to, 0, 14);
+    // The window goes back with the page: a client learns the school's "today" from it and can ask for the weeks before.
+    return { ...(await this.listWithin(actor, q, fromDate, toDate)), fromDate, toDate };
+  }
+
+  private async listWithin(actor: Scope, q: ListQuery, fromDate: string, toDate: string): Promise<EntryPage> {
+    const now = this.clock.nowMs();
     const { size, after } = this.page(q.cursor, q.limit);
     const base = { fromDate, toDate, limit: size, ...(after ? { after } : {}), ...(q.subjectId ? { subjectId: q.subjectId } : {}), ...(q.kind ? { kind: q.kind } : {}) };
     let classIds: string[] = [];

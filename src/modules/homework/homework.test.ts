@@ -82,7 +82,7 @@ describe.each(backends)('cahier de textes API on %s', (backend) => {
     });
     expect(created.statusCode, created.body).toBe(201);
     const entry = created.json().entry;
-    expect(entry).toMatchObject({ state: 'draft', bodyHtml: '<p>Lire <b>chapitre 3</b></p>', subject: { id: 'subjectMaths' }, audience: { kind: 'class', id: 'class6A', name: '6e A' }, dueAt: new Date(parisWallTimeToUtcMs('2026-09-09', 10)).toISOString() });
+    expect(entry).toMatchObject({ state: 'draft', bodyHtml: '<p>Lire <b>chapitre 3</b></p>', subject: { id: 'subjectMaths' }, audience: { kind: 'class', id: 'class6A', name: '6e A' }, teacherId: 'teacherA', dueAt: new Date(parisWallTimeToUtcMs('2026-09-09', 10)).toISOString() });
     const pupil = await as('pupilA1');
     const seen = async () => ((await pupil.request({ method: 'GET', url: '/api/v1/homework?from=2026-09-07&to=2026-09-30' })).json().entries as { id: string }[]).map((e) => e.id);
     expect((await pupil.request({ method: 'GET', url: `/api/v1/homework/${entry.id}` })).statusCode).toBe(404);
@@ -191,6 +191,9 @@ describe.each(backends)('cahier de textes API on %s', (backend) => {
     expect(tooBig.statusCode).toBe(400);
     const many = (await pupil.request({ method: 'GET', url: '/api/v1/homework?limit=999' })).json();
     expect(many.entries.length).toBeLessThanOrEqual(100);
+    // The window is given back: by default the school's today (Paris) and two weeks ahead.
+    expect(many).toMatchObject({ from: '2026-09-07', to: '2026-09-21' });
+    expect(first).toMatchObject({ from: '2026-09-01', to: '2026-12-31' });
   });
 
   it('bad input: 4xx with a stable id, nothing changed', async () => {

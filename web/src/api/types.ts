@@ -113,11 +113,20 @@ export interface HomeworkEntry {
   subject: { id: string; label: string | null } | null;
   audience: { kind: 'class' | 'group'; id: string; name: string | null };
   teacher: string | null;
+  teacherId?: string;
   state: 'draft' | 'scheduled' | 'published';
   publishAt: string | null;
   attachments: Attachment[];
   done?: boolean;
   doneAt?: string | null;
+}
+
+/** A head of school's sign-off of a teacher's cahier. */
+export interface CahierVisa {
+  id: string;
+  at: string;
+  comment: string | null;
+  by: string | null;
 }
 
 export interface HandinFile {

@@ -1,4 +1,5 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
+import { ErrorLine } from '../../app/FormParts.js';
 import type { LiaisonNote, LiaisonSignatures } from '../../api/types.js';
 import { EmptyState, PageTitle } from '../../app/EmptyState.js';
 import { errorMessage } from '../../app/errors.js';
@@ -217,11 +218,7 @@ function NewNote({ onCreated }: { onCreated: () => void }) {
         }} />
         <Counter id="ln-body-count" left={bodyBudget.left} />
         <p role="status">{status}</p>
-        {error && (
-          <p role="alert" class="alert">
-            {error}
-          </p>
-        )}
+        <ErrorLine error={error} />
         <button type="submit" disabled={busy}>
           {t('liaison.send')}
         </button>
@@ -359,11 +356,7 @@ function FollowNote({ note: initial }: { note: LiaisonNote }) {
         {reason}
       </p>
       <p role="status">{status}</p>
-      {error && (
-        <p role="alert" class="alert">
-          {error}
-        </p>
-      )}
+      <ErrorLine error={error} />
       {!page ? (
         <p class="notice">{t('app.loading')}</p>
       ) : (
