@@ -9,6 +9,7 @@ import { createLogger } from './platform/logger.js';
 import { migrateToLatest, openStorage } from './storage/db.js';
 import { IdentityRepository, purgeDeparted } from './modules/identity/index.js';
 import { forgetPendingLinksOf } from './modules/schools/index.js';
+import { NotificationsRepository, purgeNotifications } from './modules/notifications/index.js';
 
 const HELP = `Préau — espace numérique de travail
 
@@ -19,7 +20,8 @@ Commandes :
   import-aaf <dossier|fichiers…> [--full]
                              importe un flux AAF (annuaire académique) ; --full : flux complet,
                              les personnes absentes sont marquées parties
-  purge                      supprime les comptes partis depuis plus de la durée de conservation
+  purge                      supprime les comptes partis depuis plus de la durée de conservation,
+                             et les notifications plus anciennes que leur durée de conservation
   help                       affiche cette aide
 
 Options (ou variables d’environnement) :
@@ -72,7 +74,8 @@ async function run(argv: string[]): Promise<number> {
         await migrateToLatest(storage.db);
         const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel);
         const { purged, expiredSessions } = await purgeDeparted(new IdentityRepository(storage.db), systemClock, config.departedRetentionDays, logger, (j) => forgetPendingLinksOf(storage.db, j));
-        process.stdout.write(`${purged} compte(s) parti(s) depuis plus de ${config.departedRetentionDays} jours supprimé(s) ; ${expiredSessions} session(s) expirée(s) supprimée(s).\n`);
+        const notifications = await purgeNotifications(new NotificationsRepository(storage.db, storage.capabilities), systemClock, config.notificationRetentionDays);
+        process.stdout.write(`${purged} compte(s) parti(s) depuis plus de ${config.departedRetentionDays} jours supprimé(s) ; ${expiredSessions} session(s) expirée(s) supprimée(s) ; ${notifications} notification(s) de plus de ${config.notificationRetentionDays} jours supprimée(s).\n`);
         return 0;
       } finally {
         await storage.close();

@@ -407,6 +407,25 @@ export interface LiaisonTargetsTable {
   reminded_at: number | null;
 }
 
+/** Notifications feed (see migrations/0030_notifications.ts). */
+export interface NotificationsTable {
+  id: string;
+  recipient_id: string;
+  school_id: string | null;
+  /** A NotificationKind of platform/notify.ts. */
+  kind: string;
+  /** Plain text (the work's title, the message's subject…), never HTML. */
+  title: string;
+  /** The web client's route that opens the thing. */
+  link: string;
+  subject_id: string;
+  actor_id: string | null;
+  created_at: number;
+  /** Shown in the feed from this instant (a scheduled publication). */
+  visible_at: number;
+  read_at: number | null;
+}
+
 export interface Database {
   schools: SchoolsTable;
   people: PeopleTable;
@@ -444,4 +463,5 @@ export interface Database {
   message_attachments: MessageAttachmentsTable;
   liaison_notes: LiaisonNotesTable;
   liaison_targets: LiaisonTargetsTable;
+  notifications: NotificationsTable;
 }
