@@ -122,6 +122,10 @@ export class NotificationsService implements Notifier {
     return count;
   }
 
+  /** The server's daily purge (retention); `preau purge` does the same. */
+  purge(retentionDays: number): Promise<number> {
+    return purgeNotifications(this.repo, this.clock, retentionDays);
+  }
 }
 
 /** Retention: notifications older than this many days are deleted (`preau purge`); returns how many. */
