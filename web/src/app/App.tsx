@@ -5,6 +5,7 @@ import { ActivatePage } from '../features/identity/ActivatePage.js';
 import { LoginPage } from '../features/identity/LoginPage.js';
 import { logout } from '../features/identity/session.js';
 import { TodayPage } from '../features/today/TodayPage.js';
+import { NotificationsLabel } from '../features/notifications/NotificationsLink.js';
 import type { MessageKey } from '../i18n/index.js';
 import { NetworkBanner, OutboxBadge, StatusBanner } from './banners.js';
 import { EmptyState, PageTitle } from './EmptyState.js';
@@ -21,11 +22,12 @@ const NAV: { route: RouteName; label: MessageKey }[] = [
   { route: 'documents', label: 'nav.documents' },
   { route: 'messaging', label: 'nav.messaging' },
   { route: 'classroom', label: 'nav.classroom' },
+  { route: 'notifications', label: 'nav.notifications' },
   { route: 'account', label: 'nav.account' },
 ];
 const TITLES: Record<RouteName, MessageKey> = {
   login: 'login.title', activate: 'activate.title', today: 'today.title', timetable: 'nav.timetable', homework: 'nav.homework', documents: 'nav.documents',
-  messaging: 'nav.messaging', classroom: 'nav.classroom', account: 'account.title',
+  messaging: 'nav.messaging', classroom: 'nav.classroom', account: 'account.title', notifications: 'notifications.title',
 };
 
 /**
@@ -42,6 +44,7 @@ function useLazyPage(wanted: boolean, load: () => Promise<{ default: FunctionCom
 const loadAccountPage = () => import('../features/identity/AccountPage.js');
 const loadHomeworkPage = () => import('../features/homework/HomeworkPage.js');
 const loadTimetablePage = () => import('../features/timetable/TimetablePage.js');
+const loadNotificationsPage = () => import('../features/notifications/NotificationsPage.js');
 
 export function App() {
   const t = useT();
@@ -51,6 +54,7 @@ export function App() {
   const AccountPage = useLazyPage(route === 'account', loadAccountPage);
   const HomeworkPage = useLazyPage(route === 'homework', loadHomeworkPage);
   const TimetablePage = useLazyPage(route === 'timetable', loadTimetablePage);
+  const NotificationsPage = useLazyPage(route === 'notifications', loadNotificationsPage);
   const first = useRef(true);
 
   // Where a visitor may be: signed out → login; signed in on a public page or at / → Aujourd'hui.
@@ -80,6 +84,7 @@ export function App() {
   else if (route === 'account') page = AccountPage ? <AccountPage /> : <p class="notice">{t('app.loading')}</p>;
   else if (route === 'timetable') page = TimetablePage ? <TimetablePage /> : <p class="notice">{t('app.loading')}</p>;
   else if (route === 'homework') page = HomeworkPage ? <HomeworkPage /> : <p class="notice">{t('app.loading')}</p>;
+  else if (route === 'notifications') page = NotificationsPage ? <NotificationsPage /> : <p class="notice">{t('app.loading')}</p>;
   else if (route === 'documents' || route === 'messaging' || route === 'classroom') page = <ComingSoonPage feature={route} />;
   else if (route === 'login' || route === 'activate') page = <p class="notice">{t('app.loading')}</p>;
   else page = <NotFound />;
@@ -126,7 +131,7 @@ function Navigation({ current }: { current: RouteName | undefined }) {
           {NAV.map(({ route, label }) => (
             <li key={route}>
               <a href={ROUTES[route]} aria-current={current === route ? 'page' : undefined}>
-                {t(label)}
+                {route === 'notifications' ? <NotificationsLabel /> : t(label)}
               </a>
             </li>
           ))}

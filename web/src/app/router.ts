@@ -11,6 +11,7 @@ export const ROUTES = {
   messaging: '/messagerie',
   classroom: '/classe-virtuelle',
   account: '/compte',
+  notifications: '/notifications',
 } as const;
 export type RouteName = keyof typeof ROUTES;
 export type Path = (typeof ROUTES)[RouteName];

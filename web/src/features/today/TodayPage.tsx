@@ -11,6 +11,7 @@ import { Timetable } from './Timetable.js';
 import { loadToday } from './today.api.js';
 import { WorkDueList } from './WorkDue.js';
 import { ROUTES } from '../../app/router.js';
+import { NotificationsSummary } from '../notifications/NotificationsLink.js';
 
 /** "Aujourd'hui": what each profile opens first at 8:30. */
 export function TodayPage() {
@@ -133,6 +134,7 @@ function TodayContent({ today }: { today: Today }) {
   return (
     <div data-testid="today-content">
       <p class="today-date">{t('today.date', { date: formatSchoolDay(today.date, current) })}</p>
+      <NotificationsSummary href={ROUTES.notifications} />
       {today.profile === 'eleve' && <LessonsDay layout={LESSONS_DAY.eleve} slots={today.timetable} work={{ items: today.workDue ?? [], today: today.date }} />}
       {today.profile === 'enseignant' && <LessonsDay layout={LESSONS_DAY.enseignant} slots={today.timetable} />}
       {today.profile === 'parent' && (
