@@ -10,17 +10,16 @@ import { unreadNotifications } from './live.js';
 export function NotificationsLabel() {
   const t = useT();
   const unread = useValue(unreadNotifications);
+  if (unread === undefined || unread === 0) return <>{t('nav.notifications')}</>;
   return (
     <>
-      {t('nav.notifications')}
-      {unread !== undefined && unread > 0 && (
-        <>
-          <span class="badge badge-unread" aria-hidden="true" data-testid="notifications-badge">
-            {unread > 99 ? '99+' : unread}
-          </span>
-          <span class="visually-hidden">{t(unread === 1 ? 'notifications.unreadOne' : 'notifications.unreadMany', { count: unread })}</span>
-        </>
-      )}
+      <span aria-hidden="true">
+        {t('nav.notifications')}
+        <span class="badge badge-unread" data-testid="notifications-badge">
+          {unread > 99 ? '99+' : unread}
+        </span>
+      </span>
+      <span class="visually-hidden">{t(unread === 1 ? 'notifications.unreadOne' : 'notifications.unreadMany', { count: unread })}</span>
     </>
   );
 }
