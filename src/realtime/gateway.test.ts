@@ -1,6 +1,10 @@
 import net from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { compose, type Preau } from '../compose.js';
+import { defaultConfig } from '../config/config.js';
+import { createLogger } from '../platform/logger.js';
+import { REDIS_URL, redisAvailable } from '../../test/support/redis.js';
 import { WebSocket } from 'ws';
 import { startTestPreau, type TestPreau } from '../../test/support/app.js';
 import type { PersonKey } from '../../test/support/fixtures.js';
@@ -178,5 +182,48 @@ describe('realtime gateway over real sockets', () => {
     closed = true;
     await t.close();
     expect(await c.closed).toBe(CLOSE.goingAway);
+  });
+});
+
+/**
+ * Scaled mode: two nodes over one database and one Redis. The teacher's socket is on node A; the
+ * parent's message is written through node B; node A pushes it (the pub/sub went through Redis).
+ */
+describe.runIf(await redisAvailable())('realtime across two nodes through Redis', () => {
+  let a: TestPreau;
+  let b: Preau;
+  beforeAll(async () => {
+    a = await startTestPreau('sqlite', { redisUrl: REDIS_URL });
+    await a.preau.app.listen({ host: '127.0.0.1', port: 0 });
+    b = await compose({ ...defaultConfig(), dataDir: a.preau.config.dataDir, publicUrl: 'http://preau.test', logLevel: 'silent', hashConcurrency: 1, redisUrl: REDIS_URL }, { storage: a.preau.storage, clock: a.clock, logger: createLogger('silent'), admission: { lagSampleMs: 0 } });
+  });
+  afterAll(async () => {
+    await b?.close();
+    await a?.close();
+  });
+
+  it('a message written on node B is pushed to the recipient’s socket on node A', async () => {
+    const login = await a.preau.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { login: a.fx.people.teacherA.login, password: FIXTURE_PASSWORD } });
+    const c = login.cookies.find((x) => x.name.endsWith('preau_session'))!;
+    const port = (a.preau.app.server.address() as net.AddressInfo).port;
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/api/v1/realtime`, { headers: { cookie: `${c.name}=${c.value}` }, origin: ORIGIN });
+    const got: { type: string; notification?: { title: string } }[] = [];
+    ws.on('message', (d) => got.push(JSON.parse(String(d))));
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', () => resolve());
+      ws.once('error', reject);
+    });
+    await eventually(() => expect(a.preau.realtime.connections('teacherA')).toBe(1));
+    // The subscription reaches Redis asynchronously: write once it is certainly there.
+    await new Promise((r) => setTimeout(r, 200));
+    const parent = await b.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { login: a.fx.people.parentA1.login, password: FIXTURE_PASSWORD } });
+    const pc = parent.cookies.find((x) => x.name.endsWith('preau_session'))!;
+    const sent = await b.app.inject({
+      method: 'POST', url: '/api/v1/messages', headers: { cookie: `${pc.name}=${pc.value}`, 'x-csrf-token': parent.json().csrfToken },
+      payload: { to: [{ kind: 'person', id: 'teacherA' }], subject: 'Par Redis', bodyHtml: '<p>x</p>' },
+    });
+    expect(sent.statusCode, sent.body).toBe(201);
+    await eventually(() => expect(got.find((m) => m.type === 'notification')?.notification?.title).toBe('Par Redis'));
+    ws.close();
   });
 });
