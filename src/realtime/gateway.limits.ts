@@ -13,6 +13,11 @@ export interface GatewayLimits {
   maxIncomingPerInterval: number;
   /** How often the server pings; a socket that has not answered the previous ping is dropped. */
   heartbeatMs: number;
+  /**
+   * How often an open socket's session is checked again: a logout or a revocation elsewhere ("log out
+   * my other devices") closes the socket within this. Spread over heartbeats; a few lookups a second at 10 000 sockets.
+   */
+  revalidateMs: number;
   /** Bytes waiting for a client to read: past it the client is dropped (it reconnects and reloads the feed), never buffered without limit. */
   maxBufferedBytes: number;
 }
@@ -24,6 +29,7 @@ export const DEFAULT_GATEWAY_LIMITS: GatewayLimits = {
   maxIncomingPerInterval: 20,
   // Under the socket guards' 30 s idle cut and most proxies' 60 s: a healthy socket always has traffic.
   heartbeatMs: 25_000,
+  revalidateMs: 5 * 60_000,
   // A few hundred notifications: a client that far behind is better served by reloading the feed.
   maxBufferedBytes: 256 * 1024,
 };

@@ -37,7 +37,7 @@ describe('realtime gateway over real sockets', () => {
   let base: string;
   const open: { close(): void }[] = [];
   beforeAll(async () => {
-    t = await startTestPreau('sqlite', {}, { realtime: { maxConnectionsPerPerson: 2, maxConnections: 6, maxIncomingBytes: 64, maxBufferedBytes: 16 * 1024, heartbeatMs: 300 } });
+    t = await startTestPreau('sqlite', {}, { realtime: { maxConnectionsPerPerson: 2, maxConnections: 6, maxIncomingBytes: 64, maxBufferedBytes: 16 * 1024, heartbeatMs: 300, revalidateMs: 0 } });
     await t.preau.app.listen({ host: '127.0.0.1', port: 0 });
     const address = t.preau.app.server.address() as net.AddressInfo;
     base = `127.0.0.1:${address.port}`;
@@ -49,12 +49,14 @@ describe('realtime gateway over real sockets', () => {
   let closed = false;
 
   const cookies = new Map<PersonKey, string>();
+  const csrfOf = new Map<PersonKey, string>();
   async function cookieOf(who: PersonKey): Promise<string> {
     const cached = cookies.get(who);
     if (cached) return cached;
     const res = await t.preau.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { login: t.fx.people[who].login, password: FIXTURE_PASSWORD } });
     const c = res.cookies.find((x) => x.name.endsWith('preau_session'))!;
     cookies.set(who, `${c.name}=${c.value}`);
+    csrfOf.set(who, res.json<{ csrfToken: string }>().csrfToken);
     return cookies.get(who)!;
   }
 
@@ -172,6 +174,22 @@ describe('realtime gateway over real sockets', () => {
     await raw.closed;
     await eventually(() => expect(t.preau.realtime.connections('teacherOther')).toBe(0));
     expect(counter('preau_realtime_drops_total', 'dead')).toBeDefined();
+  });
+
+  it('a logout elsewhere closes the socket of that session (4003); another session of the person stays', async () => {
+    const c = await connect('pupilOther');
+    const other = await t.preau.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { login: t.fx.people.pupilOther.login, password: FIXTURE_PASSWORD } });
+    const oc = other.cookies.find((x) => x.name.endsWith('preau_session'))!;
+    const kept = new WebSocket(`ws://${base}/api/v1/realtime`, { headers: { cookie: `${oc.name}=${oc.value}` }, origin: ORIGIN });
+    open.push(kept);
+    await new Promise<void>((resolve) => kept.once('open', () => resolve()));
+    const login = await t.preau.app.inject({ method: 'POST', url: '/api/v1/auth/logout', headers: { cookie: await cookieOf('pupilOther'), origin: ORIGIN, 'x-csrf-token': csrfOf.get('pupilOther')! } });
+    expect(login.statusCode, login.body).toBeLessThan(300);
+    expect(await c.closed).toBe(CLOSE.signedOut);
+    await new Promise((r) => setTimeout(r, 700));
+    expect(kept.readyState).toBe(WebSocket.OPEN);
+    kept.close();
+    await eventually(() => expect(t.preau.realtime.connections()).toBe(0));
   });
 
   it('shows in /metrics, and a server stop tells clients "going away" (1001)', async () => {

@@ -16,6 +16,8 @@ export const CLOSE = {
   replaced: 4001,
   /** The client could not keep up (backpressure) or sent too much: reconnect after a delay. */
   dropped: 4002,
+  /** The session that opened the socket has ended (logout, revocation): sign in again. */
+  signedOut: 4003,
   /** Server stopping: reconnect with backoff (another node, or this one once back). */
   goingAway: 1001,
 } as const;
@@ -29,6 +31,8 @@ interface Person {
 interface Tracked {
   alive: boolean;
   incoming: number;
+  checkedAtMs: number;
+  stillSignedIn: () => Promise<boolean>;
 }
 
 /**
@@ -55,6 +59,7 @@ export class RealtimeGateway {
     private readonly pubsub: PubSub,
     metrics: Metrics,
     private readonly logger: Logger,
+    private readonly nowMs: () => number = Date.now,
   ) {
     // No compression: per-message deflate keeps a zlib context per socket (memory × 10 000 sockets) for tiny JSON.
     this.wss = new WebSocketServer({ noServer: true, maxPayload: limits.maxIncomingBytes, perMessageDeflate: false, clientTracking: false });
@@ -85,11 +90,11 @@ export class RealtimeGateway {
   }
 
   /** Completes the upgrade for an admitted, authenticated person (the route has checked session and Origin). */
-  upgrade(raw: IncomingMessage, socket: Duplex, head: Buffer, personId: string): void {
-    this.wss.handleUpgrade(raw, socket, head, (ws) => this.attach(personId, ws));
+  upgrade(raw: IncomingMessage, socket: Duplex, head: Buffer, personId: string, stillSignedIn: () => Promise<boolean>): void {
+    this.wss.handleUpgrade(raw, socket, head, (ws) => this.attach(personId, ws, stillSignedIn));
   }
 
-  private attach(personId: string, ws: WebSocket): void {
+  private attach(personId: string, ws: WebSocket, stillSignedIn: () => Promise<boolean>): void {
     if (this.closing) return ws.close(CLOSE.goingAway);
     let person = this.people.get(personId);
     if (!person) {
@@ -103,7 +108,7 @@ export class RealtimeGateway {
     }
     person.sockets.push(ws);
     this.open++;
-    this.tracked.set(ws, { alive: true, incoming: 0 });
+    this.tracked.set(ws, { alive: true, incoming: 0, checkedAtMs: this.nowMs(), stillSignedIn });
     ws.on('pong', () => {
       const t = this.tracked.get(ws);
       if (t) t.alive = true;
@@ -167,6 +172,7 @@ export class RealtimeGateway {
 
   /** Heartbeat: a socket that did not answer the previous ping (or send anything) is dead: dropped. */
   private beat(): void {
+    const now = this.nowMs();
     for (const person of this.people.values()) {
       for (const ws of [...person.sockets]) {
         const t = this.tracked.get(ws);
@@ -179,8 +185,27 @@ export class RealtimeGateway {
         t.alive = false;
         t.incoming = 0;
         ws.ping();
+        this.revalidate(ws, t, now);
       }
     }
+  }
+
+  /**
+   * The session behind a socket is checked again every `revalidateMs`: ended → the socket closes
+   * (4003). Fails open on a lookup error (the database away is no sign the session ended; the next
+   * check decides).
+   */
+  private revalidate(ws: WebSocket, t: Tracked, now: number): void {
+    if (now - t.checkedAtMs < this.limits.revalidateMs) return;
+    t.checkedAtMs = now;
+    t.stillSignedIn().then(
+      (ok) => {
+        if (ok || ws.readyState !== WebSocket.OPEN) return;
+        this.drops.inc({ reason: 'signed_out' });
+        ws.close(CLOSE.signedOut, 'session terminée');
+      },
+      (err: unknown) => this.logger.warn({ err }, 'temps réel : vérification de session impossible'),
+    );
   }
 
   /** Graceful stop: every client is told "going away" (it reconnects with backoff), then sockets are cut. */

@@ -19,6 +19,6 @@ export function registerRealtimeRoutes(app: FastifyInstance, { gateway, auth }: 
     gateway.admit(personId);
     const upgrade = takeUpgrade(request, reply);
     if (!upgrade) throw new AppError('realtime.upgrade_required');
-    gateway.upgrade(upgrade.raw, upgrade.socket, upgrade.head, personId);
+    gateway.upgrade(upgrade.raw, upgrade.socket, upgrade.head, personId, auth.sessionCheck(request));
   });
 }

@@ -49,7 +49,7 @@ describe.skipIf(!enabled)('live notifications in chromium', () => {
     // The socket is up before the parent writes (the count comes over it once connected).
     await expect.poll(() => server.current().realtime.connections(), { timeout: 10_000 }).toBe(1);
     // Any reload would lose this mark.
-    await page.evaluate(() => ((window as unknown as { noReload: boolean }).noReload = true));
+    await page.evaluate(() => ((globalThis as unknown as { noReload: boolean }).noReload = true));
 
     const parent = await sessionOf('parenta1');
     const sent = await fetch(`${server.origin}/api/v1/messages`, {
@@ -65,7 +65,7 @@ describe.skipIf(!enabled)('live notifications in chromium', () => {
     await expect.poll(() => page.getByTestId('notifications-badge').textContent()).toBe('1');
     await page.getByRole('link', { name: 'Notifications, 1 non lue', exact: true }).waitFor();
     await expect.poll(() => page.getByTestId('live-region').textContent()).toBe('Nouvelle notification : Nouveau message : « Absence de Léa mardi »');
-    expect(await page.evaluate(() => (window as unknown as { noReload?: boolean }).noReload)).toBe(true);
+    expect(await page.evaluate(() => (globalThis as unknown as { noReload?: boolean }).noReload)).toBe(true);
     const violations = await axeViolations(page);
     expect(violations, describeViolations(violations)).toEqual([]);
 
