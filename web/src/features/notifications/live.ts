@@ -32,6 +32,8 @@ const POLL_MS = 60_000;
 const MAX_PUSHED_KEPT = 50;
 /** The server closed this socket because the person opened too many (see the gateway): do not fight it, poll. */
 const CLOSE_REPLACED = 4001;
+/** The session ended (logged out elsewhere): nothing more to ask until someone signs in again. */
+const CLOSE_SIGNED_OUT = 4003;
 
 const SENTENCES: Record<string, MessageKey> = {
   'work.posted': 'notifications.kind.workPosted',
@@ -106,6 +108,7 @@ function connect(): void {
     clearInterval(pinger);
     if (socket !== ws || !running) return;
     socket = undefined;
+    if (event.code === CLOSE_SIGNED_OUT) return;
     fallBack(event.code !== CLOSE_REPLACED);
   };
 }
