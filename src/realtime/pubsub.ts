@@ -46,10 +46,6 @@ export class HandlerTable {
     }
   }
 
-  channels(): string[] {
-    return [...this.byChannel.keys()];
-  }
-
   clear(): void {
     this.byChannel.clear();
   }

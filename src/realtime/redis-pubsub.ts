@@ -15,7 +15,12 @@ export class RedisPubSub implements PubSub {
   private readonly sub: Redis;
   private readonly handlers = new HandlerTable();
 
+  private readonly where: string;
+
   constructor(url: string, private readonly onError: (err: unknown) => void = () => {}) {
+    // Said in errors without its password.
+    const u = new URL(url);
+    this.where = `${u.protocol}//${u.host}`;
     const options = { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 5_000 };
     this.pub = new Redis(url, options);
     // The subscriber must queue its SUBSCRIBE until connected (it is what makes a subscription durable).
@@ -25,9 +30,18 @@ export class RedisPubSub implements PubSub {
     this.sub.on('message', (channel: string, message: string) => this.handlers.deliver(channel, message, this.onError));
   }
 
-  /** Connects both connections; rejects when Redis does not answer (boot fails with a clear cause). */
+  /**
+   * Connects both connections; when Redis does not answer, stops retrying and rejects with a cause
+   * that says what to fix (the boot fails rather than run a node that cannot reach the others).
+   */
   async connect(): Promise<void> {
-    await Promise.all([this.pub.connect(), this.sub.connect()]);
+    try {
+      await Promise.all([this.pub.connect(), this.sub.connect()]);
+    } catch (err) {
+      this.pub.disconnect();
+      this.sub.disconnect();
+      throw new Error(`Redis injoignable (${this.where}) : ${err instanceof Error ? err.message : String(err)} — vérifiez PREAU_REDIS_URL ou retirez-la pour un seul nœud.`);
+    }
   }
 
   async publish(channel: string, message: string): Promise<void> {
