@@ -2,7 +2,8 @@
  * "A message from a parent to a teacher is delivered live" (issue 4): the teacher's page is open in
  * chromium; the parent sends a message through the API with their own session; the teacher's page
  * shows it — the badge's count and the item in the feed — without a reload, announced politely;
- * axe-core finds nothing on the page. Then the teacher marks it read and the badge goes.
+ * axe-core finds nothing on the page. Then the teacher marks it read and the badge goes; the server
+ * restarts and the page reconnects by itself (backoff) and gets the next message live.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { axeViolations, chromiumAvailable, describeViolations, openBrowser, type TestBrowser } from '../support/browser.js';
@@ -75,5 +76,20 @@ describe.skipIf(!enabled)('live notifications in chromium', () => {
     // Another person's page never gets it: the parent's own count is zero.
     const theirs = await fetch(`${server.origin}/api/v1/me/notifications/unread-count`, { headers: { cookie: parent.cookie } });
     expect(await theirs.json()).toEqual({ unread: 0 });
+
+    // The server restarts (clients are told "going away"): the page reconnects by itself, with backoff.
+    await server.stop();
+    await server.start();
+    await expect.poll(() => server.current().realtime.connections(), { timeout: 20_000 }).toBe(1);
+    await new Promise((r) => setTimeout(r, 200));
+    const again = await fetch(`${server.origin}/api/v1/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', cookie: parent.cookie, 'x-csrf-token': parent.csrf, origin: server.origin },
+      body: JSON.stringify({ to: [{ kind: 'person', id: 'teacherA' }], subject: 'Après le redémarrage', bodyHtml: '<p>x</p>' }),
+    });
+    expect(again.status).toBe(201);
+    await page.getByTestId('notification-list').getByRole('link', { name: 'Non lue : Nouveau message : « Après le redémarrage »' }).waitFor({ timeout: 10_000 });
+    await expect.poll(() => page.getByTestId('notifications-badge').textContent()).toBe('1');
+    expect(await page.evaluate(() => (globalThis as unknown as { noReload?: boolean }).noReload)).toBe(true);
   });
 });
