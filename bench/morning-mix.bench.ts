@@ -2,14 +2,20 @@
  * The morning mix: what a crisis morning asks of the embedded store once sessions exist.
  * 90 % reads (Aujourd'hui and the cahier de textes), 8 % document downloads (a 200 KB PDF attached
  * to the work), 2 % hand-ins of 500 KB (multipart, each a new file with its own Idempotency-Key).
- * Measured side by side, in alternating slices on the same Préau server, with the session-resume
- * load (GET /me/today only): the ratio says what the heavier mix costs relative to the hot read.
+ * Three loads in alternating slices, same connections, same CPU pinning:
+ *  - the mix on Préau;
+ *  - the same mix on bare node:http moving the same bytes (bytes-server.ts: Préau's own answers
+ *    from memory, the same file streamed from disk, hand-ins written with fsync) — the judged ratio,
+ *    what Préau's features (sessions, policies, database, validation, receipts) cost on top of the
+ *    I/O the mix needs anyway;
+ *  - the session-resume load on Préau (GET /me/today only), side by side as the issue asks: what the
+ *    heavier mix costs relative to the hot read.
  *
  * Then hand-in throughput: 500 KB hand-ins one after the other over HTTP (MB/s stored, fsync'ed
  * and recorded) against a raw write of the same files with fsync on the same disk, in this process.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import path from 'node:path';
@@ -28,8 +34,11 @@ export interface MorningMixOptions {
   handins?: number;
 }
 
-/** The mix is not expected to run as fast as the cached hot read; a third of it is the bar. */
-export const MORNING_MIX_TARGET = 0.33;
+/**
+ * Préau's mix against bare node:http moving the same bytes: at least half as fast. Our own bar (the
+ * issue sets none): below it, Préau's work per request, not the bytes, would be what limits the morning.
+ */
+export const MORNING_MIX_TARGET = 0.5;
 const HANDIN_BYTES = 500 * 1024;
 const ATTACHMENT_BYTES = 200 * 1024;
 
@@ -81,40 +90,80 @@ export async function runMorningMixBench(options: MorningMixOptions): Promise<Be
     }
     if (mix.length !== 50 || mix.filter((m) => m.method === 'POST').length !== 1 || mix.filter((m) => m.path === attachmentUrl).length !== 4) throw new Error('mélange mal composé');
 
-    const spec = (warmupS: number, m?: MixRequest[]): LoadSpec => ({
-      url: `${origin}/api/v1/me/today`, method: 'GET', connections: options.connections, warmupS, durationS: sliceS, headers: { cookie: pupil.cookie }, ...(m ? { mix: m } : {}),
+    // The baseline moves the same bytes: Préau's own answers to the two reads, the same file, the same hand-in body.
+    const bytesDir = mkdtempSync(path.join(tmpdir(), 'preau-mixbytes-'));
+    for (const [file, p] of [['today.json', '/api/v1/me/today'], ['homework.json', '/api/v1/homework']] as const) {
+      const res = await fetch(`${origin}${p}`, { headers: { cookie: pupil.cookie } });
+      if (res.status !== 200) throw new Error(`${p} : ${res.status}`);
+      writeFileSync(path.join(bytesDir, file), Buffer.from(await res.arrayBuffer()));
+    }
+    writeFileSync(path.join(bytesDir, 'attachment.bin'), pdf);
+    const bare = await startServer('bytes-server.ts', ['--dir', bytesDir]);
+    const bareOrigin = `http://127.0.0.1:${bare.ready.port}`;
+    const bareMix: MixRequest[] = mix.map((m) => ({
+      ...m,
+      path: m.method === 'POST' ? '/handin' : m.path === attachmentUrl ? '/attachment' : m.path === '/api/v1/homework' ? '/homework' : '/me/today',
+      headers: (m.method === 'POST' ? { 'content-type': handin.contentType } : {}) as Record<string, string>,
+    }));
+
+    const spec = (at: string, warmupS: number, m?: MixRequest[]): LoadSpec => ({
+      url: `${at}/api/v1/me/today`, method: 'GET', connections: options.connections, warmupS, durationS: sliceS, headers: { cookie: pupil.cookie }, ...(m ? { mix: m } : {}),
     });
-    step(`${options.rounds} tranches de ${sliceS} s en alternance, ${options.connections} connexions : GET /me/today seul, puis le mélange du matin`);
+    step(`${options.rounds} tranches de ${sliceS} s, ${options.connections} connexions : le mélange sur node:http nu (mêmes octets) et sur Préau en alternance, puis GET /me/today seul sur Préau`);
     const tag = (r: number) => `[${r + 1}/${options.rounds}]`;
-    const slices = await alternate(
-      options.rounds,
-      async (r) => {
-        const res = await runLoad(`/me/today ${tag(r)}`, spec(r === 0 ? options.warmupS : 0), preau.child.process.pid);
-        assertAllOk('GET /me/today', res);
-        return res;
-      },
-      async (r) => {
-        const res = await runLoad(`mélange   ${tag(r)}`, spec(r === 0 ? options.warmupS : 0, mix), preau.child.process.pid);
-        assertAllOk('le mélange du matin', res);
-        return res;
-      },
-    );
+    const todaySlices: Awaited<ReturnType<typeof runLoad>>[] = [];
+    let slices: Awaited<ReturnType<typeof alternate<Awaited<ReturnType<typeof runLoad>>, Awaited<ReturnType<typeof runLoad>>>>>;
+    try {
+      slices = await alternate(
+        options.rounds,
+        async (r) => {
+          const res = await runLoad(`mélange nu ${tag(r)}`, spec(bareOrigin, r === 0 ? options.warmupS : 0, bareMix), bare.child.process.pid);
+          assertAllOk('le mélange sur node:http nu', res);
+          return res;
+        },
+        async (r) => {
+          const res = await runLoad(`mélange    ${tag(r)}`, spec(origin, r === 0 ? options.warmupS : 0, mix), preau.child.process.pid);
+          assertAllOk('le mélange du matin', res);
+          const today = await runLoad(`/me/today  ${tag(r)}`, spec(origin, 0), preau.child.process.pid);
+          assertAllOk('GET /me/today', today);
+          todaySlices.push(today);
+          return res;
+        },
+      );
+    } catch (err) {
+      await bare.child.stop();
+      rmSync(bytesDir, { recursive: true, force: true });
+      throw err;
+    }
     const base = combineLoads(slices.baseline);
     const mine = combineLoads(slices.preau);
+    const today = combineLoads(todaySlices);
     const spread = roundRatios(slices.preau.map((s) => s.requestsPerSecond), slices.baseline.map((s) => s.requestsPerSecond));
 
-    // Hand-in throughput against a raw write of the same bytes with fsync, same disk, one at a time.
+    // Hand-in throughput, one at a time: Préau; the same uploads to bare node:http writing each with
+    // fsync (the same HTTP transfer, no features); a raw write of the same bytes with fsync in this process.
     const count = options.handins ?? 60;
-    step(`débit des rendus : ${count} rendus de 500 Ko l’un après l’autre, contre ${count} écritures brutes (fsync) des mêmes octets`);
-    const t0 = performance.now();
-    for (let i = 0; i < count; i++) {
-      const body = Buffer.from(handin.body);
-      body.write(`throughput-${String(i).padStart(8, '0')}`, handin.dataOffset + 100, 'latin1');
-      const res = await fetch(`${origin}/api/v1/homework/hwMaths6A/handins`, { method: 'POST', headers: { cookie: pupil.cookie, 'x-csrf-token': pupil.csrf, 'content-type': handin.contentType, 'idempotency-key': `tp-${Date.now()}-${i}` }, body });
-      if (res.status !== 201) throw new Error(`rendu refusé : ${res.status} ${await res.text()}`);
-      await res.arrayBuffer();
+    step(`débit des rendus : ${count} rendus de 500 Ko l’un après l’autre sur Préau, sur node:http nu (fsync), et ${count} écritures brutes (fsync)`);
+    const uploadAll = async (url: string, headers: Record<string, string>, tagged: string): Promise<number> => {
+      const t0 = performance.now();
+      for (let i = 0; i < count; i++) {
+        const body = Buffer.from(handin.body);
+        body.write(`${tagged}-${String(i).padStart(8, '0')}`, handin.dataOffset + 100, 'latin1');
+        const res = await fetch(url, { method: 'POST', headers: { ...headers, 'content-type': handin.contentType, 'idempotency-key': `${tagged}-${Date.now()}-${i}` }, body });
+        if (res.status !== 201) throw new Error(`rendu refusé : ${res.status} ${await res.text()}`);
+        await res.arrayBuffer();
+      }
+      return (performance.now() - t0) / 1000;
+    };
+    let handinS: number;
+    let bareHandinS: number;
+    try {
+      bareHandinS = await uploadAll(`${bareOrigin}/handin`, {}, 'nu');
+      handinS = await uploadAll(`${origin}/api/v1/homework/hwMaths6A/handins`, { cookie: pupil.cookie, 'x-csrf-token': pupil.csrf }, 'tp');
+    } finally {
+      await bare.child.stop();
+      rmSync(bytesDir, { recursive: true, force: true });
     }
-    const handinS = (performance.now() - t0) / 1000;
     const dir = mkdtempSync(path.join(tmpdir(), 'preau-rawwrite-'));
     const t1 = performance.now();
     try {
@@ -131,6 +180,7 @@ export async function runMorningMixBench(options: MorningMixOptions): Promise<Be
     const mb = (count * HANDIN_BYTES) / (1024 * 1024);
     const handinMBps = mb / handinS;
     const rawMBps = mb / rawS;
+    const bareHandinMBps = mb / bareHandinS;
 
     const result: BenchResult = {
       name: 'morning-mix',
@@ -138,21 +188,25 @@ export async function runMorningMixBench(options: MorningMixOptions): Promise<Be
       unit: 'req/s',
       preau: mine.requestsPerSecond,
       baseline: base.requestsPerSecond,
-      baselineLabel: 'GET /me/today seul',
+      baselineLabel: 'node:http nu, mêmes octets',
       ratio: mine.requestsPerSecond / base.requestsPerSecond,
       target: MORNING_MIX_TARGET,
       details: {
         mixP50Ms: mine.latencyP50Ms, mixP99Ms: mine.latencyP99Ms, mixRequests: mine.ok2xx,
-        todayP50Ms: base.latencyP50Ms, todayP99Ms: base.latencyP99Ms, todayRequests: base.ok2xx,
-        handinMBps, rawWriteMBps: rawMBps, handinVsRawWrite: handinMBps / rawMBps, handinsMeasured: count,
+        bareMixRps: base.requestsPerSecond, bareMixP99Ms: base.latencyP99Ms,
+        todayRps: today.requestsPerSecond, todayP50Ms: today.latencyP50Ms, todayP99Ms: today.latencyP99Ms, todayRequests: today.ok2xx,
+        mixVsSessionResume: mine.requestsPerSecond / today.requestsPerSecond,
+        handinMBps, rawWriteMBps: rawMBps, handinVsRawWrite: handinMBps / rawMBps, bareHttpHandinMBps: bareHandinMBps, handinVsBareHttp: handinMBps / bareHandinMBps, handinsMeasured: count,
         ratioPerRound: spread.perRound.map((r) => r.toFixed(3)).join(' '), connections: options.connections, sliceS, rounds: options.rounds,
         pinning: pinningMode(), cpu: cpus()[0]?.model ?? 'inconnu', node: process.version,
       },
     };
-    console.log(`    mélange     ${num(mine.requestsPerSecond, 1)} req/s   p50 ${num(mine.latencyP50Ms, 2)} ms   p99 (pire tranche) ${num(mine.latencyP99Ms, 0)} ms`);
-    console.log(`    /me/today   ${num(base.requestsPerSecond, 1)} req/s   p50 ${num(base.latencyP50Ms, 2)} ms   p99 (pire tranche) ${num(base.latencyP99Ms, 0)} ms`);
-    console.log(`    ratio       ${num(result.ratio, 3)} (objectif ≥ ${MORNING_MIX_TARGET}) ; par tranche : ${spread.perRound.map((r) => num(r, 3)).join(' · ')}`);
-    console.log(`    rendus      ${num(handinMBps, 1)} Mo/s stockés (HTTP, multipart, SHA-256, fsync, base) contre ${num(rawMBps, 1)} Mo/s en écriture brute avec fsync → ${num(handinMBps / rawMBps, 2)}`);
+    console.log(`    mélange, Préau        ${num(mine.requestsPerSecond, 1)} req/s   p50 ${num(mine.latencyP50Ms, 2)} ms   p99 (pire tranche) ${num(mine.latencyP99Ms, 0)} ms`);
+    console.log(`    mélange, node:http nu ${num(base.requestsPerSecond, 1)} req/s   p50 ${num(base.latencyP50Ms, 2)} ms   p99 (pire tranche) ${num(base.latencyP99Ms, 0)} ms`);
+    console.log(`    ratio                 ${num(result.ratio, 3)} (objectif ≥ ${MORNING_MIX_TARGET}) ; par tranche : ${spread.perRound.map((r) => num(r, 3)).join(' · ')}`);
+    console.log(`    /me/today seul, Préau ${num(today.requestsPerSecond, 1)} req/s   p50 ${num(today.latencyP50Ms, 2)} ms   p99 (pire tranche) ${num(today.latencyP99Ms, 0)} ms → le mélange en fait ${num(mine.requestsPerSecond / today.requestsPerSecond, 3)}`);
+    console.log(`    rendus                ${num(handinMBps, 1)} Mo/s stockés (HTTP, multipart, SHA-256, fsync, base) contre ${num(rawMBps, 1)} Mo/s en écriture brute avec fsync → ${num(handinMBps / rawMBps, 2)}`);
+    console.log(`                          et contre ${num(bareHandinMBps, 1)} Mo/s reçus et écrits avec fsync par node:http nu (le même transfert HTTP) → ${num(handinMBps / bareHandinMBps, 2)}`);
     return result;
   } finally {
     await preau.child.stop();

@@ -14,6 +14,7 @@ import { installIdempotency } from './http/idempotency.js';
 import { IdempotencyRepository } from './http/idempotency.repository.js';
 import { registerWebRoutes, WebDist } from './http/static.js';
 import { installUploads } from './http/uploads.js';
+import { installReadOnly } from './http/read-only.js';
 import type { BlobStore } from './storage/blobs/blob-store.js';
 import { DiskBlobStore } from './storage/blobs/disk-blob-store.js';
 import { IdentityRepository } from './modules/identity/identity.repository.js';
@@ -150,6 +151,7 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
   const edgeOn = config.edge === 'on';
   const admission = edgeOn ? new Admission({ ...DEFAULT_ADMISSION_SETTINGS, ...overrides.admission }, refusals, metrics) : undefined;
   const rateLimiter = edgeOn ? new RateLimiter({ ...DEFAULT_RATE_LIMITS, ...overrides.rateLimits }, () => new MemoryBucketStore(), refusals, auth, metrics, () => clock.nowMs()) : undefined;
+  if (guards && rateLimiter) guards.refuseBeforeRouting = rateLimiter.refuseBeforeRouting;
   const controls = new EdgeControls(logger);
   const waitingRoom = edgeOn
     ? new WaitingRoom(
@@ -192,6 +194,7 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
   auth.install(app);
   installIdempotency(app, { repo: idempotency, clock, logger });
   installUploads(app);
+  installReadOnly(app, async () => (await status.current()).readOnly);
   // WebSocket upgrades go through the same pipeline as requests (edge, session, Origin).
   installUpgrades(app);
   const realtime = new RealtimeGateway({ ...DEFAULT_GATEWAY_LIMITS, ...overrides.realtime }, pubsub, metrics, logger);

@@ -131,9 +131,19 @@ export class SocketGuards {
     this.slowBodiesCut = metrics.counter('preau_edge_slow_bodies_cut_total', 'Requests cut because their body arrived slower than the minimum rate after the request deadline');
   }
 
+  /**
+   * A check run on every request before Fastify routes it (the rate limiter's penalty box): true
+   * when it has answered the request itself. Set by the composition root once the limiter exists.
+   */
+  refuseBeforeRouting: ((request: IncomingMessage, response: ServerResponse) => boolean) | undefined;
+
   /** The Fastify `serverFactory`. */
-  createServer = (handler: RequestListener<typeof IncomingMessage, typeof ServerResponse>): http.Server => {
+  createServer = (fastifyHandler: RequestListener<typeof IncomingMessage, typeof ServerResponse>): http.Server => {
     const l = this.limits;
+    const handler: RequestListener<typeof IncomingMessage, typeof ServerResponse> = (request, response) => {
+      if (this.refuseBeforeRouting?.(request, response) === true) return;
+      fastifyHandler(request, response);
+    };
     const server = http.createServer(
       {
         maxHeaderSize: l.maxHeaderBytes,

@@ -17,13 +17,18 @@ declare module 'fastify' {
     criticality?: Criticality;
     /** The route checks a password (login, activation): new visitors pass the waiting room first. */
     passwordCheck?: boolean;
+    /** A write that stays open in read-only mode (sign in and out, the operator's switches): see read-only.ts. */
+    duringReadOnly?: boolean;
   }
 }
 
 export function langOf(request: FastifyRequest): Lang {
-  const header = request.headers['accept-language'];
+  return langOfHeader(request.headers['accept-language']);
+}
+
+/** French unless English is explicitly preferred over French (also for raw Node requests, before routing). */
+export function langOfHeader(header: string | string[] | undefined): Lang {
   if (typeof header !== 'string') return 'fr';
-  // French unless English is explicitly preferred over French.
   const first = header.split(',')[0]?.trim().toLowerCase() ?? '';
   return first.startsWith('en') ? 'en' : 'fr';
 }

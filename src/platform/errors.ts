@@ -85,6 +85,7 @@ export const ERRORS = {
   'liaison.body_too_long': { status: 413, fr: 'Le mot est trop long (maximum {max} caractères une fois mis en forme).', en: 'The note is too long (at most {max} characters).' },
   'liaison.reminders_exhausted': { status: 409, fr: 'Le nombre maximal de rappels ({max}) a été atteint pour ce mot.', en: 'The most reminders allowed ({max}) have been sent for this note.' },
   'liaison.remind_too_soon': { status: 429, fr: 'Un rappel vient d’être envoyé. Nouveau rappel possible dans {wait}.', en: 'A reminder was just sent. Try again in {wait}.' },
+  'platform.read_only': { status: 503, fr: 'Préau est en lecture seule pour le moment : vous pouvez tout consulter, mais rien modifier. Nouvel essai dans {wait}.', en: 'Préau is read-only for now: you can read everything but change nothing.' },
   'server.unavailable': { status: 503, fr: 'Préau est momentanément indisponible. Nouvel essai dans {wait}.', en: 'Préau is temporarily unavailable.' },
   'server.internal': { status: 500, fr: 'Une erreur inattendue est survenue. Elle a été enregistrée ; réessayez dans un instant.', en: 'An unexpected error occurred.' },
 } as const satisfies Record<string, { status: number; fr: string; en: string }>;

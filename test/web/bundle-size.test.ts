@@ -21,6 +21,12 @@ describe('web client budgets', () => {
     expect(sizes.jsGzipBytes).toBeLessThanOrEqual(JS_BUDGET_GZIP_BYTES);
   });
 
+  it('the English catalogue is not in the first page (a lazy chunk, loaded when someone chooses English)', () => {
+    const firstPage = sizes.js.map((f) => readFileSync(path.join(WEB_DIST, f), 'utf8')).join('\n');
+    expect(firstPage).toContain('Identifiant ou mot de passe incorrect.');
+    expect(firstPage).not.toContain('Wrong identifier or password.');
+  });
+
   it('CSS ≤ 20 KB gzipped', () => {
     console.log(`CSS : ${(sizes.cssGzipBytes / 1024).toFixed(1)} Ko gzip ; budget ${CSS_BUDGET_GZIP_BYTES / 1024} Ko`);
     expect(sizes.cssGzipBytes).toBeGreaterThan(0);

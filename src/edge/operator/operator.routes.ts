@@ -63,7 +63,7 @@ export function registerOperatorRoutes(app: FastifyInstance, { auth, controls, c
 
   app.put<{ Body: EdgeSettingsBody }>(
     '/api/v1/admin/edge',
-    { schema: { body: EdgeSettingsBody }, config: { criticality: 'critical' }, onRequest: auth.authenticate, preHandler: platformAdmin },
+    { schema: { body: EdgeSettingsBody }, config: { criticality: 'critical', duringReadOnly: true }, onRequest: auth.authenticate, preHandler: platformAdmin },
     async (request, reply) => {
       const b = request.body;
       if (b.crisisMode !== undefined) await controls.setCrisisMode(b.crisisMode);

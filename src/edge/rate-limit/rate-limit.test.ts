@@ -1,7 +1,11 @@
+import { request, type IncomingHttpHeaders } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestPreau, type TestPreau } from '../../../test/support/app.js';
 import { addPupils, FIXTURE_PASSWORD } from '../../../test/support/fixtures.js';
+import { SEARCH_RATE_COST } from '../../modules/messaging/index.js';
 import { MemoryBucketStore } from './bucket-store.js';
+import { DEFAULT_RATE_LIMITS } from './rate-limit.js';
 import { takeTokens, type BucketPolicy } from './token-bucket.js';
 
 const P: BucketPolicy = { name: 'test', ratePerS: 10, burst: 20 };
@@ -111,6 +115,15 @@ describe('rate limits on the composed app (sqlite)', () => {
     expect((await (await t.as('pupilB1')).request({ method: 'GET', url: '/api/v1/me', remoteAddress: NAT })).statusCode).toBe(200);
   });
 
+  it('a costly route spends the account’s budget faster: a mail search costs 5, so 40 fit in a burst, the 41st is refused', async () => {
+    const parent = await t.as('parentB1');
+    const statuses: number[] = [];
+    for (let i = 0; i < 41; i++) statuses.push((await parent.request({ method: 'GET', url: '/api/v1/messages/search?q=sortie', remoteAddress: NAT })).statusCode);
+    expect(DEFAULT_RATE_LIMITS.account.burst / SEARCH_RATE_COST).toBe(40);
+    expect(statuses.slice(0, 40).every((s) => s === 200)).toBe(true);
+    expect(statuses[40]).toBe(429);
+  });
+
   it('invented session cookies are counted per address; once over budget only known sessions pass from there', async () => {
     const bad = '192.0.2.50';
     let refused;
@@ -122,5 +135,49 @@ describe('rate limits on the composed app (sqlite)', () => {
     expect(refused?.json().error.id).toBe('edge.rate_limited');
     const teacher = await t.as('teacherA');
     expect((await teacher.request({ method: 'GET', url: '/api/v1/me', remoteAddress: bad })).statusCode).toBe(200);
+  });
+
+  it('once an address has spent its budget, its anonymous requests are refused before routing until a token is back; sessions and other addresses are not', async () => {
+    await t.preau.app.listen({ host: '127.0.0.1', port: 0 });
+    const { port } = t.preau.app.server.address() as AddressInfo;
+    const get = (from: string, headers: Record<string, string> = {}) =>
+      new Promise<{ status: number; headers: IncomingHttpHeaders; body: string }>((resolve, reject) => {
+        const req = request({ host: '127.0.0.1', port, path: '/api/v1/me', localAddress: from, agent: false, headers }, (res) => {
+          let body = '';
+          res.setEncoding('utf8');
+          res.on('data', (c: string) => (body += c));
+          res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body }));
+        });
+        req.on('error', reject);
+        req.end();
+      });
+    const before = () => Number(/^preau_edge_refused_before_routing_total (\d+)$/m.exec(t.preau.metrics.render())?.[1] ?? 'NaN');
+    const flood = '127.77.0.1';
+    let status = 0;
+    for (let i = 0; i < 2_000 && status !== 429; i++) status = (await get(flood)).status;
+    expect(status).toBe(429);
+    const counted = before();
+    // The clock does not move: the address stays boxed, and the next refusals never reach the router.
+    for (let i = 0; i < 5; i++) {
+      const r = await get(flood, { 'accept-language': 'en-GB' });
+      expect(r.status).toBe(429);
+      expect(JSON.parse(r.body).error).toMatchObject({ id: 'edge.rate_limited', message: expect.stringMatching(/^Too many/) });
+      expect(Number(r.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+      expect(r.headers['ratelimit-policy']).toMatch(/^"address";q=\d+;w=\d+$/);
+      expect(r.headers['ratelimit']).toMatch(/^"address";r=0;t=\d+$/);
+      expect(r.headers['content-security-policy']).toBeDefined();
+    }
+    expect(before()).toBe(counted + 5);
+    // A signed-in pupil behind the same address is an account: never boxed.
+    const res = await t.preau.app.inject({ method: 'POST', url: '/api/v1/auth/login', remoteAddress: '203.0.113.11', payload: { login: t.fx.people.pupilOther.login, password: FIXTURE_PASSWORD } });
+    expect(res.statusCode, res.body).toBe(200);
+    const c = res.cookies.find((x) => x.name === 'preau_session')!;
+    expect((await get(flood, { cookie: `${c.name}=${c.value}` })).status).toBe(200);
+    // Another network is untouched.
+    expect((await get('127.78.0.1')).status).toBe(401);
+    // Once a token is back, the address goes through the router again (and is judged by its bucket there).
+    t.clock.advance(60_000);
+    expect((await get(flood)).status).toBe(401);
+    expect(before()).toBe(counted + 5);
   });
 });

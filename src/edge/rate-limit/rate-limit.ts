@@ -1,5 +1,6 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
-import { langOf } from '../../http/request-context.js';
+import { langOf, langOfHeader } from '../../http/request-context.js';
 import { AppError } from '../../platform/errors.js';
 import type { Metrics } from '../../platform/metrics.js';
 import { networkOf, normaliseAddress } from '../address.js';
@@ -37,7 +38,17 @@ export interface SessionProbe {
   hasSessionCookie(request: FastifyRequest): boolean;
   /** The request's session cookie is one this node has recently resumed (a cheap, synchronous check). */
   isCachedSession(request: FastifyRequest): boolean;
+  /** The session cookie's name, for the check made before routing on the raw `Cookie` header. */
+  readonly cookieName: string;
 }
+
+interface Boxed {
+  untilMs: number;
+  fullAtMs: number;
+}
+
+/** Addresses and networks held in the penalty box at once, at most (beyond, refusals go through routing as before). */
+const MAX_BOXED = 50_000;
 
 /** Addresses watched for invented cookies at once, at most (beyond, the address and network buckets still apply). */
 const MAX_FAILING_ADDRESSES = 100_000;
@@ -65,6 +76,15 @@ export class RateLimiter {
   private readonly stores: Record<RateScope, BucketStore>;
   /** Addresses whose invented cookies have spent their budget, until it refills (bounded). */
   private readonly failingAddresses = new Map<string, number>();
+  /**
+   * The penalty box: addresses and networks whose anonymous budget is spent, until one token is
+   * back. Their anonymous requests are refused before Fastify routes them (`refuseBeforeRouting`),
+   * which is what keeps a refusal at a small fraction of a served page under a flood.
+   */
+  private readonly boxedAddresses = new Map<string, Boxed>();
+  private readonly boxedNetworks = new Map<string, Boxed>();
+  private refusedBeforeRouting = 0;
+  private readonly cookiePrefix: string;
 
   constructor(
     readonly settings: RateLimitSettings,
@@ -81,6 +101,54 @@ export class RateLimiter {
     const buckets = metrics.gauge('preau_edge_rate_buckets', 'Rate-limit buckets held in memory, by scope');
     for (const sc of SCOPES) buckets.track(() => this.stores[sc].size(), { scope: sc });
     this.policyHeader = Object.fromEntries(SCOPES.map((s) => [s, policyHeader(settings[s])])) as Record<RateScope, string>;
+    metrics.trackedCounter('preau_edge_refused_before_routing_total', 'Rate-limit refusals answered before routing (penalty box; also counted in preau_edge_rate_limited_total)').track(() => this.refusedBeforeRouting);
+    metrics.gauge('preau_edge_penalty_box', 'Addresses and networks whose anonymous requests are refused before routing').track(() => this.boxedAddresses.size + this.boxedNetworks.size);
+    this.cookiePrefix = `${probe.cookieName}=`;
+  }
+
+  /**
+   * Called by the server for every request before Fastify sees it. True when the request was
+   * refused here: anonymous (no session cookie — a signed-in pupil behind a flooding NAT is never
+   * refused here), from an address or network in the penalty box. Costs two Map lookups when the
+   * box is not empty, one size check when it is. Fails open: a request it cannot judge (a cookie
+   * header that merely contains the name) goes through the normal path, which judges it exactly.
+   */
+  refuseBeforeRouting = (request: IncomingMessage, response: ServerResponse): boolean => {
+    if (this.boxedAddresses.size === 0 && this.boxedNetworks.size === 0) return false;
+    const cookie = request.headers.cookie;
+    if (cookie !== undefined && cookie.includes(this.cookiePrefix)) return false;
+    const address = normaliseAddress(request.socket.remoteAddress);
+    const now = this.nowMs();
+    let scope: RateScope = 'address';
+    let boxed = this.boxedAddresses.get(address);
+    if (boxed !== undefined && now >= boxed.untilMs) {
+      this.boxedAddresses.delete(address);
+      boxed = undefined;
+    }
+    if (boxed === undefined && this.boxedNetworks.size > 0) {
+      const network = networkOf(address);
+      boxed = this.boxedNetworks.get(network);
+      scope = 'network';
+      if (boxed !== undefined && now >= boxed.untilMs) {
+        this.boxedNetworks.delete(network);
+        boxed = undefined;
+      }
+    }
+    if (boxed === undefined) return false;
+    this.refused[scope]++;
+    this.refusedBeforeRouting++;
+    const retryAfterS = Math.ceil((boxed.untilMs - now) / 1000) + Math.floor(Math.random() * 3);
+    this.refusals.send(response, 'edge.rate_limited', langOfHeader(request.headers['accept-language']), retryAfterS, {
+      'ratelimit-policy': this.policyHeader[scope],
+      ratelimit: `"${this.settings[scope].name}";r=0;t=${Math.ceil((boxed.fullAtMs - now) / 1000)}`,
+    });
+    return true;
+  };
+
+  /** Boxed until one token is back in a bucket that just refused (the bucket itself is not touched). */
+  private box(map: Map<string, Boxed>, key: string, policy: BucketPolicy, outcome: TakeOutcome, now: number): void {
+    if (map.size >= MAX_BOXED && !map.has(key)) return;
+    map.set(key, { untilMs: now + Math.ceil(((1 - outcome.state.tokens) * 1000) / policy.ratePerS), fullAtMs: now + outcome.fullInMs });
   }
 
   private readonly hooks = new Map<number, { before: onRequestHookHandler; after: onRequestHookHandler }>();
@@ -157,11 +225,14 @@ export class RateLimiter {
     const now = this.nowMs();
     const a = this.stores.address.take(address, this.settings.address, cost, now);
     if (!a.allowed) {
+      this.box(this.boxedAddresses, address, this.settings.address, a, now);
       this.refuse(request, reply, 'address', a);
       return false;
     }
-    const n = this.stores.network.take(networkOf(address), this.settings.network, cost, now);
+    const network = networkOf(address);
+    const n = this.stores.network.take(network, this.settings.network, cost, now);
     if (!n.allowed) {
+      this.box(this.boxedNetworks, network, this.settings.network, n, now);
       this.refuse(request, reply, 'network', n);
       return false;
     }

@@ -68,7 +68,8 @@ export function registerHandinsRoutes(app: FastifyInstance, { handins, schools, 
 
   app.get<{ Params: EntryParams }>(
     '/api/v1/homework/:entryId/handins.zip',
-    { schema: { params: EntryParams }, config: { criticality: 'sheddable' }, onRequest: auth.authenticate },
+    // A bulk download reads every hand-in of a class from disk: it costs 20 ordinary requests.
+    { schema: { params: EntryParams }, config: { criticality: 'sheddable', rateCost: 20 }, onRequest: auth.authenticate },
     async (request, reply) => {
       const z = await handins.zip(await scope(request.auth!.person.id), request.params.entryId);
       const name = `rendus-${z.entry.title.replace(/[^\p{L}\p{N} _-]/gu, '').trim().slice(0, 60) || z.entry.id}.zip`;

@@ -1,3 +1,4 @@
+import { VersionedCache } from '../../platform/versioned-cache.js';
 import type { Clock } from '../../platform/clock.js';
 import { addDays, parisDayBounds, parisWallTimeToUtcMs } from '../../platform/clock.js';
 import { AppError } from '../../platform/errors.js';
@@ -38,8 +39,19 @@ export interface EntryPage {
   nextCursor: string | null;
 }
 
+export const READER_PAGE_TTL_MS = 10_000;
+const READER_PAGE_MAX_ENTRIES = 20_000;
+
 /** The cahier de textes: entries, their publication, "fait", visas and attachments. */
 export class HomeworkService {
+  /**
+   * Pages of the cahier as pupils and parents read them, shared by everyone of the same classes and
+   * groups (the crisis morning's second hottest read, after Aujourd'hui): good until a write on this
+   * node (the version) or READER_PAGE_TTL_MS (another node's write, a scheduled publication
+   * becoming visible — the same delay as Aujourd'hui's).
+   */
+  private readonly readerPages = new VersionedCache<{ rows: EntryView[]; attachments: AttachmentRow[] }>(READER_PAGE_TTL_MS, READER_PAGE_MAX_ENTRIES);
+
   constructor(
     private readonly repo: HomeworkRepository,
     private readonly schools: SchoolsService,
@@ -239,9 +251,9 @@ export class HomeworkService {
     return { size, after };
   }
 
-  private async detailed(actor: Scope, rows: EntryView[], size: number, pupilForDone: string | undefined): Promise<EntryPage> {
+  private async detailed(rows: readonly EntryView[], size: number, pupilForDone: string | undefined, knownAttachments?: readonly AttachmentRow[]): Promise<EntryPage> {
     const ids = rows.map((r) => r.id);
-    const [attachments, done] = await Promise.all([this.repo.attachmentsOf(ids), pupilForDone ? this.repo.doneOf(pupilForDone, ids) : Promise.resolve(undefined)]);
+    const [attachments, done] = await Promise.all([knownAttachments ?? this.repo.attachmentsOf(ids), pupilForDone ? this.repo.doneOf(pupilForDone, ids) : Promise.resolve(undefined)]);
     const byEntry = new Map<string, AttachmentRow[]>();
     for (const a of attachments) byEntry.set(a.entry_id, [...(byEntry.get(a.entry_id) ?? []), a]);
     const last = rows.length === size ? rows[rows.length - 1] : undefined;
@@ -250,6 +262,7 @@ export class HomeworkService {
       nextCursor: last ? `${last.on_date}~${last.id}` : null,
     };
   }
+
 
   /**
    * The cahier de textes as a reader sees it, by day (sorted by date) and filterable by subject:
@@ -287,12 +300,17 @@ export class HomeworkService {
       groupIds = [...actor.childGroupIds];
     } else if (actor.profile === 'enseignant') {
       const rows = await this.repo.list({ ...base, teacherId: actor.id });
-      return this.detailed(actor, rows, size, undefined);
+      return this.detailed(rows, size, undefined);
     } else {
       throw new AppError('homework.invalid_audience');
     }
-    const rows = await this.repo.list({ ...base, classIds, groupIds, publishedAtMs: now });
-    return this.detailed(actor, rows, size, pupilForDone);
+    // What readers of the same classes and groups see is the same page: shared, only "fait" is personal.
+    const key = JSON.stringify([[...classIds].sort(), [...groupIds].sort(), fromDate, toDate, size, q.subjectId ?? '', q.kind ?? '', q.cursor ?? '']);
+    const shared = await this.readerPages.get(key, this.repo.version(), now, async () => {
+      const rows = await this.repo.list({ ...base, classIds, groupIds, publishedAtMs: now });
+      return { rows, attachments: await this.repo.attachmentsOf(rows.map((r) => r.id)) };
+    });
+    return this.detailed(shared.rows, size, pupilForDone, shared.attachments);
   }
 
   /** A pupil whose cahier this actor may read: themselves, or a child of theirs. */
@@ -310,7 +328,7 @@ export class HomeworkService {
     const { fromDate, toDate } = this.range(q.from, q.to, 60, 30);
     const { size, after } = this.page(q.cursor, q.limit);
     const rows = await this.repo.list({ teacherId, fromDate, toDate, limit: size, ...(after ? { after } : {}), publishedAtMs: this.clock.nowMs() });
-    const [page, visas] = await Promise.all([this.detailed(actor, rows, size, undefined), this.repo.visasOf(teacherId, 20)]);
+    const [page, visas] = await Promise.all([this.detailed(rows, size, undefined), this.repo.visasOf(teacherId, 20)]);
     return { ...page, visas };
   }
 

@@ -17,7 +17,7 @@ function client(request: FastifyRequest): ClientInfo {
 export function registerIdentityRoutes(app: FastifyInstance, { identity, auth }: IdentityRouteDeps): void {
   app.post<{ Body: LoginBody }>(
     '/api/v1/auth/login',
-    { schema: { body: LoginBody }, bodyLimit: AUTH_MAX_BODY_BYTES, config: { criticality: 'login', passwordCheck: true }, onRequest: auth.sameOrigin },
+    { schema: { body: LoginBody }, bodyLimit: AUTH_MAX_BODY_BYTES, config: { criticality: 'login', passwordCheck: true, duringReadOnly: true }, onRequest: auth.sameOrigin },
     async (request, reply) => {
       const { login, password, remember } = request.body;
       const session = await identity.login(login, password, remember ?? false, client(request));
@@ -28,7 +28,7 @@ export function registerIdentityRoutes(app: FastifyInstance, { identity, auth }:
 
   app.post<{ Body: ActivateBody }>(
     '/api/v1/auth/activate',
-    { schema: { body: ActivateBody }, bodyLimit: AUTH_MAX_BODY_BYTES, config: { criticality: 'login', passwordCheck: true }, onRequest: auth.sameOrigin },
+    { schema: { body: ActivateBody }, bodyLimit: AUTH_MAX_BODY_BYTES, config: { criticality: 'login', passwordCheck: true, duringReadOnly: true }, onRequest: auth.sameOrigin },
     async (request, reply) => {
       const { login, code, password, remember } = request.body;
       const session = await identity.activate(login, code, password, remember ?? false, client(request));
@@ -37,7 +37,7 @@ export function registerIdentityRoutes(app: FastifyInstance, { identity, auth }:
     },
   );
 
-  app.post('/api/v1/auth/logout', { bodyLimit: AUTH_MAX_BODY_BYTES, config: { criticality: 'normal' }, onRequest: auth.authenticate }, async (request, reply) => {
+  app.post('/api/v1/auth/logout', { bodyLimit: AUTH_MAX_BODY_BYTES, config: { criticality: 'normal', duringReadOnly: true }, onRequest: auth.authenticate }, async (request, reply) => {
     await identity.logout(request.auth!);
     auth.clearSessionCookie(reply);
     return reply.code(204).send();

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { systemClock } from '../../platform/clock.js';
 import { AppError } from '../../platform/errors.js';
 import { Metrics } from '../../platform/metrics.js';
-import { PasswordHasher } from './password-hasher.js';
+import { drainRetryAfterS, PasswordHasher } from './password-hasher.js';
 
 describe('PasswordHasher', () => {
   it('hashes with Argon2id at the OWASP setting and verifies', async () => {
@@ -41,5 +41,16 @@ describe('PasswordHasher', () => {
     now = 1000; // the second has now waited 1 s when a thread frees up
     expect(await first).toBe(true);
     expect(await second).toBeInstanceOf(AppError);
+  });
+});
+
+describe('Retry-After of a refused password check', () => {
+  it('is the measured drain time of the queue (at least 1 s), plus jitter', () => {
+    expect(drainRetryAfterS(0, 15, 2, () => 0)).toBe(1);
+    // 1,000 checks at 40 ms on 2 threads: 20 s to drain.
+    expect(drainRetryAfterS(1_000, 40, 2, () => 0)).toBe(20);
+    expect(drainRetryAfterS(1_000, 40, 2, () => 0.999)).toBe(24);
+    // Slower hashing (a loaded node) gives a longer wait, not the same guess.
+    expect(drainRetryAfterS(1_000, 80, 2, () => 0)).toBe(40);
   });
 });

@@ -18,6 +18,16 @@ export interface HasherLimits {
   maxWaitMs: number;
 }
 
+/**
+ * Retry-After of a refused check: the expected time for the queue to drain at the measured time per
+ * hash and thread, at least 1 s, plus up to 4 s of jitter so that refused clients do not come back
+ * in lock-step.
+ */
+export function drainRetryAfterS(queued: number, hashMs: number, concurrency: number, random: () => number): number {
+  const drainSeconds = (queued * hashMs) / 1000 / Math.max(1, concurrency);
+  return Math.ceil(Math.max(1, drainSeconds) + random() * 4);
+}
+
 interface Job {
   run: () => Promise<unknown>;
   resolve: (value: unknown) => void;
@@ -35,6 +45,8 @@ export class PasswordHasher {
   private readonly queue: Job[] = [];
   private running = 0;
   private completedCount = 0;
+  /** Measured time of one hash (moving average), for an honest Retry-After; 15 ms until measured. */
+  private hashMsAverage = 15;
   private readonly waitMs;
   private readonly computeMs;
   private readonly refused;
@@ -86,10 +98,7 @@ export class PasswordHasher {
   }
 
   private busy(): AppError {
-    // The expected wait for the queue to drain, at ~15 ms per hash per thread, at least 1 s, plus jitter
-    // so that refused clients do not come back in lock-step.
-    const drainSeconds = (this.queue.length * 0.015) / this.limits.concurrency;
-    return new AppError('auth.busy', { retryAfterSeconds: Math.ceil(Math.max(1, drainSeconds) + Math.random() * 4) });
+    return new AppError('auth.busy', { retryAfterSeconds: drainRetryAfterS(this.queue.length, this.hashMsAverage, this.limits.concurrency, Math.random) });
   }
 
   private pump(): void {
@@ -106,7 +115,9 @@ export class PasswordHasher {
       const startedMs = performance.now();
       // The thread is handed back before the caller resumes, so a caller that chains another check finds it free.
       const done = () => {
-        this.computeMs.observe(performance.now() - startedMs);
+        const tookMs = performance.now() - startedMs;
+        this.computeMs.observe(tookMs);
+        this.hashMsAverage += (tookMs - this.hashMsAverage) / 16;
         this.running--;
         this.completedCount++;
         this.pump();

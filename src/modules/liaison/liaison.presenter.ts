@@ -10,6 +10,8 @@ function base(n: NoteRow) {
     audience: { kind: n.audience_kind, id: n.audience_id, name: n.audience_name },
     createdAt: iso(n.created_at),
     reminders: n.reminder_count,
+    /** The web client says when the next reminder is allowed (a day after this one) without trying. */
+    lastRemindedAt: iso(n.last_reminded_at),
   };
 }
 

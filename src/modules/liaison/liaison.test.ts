@@ -62,7 +62,7 @@ describe.each(backends)('carnet de liaison API on %s', (backend) => {
     const created = await teacher.request({ method: 'POST', url: '/api/v1/liaison', payload: { audience: { kind: 'class', id: 'class6A' }, title: 'Photo de classe', bodyHtml: '<p>Mardi <script>x</script>9 h.</p>' } });
     expect(created.statusCode, created.body).toBe(201);
     const id = created.json().note.id as string;
-    expect(created.json().note).toMatchObject({ signed: 0, total: 2, bodyHtml: '<p>Mardi 9 h.</p>' });
+    expect(created.json().note).toMatchObject({ signed: 0, total: 2, bodyHtml: '<p>Mardi 9 h.</p>', reminders: 0, lastRemindedAt: null });
 
     const parent = await as('parentA1');
     const before = (await parent.request({ method: 'GET', url: '/api/v1/liaison/to-sign' })).json().toSign as number;
@@ -84,6 +84,9 @@ describe.each(backends)('carnet de liaison API on %s', (backend) => {
     const r1 = await teacher.request({ method: 'POST', url: `/api/v1/liaison/${id}/reminders` });
     expect(r1.statusCode, r1.body).toBe(201);
     expect(r1.json()).toEqual({ reminded: 1, remindersLeft: 2 });
+    // The note says when it was last reminded, so the client can tell when the next one is allowed.
+    const followed = (await teacher.request({ method: 'GET', url: `/api/v1/liaison/${id}` })).json().note;
+    expect(followed).toMatchObject({ reminders: 1, lastRemindedAt: new Date(t.clock.nowMs()).toISOString() });
     const soon = await teacher.request({ method: 'POST', url: `/api/v1/liaison/${id}/reminders` });
     expect(soon.statusCode).toBe(429);
     expect(soon.json().error.id).toBe('liaison.remind_too_soon');

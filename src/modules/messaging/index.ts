@@ -1,4 +1,4 @@
 /** What other modules may use from the messagerie. */
 export { MessagingRepository } from './messaging.repository.js';
 export { MessagingService } from './messaging.service.js';
-export { registerMessagingRoutes } from './messaging.routes.js';
+export { registerMessagingRoutes, SEARCH_RATE_COST } from './messaging.routes.js';

@@ -11,6 +11,9 @@ import {
   AttachmentParams, DirectoryQuery, DraftBody, DraftPatch, ListQuery, MAX_ATTACHMENT_BYTES, MESSAGING_JSON_MAX_BYTES, MessageParams, ReadBody, SearchQuery, SendBody,
 } from './messaging.schema.js';
 
+/** A search scans one's whole mailbox (LIKE over folded text): it costs 5 ordinary requests in the rate limits. */
+export const SEARCH_RATE_COST = 5;
+
 export interface MessagingRouteDeps {
   messaging: MessagingService;
   schools: SchoolsService;
@@ -29,7 +32,7 @@ export function registerMessagingRoutes(app: FastifyInstance, { messaging, schoo
     return noStore(reply).send({ messages: page.messages.map(presentSummary), nextCursor: page.nextCursor });
   });
 
-  app.get<{ Querystring: SearchQuery }>('/api/v1/messages/search', { schema: { querystring: SearchQuery }, config: { criticality: 'sheddable' }, onRequest: auth.authenticate }, async (request, reply) => {
+  app.get<{ Querystring: SearchQuery }>('/api/v1/messages/search', { schema: { querystring: SearchQuery }, config: { criticality: 'sheddable', rateCost: SEARCH_RATE_COST }, onRequest: auth.authenticate }, async (request, reply) => {
     const { q, box, ...page } = request.query;
     const r = await messaging.box(await scope(request.auth!.person.id), box ?? 'inbox', { ...page, search: q });
     return noStore(reply).send({ messages: r.messages.map(presentSummary), nextCursor: r.nextCursor });

@@ -18,7 +18,7 @@ export function registerStatusRoutes(app: FastifyInstance, deps: { status: Statu
 
   app.put<{ Body: StatusBody }>(
     '/api/v1/admin/status',
-    { schema: { body: StatusBody }, bodyLimit: STATUS_MAX_BODY_BYTES, config: { criticality: 'normal' }, onRequest: deps.auth.authenticate },
+    { schema: { body: StatusBody }, bodyLimit: STATUS_MAX_BODY_BYTES, config: { criticality: 'normal', duringReadOnly: true }, onRequest: deps.auth.authenticate },
     async (request, reply) => {
       const { person } = request.auth!;
       const status = await deps.status.update({ id: person.id, profile: person.profile }, request.body);

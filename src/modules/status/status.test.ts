@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { activeBackends } from '../../../test/support/backends.js';
 import { startTestPreau, type TestPreau } from '../../../test/support/app.js';
-import { PEOPLE, type PersonKey } from '../../../test/support/fixtures.js';
+import { FIXTURE_PASSWORD, PEOPLE, type PersonKey } from '../../../test/support/fixtures.js';
 import { canOnStatus } from './status.policy.js';
 import { STATUS_CACHE_TTL_MS } from './status.service.js';
 
@@ -77,5 +77,31 @@ describe.each(backends)('platform status on %s', (backend) => {
       expect(['request.invalid', 'request.unknown_field']).toContain(res.json().error.id);
     }
     expect((await read()).json()).toEqual(before);
+  });
+
+  it('read-only mode refuses every write (503 platform.read_only, Retry-After) and changes nothing; reads, signing in and out, and lifting it still work', async () => {
+    const pupil = await t.as('pupilA1');
+    await update('platformAdmin', { incident: 'Bascule de la base de données', readOnly: true });
+    try {
+      const done = await pupil.request({ method: 'PUT', url: '/api/v1/homework/hwMaths6A/done', payload: { done: true } });
+      expect(done.statusCode).toBe(503);
+      expect(done.json().error).toMatchObject({ id: 'platform.read_only', message: expect.stringMatching(/^Préau est en lecture seule/) });
+      expect(Number(done.headers['retry-after'])).toBeGreaterThanOrEqual(60);
+      expect(await t.preau.storage.db.selectFrom('homework_done').selectAll().where('pupil_id', '=', 'pupilA1').execute()).toEqual([]);
+      const password = await pupil.request({ method: 'PUT', url: '/api/v1/me/password', payload: { currentPassword: 'x'.repeat(12), newPassword: 'y'.repeat(12) } });
+      expect(password.json().error.id).toBe('platform.read_only');
+      // Reading goes on.
+      expect((await pupil.request({ method: 'GET', url: '/api/v1/homework' })).statusCode).toBe(200);
+      // Signing in and out still works (people must be able to read).
+      const login = await t.anonymous.request({ method: 'POST', url: '/api/v1/auth/login', payload: { login: t.fx.people.pupilA2.login, password: FIXTURE_PASSWORD } });
+      expect(login.statusCode).toBe(200);
+      const c = login.cookies.find((x) => x.name === 'preau_session')!;
+      const out = await t.preau.app.inject({ method: 'POST', url: '/api/v1/auth/logout', headers: { cookie: `${c.name}=${c.value}`, 'x-csrf-token': login.json().csrfToken } });
+      expect(out.statusCode).toBe(204);
+    } finally {
+      // The operator can always lift it.
+      expect((await update('platformAdmin', { incident: null, readOnly: false })).statusCode).toBe(200);
+    }
+    expect((await pupil.request({ method: 'PUT', url: '/api/v1/homework/hwMaths6A/done', payload: { done: true } })).statusCode).toBe(200);
   });
 });

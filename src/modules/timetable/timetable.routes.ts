@@ -46,7 +46,7 @@ export function registerTimetableRoutes(app: FastifyInstance, { timetable, schoo
     files.addContentTypeParser(['text/csv', 'text/calendar'], { parseAs: 'string', bodyLimit: MAX_IMPORT_BYTES }, (_request, body, done) => done(null, body));
     files.post<{ Params: SchoolParams; Querystring: ImportQuery; Body: string }>(
       '/api/v1/schools/:schoolId/timetable/import',
-      { schema: { params: SchoolParams, querystring: ImportQuery }, bodyLimit: MAX_IMPORT_BYTES, config: { criticality: 'sheddable' }, onRequest: auth.authenticate },
+      { schema: { params: SchoolParams, querystring: ImportQuery }, bodyLimit: MAX_IMPORT_BYTES, config: { criticality: 'sheddable', rateCost: 20 }, onRequest: auth.authenticate },
       async (request, reply) => {
         const actor = await scope(request.auth!.person.id);
         const type = (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
@@ -74,7 +74,8 @@ export function registerTimetableRoutes(app: FastifyInstance, { timetable, schoo
   });
 
   /** The subscription itself: anonymous (phones' calendars carry no cookie), the token is the secret. Sheddable. */
-  app.get<{ Params: FeedParams }>('/ical/:token', { schema: { params: FeedParams }, config: { criticality: 'sheddable' } }, async (request, reply) => {
+  // Charged to the address (anonymous): 5 requests' worth, so a school's NAT of phones polling hourly fits, a scraper does not.
+  app.get<{ Params: FeedParams }>('/ical/:token', { schema: { params: FeedParams }, config: { criticality: 'sheddable', rateCost: 5 } }, async (request, reply) => {
     const ics = await timetable.ics(request.params.token);
     return reply.type('text/calendar; charset=utf-8').header('cache-control', 'private, max-age=300').header('content-disposition', 'inline; filename="preau.ics"').send(ics);
   });

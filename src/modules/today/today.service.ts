@@ -3,6 +3,7 @@ import { addDays, parisDayBounds } from '../../platform/clock.js';
 import { presentDue, type DueView } from '../homework/index.js';
 import type { SchoolsService, Scope } from '../schools/index.js';
 import { presentSlot, type TimetableRepository } from '../timetable/index.js';
+import { VersionedCache } from '../../platform/versioned-cache.js';
 
 /**
  * A built "Aujourd'hui" is reused this long. Its inputs change rarely (a timetable edit, an import)
@@ -26,7 +27,7 @@ export interface WorkDueSource {
 }
 
 export class TodayService {
-  private readonly cache = new Map<string, { json: string; atMs: number; version: number }>();
+  private readonly cache = new VersionedCache<string>(TODAY_CACHE_TTL_MS, TODAY_CACHE_MAX_ENTRIES);
 
   constructor(
     private readonly schools: SchoolsService,
@@ -43,23 +44,14 @@ export class TodayService {
   /** The page as JSON text if a fresh one is cached (synchronous). */
   cachedTodayJson(actor: Scope): string | undefined {
     const now = this.clock.nowMs();
-    const hit = this.cache.get(cacheKey(actor, parisDayBounds(now).date));
-    return hit && hit.version === this.version() && now - hit.atMs < TODAY_CACHE_TTL_MS ? hit.json : undefined;
+    return this.cache.peek(cacheKey(actor, parisDayBounds(now).date), this.version(), now);
   }
 
-  /** The page as JSON text, ready to send. */
-  async todayJson(actor: Scope): Promise<string> {
-    const cached = this.cachedTodayJson(actor);
-    if (cached) return cached;
+  /** The page as JSON text, ready to send (pupils of one class asking at once share one build). */
+  todayJson(actor: Scope): Promise<string> {
     const now = this.clock.nowMs();
     const day = parisDayBounds(now);
-    const key = cacheKey(actor, day.date);
-    const version = this.version();
-    const json = JSON.stringify(await this.build(actor, day.startMs, day.endMs, day.date));
-    this.cache.delete(key);
-    this.cache.set(key, { json, atMs: now, version });
-    while (this.cache.size > TODAY_CACHE_MAX_ENTRIES) this.cache.delete(this.cache.keys().next().value!);
-    return json;
+    return this.cache.get(cacheKey(actor, day.date), this.version(), now, async () => JSON.stringify(await this.build(actor, day.startMs, day.endMs, day.date)));
   }
 
   private async build(actor: Scope, startMs: number, endMs: number, date: string) {

@@ -60,10 +60,12 @@ export interface RequestOptions {
   /** For a write sent later than it was made (outbox): the token of the session it was made in. */
   csrfToken?: string;
   signal?: AbortSignal;
+  /** Extra request headers (the login's proof-of-work solution). */
+  headers?: Record<string, string>;
 }
 
-export async function api<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, options: RequestOptions = {}): Promise<ApiOk<T>> {
-  const headers: Record<string, string> = { accept: 'application/json', 'accept-language': session.lang };
+export async function api<T>(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', path: string, options: RequestOptions = {}): Promise<ApiOk<T>> {
+  const headers: Record<string, string> = { ...options.headers, accept: 'application/json', 'accept-language': session.lang };
   if (options.body !== undefined) headers['content-type'] = 'application/json';
   const csrf = options.csrfToken ?? session.csrfToken;
   if (method !== 'GET' && csrf) headers['x-csrf-token'] = csrf;

@@ -151,3 +151,83 @@ export interface HandinsOverview {
   }[];
   nextOffset: number | null;
 }
+
+/** Messagerie (GET /api/v1/messages…). */
+export type MessageBox = 'inbox' | 'sent' | 'drafts';
+export type RecipientAudience = 'pupils' | 'parents';
+export interface ChosenRecipient {
+  kind: 'person' | 'class' | 'group' | 'school';
+  id: string;
+  name: string;
+  audience?: RecipientAudience;
+}
+export interface MessageSummary {
+  id: string;
+  threadId: string;
+  from: { id: string; name: string | null };
+  subject: string;
+  to: ChosenRecipient[];
+  sentAt: string | null;
+  updatedAt: string | null;
+  read: boolean;
+  attachmentCount: number;
+}
+export interface Message {
+  id: string;
+  threadId: string;
+  inReplyTo: string | null;
+  from: { id: string; name: string | null };
+  to: ChosenRecipient[];
+  cc: ChosenRecipient[];
+  subject: string;
+  bodyHtml: string;
+  state: 'draft' | 'sent';
+  sentAt: string | null;
+  updatedAt: string | null;
+  read: boolean;
+  attachments: Attachment[];
+  thread: { id: string; from: { id: string; name: string | null }; subject: string; sentAt: string | null; read: boolean }[];
+}
+export interface DirectoryEntry {
+  kind: 'person' | 'class' | 'group' | 'school';
+  id: string;
+  name: string;
+  profile?: string;
+  audience?: RecipientAudience;
+}
+export interface Directory {
+  people: DirectoryEntry[];
+  audiences: DirectoryEntry[];
+  nextCursor: string | null;
+}
+
+/** Carnet de liaison (GET /api/v1/liaison…). */
+export interface LiaisonNote {
+  id: string;
+  title: string;
+  audience: { kind: 'pupil' | 'class' | 'group'; id: string; name: string };
+  createdAt: string;
+  reminders: number;
+  lastRemindedAt: string | null;
+  bodyHtml?: string;
+  /** A parent's own rows, one per child concerned. */
+  mySignatures?: { pupilId: string; signedAt: string | null; remindedAt: string | null }[];
+  /** For whoever follows the note (its author, the school's staff). */
+  signed?: number;
+  total?: number;
+  /** A parent's list: one row per note and child. */
+  pupilId?: string;
+  signedAt?: string | null;
+  remindedAt?: string | null;
+}
+export interface LiaisonSignatures {
+  signed: number;
+  total: number;
+  rows: { pupil: { id: string; name: string }; parent: { id: string; name: string }; signedAt: string | null; remindedAt: string | null }[];
+  nextOffset: number | null;
+}
+/** GET /api/v1/me/today/mine: what is new for this person only. */
+export interface TodayMine {
+  unreadMessages?: number;
+  liaisonsToSign?: number;
+}

@@ -5,6 +5,7 @@ import { ActivatePage } from '../features/identity/ActivatePage.js';
 import { LoginPage } from '../features/identity/LoginPage.js';
 import { logout } from '../features/identity/session.js';
 import { TodayPage } from '../features/today/TodayPage.js';
+import type { Profile } from '../api/types.js';
 import { NotificationsLabel } from '../features/notifications/NotificationsLink.js';
 import type { MessageKey } from '../i18n/index.js';
 import { NetworkBanner, OutboxBadge, StatusBanner } from './banners.js';
@@ -15,19 +16,21 @@ import { useValue } from './store.js';
 
 /** Pages a signed-out visitor may see; every other page needs a session. */
 const PUBLIC: ReadonlySet<RouteName> = new Set(['login', 'activate']);
-const NAV: { route: RouteName; label: MessageKey }[] = [
+/** `profiles`: only these see the entry (the carnet de liaison is between school and families, not pupils). */
+const NAV: { route: RouteName; label: MessageKey; profiles?: readonly Profile[] }[] = [
   { route: 'today', label: 'nav.today' },
   { route: 'timetable', label: 'nav.timetable' },
   { route: 'homework', label: 'nav.homework' },
   { route: 'documents', label: 'nav.documents' },
   { route: 'messaging', label: 'nav.messaging' },
+  { route: 'liaison', label: 'nav.liaison', profiles: ['parent', 'enseignant', 'personnel', 'admin_etablissement'] },
   { route: 'classroom', label: 'nav.classroom' },
   { route: 'notifications', label: 'nav.notifications' },
   { route: 'account', label: 'nav.account' },
 ];
 const TITLES: Record<RouteName, MessageKey> = {
   login: 'login.title', activate: 'activate.title', today: 'today.title', timetable: 'nav.timetable', homework: 'nav.homework', documents: 'nav.documents',
-  messaging: 'nav.messaging', classroom: 'nav.classroom', account: 'account.title', notifications: 'notifications.title',
+  messaging: 'nav.messaging', liaison: 'nav.liaison', classroom: 'nav.classroom', account: 'account.title', notifications: 'notifications.title',
 };
 
 /**
@@ -44,6 +47,8 @@ function useLazyPage(wanted: boolean, load: () => Promise<{ default: FunctionCom
 const loadAccountPage = () => import('../features/identity/AccountPage.js');
 const loadHomeworkPage = () => import('../features/homework/HomeworkPage.js');
 const loadTimetablePage = () => import('../features/timetable/TimetablePage.js');
+const loadMessagingPage = () => import('../features/messaging/MessagingPage.js');
+const loadLiaisonPage = () => import('../features/liaison/LiaisonPage.js');
 const loadNotificationsPage = () => import('../features/notifications/NotificationsPage.js');
 
 export function App() {
@@ -54,6 +59,8 @@ export function App() {
   const AccountPage = useLazyPage(route === 'account', loadAccountPage);
   const HomeworkPage = useLazyPage(route === 'homework', loadHomeworkPage);
   const TimetablePage = useLazyPage(route === 'timetable', loadTimetablePage);
+  const MessagingPage = useLazyPage(route === 'messaging', loadMessagingPage);
+  const LiaisonPage = useLazyPage(route === 'liaison', loadLiaisonPage);
   const NotificationsPage = useLazyPage(route === 'notifications', loadNotificationsPage);
   const first = useRef(true);
 
@@ -84,8 +91,10 @@ export function App() {
   else if (route === 'account') page = AccountPage ? <AccountPage /> : <p class="notice">{t('app.loading')}</p>;
   else if (route === 'timetable') page = TimetablePage ? <TimetablePage /> : <p class="notice">{t('app.loading')}</p>;
   else if (route === 'homework') page = HomeworkPage ? <HomeworkPage /> : <p class="notice">{t('app.loading')}</p>;
+  else if (route === 'messaging') page = MessagingPage ? <MessagingPage /> : <p class="notice">{t('app.loading')}</p>;
+  else if (route === 'liaison') page = LiaisonPage ? <LiaisonPage /> : <p class="notice">{t('app.loading')}</p>;
   else if (route === 'notifications') page = NotificationsPage ? <NotificationsPage /> : <p class="notice">{t('app.loading')}</p>;
-  else if (route === 'documents' || route === 'messaging' || route === 'classroom') page = <ComingSoonPage feature={route} />;
+  else if (route === 'documents' || route === 'classroom') page = <ComingSoonPage feature={route} />;
   else if (route === 'login' || route === 'activate') page = <p class="notice">{t('app.loading')}</p>;
   else page = <NotFound />;
 
@@ -128,7 +137,7 @@ function Navigation({ current }: { current: RouteName | undefined }) {
     <>
       <nav aria-label={t('nav.label')}>
         <ul>
-          {NAV.map(({ route, label }) => (
+          {NAV.filter(({ profiles }) => !profiles || (person && profiles.includes(person.profile))).map(({ route, label }) => (
             <li key={route}>
               <a href={ROUTES[route]} aria-current={current === route ? 'page' : undefined}>
                 {route === 'notifications' ? <NotificationsLabel /> : t(label)}

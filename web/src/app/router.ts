@@ -9,6 +9,7 @@ export const ROUTES = {
   homework: '/cahier-de-textes',
   documents: '/documents',
   messaging: '/messagerie',
+  liaison: '/carnet-de-liaison',
   classroom: '/classe-virtuelle',
   account: '/compte',
   notifications: '/notifications',

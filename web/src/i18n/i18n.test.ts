@@ -1,7 +1,7 @@
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { en } from './en.js';
 import { fr } from './fr.js';
-import { describeWait, formatDateTime, formatSchoolDay, formatTime, hasMessage, translate } from './index.js';
+import { describeWait, formatDateTime, formatSchoolDay, formatTime, hasMessage, loadCatalogue, translate } from './index.js';
 
 describe('catalogues', () => {
   it('English has exactly the French keys, and the same placeholders in each message', () => {
@@ -15,8 +15,11 @@ describe('catalogues', () => {
     expect(translate('fr', 'login.remember')).toBe('Rester connecté sur cet appareil');
   });
 
-  it('fills placeholders and leaves a missing one visible', () => {
+  it('fills placeholders and leaves a missing one visible', async () => {
     expect(translate('fr', 'net.busy', { seconds: 12 })).toBe('Préau est très sollicité, nouvel essai dans 12 s');
+    // English is a lazy chunk: French until it is loaded, English after.
+    expect(translate('en', 'net.busy', {})).toBe('Préau est très sollicité, nouvel essai dans {seconds} s');
+    await loadCatalogue('en');
     expect(translate('en', 'net.busy', {})).toBe('Préau is very busy, retrying in {seconds} s');
     expect(hasMessage('error.auth.invalid_credentials')).toBe(true);
     expect(hasMessage('error.nope')).toBe(false);
@@ -24,6 +27,8 @@ describe('catalogues', () => {
 });
 
 describe('dates and times in Paris', () => {
+  beforeAll(() => loadCatalogue('en'));
+
   // 05:42 UTC in September is 7:42 in Paris (summer time); 06:42 UTC in January is 7:42 too.
   it('writes times the French way, in Paris time, whatever the season', () => {
     expect(formatTime('2026-09-07T05:42:00Z', 'fr')).toBe('7 h 42');

@@ -1,4 +1,3 @@
-import { en } from './en.js';
 import { fr, type MessageKey } from './fr.js';
 
 export type { MessageKey } from './fr.js';
@@ -8,7 +7,19 @@ export const LANGS: readonly Lang[] = ['fr', 'en'];
 /** The school day is in Paris time wherever the device is (a pupil abroad still has Paris lessons). */
 export const SCHOOL_TIME_ZONE = 'Europe/Paris';
 
-const CATALOGUES: Record<Lang, Record<MessageKey, string>> = { fr, en };
+/**
+ * French is the reference and ships with the first page; English is a lazy chunk (precached by the
+ * service worker like every chunk), loaded by `loadCatalogue` before the interface switches to it.
+ */
+const CATALOGUES: Partial<Record<Lang, Record<MessageKey, string>>> = { fr };
+
+export function hasCatalogue(lang: Lang): boolean {
+  return CATALOGUES[lang] !== undefined;
+}
+
+export async function loadCatalogue(lang: Lang): Promise<void> {
+  if (lang === 'en' && !CATALOGUES.en) CATALOGUES.en = (await import('./en.js')).en;
+}
 
 export type Params = Record<string, string | number>;
 
@@ -18,7 +29,8 @@ export function isLang(value: unknown): value is Lang {
 
 /** A message of `lang`'s catalogue with its `{name}` placeholders filled (a missing one stays visible). */
 export function translate(lang: Lang, key: MessageKey, params: Params = {}): string {
-  const template = CATALOGUES[lang][key];
+  // A catalogue not loaded yet reads as French (the interface only switches once it is there).
+  const template = (CATALOGUES[lang] ?? fr)[key];
   return template.replace(/\{(\w+)\}/g, (whole, name: string) => (params[name] === undefined ? whole : String(params[name])));
 }
 

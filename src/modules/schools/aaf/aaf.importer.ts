@@ -402,57 +402,80 @@ class ImportRun {
   }
 
   private async applySubjects(batch: Batched[]): Promise<void> {
-    const inserts: Database['subjects'][] = [];
-    for (const b of batch) {
-      if (b.rec.op === 'delete') {
-        // Teachings and timetable slots point at subjects.
-        this.reject(b, 'suppression de matière non appliquée automatiquement');
-        continue;
-      }
-      const s = mapSubject(b.rec);
-      const known = this.subjects.get(s.code);
-      if (!known) {
-        if (b.rec.op === 'modify') {
-          this.reject(b, 'modification d’une matière inconnue');
-          continue;
-        }
-        const row = { id: rowId(), code: s.code, label: s.label ?? s.code };
-        inserts.push(row);
-        this.subjects.set(s.code, { id: row.id, label: row.label });
-        this.count('MatEducNat', 'created');
-      } else if (s.label !== undefined && s.label !== known.label) {
-        await this.trx.updateTable('subjects').set({ label: s.label }).where('id', '=', known.id).execute();
-        known.label = s.label;
-        this.count('MatEducNat', 'updated');
-      } else this.count('MatEducNat', 'unchanged');
-    }
-    await this.insertAll('subjects', inserts);
+    const rows = await this.applyCodeLabels(batch, {
+      category: 'MatEducNat',
+      // Teachings and timetable slots point at subjects.
+      refused: { delete: 'suppression de matière non appliquée automatiquement', unknown: 'modification d’une matière inconnue' },
+      read: mapSubject,
+      labelOf: (code) => this.subjects.get(code)?.label,
+      create: (code, label) => {
+        const row = { id: rowId(), code, label };
+        this.subjects.set(code, { id: row.id, label });
+        return row;
+      },
+      relabel: async (code, label) => {
+        const known = this.subjects.get(code)!;
+        await this.trx.updateTable('subjects').set({ label }).where('id', '=', known.id).execute();
+        known.label = label;
+      },
+    });
+    await this.insertAll('subjects', rows);
   }
 
   private async applyMefs(batch: Batched[]): Promise<void> {
-    const inserts: Database['mefs'][] = [];
+    const rows = await this.applyCodeLabels(batch, {
+      category: 'MefEducNat',
+      refused: { delete: 'suppression de MEF non appliquée automatiquement', unknown: 'modification d’un MEF inconnu' },
+      read: mapMef,
+      labelOf: (code) => this.mefs.get(code),
+      create: (code, label) => {
+        this.mefs.set(code, label);
+        return { code, label };
+      },
+      relabel: async (code, label) => {
+        await this.trx.updateTable('mefs').set({ label }).where('code', '=', code).execute();
+        this.mefs.set(code, label);
+      },
+    });
+    await this.insertAll('mefs', rows);
+  }
+
+  /**
+   * Code + label nomenclatures (subjects, MEF): created when new, relabelled when the label
+   * changed, never deleted automatically (other rows point at them). Returns the rows to insert.
+   */
+  private async applyCodeLabels<Row>(
+    batch: Batched[],
+    spec: {
+      category: AafCategory;
+      refused: { delete: string; unknown: string };
+      read: (rec: AafRecord) => { code: string; label?: string | undefined };
+      labelOf: (code: string) => string | undefined;
+      create: (code: string, label: string) => Row;
+      relabel: (code: string, label: string) => Promise<void>;
+    },
+  ): Promise<Row[]> {
+    const inserts: Row[] = [];
     for (const b of batch) {
       if (b.rec.op === 'delete') {
-        this.reject(b, 'suppression de MEF non appliquée automatiquement');
+        this.reject(b, spec.refused.delete);
         continue;
       }
-      const m = mapMef(b.rec);
-      const known = this.mefs.get(m.code);
+      const { code, label } = spec.read(b.rec);
+      const known = spec.labelOf(code);
       if (known === undefined) {
         if (b.rec.op === 'modify') {
-          this.reject(b, 'modification d’un MEF inconnu');
+          this.reject(b, spec.refused.unknown);
           continue;
         }
-        inserts.push({ code: m.code, label: m.label ?? m.code });
-        this.mefs.set(m.code, m.label ?? m.code);
-        this.count('MefEducNat', 'created');
-      } else if (m.label !== undefined && m.label !== known) {
-        await this.trx.updateTable('mefs').set({ label: m.label }).where('code', '=', m.code).execute();
-        this.mefs.set(m.code, m.label);
-        this.count('MefEducNat', 'updated');
-      } else this.count('MefEducNat', 'unchanged');
+        inserts.push(spec.create(code, label ?? code));
+        this.count(spec.category, 'created');
+      } else if (label !== undefined && label !== known) {
+        await spec.relabel(code, label);
+        this.count(spec.category, 'updated');
+      } else this.count(spec.category, 'unchanged');
     }
-    await this.insertAll('mefs', inserts);
+    return inserts;
   }
 
   // ---------------------------------------------------------------- people

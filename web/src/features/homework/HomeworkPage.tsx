@@ -1,13 +1,14 @@
-import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { ApiError, api, type ApiOk } from '../../api/client.js';
+import { ApiError, api } from '../../api/client.js';
 import type { Attachment, HomeworkEntry, PupilHandins, Receipt, Slot } from '../../api/types.js';
 import { EmptyState, PageTitle } from '../../app/EmptyState.js';
+import { DataTable } from '../../app/DataTable.js';
+import { Loading } from '../../app/Loading.js';
+import { textToHtml } from '../../app/text.js';
 import { errorMessage } from '../../app/errors.js';
 import { currentSearch, ROUTES } from '../../app/router.js';
 import { announce, lang, me, useT } from '../../app/state.js';
 import { useValue } from '../../app/store.js';
-import { useRetryingLoad } from '../../app/use-retrying-load.js';
 import { formatDateTime, formatSchoolDay, formatTime } from '../../i18n/index.js';
 import { queueWrite } from '../../offline/outbox-runner.js';
 import { downloadReceipt, getEntry, handinsOf, handinsOverview, listEntries, myChildren, upload } from './homework.api.js';
@@ -30,27 +31,6 @@ export default function HomeworkPage() {
   const groupId = params.get('groupe');
   if (person.profile === 'enseignant') return <TeacherCahier key={search} audience={classId ? `classId=${encodeURIComponent(classId)}&` : groupId ? `groupId=${encodeURIComponent(groupId)}&` : ''} />;
   return <ReaderCahier />;
-}
-
-function Loading<T>({ load, children }: { load: () => Promise<ApiOk<T>>; children: (data: T, reload: () => void) => ComponentChildren }) {
-  const t = useT();
-  const current = useValue(lang);
-  const { state, retryNow } = useRetryingLoad(load);
-  if (state.phase === 'ready') return <>{children(state.data, retryNow)}</>;
-  if (state.phase === 'failed')
-    return (
-      <div class="alert" role="alert">
-        <p>{errorMessage(state.error, current)}</p>
-        <button type="button" class="button-secondary" onClick={retryNow}>
-          {t('net.retryNow')}
-        </button>
-      </div>
-    );
-  return (
-    <p class="notice" role="status">
-      {t('app.loading')}
-    </p>
-  );
 }
 
 /** Pupils and parents: the coming weeks' entries, by day or by subject. */
@@ -478,39 +458,27 @@ function TeacherHandins({ entry }: { entry: HomeworkEntry }) {
         {(o) => (
           <>
             <p>{t('handins.counts', { handedIn: o.counts['handedIn'] ?? 0, late: o.counts['late'] ?? 0, missing: o.counts['missing'] ?? 0 })}</p>
-            <div class="table-scroll">
-              <table>
-                <caption>{t('handins.caption', { audience: o.entry.audience ?? '' })}</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">{t('handins.pupil')}</th>
-                    <th scope="col">{t('handins.status')}</th>
-                    <th scope="col">{t('handins.action')}</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {o.pupils.map((p) => (
-                    <tr key={p.pupil.id} data-status={p.status}>
-                      <th scope="row">
-                        {p.pupil.lastName} {p.pupil.firstName}
-                      </th>
-                      <td>
-                        {t(p.status === 'missing' ? 'handins.missing' : p.status === 'late' ? 'handins.late' : 'handins.handedIn')}
-                        {p.handin && ` · ${formatDateTime(p.handin.handedInAt, current)}`}
-                        {p.returned && ` · ${t('handins.returned')}`}
-                      </td>
-                      <td>
-                        {p.handin && (
-                          <button type="button" class="button-secondary" aria-expanded={open === p.pupil.id} onClick={() => setOpen(open === p.pupil.id ? undefined : p.pupil.id)}>
-                            {t('handins.open', { name: `${p.pupil.firstName} ${p.pupil.lastName}` })}
-                          </button>
-                        )}
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
+            <DataTable caption={t('handins.caption', { audience: o.entry.audience ?? '' })} columns={[t('handins.pupil'), t('handins.status'), t('handins.action')]}>
+              {o.pupils.map((p) => (
+                <tr key={p.pupil.id} data-status={p.status}>
+                  <th scope="row">
+                    {p.pupil.lastName} {p.pupil.firstName}
+                  </th>
+                  <td>
+                    {t(p.status === 'missing' ? 'handins.missing' : p.status === 'late' ? 'handins.late' : 'handins.handedIn')}
+                    {p.handin && ` · ${formatDateTime(p.handin.handedInAt, current)}`}
+                    {p.returned && ` · ${t('handins.returned')}`}
+                  </td>
+                  <td>
+                    {p.handin && (
+                      <button type="button" class="button-secondary" aria-expanded={open === p.pupil.id} onClick={() => setOpen(open === p.pupil.id ? undefined : p.pupil.id)}>
+                        {t('handins.open', { name: `${p.pupil.firstName} ${p.pupil.lastName}` })}
+                      </button>
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </DataTable>
           </>
         )}
       </Loading>
@@ -647,7 +615,7 @@ function NewWork({ onCreated }: { onCreated: () => void }) {
       const { data } = await api<{ entry: HomeworkEntry }>('POST', '/api/v1/homework', {
         body: {
           kind: 'travail', title, date,
-          bodyHtml: text.split(/\n{2,}/).map((p) => `<p>${escapeHtml(p).replace(/\n/g, '<br>')}</p>`).join(''),
+          bodyHtml: textToHtml(text),
           onlineHandin: form.get('online') === 'on',
           publishAt,
           ...(audience.classId ? { classId: audience.classId } : { groupId: audience.groupId }),
@@ -716,8 +684,4 @@ function NewWork({ onCreated }: { onCreated: () => void }) {
       </form>
     </details>
   );
-}
-
-function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }

@@ -59,6 +59,9 @@ function LanguageChoice() {
 
 function describeEntry(entry: OutboxEntry, t: ReturnType<typeof useT>): string {
   if (entry.kind === 'homework-done') return t((entry.body as { done?: boolean }).done ? 'outbox.homeworkDone' : 'outbox.homeworkNotDone', { title: entry.label ?? '' });
+  if (entry.kind === 'liaison-sign') return t('outbox.liaisonSign', { title: entry.label ?? '' });
+  if (entry.kind === 'message-read') return t((entry.body as { read?: boolean }).read ? 'outbox.messageRead' : 'outbox.messageUnread', { title: entry.label ?? '' });
+  if (entry.kind === 'message-delete') return t('outbox.messageDelete', { title: entry.label ?? '' });
   const target = (entry.body as { lang?: string }).lang === 'en' ? 'en' : 'fr';
   return t('outbox.preferences', { lang: t(`lang.${target}`) });
 }

@@ -6,6 +6,7 @@ import { navigate, ROUTES } from '../../app/router.js';
 import { lang, useT } from '../../app/state.js';
 import { useValue } from '../../app/store.js';
 import { Checkbox, Field, FormAlert } from './forms.js';
+import { GuardNotice, useGuardedSubmit } from './guarded-submit.js';
 import { activate } from './session.js';
 
 type FieldName = 'login' | 'code' | 'password' | 'confirm';
@@ -16,15 +17,19 @@ export function ActivatePage() {
   const [values, setValues] = useState<Record<FieldName, string>>({ login: '', code: '', password: '', confirm: '' });
   const [remember, setRemember] = useState(false);
   const [problems, setProblems] = useState<Partial<Record<FieldName, string>>>({});
-  const [error, setError] = useState<string | undefined>();
-  const [submitting, setSubmitting] = useState(false);
+  // Activation checks a password too: the same waiting room, challenge and overload retries as the login.
+  const guard = useGuardedSubmit(
+    (headers) => activate({ login: values.login.trim(), code: values.code.trim(), password: values.password, remember }, headers),
+    () => navigate(ROUTES.today, { replace: true }),
+  );
+  const error = guard.error === undefined ? undefined : errorMessage(guard.error, current);
   const set = (name: FieldName) => (value: string) => setValues((v) => ({ ...v, [name]: value }));
 
   useEffect(() => {
     if (error) document.getElementById('form-alert')?.focus();
   }, [error]);
 
-  const onSubmit = async (e: TargetedEvent<HTMLFormElement>) => {
+  const onSubmit = (e: TargetedEvent<HTMLFormElement>) => {
     e.preventDefault();
     const found: Partial<Record<FieldName, string>> = {};
     for (const name of ['login', 'code', 'password', 'confirm'] as const) if (values[name].trim() === '') found[name] = t('form.required');
@@ -36,16 +41,7 @@ export function ActivatePage() {
       document.getElementById(`activate-${first}`)?.focus();
       return;
     }
-    setSubmitting(true);
-    setError(undefined);
-    try {
-      await activate({ login: values.login.trim(), code: values.code.trim(), password: values.password, remember });
-      navigate(ROUTES.today, { replace: true });
-    } catch (err) {
-      setError(errorMessage(err, current));
-    } finally {
-      setSubmitting(false);
-    }
+    guard.start();
   };
 
   return (
@@ -53,7 +49,8 @@ export function ActivatePage() {
       <PageTitle>{t('activate.title')}</PageTitle>
       <p>{t('activate.intro')}</p>
       {error && <FormAlert title={t('login.errorTitle')}>{error}</FormAlert>}
-      <form onSubmit={(e) => void onSubmit(e)} noValidate>
+      <GuardNotice guard={guard} />
+      <form onSubmit={onSubmit} noValidate>
         <Field id="activate-login" label={t('login.login')} hint={t('login.loginHint')} value={values.login} onInput={set('login')} autocomplete="username" error={problems.login} />
         <Field id="activate-code" label={t('activate.code')} hint={t('activate.codeHint')} value={values.code} onInput={set('code')} autocomplete="one-time-code" error={problems.code} />
         <Field
@@ -62,7 +59,7 @@ export function ActivatePage() {
         />
         <Field id="activate-confirm" label={t('activate.confirm')} type="password" value={values.confirm} onInput={set('confirm')} autocomplete="new-password" error={problems.confirm} />
         <Checkbox id="activate-remember" label={t('login.remember')} hint={t('login.rememberHint')} checked={remember} onChange={setRemember} />
-        <button type="submit" disabled={submitting}>
+        <button type="submit" disabled={guard.busy}>
           {t('activate.submit')}
         </button>
       </form>

@@ -1,7 +1,7 @@
 import { ApiError, api, csrfToken, setApiLang, setCsrfToken } from '../../api/client.js';
 import type { MeAnswer } from '../../api/types.js';
 import { freshness, lang, me, outboxEntries } from '../../app/state.js';
-import { isLang, type Lang } from '../../i18n/index.js';
+import { hasCatalogue, isLang, loadCatalogue, type Lang } from '../../i18n/index.js';
 import { forgetLastPerson, noteSignedIn, wipeDataCache } from '../../offline/data-cache.js';
 import { flushNow, queueWrite, refreshOutboxView, wipeOutboxOf } from '../../offline/outbox-runner.js';
 
@@ -13,11 +13,18 @@ const PENDING_LOGOUT_KEY = 'preau.pendingLogout';
 /** The interface language before anyone signs in (the login page of a device). */
 const DEVICE_LANG_KEY = 'preau.lang';
 
+/** The page switches language once that catalogue is loaded (English is a lazy chunk): never half and half. */
 export function applyLang(next: Lang): void {
-  lang.set(next);
   setApiLang(next);
-  document.documentElement.lang = next;
   localStorage.setItem(DEVICE_LANG_KEY, next);
+  const show = () => {
+    // A later choice wins over a slower load.
+    if (localStorage.getItem(DEVICE_LANG_KEY) !== next) return;
+    lang.set(next);
+    document.documentElement.lang = next;
+  };
+  if (hasCatalogue(next)) show();
+  else loadCatalogue(next).then(show, () => undefined);
 }
 
 export function deviceLang(): Lang {
@@ -53,14 +60,15 @@ export async function resumeSession(): Promise<void> {
   }
 }
 
-export async function login(body: { login: string; password: string; remember: boolean }): Promise<void> {
-  const { data } = await api<MeAnswer>('POST', '/api/v1/auth/login', { body });
+/** `headers`: the edge's proof-of-work solution when the login was challenged (see login-flow.ts). */
+export async function login(body: { login: string; password: string; remember: boolean }, headers: Record<string, string> = {}): Promise<void> {
+  const { data } = await api<MeAnswer>('POST', '/api/v1/auth/login', { body, headers });
   await signedIn(data);
   keepOfflineCopyOfMe();
 }
 
-export async function activate(body: { login: string; code: string; password: string; remember: boolean }): Promise<void> {
-  const { data } = await api<MeAnswer>('POST', '/api/v1/auth/activate', { body });
+export async function activate(body: { login: string; code: string; password: string; remember: boolean }, headers: Record<string, string> = {}): Promise<void> {
+  const { data } = await api<MeAnswer>('POST', '/api/v1/auth/activate', { body, headers });
   await signedIn(data);
   keepOfflineCopyOfMe();
 }

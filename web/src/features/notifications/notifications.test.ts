@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { translate, type MessageKey } from '../../i18n/index.js';
+import { loadCatalogue, translate, type MessageKey } from '../../i18n/index.js';
 import { sentenceOf, type Notification } from './live.js';
 import { mergeFeed } from './notifications.api.js';
 
@@ -13,7 +13,8 @@ describe('notifications (client logic)', () => {
     expect(mergeFeed(pushed, loaded).find((x) => x.id === 'b')?.title).toBe('b');
   });
 
-  it('says each kind in French and in English; an unknown kind or an empty title still reads well', () => {
+  it('says each kind in French and in English; an unknown kind or an empty title still reads well', async () => {
+    await loadCatalogue('en');
     const fr = (key: MessageKey, params?: Record<string, string>) => translate('fr', key, params);
     const en = (key: MessageKey, params?: Record<string, string>) => translate('en', key, params);
     expect(sentenceOf({ kind: 'work.posted', title: 'Exposé' }, fr)).toBe('Nouveau travail à faire : « Exposé »');

@@ -1,14 +1,14 @@
-import type { Slot, Today, WorkDue } from '../../api/types.js';
+import type { Slot, Today, TodayMine, WorkDue } from '../../api/types.js';
 import { EmptyState, PageTitle } from '../../app/EmptyState.js';
 import { errorMessage } from '../../app/errors.js';
-import { lang, useT } from '../../app/state.js';
+import { lang, me, useT } from '../../app/state.js';
 import { useValue } from '../../app/store.js';
 import { useRetryingLoad, useSecondsUntil } from '../../app/use-retrying-load.js';
 import type { ComponentChildren } from 'preact';
-import { useEffect } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { formatSchoolDay, hasMessage, type MessageKey } from '../../i18n/index.js';
 import { Timetable } from './Timetable.js';
-import { loadToday } from './today.api.js';
+import { loadMine, loadToday } from './today.api.js';
 import { WorkDueList } from './WorkDue.js';
 import { ROUTES } from '../../app/router.js';
 import { NotificationsSummary } from '../notifications/NotificationsLink.js';
@@ -73,8 +73,8 @@ function Later({ id, title, body }: { id: string; title: MessageKey; body: Messa
  * (work due or hand-ins, messages), each saying what will appear there.
  */
 const LESSONS_DAY = {
-  eleve: { title: 'today.timetable', showAudience: false, later: [['today-messages', 'today.messages', 'today.messagesEmpty']] },
-  enseignant: { title: 'today.myLessons', showAudience: true, later: [['today-handins', 'today.handIns', 'today.handInsEmpty'], ['today-messages', 'today.messages', 'today.teacherMessagesEmpty']] },
+  eleve: { title: 'today.timetable', showAudience: false, later: [] },
+  enseignant: { title: 'today.myLessons', showAudience: true, later: [['today-handins', 'today.handIns', 'today.handInsEmpty']] },
 } as const satisfies Record<string, { title: MessageKey; showAudience: boolean; later: readonly (readonly [string, MessageKey, MessageKey])[] }>;
 
 function LessonsDay({ layout, slots, work }: { layout: (typeof LESSONS_DAY)[keyof typeof LESSONS_DAY]; slots: Slot[]; work?: { items: WorkDue[]; today: string } }) {
@@ -93,6 +93,7 @@ function LessonsDay({ layout, slots, work }: { layout: (typeof LESSONS_DAY)[keyo
       {layout.later.map(([id, title, body]) => (
         <Later key={id} id={id} title={title} body={body} />
       ))}
+      <PersonalCards />
     </div>
   );
 }
@@ -152,11 +153,12 @@ function TodayContent({ today }: { today: Today }) {
               </article>
             );
           })}
-          <Later id="today-messages" title="today.messages" body="today.parentMessagesEmpty" />
+          <PersonalCards />
         </div>
       )}
       {'schools' in today && (
         <div class="grid">
+          <PersonalCards />
           {today.schools.length === 0 && <EmptyState>{t('today.noSchools')}</EmptyState>}
           {today.schools.map((school) => (
             <article key={school.id} class="card" aria-labelledby={`school-${school.id}`} data-testid="school-card">
@@ -190,6 +192,56 @@ function TodayContent({ today }: { today: Today }) {
         </div>
       )}
     </div>
+  );
+}
+
+/**
+ * What is new for this person only (unread messages, notes to sign), from its own uncached request
+ * so that nothing personal enters the day shared by a class. Shown once it answers; a failure
+ * leaves the links to the messagerie and the carnet de liaison, without counts.
+ */
+function PersonalCards() {
+  const t = useT();
+  const [mine, setMine] = useState<TodayMine | null | undefined>();
+  useEffect(() => {
+    loadMine().then(({ data }) => setMine(data), () => setMine(null));
+  }, []);
+  const unread = mine?.unreadMessages;
+  const toSign = mine?.liaisonsToSign;
+  return (
+    <>
+      <Section id="today-messages" title={t('today.messages')}>
+        {mine === undefined && <p class="notice">{t('app.loading')}</p>}
+        {unread !== undefined && unread > 0 ? (
+          <p class="today-count" data-testid="today-unread">
+            <a href={ROUTES.messaging}>{unread === 1 ? t('today.unreadOne') : t('today.unreadMessages', { count: unread })}</a>
+          </p>
+        ) : (
+          <>
+            {unread === 0 && <EmptyState>{t('today.noUnread')}</EmptyState>}
+            <p>
+              <a href={ROUTES.messaging}>{t('today.openMessaging')}</a>
+            </p>
+          </>
+        )}
+      </Section>
+      {toSign !== undefined && (toSign > 0 || me.get()?.profile === 'parent') && (
+        <Section id="today-liaison" title={t('today.liaison')}>
+          {toSign > 0 ? (
+            <p class="today-count" data-testid="today-to-sign">
+              <a href={ROUTES.liaison}>{toSign === 1 ? t('today.toSignOne') : t('today.toSignCount', { count: toSign })}</a>
+            </p>
+          ) : (
+            <>
+              <EmptyState>{t('today.noneToSign')}</EmptyState>
+              <p>
+                <a href={ROUTES.liaison}>{t('today.openLiaison')}</a>
+              </p>
+            </>
+          )}
+        </Section>
+      )}
+    </>
   );
 }
 

@@ -1,5 +1,5 @@
 import { api, type ApiOk } from '../../api/client.js';
-import type { Today } from '../../api/types.js';
+import type { Today, TodayMine } from '../../api/types.js';
 
 /**
  * On a weak link every round trip is 150 ms or more: when someone was signed in on this device and
@@ -19,3 +19,6 @@ export function loadToday(): Promise<ApiOk<Today>> {
   early = undefined;
   return p ?? api<Today>('GET', '/api/v1/me/today');
 }
+
+/** Per-person counts (never cached with the day): unread messages, liaison notes to sign. */
+export const loadMine = () => api<TodayMine>('GET', '/api/v1/me/today/mine');

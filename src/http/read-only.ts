@@ -1,0 +1,20 @@
+import type { FastifyInstance } from 'fastify';
+import { AppError } from '../platform/errors.js';
+
+const READS = new Set(['GET', 'HEAD', 'OPTIONS']);
+/** Read-only periods last minutes (a failover, a maintenance): clients try again after about this long. */
+const READ_ONLY_RETRY_AFTER_S = 60;
+
+/**
+ * Read-only mode, set by the platform operator with the status banner: every write is refused with
+ * `503 platform.read_only` and a Retry-After (the web client keeps it in its outbox and sends it
+ * later), except the routes that declare `config.duringReadOnly` (signing in and out, the
+ * operator's own switches — or nobody could lift it). Fails closed for new routes: a write nobody
+ * thought about is refused. Costs nothing on reads; on writes, the status is cached (5 s).
+ */
+export function installReadOnly(app: FastifyInstance, isReadOnly: () => Promise<boolean>): void {
+  app.addHook('onRequest', async (request) => {
+    if (READS.has(request.method) || request.routeOptions.config?.duringReadOnly === true) return;
+    if (await isReadOnly()) throw new AppError('platform.read_only', { retryAfterSeconds: READ_ONLY_RETRY_AFTER_S });
+  });
+}
