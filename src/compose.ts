@@ -27,6 +27,7 @@ import { TimetableRepository, TimetableService, registerTimetableRoutes } from '
 import { TodayService, registerTodayRoutes } from './modules/today/index.js';
 import { StatusRepository, StatusService, registerStatusRoutes } from './modules/status/index.js';
 import { LiaisonRepository, LiaisonService, registerLiaisonRoutes } from './modules/liaison/index.js';
+import { NewsRepository, NewsService, registerNewsRoutes } from './modules/news/index.js';
 import { MessagingRepository, MessagingService, registerMessagingRoutes } from './modules/messaging/index.js';
 import { HandinsRepository, HandinsService, HomeworkRepository, HomeworkService, registerHandinsRoutes, registerHomeworkRoutes } from './modules/homework/index.js';
 import { normaliseLogin } from './modules/identity/index.js';
@@ -57,6 +58,7 @@ export interface Preau {
   edge: { guards: SocketGuards; admission: Admission; rateLimiter: RateLimiter; waitingRoom: WaitingRoom; challenge: ChallengeGate; controls: EdgeControls } | undefined;
   messaging: MessagingService;
   liaison: LiaisonService;
+  news: NewsService;
   notifications: NotificationsService;
   realtime: RealtimeGateway;
   pubsub: PubSub;
@@ -124,7 +126,8 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
   const blobs = overrides.blobs ?? new DiskBlobStore(path.join(config.dataDir, 'blobs'));
   const homework = new HomeworkService(new HomeworkRepository(storage.db), schools, clock, notifications);
   const handins = new HandinsService(new HandinsRepository(storage.db), homework, blobs, clock, notifications);
-  const today = new TodayService(schools, timetable, homework, clock);
+  const news = new NewsService(new NewsRepository(storage.db), clock, notifications);
+  const today = new TodayService(schools, timetable, homework, clock, news);
   const timetableService = new TimetableService(timetable, schools, homework, clock, config.publicUrl);
   const status = new StatusService(new StatusRepository(storage.db), clock);
   const idempotency = new IdempotencyRepository(storage.db);
@@ -205,7 +208,10 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
   registerSchoolsRoutes(app, { schools, identity, auth, publicUrl: config.publicUrl });
   registerTodayRoutes(app, {
     today, schools, auth,
-    personal: { unreadMessages: (s) => messaging.unreadCount(s), liaisonsToSign: (s) => liaison.toSignCount(s), unreadNotifications: (s) => notifications.unreadCount(s) },
+    personal: {
+      unreadMessages: (s) => messaging.unreadCount(s), liaisonsToSign: (s) => liaison.toSignCount(s), newsAcknowledged: (s) => news.acknowledgedCurrent(s),
+      unreadNotifications: (s) => notifications.unreadCount(s),
+    },
   });
   registerStatusRoutes(app, { status, auth });
   registerTimetableRoutes(app, { timetable: timetableService, schools, auth });
@@ -213,6 +219,7 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
   registerHandinsRoutes(app, { handins, schools, auth, blobs, publicUrl: config.publicUrl });
   registerMessagingRoutes(app, { messaging, schools, auth, blobs });
   registerLiaisonRoutes(app, { liaison, schools, auth });
+  registerNewsRoutes(app, { news, schools, auth, blobs });
   registerNotificationsRoutes(app, { notifications, schools, auth });
   registerRealtimeRoutes(app, { gateway: realtime, auth });
   if (waitingRoom) registerWaitingRoomRoutes(app, waitingRoom);
@@ -225,7 +232,7 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
   realtime.start();
 
   return {
-    config, app, storage, logger, clock, metrics, hasher, identity, schools, timetable, status, idempotency, web, homework, handins, blobs, messaging, liaison, notifications, realtime, pubsub,
+    config, app, storage, logger, clock, metrics, hasher, identity, schools, timetable, status, idempotency, web, homework, handins, blobs, messaging, liaison, news, notifications, realtime, pubsub,
     edge: guards && admission && rateLimiter && waitingRoom && challenge ? { guards, admission, rateLimiter, waitingRoom, challenge, controls } : undefined,
     async close() {
       draining = true;

@@ -27,19 +27,23 @@ const WRITES: { url: string; method: 'POST' | 'PUT' | 'PATCH'; as: PersonKey | n
   { url: '/api/v1/messages/drafts/msgDraftTeacherA', method: 'PATCH', as: 'teacherA', valid: { subject: 'x' } },
   { url: '/api/v1/messages/msgParents6A/read', method: 'PUT', as: 'parentA1', valid: { read: true } },
   { url: '/api/v1/liaison', method: 'POST', as: 'teacherA', valid: { audience: { kind: 'class', id: 'class6A' }, title: 'x', bodyHtml: 'y' } },
+  { url: '/api/v1/news', method: 'POST', as: 'directionA', valid: { audience: { kind: 'school', id: 'schoolA' }, headline: 'x', bodyHtml: 'y' } },
+  { url: '/api/v1/news/newsDraft6A', method: 'PATCH', as: 'teacherA', valid: { headline: 'x', publishFrom: 'now' } },
   { url: '/api/v1/me/notifications/notifPupilA1/read', method: 'POST', as: 'pupilA1', valid: { read: true } },
   { url: '/api/v1/me/notifications/read-all', method: 'POST', as: 'pupilA1', valid: { upTo: '2026-09-07T06:00:00Z' } },
   // Multipart routes: a JSON body of any shape is refused before anything is stored.
   { url: '/api/v1/homework/hwMaths6A/handins', method: 'POST', as: 'pupilA1', valid: { text: 'x' }, multipart: true },
   { url: '/api/v1/homework/hwMaths6A/attachments', method: 'POST', as: 'teacherA', valid: { file: 'x' }, multipart: true },
   { url: '/api/v1/messages/drafts/msgDraftTeacherA/attachments', method: 'POST', as: 'teacherA', valid: { file: 'x' }, multipart: true },
+  { url: '/api/v1/news/newsDraft6A/attachments', method: 'POST', as: 'teacherA', valid: { file: 'x' }, multipart: true },
 ];
 
 const TABLES = [
   'people', 'sessions', 'activation_codes', 'audit_events', 'classes', 'class_enrolments', 'guardianships', 'settings',
   'timetable_slots', 'timetable_patterns', 'school_calendars', 'school_holidays', 'calendar_feeds',
   'homework_entries', 'homework_attachments', 'homework_done', 'cahier_visas', 'handins', 'handin_files', 'handin_feedback', 'blobs',
-  'messages', 'message_recipients', 'message_attachments', 'liaison_notes', 'liaison_targets', 'notifications',
+  'messages', 'message_recipients', 'message_attachments', 'liaison_notes', 'liaison_targets',
+  'news', 'news_acks', 'news_attachments', 'notifications',
 ] as const;
 
 describe.each(backends)('hostile bodies on every write route (%s)', (backend) => {

@@ -49,6 +49,9 @@ describe('demo school', () => {
     expect(pdf.headers['content-type']).toBe('application/pdf');
     expect(pdf.body.startsWith('%PDF-1.4')).toBe(true);
 
+    // The direction's welcome news, pinned, asking for acknowledgement.
+    expect(today.news).toEqual([expect.objectContaining({ headline: 'Bienvenue sur Préau', pinned: true, requiresAck: true, state: 'published' })]);
+
     const parent = await preau.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { login: logins[1]!.login, password: DEMO_PASSWORD } });
     const pc = parent.cookies.find((c) => c.name === 'preau_session')!;
     const children = (await preau.app.inject({ method: 'GET', url: '/api/v1/me/children', headers: { cookie: `${pc.name}=${pc.value}` } })).json().children;

@@ -51,6 +51,7 @@ export async function ensureDemoSchool(preau: Preau): Promise<DemoLogin[]> {
     const demo = JSON.parse(marker.value) as DemoMarker;
     await ensureWeekTimetable(preau, demo.schoolId);
     await ensureDemoCahier(preau, demo.schoolId);
+    await ensureDemoNews(preau, demo.schoolId);
     return demo.logins;
   }
   const anyone = await db.selectFrom('people').select('id').limit(1).executeTakeFirst();
@@ -113,6 +114,7 @@ export async function ensureDemoSchool(preau: Preau): Promise<DemoLogin[]> {
 
   await ensureWeekTimetable(preau, school.id);
   await ensureDemoCahier(preau, school.id);
+  await ensureDemoNews(preau, school.id);
   const value: DemoMarker = { schoolId: school.id, logins };
   await db.insertInto('settings').values({ key: DEMO_MARKER, value: JSON.stringify(value) }).execute();
   preau.schools.forgetScopes();
@@ -267,4 +269,24 @@ export async function ensureDemoCahier(preau: Preau, schoolId: string): Promise<
   for (const chunk of chunkForInsert(rows, 19, preau.storage.capabilities)) await db.insertInto('homework_entries').values(chunk).execute();
   for (const chunk of chunkForInsert(attachments, 7, preau.storage.capabilities)) await db.insertInto('homework_attachments').values(chunk).execute();
   return rows.length;
+}
+
+/**
+ * One school news from the direction, pinned and asking for "j'ai pris connaissance", written
+ * through the actualités' own rules (once: a school that has news keeps them).
+ */
+export async function ensureDemoNews(preau: Preau, schoolId: string): Promise<boolean> {
+  const { db } = preau.storage;
+  if (await db.selectFrom('news').select('id').where('school_id', '=', schoolId).limit(1).executeTakeFirst()) return false;
+  const direction = await db.selectFrom('people').select('id').where('staff_function', '=', 'direction').where('school_id', '=', schoolId).where('status', '=', 'active').orderBy('login').executeTakeFirst();
+  if (!direction) return false;
+  await preau.news.create(await preau.schools.scopeOf(direction.id), {
+    audience: { kind: 'school', id: schoolId },
+    headline: 'Bienvenue sur Préau',
+    bodyHtml: '<p>Votre emploi du temps, le cahier de textes et les actualités du collège sont ici, même les jours de forte affluence.</p><p>Merci d’indiquer que vous avez pris connaissance de ce message.</p>',
+    publishFrom: 'now',
+    pinned: true,
+    requiresAck: true,
+  });
+  return true;
 }

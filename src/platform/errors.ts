@@ -86,6 +86,13 @@ export const ERRORS = {
   'liaison.reminders_exhausted': { status: 409, fr: 'Le nombre maximal de rappels ({max}) a été atteint pour ce mot.', en: 'The most reminders allowed ({max}) have been sent for this note.' },
   'liaison.remind_too_soon': { status: 429, fr: 'Un rappel vient d’être envoyé. Nouveau rappel possible dans {wait}.', en: 'A reminder was just sent. Try again in {wait}.' },
   'platform.read_only': { status: 503, fr: 'Préau est en lecture seule pour le moment : vous pouvez tout consulter, mais rien modifier. Nouvel essai dans {wait}.', en: 'Préau is read-only for now: you can read everything but change nothing.' },
+  'news.not_found': { status: 404, fr: 'Cette actualité est introuvable.', en: 'No such news item.' },
+  'news.body_too_long': { status: 413, fr: 'Le texte de l’actualité est trop long (maximum {max} caractères une fois mis en forme).', en: 'The news text is too long (at most {max} characters).' },
+  'news.invalid_window': { status: 400, fr: 'Période de publication invalide : le début doit être à moins d’un an, et la fin après le début (au plus un an plus tard).', en: 'Invalid publication window: start within a year, end after the start (at most a year later).' },
+  'news.too_many_pinned': { status: 409, fr: 'Déjà {max} actualités épinglées pour ce public : retirez une épingle avant d’en ajouter une.', en: 'Already {max} pinned news items for this audience: unpin one first.' },
+  'news.not_editable': { status: 409, fr: 'Cette actualité est retirée ou expirée : elle ne peut plus être modifiée.', en: 'This news item is withdrawn or expired and can no longer be edited.' },
+  'news.too_many_attachments': { status: 409, fr: 'Cette actualité a déjà le nombre maximal de pièces jointes ({max}).', en: 'This news item already has the most attachments allowed ({max}).' },
+  'news.no_ack_required': { status: 409, fr: 'Cette actualité ne demande pas de confirmation de lecture.', en: 'This news item does not ask for an acknowledgement.' },
   'server.unavailable': { status: 503, fr: 'Préau est momentanément indisponible. Nouvel essai dans {wait}.', en: 'Préau is temporarily unavailable.' },
   'server.internal': { status: 500, fr: 'Une erreur inattendue est survenue. Elle a été enregistrée ; réessayez dans un instant.', en: 'An unexpected error occurred.' },
 } as const satisfies Record<string, { status: number; fr: string; en: string }>;

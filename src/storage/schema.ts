@@ -381,15 +381,18 @@ export interface MessageAttachmentsTable {
   created_at: number;
 }
 
-/** Carnet de liaison (see migrations/0021_liaison.ts). */
-export interface LiaisonNotesTable {
+/** What a school member addresses to an audience (migrations/columns.ts). */
+interface AddressedColumns {
   id: string;
   school_id: string;
   author_id: string | null;
-  /** 'pupil' | 'class' | 'group' */
   audience_kind: string;
   audience_id: string;
   audience_name: string;
+}
+
+/** Carnet de liaison (see migrations/0021_liaison.ts). `audience_kind`: 'pupil' | 'class' | 'group'. */
+export interface LiaisonNotesTable extends AddressedColumns {
   title: string;
   body_html: string;
   created_at: number;
@@ -405,6 +408,38 @@ export interface LiaisonTargetsTable {
   created_at: number;
   signed_at: number | null;
   reminded_at: number | null;
+}
+
+/** Actualités (see migrations/0022_news.ts). `audience_kind`: 'school' | 'class' | 'group'. */
+export interface NewsTable extends AddressedColumns {
+  headline: string;
+  body_html: string;
+  /** null: a draft; in the future: scheduled. */
+  publish_from: number | null;
+  /** null: no end; once past, the news is in the archive. */
+  publish_until: number | null;
+  pinned: number;
+  requires_ack: number;
+  created_at: number;
+  updated_at: number;
+  edited_at: number | null;
+  withdrawn_at: number | null;
+}
+
+export interface NewsAttachmentsTable {
+  id: string;
+  news_id: string;
+  blob_sha256: string;
+  file_name: string;
+  size_bytes: number;
+  content_type: string;
+  created_at: number;
+}
+
+export interface NewsAcksTable {
+  news_id: string;
+  person_id: string;
+  acknowledged_at: number;
 }
 
 /** Notifications feed (see migrations/0030_notifications.ts). */
@@ -463,5 +498,8 @@ export interface Database {
   message_attachments: MessageAttachmentsTable;
   liaison_notes: LiaisonNotesTable;
   liaison_targets: LiaisonTargetsTable;
+  news: NewsTable;
+  news_acks: NewsAcksTable;
+  news_attachments: NewsAttachmentsTable;
   notifications: NotificationsTable;
 }

@@ -32,6 +32,8 @@ export interface Fixture {
   homework: { maths6A: string; draft6A: string; latin: string; b6: string };
   /** Messagerie: teacher A's message to the parents of 6e A (delivered to parent A1), and a draft of theirs. */
   messages: { parents6A: string; draftTeacherA: string };
+  /** Actualités: the direction's school news asking for acknowledgement (published the evening before), teacher A's draft for 6e A. */
+  news: { schoolA: string; draft6A: string };
 }
 
 export async function seedFixture(db: Kysely<Database>, clock: Clock): Promise<Fixture> {
@@ -128,7 +130,18 @@ export async function seedFixture(db: Kysely<Database>, clock: Clock): Promise<F
   await db.insertInto('messages').values([message('msgParents6A', {}), message('msgDraftTeacherA', { subject: 'Brouillon', sent_at: null, to_json: '[]' })]).execute();
   await db.insertInto('message_recipients').values({ message_id: 'msgParents6A', person_id: 'parentA1', kind: 'to', sent_at: evening, read_at: null, deleted_at: null }).execute();
 
+  const news = (id: string, o: Partial<Database['news']>): Database['news'] => ({
+    id, school_id: 'schoolA', author_id: 'directionA', audience_kind: 'school', audience_id: 'schoolA', audience_name: 'Collège Lucie Aubrac', headline: 'Rentrée : horaires',
+    body_html: '<p>Le collège ouvre à 7 h 45.</p>', publish_from: evening, publish_until: null, pinned: 0, requires_ack: 1, created_at: evening, updated_at: evening,
+    edited_at: null, withdrawn_at: null, ...o,
+  });
+  await db.insertInto('news').values([
+    news('newsSchoolA', {}),
+    news('newsDraft6A', { author_id: 'teacherA', audience_kind: 'class', audience_id: 'class6A', audience_name: '6e A', headline: 'Sortie (brouillon)', publish_from: null, requires_ack: 0 }),
+  ]).execute();
+
   return {
+    news: { schoolA: 'newsSchoolA', draft6A: 'newsDraft6A' },
     messages: { parents6A: 'msgParents6A', draftTeacherA: 'msgDraftTeacherA' },
     homework: { maths6A: 'hwMaths6A', draft6A: 'hwDraft6A', latin: 'hwLatin', b6: 'hw6B' },
     schoolA: 'schoolA', schoolB: 'schoolB', class6A: 'class6A', class6B: 'class6B', class5C: 'class5C', groupLatin: 'groupLatin', subjectMaths: 'subjectMaths',

@@ -5,11 +5,11 @@ import type { SchoolsService, Scope } from '../schools/index.js';
 import type { TodayService } from './today.service.js';
 
 /**
- * Per-person counts shown on Aujourd'hui (unread messages, liaisons to sign), each from its module.
- * Kept out of the cached day page on purpose: that page is shared by every pupil of a class, and
- * one pupil's counts must never reach another.
+ * Per-person parts of Aujourd'hui (unread messages, liaisons to sign, news acknowledged), each from
+ * its module: a count, or a short list of ids. Kept out of the cached day page on purpose: that page
+ * is shared by every pupil of a class, and one pupil's state must never reach another.
  */
-export type PersonalCounters = Record<string, (scope: Scope) => Promise<number>>;
+export type PersonalCounters = Record<string, (scope: Scope) => Promise<number | readonly string[]>>;
 
 export function registerTodayRoutes(app: FastifyInstance, deps: { today: TodayService; schools: SchoolsService; auth: HttpAuth; personal?: PersonalCounters }): void {
   // Critical: an existing session reading today's work is the last thing to be refused.

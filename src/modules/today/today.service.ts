@@ -1,6 +1,7 @@
 import type { Clock } from '../../platform/clock.js';
 import { addDays, parisDayBounds } from '../../platform/clock.js';
 import { presentDue, type DueView } from '../homework/index.js';
+import { presentNewsItem } from '../news/index.js';
 import type { SchoolsService, Scope } from '../schools/index.js';
 import { presentSlot, type TimetableRepository } from '../timetable/index.js';
 import { VersionedCache } from '../../platform/versioned-cache.js';
@@ -26,6 +27,18 @@ export interface WorkDueSource {
   dueFor(scope: Pick<Scope, 'classIds' | 'groupIds'>, fromDate: string, toDate: string): Promise<DueView[]>;
 }
 
+/**
+ * Where the news come from (the actualités). The list of current news depends only on the audiences
+ * a person reads (their school, classes and groups), never on who they are: it belongs in this
+ * shared, cached page, and its version counter (bumped on publish, edit, withdrawal) invalidates it.
+ * A scheduled news appears, and an expired one goes, within the cache lifetime. Whether the person
+ * has acknowledged a news is personal: it lives in `/me/today/mine`, never here.
+ */
+export interface NewsSource {
+  version(): number;
+  todayFor(scope: Scope): Promise<{ rows: Parameters<typeof presentNewsItem>[0][]; nowMs: number }>;
+}
+
 export class TodayService {
   private readonly cache = new VersionedCache<string>(TODAY_CACHE_TTL_MS, TODAY_CACHE_MAX_ENTRIES);
 
@@ -34,11 +47,12 @@ export class TodayService {
     private readonly timetable: TimetableRepository,
     private readonly work: WorkDueSource,
     private readonly clock: Clock,
+    private readonly news: NewsSource,
   ) {}
 
-  /** Both counters only grow, so their sum changes whenever either does. */
+  /** Every counter only grows, so their sum changes whenever one does. */
   private version(): number {
-    return this.timetable.version() + this.work.version();
+    return this.timetable.version() + this.work.version() + this.news.version();
   }
 
   /** The page as JSON text if a fresh one is cached (synchronous). */
@@ -51,7 +65,10 @@ export class TodayService {
   todayJson(actor: Scope): Promise<string> {
     const now = this.clock.nowMs();
     const day = parisDayBounds(now);
-    return this.cache.get(cacheKey(actor, day.date), this.version(), now, async () => JSON.stringify(await this.build(actor, day.startMs, day.endMs, day.date)));
+    return this.cache.get(cacheKey(actor, day.date), this.version(), now, async () => {
+      const [page, news] = await Promise.all([this.build(actor, day.startMs, day.endMs, day.date), this.news.todayFor(actor)]);
+      return JSON.stringify({ ...page, news: news.rows.map((n) => presentNewsItem(n, news.nowMs)) });
+    });
   }
 
   private async build(actor: Scope, startMs: number, endMs: number, date: string) {
@@ -96,10 +113,11 @@ export class TodayService {
 }
 
 /**
- * Who would see exactly the same page. A pupil's page depends only on their classes and groups (it
- * holds nothing personal), so pupils share; other profiles' pages are their own.
+ * Who would see exactly the same page. A pupil's page depends only on their school (its news),
+ * classes and groups (it holds nothing personal), so pupils share; other profiles' pages are their own.
  */
 function cacheKey(actor: Scope, date: string): string {
-  if (actor.profile === 'eleve') return `e|${date}|${[...actor.classIds].sort().join(',')}|${[...actor.groupIds].sort().join(',')}`;
+  const sorted = (ids: ReadonlySet<string>) => [...ids].sort().join(',');
+  if (actor.profile === 'eleve') return `e|${date}|${sorted(actor.schoolIds)}|${sorted(actor.classIds)}|${sorted(actor.groupIds)}`;
   return `${actor.profile}|${date}|${actor.id}`;
 }

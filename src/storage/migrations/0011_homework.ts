@@ -1,4 +1,5 @@
 import { sql, type Kysely } from 'kysely';
+import { attachedFileColumns } from './columns.js';
 
 /*
  * Cahier de textes and hand-ins. Files are content-addressed blobs (sha256) described once in
@@ -47,11 +48,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     .createTable('homework_attachments')
     .addColumn('id', 'text', (c) => c.primaryKey())
     .addColumn('entry_id', 'text', (c) => c.notNull().references('homework_entries.id').onDelete('cascade'))
-    .addColumn('blob_sha256', 'text', (c) => c.notNull().references('blobs.sha256'))
-    .addColumn('file_name', 'text', (c) => c.notNull())
-    .addColumn('size_bytes', 'bigint', (c) => c.notNull())
-    .addColumn('content_type', 'text', (c) => c.notNull())
-    .addColumn('created_at', 'bigint', (c) => c.notNull())
+    .$call(attachedFileColumns)
     .execute();
   await db.schema.createIndex('homework_attachments_entry_idx').on('homework_attachments').column('entry_id').execute();
 

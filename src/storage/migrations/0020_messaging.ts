@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { attachedFileColumns } from './columns.js';
 
 /*
  * Messagerie. A message is written once (`messages`) and delivered to each person it reaches
@@ -48,11 +49,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     .createTable('message_attachments')
     .addColumn('id', 'text', (c) => c.primaryKey())
     .addColumn('message_id', 'text', (c) => c.notNull().references('messages.id').onDelete('cascade'))
-    .addColumn('blob_sha256', 'text', (c) => c.notNull().references('blobs.sha256'))
-    .addColumn('file_name', 'text', (c) => c.notNull())
-    .addColumn('size_bytes', 'bigint', (c) => c.notNull())
-    .addColumn('content_type', 'text', (c) => c.notNull())
-    .addColumn('created_at', 'bigint', (c) => c.notNull())
+    .$call(attachedFileColumns)
     .execute();
   await db.schema.createIndex('message_attachments_message_idx').on('message_attachments').column('message_id').execute();
 }

@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { addressedColumns } from './columns.js';
 
 /*
  * Carnet de liaison. A note from the school or a teacher to the parents of a pupil, a class or a
@@ -10,13 +11,7 @@ import type { Kysely } from 'kysely';
 export async function up(db: Kysely<any>): Promise<void> {
   await db.schema
     .createTable('liaison_notes')
-    .addColumn('id', 'text', (c) => c.primaryKey())
-    .addColumn('school_id', 'text', (c) => c.notNull().references('schools.id').onDelete('cascade'))
-    .addColumn('author_id', 'text', (c) => c.references('people.id').onDelete('set null'))
-    /** 'pupil' | 'class' | 'group' */
-    .addColumn('audience_kind', 'text', (c) => c.notNull())
-    .addColumn('audience_id', 'text', (c) => c.notNull())
-    .addColumn('audience_name', 'text', (c) => c.notNull())
+    .$call(addressedColumns)
     .addColumn('title', 'text', (c) => c.notNull())
     .addColumn('body_html', 'text', (c) => c.notNull())
     .addColumn('created_at', 'bigint', (c) => c.notNull())

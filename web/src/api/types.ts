@@ -48,7 +48,22 @@ export interface WorkDue {
   url: string;
 }
 
-export type Today =
+/** A news item as lists and "Aujourd'hui" show it (no body). */
+export interface NewsItem {
+  id: string;
+  audience: { kind: 'school' | 'class' | 'group'; id: string; name: string };
+  headline: string;
+  excerpt: string;
+  state: 'draft' | 'scheduled' | 'published' | 'expired' | 'withdrawn';
+  publishFrom: string | null;
+  publishUntil: string | null;
+  pinned: boolean;
+  requiresAck: boolean;
+  editedAt: string | null;
+}
+
+/** Every profile's day carries the current news of what they read (the same for a whole class). */
+export type Today = { news?: NewsItem[] } & (
   | { date: string; profile: 'eleve'; timetable: Slot[]; workDue: WorkDue[] }
   | { date: string; profile: 'enseignant'; timetable: Slot[] }
   | { date: string; profile: 'parent'; children: { child: { id: string; firstName: string; lastName: string }; timetable: Slot[]; workDue: WorkDue[] }[] }
@@ -56,7 +71,8 @@ export type Today =
       date: string;
       profile: 'personnel' | 'admin_etablissement' | 'admin_plateforme';
       schools: { id: string; name: string; classCount: number; people: { profile: Profile; status: string; count: number }[] }[];
-    };
+    }
+);
 
 export interface SessionInfo {
   id: string;

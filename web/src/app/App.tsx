@@ -21,6 +21,7 @@ const NAV: { route: RouteName; label: MessageKey; profiles?: readonly Profile[] 
   { route: 'today', label: 'nav.today' },
   { route: 'timetable', label: 'nav.timetable' },
   { route: 'homework', label: 'nav.homework' },
+  { route: 'news', label: 'nav.news' },
   { route: 'documents', label: 'nav.documents' },
   { route: 'messaging', label: 'nav.messaging' },
   { route: 'liaison', label: 'nav.liaison', profiles: ['parent', 'enseignant', 'personnel', 'admin_etablissement'] },
@@ -30,7 +31,7 @@ const NAV: { route: RouteName; label: MessageKey; profiles?: readonly Profile[] 
 ];
 const TITLES: Record<RouteName, MessageKey> = {
   login: 'login.title', activate: 'activate.title', today: 'today.title', timetable: 'nav.timetable', homework: 'nav.homework', documents: 'nav.documents',
-  messaging: 'nav.messaging', liaison: 'nav.liaison', classroom: 'nav.classroom', account: 'account.title', notifications: 'notifications.title',
+  messaging: 'nav.messaging', liaison: 'nav.liaison', news: 'nav.news', classroom: 'nav.classroom', account: 'account.title', notifications: 'notifications.title',
 };
 
 /**
@@ -49,6 +50,7 @@ const loadHomeworkPage = () => import('../features/homework/HomeworkPage.js');
 const loadTimetablePage = () => import('../features/timetable/TimetablePage.js');
 const loadMessagingPage = () => import('../features/messaging/MessagingPage.js');
 const loadLiaisonPage = () => import('../features/liaison/LiaisonPage.js');
+const loadNewsPage = () => import('../features/news/NewsPage.js');
 const loadNotificationsPage = () => import('../features/notifications/NotificationsPage.js');
 
 export function App() {
@@ -61,6 +63,7 @@ export function App() {
   const TimetablePage = useLazyPage(route === 'timetable', loadTimetablePage);
   const MessagingPage = useLazyPage(route === 'messaging', loadMessagingPage);
   const LiaisonPage = useLazyPage(route === 'liaison', loadLiaisonPage);
+  const NewsPage = useLazyPage(route === 'news', loadNewsPage);
   const NotificationsPage = useLazyPage(route === 'notifications', loadNotificationsPage);
   const first = useRef(true);
 
@@ -93,6 +96,7 @@ export function App() {
   else if (route === 'homework') page = HomeworkPage ? <HomeworkPage /> : <p class="notice">{t('app.loading')}</p>;
   else if (route === 'messaging') page = MessagingPage ? <MessagingPage /> : <p class="notice">{t('app.loading')}</p>;
   else if (route === 'liaison') page = LiaisonPage ? <LiaisonPage /> : <p class="notice">{t('app.loading')}</p>;
+  else if (route === 'news') page = NewsPage ? <NewsPage /> : <p class="notice">{t('app.loading')}</p>;
   else if (route === 'notifications') page = NotificationsPage ? <NotificationsPage /> : <p class="notice">{t('app.loading')}</p>;
   else if (route === 'documents' || route === 'classroom') page = <ComingSoonPage feature={route} />;
   else if (route === 'login' || route === 'activate') page = <p class="notice">{t('app.loading')}</p>;

@@ -7,6 +7,7 @@ export const ROUTES = {
   today: '/aujourdhui',
   timetable: '/emploi-du-temps',
   homework: '/cahier-de-textes',
+  news: '/actualites',
   documents: '/documents',
   messaging: '/messagerie',
   liaison: '/carnet-de-liaison',

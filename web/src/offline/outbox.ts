@@ -13,7 +13,7 @@ const DB_VERSION = 1;
 const STORE = 'outbox';
 
 /** What kind of write an entry is: how the page describes it to the person. */
-export type OutboxKind = 'preferences' | 'homework-done' | 'liaison-sign' | 'message-read' | 'message-delete';
+export type OutboxKind = 'preferences' | 'homework-done' | 'liaison-sign' | 'message-read' | 'message-delete' | 'news-ack';
 
 export interface OutboxEntry {
   /** Also the Idempotency-Key sent with every attempt. */

@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, api } from '../../api/client.js';
-import type { Attachment, HomeworkEntry, PupilHandins, Receipt, Slot } from '../../api/types.js';
+import type { HomeworkEntry, PupilHandins, Receipt, Slot } from '../../api/types.js';
 import { EmptyState, PageTitle } from '../../app/EmptyState.js';
 import { DataTable } from '../../app/DataTable.js';
 import { Loading } from '../../app/Loading.js';
@@ -11,6 +11,7 @@ import { announce, lang, me, useT } from '../../app/state.js';
 import { useValue } from '../../app/store.js';
 import { formatDateTime, formatSchoolDay, formatTime } from '../../i18n/index.js';
 import { queueWrite } from '../../offline/outbox-runner.js';
+import { AttachmentLink } from './AttachmentLink.js';
 import { downloadReceipt, getEntry, handinsOf, handinsOverview, listEntries, myChildren, upload } from './homework.api.js';
 import { contentSignature, formatBytes, groupByDay, groupBySubject, HandinAttempt } from './homework.state.js';
 
@@ -185,19 +186,6 @@ function EntryDetail({ entry: e }: { entry: HomeworkEntry }) {
         </>
       )}
     </article>
-  );
-}
-
-function AttachmentLink({ file }: { file: Pick<Attachment, 'fileName' | 'sizeBytes' | 'url'> }) {
-  const t = useT();
-  const current = useValue(lang);
-  return (
-    <li>
-      <a href={file.url} download={file.fileName}>
-        {t('homework.download', { name: file.fileName })}
-      </a>{' '}
-      <span class="slot-meta">({formatBytes(file.sizeBytes, current)})</span>
-    </li>
   );
 }
 

@@ -58,6 +58,7 @@ function LanguageChoice() {
 }
 
 function describeEntry(entry: OutboxEntry, t: ReturnType<typeof useT>): string {
+  if (entry.kind === 'news-ack') return t('outbox.newsAck', { title: entry.label ?? '' });
   if (entry.kind === 'homework-done') return t((entry.body as { done?: boolean }).done ? 'outbox.homeworkDone' : 'outbox.homeworkNotDone', { title: entry.label ?? '' });
   if (entry.kind === 'liaison-sign') return t('outbox.liaisonSign', { title: entry.label ?? '' });
   if (entry.kind === 'message-read') return t((entry.body as { read?: boolean }).read ? 'outbox.messageRead' : 'outbox.messageUnread', { title: entry.label ?? '' });

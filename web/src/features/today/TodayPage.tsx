@@ -11,6 +11,7 @@ import { Timetable } from './Timetable.js';
 import { loadMine, loadToday } from './today.api.js';
 import { WorkDueList } from './WorkDue.js';
 import { ROUTES } from '../../app/router.js';
+import { NewsCard } from '../news/NewsCard.js';
 import { NotificationsSummary } from '../notifications/NotificationsLink.js';
 
 /** "Aujourd'hui": what each profile opens first at 8:30. */
@@ -136,6 +137,7 @@ function TodayContent({ today }: { today: Today }) {
     <div data-testid="today-content">
       <p class="today-date">{t('today.date', { date: formatSchoolDay(today.date, current) })}</p>
       <NotificationsSummary href={ROUTES.notifications} />
+      <NewsCard items={today.news ?? []} />
       {today.profile === 'eleve' && <LessonsDay layout={LESSONS_DAY.eleve} slots={today.timetable} work={{ items: today.workDue ?? [], today: today.date }} />}
       {today.profile === 'enseignant' && <LessonsDay layout={LESSONS_DAY.enseignant} slots={today.timetable} />}
       {today.profile === 'parent' && (
