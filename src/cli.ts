@@ -13,6 +13,7 @@ import { forgetPendingLinksOf } from './modules/schools/index.js';
 import { DocumentsRepository, DocumentsService, TRASH_RETENTION_DAYS } from './modules/documents/index.js';
 import { DiskBlobStore } from './storage/blobs/disk-blob-store.js';
 import { ORPHAN_BLOB_GRACE_MS, sweepOrphanBlobs } from './storage/blobs/orphan-sweep.js';
+import { NotificationsRepository, purgeNotifications } from './modules/notifications/index.js';
 
 const HELP = `Préau — espace numérique de travail
 
@@ -24,7 +25,8 @@ Commandes :
                              importe un flux AAF (annuaire académique) ; --full : flux complet,
                              les personnes absentes sont marquées parties
   purge                      supprime les comptes partis depuis plus de la durée de conservation,
-                             les corbeilles de documents anciennes, les envois de fichiers expirés
+                             les corbeilles de documents anciennes, les envois de fichiers expirés,
+                             les notifications plus anciennes que leur durée de conservation
                              et les fichiers que plus rien ne référence
   help                       affiche cette aide
 
@@ -78,7 +80,8 @@ async function run(argv: string[]): Promise<number> {
         await migrateToLatest(storage.db);
         const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel);
         const { purged, expiredSessions } = await purgeDeparted(new IdentityRepository(storage.db), systemClock, config.departedRetentionDays, logger, (j) => forgetPendingLinksOf(storage.db, j));
-        process.stdout.write(`${purged} compte(s) parti(s) depuis plus de ${config.departedRetentionDays} jours supprimé(s) ; ${expiredSessions} session(s) expirée(s) supprimée(s).\n`);
+        const notifications = await purgeNotifications(new NotificationsRepository(storage.db, storage.capabilities), systemClock, config.notificationRetentionDays);
+        process.stdout.write(`${purged} compte(s) parti(s) depuis plus de ${config.departedRetentionDays} jours supprimé(s) ; ${expiredSessions} session(s) expirée(s) supprimée(s) ; ${notifications} notification(s) de plus de ${config.notificationRetentionDays} jours supprimée(s).\n`);
         const blobs = new DiskBlobStore(path.join(config.dataDir, 'blobs'));
         const documents = new DocumentsService(new DocumentsRepository(storage.db), blobs, systemClock, path.join(config.dataDir, 'uploads'));
         const docs = await documents.purge();

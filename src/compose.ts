@@ -29,10 +29,11 @@ import { StatusRepository, StatusService, registerStatusRoutes } from './modules
 import { LiaisonRepository, LiaisonService, registerLiaisonRoutes } from './modules/liaison/index.js';
 import { DocumentsRepository, DocumentsService, registerDocumentsRoutes } from './modules/documents/index.js';
 import { NewsRepository, NewsService, registerNewsRoutes } from './modules/news/index.js';
-import { silentNotifier } from './platform/notify.js';
 import { MessagingRepository, MessagingService, registerMessagingRoutes } from './modules/messaging/index.js';
 import { HandinsRepository, HandinsService, HomeworkRepository, HomeworkService, registerHandinsRoutes, registerHomeworkRoutes } from './modules/homework/index.js';
 import { normaliseLogin } from './modules/identity/index.js';
+import { NotificationsRepository, NotificationsService, registerNotificationsRoutes } from './modules/notifications/index.js';
+import { DEFAULT_GATEWAY_LIMITS, installUpgrades, MemoryPubSub, RealtimeGateway, RedisPubSub, registerRealtimeRoutes, type GatewayLimits, type PubSub } from './realtime/index.js';
 import { createLaneResolver, DEFAULT_WAITING_ROOM_SETTINGS, registerWaitingRoomRoutes, ticketKey, WaitingRoom, type WaitingRoomSettings } from './edge/index.js';
 import { ChallengeGate, DEFAULT_CHALLENGE_SETTINGS, deriveKey, EdgeControls, registerOperatorRoutes, type ChallengeSettings } from './edge/index.js';
 
@@ -60,6 +61,9 @@ export interface Preau {
   liaison: LiaisonService;
   documents: DocumentsService;
   news: NewsService;
+  notifications: NotificationsService;
+  realtime: RealtimeGateway;
+  pubsub: PubSub;
   /** Stop taking traffic (readiness goes 503), finish what is in flight, close the database. */
   close(): Promise<void>;
 }
@@ -74,6 +78,8 @@ export interface ComposeOverrides {
   rateLimits?: Partial<RateLimitSettings>;
   waitingRoom?: Partial<WaitingRoomSettings>;
   challenge?: Partial<ChallengeSettings>;
+  /** The realtime gateway's bounds over the defaults (its tests shrink them). */
+  realtime?: Partial<GatewayLimits>;
 }
 
 /** Reads (or creates once) the secret that derives CSRF tokens; kept in the database so every node agrees. */
@@ -96,6 +102,16 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
   await migrateToLatest(storage.db);
   const secret = await loadSecret(storage, config.secret);
 
+  // Realtime pub/sub: in memory on one node (embedded); through Redis when several nodes share the load.
+  const onPubSubError = (err: unknown) => logger.warn({ err }, 'pub/sub temps réel : erreur');
+  let pubsub: PubSub;
+  if (config.redisUrl) {
+    const redis = new RedisPubSub(config.redisUrl, onPubSubError);
+    await redis.connect();
+    pubsub = redis;
+  } else pubsub = new MemoryPubSub(onPubSubError);
+  const notifications = new NotificationsService(new NotificationsRepository(storage.db, storage.capabilities), pubsub, clock, logger);
+
   const hasher = new PasswordHasher({ concurrency: config.hashConcurrency, maxQueued: config.hashQueueMax, maxWaitMs: config.hashQueueWaitMs }, clock, metrics);
   const identityRepo = new IdentityRepository(storage.db);
   const identity = new IdentityService(
@@ -110,16 +126,15 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
   const timetable = new TimetableRepository(storage.db, storage.capabilities);
   // Files: content-addressed blobs on the local disk under the data directory (embedded default).
   const blobs = overrides.blobs ?? new DiskBlobStore(path.join(config.dataDir, 'blobs'));
-  const homework = new HomeworkService(new HomeworkRepository(storage.db), schools, clock);
-  const handins = new HandinsService(new HandinsRepository(storage.db), homework, blobs, clock);
-  // Notifications: silent until the notifications module lands (the lead wires the real one at merge).
-  const news = new NewsService(new NewsRepository(storage.db), clock, silentNotifier);
+  const homework = new HomeworkService(new HomeworkRepository(storage.db), schools, clock, notifications);
+  const handins = new HandinsService(new HandinsRepository(storage.db), homework, blobs, clock, notifications);
+  const news = new NewsService(new NewsRepository(storage.db), clock, notifications);
   const today = new TodayService(schools, timetable, homework, clock, news);
   const timetableService = new TimetableService(timetable, schools, homework, clock, config.publicUrl);
   const status = new StatusService(new StatusRepository(storage.db), clock);
   const idempotency = new IdempotencyRepository(storage.db);
-  const messaging = new MessagingService(new MessagingRepository(storage.db, storage.capabilities), schools, clock);
-  const liaison = new LiaisonService(new LiaisonRepository(storage.db, storage.capabilities), schools, clock);
+  const messaging = new MessagingService(new MessagingRepository(storage.db, storage.capabilities), schools, clock, notifications);
+  const liaison = new LiaisonService(new LiaisonRepository(storage.db, storage.capabilities), schools, clock, notifications);
   // Resumable uploads keep their bytes under the data directory until completion, never in memory.
   const documents = new DocumentsService(new DocumentsRepository(storage.db), blobs, clock, path.join(config.dataDir, 'uploads'));
 
@@ -187,6 +202,9 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
   installIdempotency(app, { repo: idempotency, clock, logger });
   installUploads(app);
   installReadOnly(app, async () => (await status.current()).readOnly);
+  // WebSocket upgrades go through the same pipeline as requests (edge, session, Origin).
+  installUpgrades(app);
+  const realtime = new RealtimeGateway({ ...DEFAULT_GATEWAY_LIMITS, ...overrides.realtime }, pubsub, metrics, logger);
 
   let draining = false;
   registerHealthRoutes(app, { ping: () => storage.ping(), isDraining: () => draining, metrics });
@@ -194,7 +212,10 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
   registerSchoolsRoutes(app, { schools, identity, auth, publicUrl: config.publicUrl });
   registerTodayRoutes(app, {
     today, schools, auth,
-    personal: { unreadMessages: (s) => messaging.unreadCount(s), liaisonsToSign: (s) => liaison.toSignCount(s), newsAcknowledged: (s) => news.acknowledgedCurrent(s) },
+    personal: {
+      unreadMessages: (s) => messaging.unreadCount(s), liaisonsToSign: (s) => liaison.toSignCount(s), newsAcknowledged: (s) => news.acknowledgedCurrent(s),
+      unreadNotifications: (s) => notifications.unreadCount(s),
+    },
   });
   registerStatusRoutes(app, { status, auth });
   registerTimetableRoutes(app, { timetable: timetableService, schools, auth });
@@ -204,6 +225,8 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
   registerLiaisonRoutes(app, { liaison, schools, auth });
   registerDocumentsRoutes(app, { documents, schools, auth, blobs });
   registerNewsRoutes(app, { news, schools, auth, blobs });
+  registerNotificationsRoutes(app, { notifications, schools, auth });
+  registerRealtimeRoutes(app, { gateway: realtime, auth });
   if (waitingRoom) registerWaitingRoomRoutes(app, waitingRoom);
   if (challenge) registerOperatorRoutes(app, { auth, controls, challenge, metrics, status });
   // The web client's SPA fallback comes last: every API and page route above takes precedence.
@@ -211,13 +234,17 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
   if (web) registerWebRoutes(app, web);
   else logger.warn({ webDir: config.webDir }, 'client web absent (npm run build le construit) : seule l’API est servie');
   await app.ready();
+  realtime.start();
 
   return {
-    config, app, storage, logger, clock, metrics, hasher, identity, schools, timetable, status, idempotency, web, homework, handins, blobs, messaging, liaison, news, documents,
+    config, app, storage, logger, clock, metrics, hasher, identity, schools, timetable, status, idempotency, web, homework, handins, blobs, messaging, liaison, news, documents, notifications, realtime, pubsub,
     edge: guards && admission && rateLimiter && waitingRoom && challenge ? { guards, admission, rateLimiter, waitingRoom, challenge, controls } : undefined,
     async close() {
       draining = true;
+      // Live clients are told "going away" first (they reconnect elsewhere with backoff), then requests drain.
+      await realtime.close();
       await app.close();
+      await pubsub.close();
       if (!overrides.storage) await storage.close();
     },
   };

@@ -40,6 +40,7 @@ export async function serve(config: Config): Promise<void> {
       .purgeDeparted(config.departedRetentionDays, (j) => forgetPendingLinksOf(preau.storage.db, j))
       // First answers kept for retries are only useful 24 h (see http/idempotency.ts).
       .then(() => preau.idempotency.deleteExpired(preau.clock.nowMs()))
+      .then(() => preau.notifications.purge(config.notificationRetentionDays))
       .catch((err: unknown) => logger.error({ err }, 'la purge a échoué'));
   const first = setTimeout(purge, PURGE_FIRST_DELAY_MS);
   const daily = setInterval(purge, PURGE_INTERVAL_MS);

@@ -32,6 +32,8 @@ const WRITES: { url: string; method: 'POST' | 'PUT' | 'PATCH'; as: PersonKey | n
   { url: '/api/v1/documents/uploads', method: 'POST', as: 'teacherA', valid: { space: 'personal', name: 'film.mp4', sizeBytes: 1000 } },
   { url: '/api/v1/news', method: 'POST', as: 'directionA', valid: { audience: { kind: 'school', id: 'schoolA' }, headline: 'x', bodyHtml: 'y' } },
   { url: '/api/v1/news/newsDraft6A', method: 'PATCH', as: 'teacherA', valid: { headline: 'x', publishFrom: 'now' } },
+  { url: '/api/v1/me/notifications/notifPupilA1/read', method: 'POST', as: 'pupilA1', valid: { read: true } },
+  { url: '/api/v1/me/notifications/read-all', method: 'POST', as: 'pupilA1', valid: { upTo: '2026-09-07T06:00:00Z' } },
   // Multipart routes: a JSON body of any shape is refused before anything is stored.
   { url: '/api/v1/homework/hwMaths6A/handins', method: 'POST', as: 'pupilA1', valid: { text: 'x' }, multipart: true },
   { url: '/api/v1/homework/hwMaths6A/attachments', method: 'POST', as: 'teacherA', valid: { file: 'x' }, multipart: true },
@@ -47,13 +49,18 @@ const TABLES = [
   'timetable_slots', 'timetable_patterns', 'school_calendars', 'school_holidays', 'calendar_feeds',
   'homework_entries', 'homework_attachments', 'homework_done', 'cahier_visas', 'handins', 'handin_files', 'handin_feedback', 'blobs',
   'messages', 'message_recipients', 'message_attachments', 'liaison_notes', 'liaison_targets',
-  'news', 'news_acks', 'news_attachments', 'doc_entries', 'doc_uploads',
+  'news', 'news_acks', 'news_attachments', 'doc_entries', 'doc_uploads', 'notifications',
 ] as const;
 
 describe.each(backends)('hostile bodies on every write route (%s)', (backend) => {
   let t: TestPreau;
   beforeAll(async () => {
     t = await startTestPreau(backend);
+    // An unread notification of pupil A1's, so that a body wrongly accepted would show as a change.
+    const at = t.clock.nowMs() - 60_000;
+    await t.preau.storage.db.insertInto('notifications').values({
+      id: 'notifPupilA1', recipient_id: 'pupilA1', school_id: 'schoolA', kind: 'work.posted', title: 'x', link: '/', subject_id: 'hwMaths6A', actor_id: 'teacherA', created_at: at, visible_at: at, read_at: null,
+    }).execute();
   });
   afterAll(async () => {
     await t?.close();

@@ -56,6 +56,16 @@ export class HttpAuth {
     );
   };
 
+  /**
+   * For connections that outlive their request (a WebSocket): asks later whether the session that
+   * opened it is still the one signed in (not logged out, revoked or expired since).
+   */
+  sessionCheck(request: FastifyRequest): () => Promise<boolean> {
+    const token = request.cookies[this.cookieName];
+    const sessionId = request.auth?.session.id;
+    return async () => token !== undefined && (await this.options.identity.resume(token))?.session.id === sessionId;
+  }
+
   /** The request carries a session cookie (valid or not): for the edge's rate limits. */
   hasSessionCookie = (request: FastifyRequest): boolean => request.cookies[this.cookieName] !== undefined;
 

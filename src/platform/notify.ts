@@ -20,8 +20,12 @@ export type NotificationKind =
 export interface NewNotification {
   kind: NotificationKind;
   schoolId: string | null;
-  /** Person ids to notify (the implementation deduplicates and drops the actor). */
-  recipientIds: readonly string[];
+  /**
+   * Person ids to notify (the implementation deduplicates and drops the actor). A function is
+   * called by the implementation under its fail-open guard: a feature whose recipients take a query
+   * to find (a class's families) passes it here, so that query failing cannot fail the write either.
+   */
+  recipientIds: readonly string[] | (() => Promise<readonly string[]>);
   /** Who caused it (never notified of their own action). */
   actorId: string;
   /** Plain text shown in the feed: the work's title, the message's subject, the news' headline. No HTML. */

@@ -13,6 +13,7 @@ import * as m0012 from './migrations/0012_documents.js';
 import * as m0020 from './migrations/0020_messaging.js';
 import * as m0021 from './migrations/0021_liaison.js';
 import * as m0022 from './migrations/0022_news.js';
+import * as m0030 from './migrations/0030_notifications.js';
 
 export type Backend = 'sqlite' | 'postgres';
 
@@ -46,6 +47,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0020_messaging': m0020,
   '0021_liaison': m0021,
   '0022_news': m0022,
+  '0030_notifications': m0030,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

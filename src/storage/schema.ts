@@ -486,6 +486,25 @@ export interface NewsAcksTable {
   acknowledged_at: number;
 }
 
+/** Notifications feed (see migrations/0030_notifications.ts). */
+export interface NotificationsTable {
+  id: string;
+  recipient_id: string;
+  school_id: string | null;
+  /** A NotificationKind of platform/notify.ts. */
+  kind: string;
+  /** Plain text (the work's title, the message's subject…), never HTML. */
+  title: string;
+  /** The web client's route that opens the thing. */
+  link: string;
+  subject_id: string;
+  actor_id: string | null;
+  created_at: number;
+  /** Shown in the feed from this instant (a scheduled publication). */
+  visible_at: number;
+  read_at: number | null;
+}
+
 export interface Database {
   schools: SchoolsTable;
   people: PeopleTable;
@@ -528,4 +547,5 @@ export interface Database {
   news: NewsTable;
   news_acks: NewsAcksTable;
   news_attachments: NewsAttachmentsTable;
+  notifications: NotificationsTable;
 }

@@ -10,11 +10,13 @@ import { pollStatus } from './features/status/status.js';
 import { installOutboxTriggers } from './offline/outbox-runner.js';
 import { someoneSignedInBefore } from './offline/data-cache.js';
 import { prefetchToday } from './features/today/today.api.js';
+import { installLiveNotifications } from './features/notifications/live.js';
 
 applyLang(deviceLang());
 if (someoneSignedInBefore() && (location.pathname === '/' || location.pathname === '/aujourdhui')) prefetchToday();
 installLinkInterception();
 installOutboxTriggers();
+installLiveNotifications();
 render(<App />, document.getElementById('app')!);
 pollStatus();
 

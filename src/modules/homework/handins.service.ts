@@ -1,3 +1,4 @@
+import { silentNotifier, type Notifier } from '../../platform/notify.js';
 import type { Clock } from '../../platform/clock.js';
 import { AppError } from '../../platform/errors.js';
 import { newId, sha256Hex } from '../../platform/ids.js';
@@ -33,6 +34,7 @@ export class HandinsService {
     private readonly homework: HomeworkService,
     private readonly blobs: BlobStore,
     private readonly clock: Clock,
+    private readonly notifier: Notifier = silentNotifier,
   ) {}
 
   /**
@@ -191,7 +193,8 @@ export class HandinsService {
     const entry = await this.homework.readable(actor, entryId);
     if (!canReview(actor, entry)) throw new AppError('access.forbidden');
     if (!(await this.repo.inAudience(entry.class_id, entry.group_id, pupilId))) throw new AppError('person.not_found');
-    if (!(await this.repo.current(entry.id, pupilId))) throw new AppError('handin.not_found');
+    const handin = await this.repo.current(entry.id, pupilId);
+    if (!handin) throw new AppError('handin.not_found');
     const { fields, files } = await upload();
     const comment = (fields.comment ?? '').trim();
     const file = files[0];
@@ -202,6 +205,10 @@ export class HandinsService {
       size_bytes: file?.sizeBytes ?? null, content_type: file?.contentType ?? null, returned_at: now,
     };
     await this.repo.upsertFeedback(row, file ? { sha256: file.sha256, size_bytes: file.sizeBytes, crc32: file.crc32, content_type: file.contentType, created_at: now } : undefined);
+    await this.notifier.notify({
+      kind: 'handin.returned', schoolId: entry.school_id, actorId: actor.id, title: entry.title, link: `/cahier-de-textes?travail=${entry.id}`, subjectId: handin.id,
+      recipientIds: () => this.homework.familyOf(pupilId),
+    });
     return row;
   }
 

@@ -3,6 +3,7 @@ import type { Clock } from '../../platform/clock.js';
 import { addDays, parisDayBounds, parisWallTimeToUtcMs } from '../../platform/clock.js';
 import { AppError } from '../../platform/errors.js';
 import { newId } from '../../platform/ids.js';
+import { silentNotifier, type Notifier } from '../../platform/notify.js';
 import { safeHref, sanitizeRichText } from '../../platform/rich-text.js';
 import type { Upload } from '../../http/uploads.js';
 import type { SchoolsService, Scope } from '../schools/index.js';
@@ -55,6 +56,7 @@ export class HomeworkService {
     private readonly repo: HomeworkRepository,
     private readonly schools: SchoolsService,
     private readonly clock: Clock,
+    private readonly notifier: Notifier = silentNotifier,
   ) {}
 
   version(): number {
@@ -129,7 +131,27 @@ export class HomeworkService {
       publish_at: this.publishAt(body.publishAt, null), copied_from: null, created_at: now, updated_at: now, deleted_at: null,
     };
     await this.repo.insertEntry(row);
+    await this.announce(actor, row);
     return this.get(actor, row.id);
+  }
+
+  /**
+   * After commit: travail à faire published (or scheduled: visible from its publication time) is
+   * announced to the audience's pupils and their parents; unpublished or deleted, it is withdrawn.
+   * Séances are not announced (what was done in class is no news to those who were there).
+   */
+  private async announce(actor: Scope, entry: Pick<EntryRow, 'id' | 'kind' | 'title' | 'school_id' | 'class_id' | 'group_id' | 'publish_at'>): Promise<void> {
+    if (entry.kind !== 'travail') return;
+    if (entry.publish_at === null) return this.notifier.withdraw('work.posted', entry.id);
+    await this.notifier.notify({
+      kind: 'work.posted', schoolId: entry.school_id, actorId: actor.id, title: entry.title, link: `/cahier-de-textes?travail=${entry.id}`, subjectId: entry.id,
+      recipientIds: () => this.repo.familiesOf({ classId: entry.class_id, groupId: entry.group_id }), visibleAtMs: entry.publish_at,
+    });
+  }
+
+  /** The pupil and their parents (hand-in returns are told to them). */
+  familyOf(pupilId: string): Promise<string[]> {
+    return this.repo.familiesOf({ pupilId });
   }
 
   /** The entry if this actor may edit it; 404 when they may not even read it. */
@@ -166,12 +188,15 @@ export class HomeworkService {
     if (body.onlineHandin !== undefined && travail) patch.online_handin = body.onlineHandin ? 1 : 0;
     if (body.publishAt !== undefined) patch.publish_at = this.publishAt(body.publishAt, entry.publish_at);
     await this.repo.updateEntry(entry.id, patch);
+    if (body.publishAt !== undefined) await this.announce(actor, { ...entry, ...patch });
     return this.get(actor, entry.id);
   }
 
   async publish(actor: Scope, entryId: string, at: string | undefined): Promise<EntryDetail> {
     const entry = await this.editable(actor, entryId);
-    await this.repo.updateEntry(entry.id, { publish_at: this.publishAt(at ?? 'now', entry.publish_at), updated_at: this.clock.nowMs() });
+    const publishAt = this.publishAt(at ?? 'now', entry.publish_at);
+    await this.repo.updateEntry(entry.id, { publish_at: publishAt, updated_at: this.clock.nowMs() });
+    await this.announce(actor, { ...entry, publish_at: publishAt });
     return this.get(actor, entry.id);
   }
 
@@ -180,6 +205,7 @@ export class HomeworkService {
     const entry = await this.editable(actor, entryId);
     const now = this.clock.nowMs();
     await this.repo.updateEntry(entry.id, { deleted_at: now, updated_at: now });
+    await this.notifier.withdraw('work.posted', entry.id);
   }
 
   /** Copies an entry to another class or group the author teaches; attachments are shared (same blobs). */
@@ -199,6 +225,7 @@ export class HomeworkService {
     };
     const attachments = (await this.repo.attachmentsOf([entry.id])).map((a) => ({ ...a, id: newId(), entry_id: row.id, created_at: now }));
     await this.repo.insertEntry(row, attachments);
+    await this.announce(actor, row);
     return this.get(actor, row.id);
   }
 

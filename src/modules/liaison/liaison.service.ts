@@ -1,3 +1,4 @@
+import { silentNotifier, type Notifier } from '../../platform/notify.js';
 import type { Clock } from '../../platform/clock.js';
 import { AppError } from '../../platform/errors.js';
 import { newId } from '../../platform/ids.js';
@@ -27,6 +28,7 @@ export class LiaisonService {
     private readonly repo: LiaisonRepository,
     private readonly schools: SchoolsService,
     private readonly clock: Clock,
+    private readonly notifier: Notifier = silentNotifier,
   ) {}
 
   async create(actor: Scope, body: CreateNoteBody): Promise<NoteDetail> {
@@ -57,6 +59,10 @@ export class LiaisonService {
     };
     const targets: TargetRow[] = families.map((f) => ({ note_id: note.id, parent_id: f.parent_id, pupil_id: f.pupil_id, created_at: now, signed_at: null, reminded_at: null }));
     await this.repo.insert(note, targets);
+    await this.notifier.notify({
+      kind: 'liaison.to_sign', schoolId, actorId: actor.id, title: note.title, link: `/carnet-de-liaison?note=${note.id}`, subjectId: note.id,
+      recipientIds: targets.map((t) => t.parent_id),
+    });
     return this.detail(actor, note.id);
   }
 
@@ -110,6 +116,7 @@ export class LiaisonService {
     const { note } = await this.access(actor, noteId);
     if (!canDelete(actor, note)) throw new AppError('access.forbidden');
     await this.repo.softDelete(note.id, this.clock.nowMs());
+    await this.notifier.withdraw('liaison.to_sign', note.id);
   }
 
   /** Parents: the notes addressed to them (optionally only those to sign); others: the notes they wrote. */

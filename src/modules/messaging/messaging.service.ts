@@ -1,3 +1,4 @@
+import { silentNotifier, type Notifier } from '../../platform/notify.js';
 import type { Upload } from '../../http/uploads.js';
 import { describeBytes } from '../../http/uploads.js';
 import type { Clock } from '../../platform/clock.js';
@@ -62,6 +63,7 @@ export class MessagingService {
     private readonly repo: MessagingRepository,
     private readonly schools: SchoolsService,
     private readonly clock: Clock,
+    private readonly notifier: Notifier = silentNotifier,
   ) {}
 
   /**
@@ -169,6 +171,10 @@ export class MessagingService {
     ];
     await this.repo.send(sent, isNew, deliveries);
     this.rateLimit.record(actor.id, actor.profile, now);
+    await this.notifier.notify({
+      kind: 'message.received', schoolId: null, actorId: actor.id, title: sent.subject, link: `/messagerie?conversation=${sent.thread_id}`, subjectId: sent.id,
+      recipientIds: deliveries.map((d) => d.person_id),
+    });
     return this.detail(actor, sent.id);
   }
 

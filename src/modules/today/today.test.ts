@@ -55,16 +55,16 @@ describe('Aujourd’hui: the per-person part', () => {
     await t?.close();
   });
 
-  it('unread messages and liaisons to sign are per person, never in the shared class page', async () => {
+  it('unread messages, liaisons to sign and notifications are per person, never in the shared class page', async () => {
     const mine = async (who: 'parentA1' | 'parentB1' | 'pupilA1' | 'pupilA2') => (await (await t.as(who)).request({ method: 'GET', url: '/api/v1/me/today/mine' })).json();
-    expect(await mine('parentA1')).toEqual({ unreadMessages: 1, liaisonsToSign: 0, newsAcknowledged: [] });
-    expect(await mine('parentB1')).toEqual({ unreadMessages: 0, liaisonsToSign: 0, newsAcknowledged: [] });
+    expect(await mine('parentA1')).toEqual({ unreadMessages: 1, liaisonsToSign: 0, newsAcknowledged: [], unreadNotifications: 0 });
+    expect(await mine('parentB1')).toEqual({ unreadMessages: 0, liaisonsToSign: 0, newsAcknowledged: [], unreadNotifications: 0 });
     const teacher = await t.as('teacherA');
     expect((await teacher.request({ method: 'POST', url: '/api/v1/messages', payload: { to: [{ kind: 'person', id: 'pupilA1' }], subject: 'Pour toi', bodyHtml: 'x' } })).statusCode).toBe(201);
     expect((await teacher.request({ method: 'POST', url: '/api/v1/liaison', payload: { audience: { kind: 'pupil', id: 'pupilA1' }, title: 'Mot', bodyHtml: 'x' } })).statusCode).toBe(201);
-    expect(await mine('pupilA1')).toEqual({ unreadMessages: 1, liaisonsToSign: 0, newsAcknowledged: [] });
-    expect(await mine('pupilA2')).toEqual({ unreadMessages: 0, liaisonsToSign: 0, newsAcknowledged: [] });
-    expect(await mine('parentA1')).toEqual({ unreadMessages: 1, liaisonsToSign: 1, newsAcknowledged: [] });
+    expect(await mine('pupilA1')).toEqual({ unreadMessages: 1, liaisonsToSign: 0, newsAcknowledged: [], unreadNotifications: 1 });
+    expect(await mine('pupilA2')).toEqual({ unreadMessages: 0, liaisonsToSign: 0, newsAcknowledged: [], unreadNotifications: 0 });
+    expect(await mine('parentA1')).toEqual({ unreadMessages: 1, liaisonsToSign: 1, newsAcknowledged: [], unreadNotifications: 1 });
     // The shared class page carries no per-person count.
     const page = (await (await t.as('pupilA2')).request({ method: 'GET', url: '/api/v1/me/today' })).body;
     expect(page).not.toContain('unread');

@@ -255,4 +255,6 @@ export interface LiaisonSignatures {
 export interface TodayMine {
   unreadMessages?: number;
   liaisonsToSign?: number;
+  /** Unread notifications (the page shows the live count, web/src/features/notifications/live.ts). */
+  unreadNotifications?: number;
 }

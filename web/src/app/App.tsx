@@ -6,6 +6,7 @@ import { LoginPage } from '../features/identity/LoginPage.js';
 import { logout } from '../features/identity/session.js';
 import { TodayPage } from '../features/today/TodayPage.js';
 import type { Profile } from '../api/types.js';
+import { NotificationsLabel } from '../features/notifications/NotificationsLink.js';
 import type { MessageKey } from '../i18n/index.js';
 import { NetworkBanner, OutboxBadge, StatusBanner } from './banners.js';
 import { EmptyState, PageTitle } from './EmptyState.js';
@@ -25,11 +26,12 @@ const NAV: { route: RouteName; label: MessageKey; profiles?: readonly Profile[] 
   { route: 'messaging', label: 'nav.messaging' },
   { route: 'liaison', label: 'nav.liaison', profiles: ['parent', 'enseignant', 'personnel', 'admin_etablissement'] },
   { route: 'classroom', label: 'nav.classroom' },
+  { route: 'notifications', label: 'nav.notifications' },
   { route: 'account', label: 'nav.account' },
 ];
 const TITLES: Record<RouteName, MessageKey> = {
   login: 'login.title', activate: 'activate.title', today: 'today.title', timetable: 'nav.timetable', homework: 'nav.homework', documents: 'nav.documents',
-  messaging: 'nav.messaging', liaison: 'nav.liaison', news: 'nav.news', classroom: 'nav.classroom', account: 'account.title',
+  messaging: 'nav.messaging', liaison: 'nav.liaison', news: 'nav.news', classroom: 'nav.classroom', account: 'account.title', notifications: 'notifications.title',
 };
 
 /**
@@ -50,6 +52,7 @@ const loadDocumentsPage = () => import('../features/documents/DocumentsPage.js')
 const loadMessagingPage = () => import('../features/messaging/MessagingPage.js');
 const loadLiaisonPage = () => import('../features/liaison/LiaisonPage.js');
 const loadNewsPage = () => import('../features/news/NewsPage.js');
+const loadNotificationsPage = () => import('../features/notifications/NotificationsPage.js');
 
 export function App() {
   const t = useT();
@@ -63,6 +66,7 @@ export function App() {
   const MessagingPage = useLazyPage(route === 'messaging', loadMessagingPage);
   const LiaisonPage = useLazyPage(route === 'liaison', loadLiaisonPage);
   const NewsPage = useLazyPage(route === 'news', loadNewsPage);
+  const NotificationsPage = useLazyPage(route === 'notifications', loadNotificationsPage);
   const first = useRef(true);
 
   // Where a visitor may be: signed out → login; signed in on a public page or at / → Aujourd'hui.
@@ -96,6 +100,7 @@ export function App() {
   else if (route === 'messaging') page = MessagingPage ? <MessagingPage /> : <p class="notice">{t('app.loading')}</p>;
   else if (route === 'liaison') page = LiaisonPage ? <LiaisonPage /> : <p class="notice">{t('app.loading')}</p>;
   else if (route === 'news') page = NewsPage ? <NewsPage /> : <p class="notice">{t('app.loading')}</p>;
+  else if (route === 'notifications') page = NotificationsPage ? <NotificationsPage /> : <p class="notice">{t('app.loading')}</p>;
   else if (route === 'classroom') page = <ComingSoonPage feature={route} />;
   else if (route === 'login' || route === 'activate') page = <p class="notice">{t('app.loading')}</p>;
   else page = <NotFound />;
@@ -142,7 +147,7 @@ function Navigation({ current }: { current: RouteName | undefined }) {
           {NAV.filter(({ profiles }) => !profiles || (person && profiles.includes(person.profile))).map(({ route, label }) => (
             <li key={route}>
               <a href={ROUTES[route]} aria-current={current === route ? 'page' : undefined}>
-                {t(label)}
+                {route === 'notifications' ? <NotificationsLabel /> : t(label)}
               </a>
             </li>
           ))}

@@ -13,6 +13,7 @@ export const ROUTES = {
   liaison: '/carnet-de-liaison',
   classroom: '/classe-virtuelle',
   account: '/compte',
+  notifications: '/notifications',
 } as const;
 export type RouteName = keyof typeof ROUTES;
 export type Path = (typeof ROUTES)[RouteName];

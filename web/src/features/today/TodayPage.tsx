@@ -12,6 +12,7 @@ import { loadMine, loadToday } from './today.api.js';
 import { WorkDueList } from './WorkDue.js';
 import { ROUTES } from '../../app/router.js';
 import { NewsCard } from '../news/NewsCard.js';
+import { NotificationsSummary } from '../notifications/NotificationsLink.js';
 
 /** "Aujourd'hui": what each profile opens first at 8:30. */
 export function TodayPage() {
@@ -135,6 +136,7 @@ function TodayContent({ today }: { today: Today }) {
   return (
     <div data-testid="today-content">
       <p class="today-date">{t('today.date', { date: formatSchoolDay(today.date, current) })}</p>
+      <NotificationsSummary href={ROUTES.notifications} />
       <NewsCard items={today.news ?? []} />
       {today.profile === 'eleve' && <LessonsDay layout={LESSONS_DAY.eleve} slots={today.timetable} work={{ items: today.workDue ?? [], today: today.date }} />}
       {today.profile === 'enseignant' && <LessonsDay layout={LESSONS_DAY.enseignant} slots={today.timetable} />}

@@ -1,0 +1,235 @@
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocket, WebSocketServer, type RawData } from 'ws';
+import { AppError } from '../platform/errors.js';
+import type { Logger } from '../platform/logger.js';
+import type { Metrics } from '../platform/metrics.js';
+import { canQueue, decideAdmit, toEvict, type GatewayLimits } from './gateway.limits.js';
+import type { PubSub, Unsubscribe } from './pubsub.js';
+
+/** The channel of one person: everything published there is theirs alone. */
+export const personChannel = (personId: string): string => `person:${personId}`;
+
+/** Close codes a client can act on (4000–4999 are the application's). */
+export const CLOSE = {
+  /** The person opened too many sockets: this, the oldest, is closed. Do not reconnect this tab. */
+  replaced: 4001,
+  /** The client could not keep up (backpressure) or sent too much: reconnect after a delay. */
+  dropped: 4002,
+  /** The session that opened the socket has ended (logout, revocation): sign in again. */
+  signedOut: 4003,
+  /** Server stopping: reconnect with backoff (another node, or this one once back). */
+  goingAway: 1001,
+} as const;
+
+interface Person {
+  /** Oldest first. */
+  sockets: WebSocket[];
+  unsubscribe: Promise<Unsubscribe | undefined>;
+}
+
+interface Tracked {
+  alive: boolean;
+  incoming: number;
+  checkedAtMs: number;
+  stillSignedIn: () => Promise<boolean>;
+}
+
+/**
+ * The WebSocket gateway: one socket per open tab of a signed-in person, fed from that person's
+ * pub/sub channel. The server only pushes (`{type:'notification'}`, `{type:'unread'}`); the client
+ * only sends "ping" (answered "pong") to learn early that a link died. Everything is bounded (see
+ * gateway.limits.ts): sockets per person and per node, incoming size and rate, bytes waiting for a
+ * slow client. A push is best effort (fails open): the feed in the database is the truth, and the
+ * client reloads it on (re)connection.
+ */
+export class RealtimeGateway {
+  private readonly wss: WebSocketServer;
+  private readonly people = new Map<string, Person>();
+  private readonly tracked = new WeakMap<WebSocket, Tracked>();
+  private open = 0;
+  private heartbeat: NodeJS.Timeout | undefined;
+  private closing = false;
+  private readonly sent;
+  private readonly drops;
+  private readonly refused;
+
+  constructor(
+    readonly limits: GatewayLimits,
+    private readonly pubsub: PubSub,
+    metrics: Metrics,
+    private readonly logger: Logger,
+    private readonly nowMs: () => number = Date.now,
+  ) {
+    // No compression: per-message deflate keeps a zlib context per socket (memory × 10 000 sockets) for tiny JSON.
+    this.wss = new WebSocketServer({ noServer: true, maxPayload: limits.maxIncomingBytes, perMessageDeflate: false, clientTracking: false });
+    metrics.gauge('preau_realtime_connections', 'Open realtime WebSocket connections').track(() => this.open);
+    metrics.gauge('preau_realtime_people', 'People with at least one open realtime connection').track(() => this.people.size);
+    this.sent = metrics.counter('preau_realtime_messages_sent_total', 'Messages pushed to realtime clients');
+    this.drops = metrics.counter('preau_realtime_drops_total', 'Realtime connections closed by the server, by reason');
+    this.refused = metrics.counter('preau_realtime_refused_total', 'Realtime connections refused at upgrade, by reason');
+  }
+
+  start(): void {
+    this.heartbeat ??= setInterval(() => this.beat(), this.limits.heartbeatMs);
+    this.heartbeat.unref();
+  }
+
+  connections(personId?: string): number {
+    return personId === undefined ? this.open : (this.people.get(personId)?.sockets.length ?? 0);
+  }
+
+  /** Before upgrading: refuses (503) when the node is full. Throws an AppError the route turns into an HTTP answer. */
+  admit(personId: string): void {
+    if (this.closing) throw new AppError('realtime.full', { retryAfterSeconds: 5 });
+    const decision = decideAdmit(this.limits, this.open, this.connections(personId));
+    if (!decision.accept) {
+      this.refused.inc({ reason: 'total' });
+      throw new AppError('realtime.full', { retryAfterSeconds: 30 });
+    }
+  }
+
+  /** Completes the upgrade for an admitted, authenticated person (the route has checked session and Origin). */
+  upgrade(raw: IncomingMessage, socket: Duplex, head: Buffer, personId: string, stillSignedIn: () => Promise<boolean>): void {
+    this.wss.handleUpgrade(raw, socket, head, (ws) => this.attach(personId, ws, stillSignedIn));
+  }
+
+  private attach(personId: string, ws: WebSocket, stillSignedIn: () => Promise<boolean>): void {
+    if (this.closing) return ws.close(CLOSE.goingAway);
+    let person = this.people.get(personId);
+    if (!person) {
+      person = { sockets: [], unsubscribe: this.subscribe(personId) };
+      this.people.set(personId, person);
+    }
+    for (const old of person.sockets.slice(0, toEvict(this.limits, person.sockets.length))) {
+      this.drops.inc({ reason: 'replaced' });
+      old.close(CLOSE.replaced, 'remplacée');
+      this.forget(personId, old);
+    }
+    person.sockets.push(ws);
+    this.open++;
+    this.tracked.set(ws, { alive: true, incoming: 0, checkedAtMs: this.nowMs(), stillSignedIn });
+    ws.on('pong', () => {
+      const t = this.tracked.get(ws);
+      if (t) t.alive = true;
+    });
+    ws.on('message', (data: RawData, isBinary: boolean) => this.onMessage(ws, data, isBinary));
+    ws.on('error', (err) => {
+      // Oversized message (1009) or a protocol error: ws closes the socket itself.
+      this.drops.inc({ reason: (err as { code?: string }).code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' ? 'oversize' : 'protocol' });
+    });
+    ws.on('close', () => this.forget(personId, ws));
+  }
+
+  private onMessage(ws: WebSocket, data: RawData, isBinary: boolean): void {
+    const t = this.tracked.get(ws);
+    if (!t) return;
+    t.alive = true;
+    if (++t.incoming > this.limits.maxIncomingPerInterval) {
+      this.drops.inc({ reason: 'flood' });
+      ws.close(CLOSE.dropped, 'trop de messages');
+      return;
+    }
+    if (!isBinary && data.toString() === 'ping') this.sendTo(ws, '{"type":"pong"}');
+  }
+
+  private subscribe(personId: string): Promise<Unsubscribe | undefined> {
+    return this.pubsub.subscribe(personChannel(personId), (message) => this.push(personId, message)).catch((err: unknown) => {
+      // Fails open: without the subscription this person gets no push, the client's polling still works.
+      this.logger.warn({ err }, 'temps réel : abonnement impossible');
+      return undefined;
+    });
+  }
+
+  /** Sends a message to every socket of this person (messages come from their own channel only). */
+  push(personId: string, message: string): void {
+    for (const ws of this.people.get(personId)?.sockets ?? []) this.sendTo(ws, message);
+  }
+
+  private sendTo(ws: WebSocket, message: string): void {
+    if (ws.readyState !== WebSocket.OPEN) return;
+    if (!canQueue(this.limits, ws.bufferedAmount, Buffer.byteLength(message))) {
+      // Backpressure: this client does not read. Dropping it bounds memory; it reconnects and reloads the feed.
+      this.drops.inc({ reason: 'backpressure' });
+      ws.terminate();
+      return;
+    }
+    ws.send(message);
+    this.sent.inc();
+  }
+
+  private forget(personId: string, ws: WebSocket): void {
+    const person = this.people.get(personId);
+    if (!person) return;
+    const i = person.sockets.indexOf(ws);
+    if (i < 0) return;
+    person.sockets.splice(i, 1);
+    this.open--;
+    if (person.sockets.length > 0) return;
+    this.people.delete(personId);
+    void person.unsubscribe.then((off) => off?.()).catch((err: unknown) => this.logger.warn({ err }, 'temps réel : désabonnement impossible'));
+  }
+
+  /** Heartbeat: a socket that did not answer the previous ping (or send anything) is dead: dropped. */
+  private beat(): void {
+    const now = this.nowMs();
+    for (const person of this.people.values()) {
+      for (const ws of [...person.sockets]) {
+        const t = this.tracked.get(ws);
+        if (!t) continue;
+        if (!t.alive) {
+          this.drops.inc({ reason: 'dead' });
+          ws.terminate();
+          continue;
+        }
+        t.alive = false;
+        t.incoming = 0;
+        ws.ping();
+        this.revalidate(ws, t, now);
+      }
+    }
+  }
+
+  /**
+   * The session behind a socket is checked again every `revalidateMs`: ended → the socket closes
+   * (4003). Fails open on a lookup error (the database away is no sign the session ended; the next
+   * check decides).
+   */
+  private revalidate(ws: WebSocket, t: Tracked, now: number): void {
+    if (now - t.checkedAtMs < this.limits.revalidateMs) return;
+    t.checkedAtMs = now;
+    t.stillSignedIn().then(
+      (ok) => {
+        if (ok || ws.readyState !== WebSocket.OPEN) return;
+        this.drops.inc({ reason: 'signed_out' });
+        ws.close(CLOSE.signedOut, 'session terminée');
+      },
+      (err: unknown) => this.logger.warn({ err }, 'temps réel : vérification de session impossible'),
+    );
+  }
+
+  /** Graceful stop: every client is told "going away" (it reconnects with backoff), then sockets are cut. */
+  async close(graceMs = 1_000): Promise<void> {
+    this.closing = true;
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    this.heartbeat = undefined;
+    const all = [...this.people.values()].flatMap((p) => p.sockets);
+    await Promise.all(
+      all.map(
+        (ws) =>
+          new Promise<void>((resolve) => {
+            const timer = setTimeout(() => {
+              ws.terminate();
+              resolve();
+            }, graceMs);
+            ws.once('close', () => {
+              clearTimeout(timer);
+              resolve();
+            });
+            ws.close(CLOSE.goingAway, 'arrêt du serveur');
+          }),
+      ),
+    );
+    this.wss.close();
+  }
+}
