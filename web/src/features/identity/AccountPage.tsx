@@ -7,7 +7,7 @@ import { errorMessage, MIN_PASSWORD_LENGTH } from '../../app/errors.js';
 import { navigate, ROUTES } from '../../app/router.js';
 import { announce, lang, me, outboxEntries, useT } from '../../app/state.js';
 import { useValue } from '../../app/store.js';
-import { formatDateTime, LANGS, type Lang } from '../../i18n/index.js';
+import { formatDateTime, LANGS, loadCatalogue, type Lang } from '../../i18n/index.js';
 import { discardEntry } from '../../offline/outbox-runner.js';
 import type { OutboxEntry } from '../../offline/outbox.js';
 import { StatusAdmin } from '../status/StatusAdmin.js';
@@ -39,6 +39,10 @@ export default function AccountPage() {
 function LanguageChoice() {
   const t = useT();
   const current = useValue(lang);
+  // The other catalogues are lazy chunks: fetched while the person reads this card, so a choice applies at once.
+  useEffect(() => {
+    for (const l of LANGS) void loadCatalogue(l).catch(() => undefined);
+  }, []);
   return (
     <section class="card" aria-labelledby="account-language">
       <h2 id="account-language">{t('account.language')}</h2>
