@@ -19,6 +19,7 @@ import { rawVerifyRate } from './login.bench.js';
 import { runGenerator, signInMany, startPreau, type Server } from './support/edge-servers.js';
 import type { BenchResult, FloodResultMessage, FloodSpec, SlowCutSummary } from './support/protocol.js';
 import { num, step } from './support/report.js';
+import { cpuTimeMs } from './support/run-load.js';
 
 export interface FloodOptions {
   durationS: number;
@@ -31,10 +32,12 @@ export interface FloodOptions {
   pupilRatePerS: number;
 }
 
-export const DEFAULT_FLOOD: FloodOptions = { durationS: 25, slowWatchS: 35, multiple: 20, slowHeaders: 3_000, slowReads: 500, pupils: 200, pupilRatePerS: 100 };
+export const DEFAULT_FLOOD: FloodOptions = { durationS: 25, slowWatchS: 40, multiple: 20, slowHeaders: 3_000, slowReads: 500, pupils: 200, pupilRatePerS: 100 };
 
 const ABROAD = '127.66.0.0/16';
-const FLOOD_CONNECTIONS = 1_000;
+// A botnet opens connections as it needs them: a low cap here would turn the flood into a closed
+// loop (no free connection while the server is slow: fewer arrivals) and spare the slowest side.
+const FLOOD_CONNECTIONS = 4_000;
 const PUPIL_SOCKETS = 4;
 
 const statuses = (m: Record<string, number>) => Object.entries(m).map(([s, n]) => `${s}×${n}`).join(' ') || '—';
@@ -56,15 +59,19 @@ async function side(label: string, server: Server, cookies: string[], o: FloodOp
       maxConnections: FLOOD_CONNECTIONS,
     },
     slowHeaders: { count: o.slowHeaders, addresses: loopbackAddresses(77, o.slowHeaders), byteEveryMs: 3_000 },
-    slowReads: { count: o.slowReads, addresses: loopbackAddresses(78, o.slowReads), path: '/attente.js', pipelined: 300 },
+    slowReads: { count: o.slowReads, addresses: loopbackAddresses(78, o.slowReads), path: '/attente.js', pipelined: 100 },
     pupils: { path: '/api/v1/me/today', ratePerS: o.pupilRatePerS, cookies, addresses: loopbackAddresses(10, cookies.length), deadlineMs: 2_000, timeoutMs: 5_000 },
   };
+  const cpu0 = cpuTimeMs(server.child.process.pid);
   const r = await runGenerator(label, 'flood-load.ts', spec, 'flood-result', (Math.max(o.durationS, o.slowWatchS) + 90) * 1000);
+  const cpu1 = cpuTimeMs(server.child.process.pid);
   const p = r.pupils;
-  console.log(`    ${label} — élèves : ${p.ok}/${p.sent} servis en moins de 2 s (${num((100 * p.ok) / Math.max(1, p.sent), 2)} %), p50 ${num(p.p50Ms, 0)} ms, p95 ${num(p.p95Ms, 0)} ms, p99 ${num(p.p99Ms, 0)} ms ; statuts ${statuses(p.byStatus)}, erreurs ${p.errors}`);
+  console.log(`    ${label} — élèves : ${p.ok}/${p.sent} servis en moins de 2 s (${num((100 * p.ok) / Math.max(1, p.sent), 2)} %), p50 ${num(p.p50Ms, 0)} ms, p95 ${num(p.p95Ms, 0)} ms, p99 ${num(p.p99Ms, 0)} ms ; statuts ${statuses(p.byStatus)}, erreurs ${statuses(p.byError)}`);
   const f = r.flood;
   console.log(`      inondation : ${f.sent} envoyées (${num(f.sent / r.durationS, 0)}/s)${f.notSent ? `, ${f.notSent} non envoyées faute de connexion libre (limite du générateur : ${FLOOD_CONNECTIONS})` : ''} ; réponses ${statuses(f.byStatus)} ; erreurs ${f.errors}, délais dépassés ${f.timeouts}, sans réponse à la fin ${f.pending}`);
   console.log(`      ${cutLine('en-têtes lents', r.slowHeaders)}`);
+  const busy = cpu0 !== undefined && cpu1 !== undefined ? `${num((cpu1 - cpu0) / 10 / Math.max(o.durationS, o.slowWatchS), 0)} % d’un cœur` : 'inconnu';
+  console.log(`      CPU du serveur sur la durée : ${busy} ; retard p99 de la boucle du générateur ${num(r.generatorLagP99Ms, 0)} ms${r.generatorLagP99Ms > 200 ? ' (⚠ générateur saturé : il a réglé le rythme lui-même)' : ''}`);
   console.log(`      ${cutLine('lectures lentes', r.slowReads)}`);
   return r;
 }
@@ -99,7 +106,7 @@ export async function runFloodBench(options: FloodOptions): Promise<BenchResult[
     const success = (r: FloodResultMessage) => r.pupils.ok / Math.max(1, r.pupils.sent);
     const details = (r: FloodResultMessage, tag: string) => ({
       [`pupilsSent${tag}`]: r.pupils.sent, [`pupilsOk${tag}`]: r.pupils.ok, [`pupilsP50Ms${tag}`]: r.pupils.p50Ms, [`pupilsP95Ms${tag}`]: r.pupils.p95Ms, [`pupilsP99Ms${tag}`]: r.pupils.p99Ms,
-      [`floodSent${tag}`]: r.flood.sent, [`floodNotSent${tag}`]: r.flood.notSent, [`floodStatuses${tag}`]: statuses(r.flood.byStatus),
+      [`generatorLagP99Ms${tag}`]: r.generatorLagP99Ms, [`floodSent${tag}`]: r.flood.sent, [`floodNotSent${tag}`]: r.flood.notSent, [`floodStatuses${tag}`]: statuses(r.flood.byStatus),
       [`slowHeadersCut${tag}`]: r.slowHeaders.cutByServer, [`slowHeadersCutP50S${tag}`]: r.slowHeaders.cutP50S, [`slowHeadersCutMaxS${tag}`]: r.slowHeaders.cutMaxS,
       [`slowReadsCut${tag}`]: r.slowReads.cutByServer, [`slowReadsCutP50S${tag}`]: r.slowReads.cutP50S, [`slowReadsCutMaxS${tag}`]: r.slowReads.cutMaxS,
     });

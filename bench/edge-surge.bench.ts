@@ -116,13 +116,13 @@ export async function runSurgeBench(o: SurgeOptions): Promise<BenchResult[]> {
   console.log(`    refus rencontrés en route (réessayés comme le fait la page) : ${fmt(refusedOnTheWay)} ; défis résolus ${v.reduce((k, x) => k + x.challenges, 0)}, interrogations de la file ${v.reduce((k, x) => k + x.polls, 0)}`);
   console.log(`    ordre des tickets : ${order.inversions} inversion(s) certaine(s) sur ${order.pairs} paires comparées`);
   console.log(`    attente (ticket → connecté) : médiane ${num(medianS, 1)} s, p95 ${num(p95S, 1)} s ; minimum théorique ${num(minMedianS, 1)} s pour la médiane (Q ÷ 2r = ${q} ÷ (2 × ${num(rate, 1)}/s)), ${num(minDrainS, 1)} s pour vider la file (Q ÷ r) contre ${num(drainS, 1)} s mesurées`);
-  console.log(`    sessions ouvertes pendant l’afflux : ${s.ok}/${s.sent} en 2xx (${fmt(s.byStatus)}, erreurs ${s.errors}), p50 ${num(s.p50Ms, 0)} ms, p95 ${num(s.p95Ms, 0)} ms`);
+  console.log(`    sessions ouvertes pendant l’afflux : ${s.ok}/${s.sent} en 2xx (${fmt(s.byStatus)}, erreurs ${fmt(s.byError)}), p50 ${num(s.p50Ms, 0)} ms, p95 ${num(s.p95Ms, 0)} ms ; retard p99 de la boucle du générateur ${num(r.generatorLagP99Ms, 0)} ms`);
 
   const details = {
     hashRatePerS: rate, hashConcurrency: concurrency, visitors: n, admittedAtOnce: pass, ticketed: q, plainRefusals: n - pass - q, signedIn,
     plainRefusalIds: fmt(plain), refusalsOnTheWay: fmt(refusedOnTheWay), failures: fmt(failures),
     inversions: order.inversions, pairsCompared: order.pairs, medianWaitS: medianS, p95WaitS: p95S, theoreticalMedianS: minMedianS, theoreticalDrainS: minDrainS, measuredDrainS: drainS,
-    sessionsSent: s.sent, sessionsOk: s.ok, sessionStatuses: fmt(s.byStatus), sessionErrors: s.errors, challengeBits: o.challengeBits, durationS: r.durationS,
+    generatorLagP99Ms: r.generatorLagP99Ms, sessionsSent: s.sent, sessionsOk: s.ok, sessionStatuses: fmt(s.byStatus), sessionErrors: s.errors, challengeBits: o.challengeBits, durationS: r.durationS,
   };
   return [
     {

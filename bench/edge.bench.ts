@@ -38,7 +38,7 @@ import { runGenerator, signIn, signInMany, startPreau, type Server } from './sup
 const PARTS = ['A', 'B', 'C', 'flood', 'surge'] as const;
 type Part = (typeof PARTS)[number];
 const USAGE = `usage : npm run bench:edge -- [--only ${PARTS.join(',')}] [--duration s] [--rounds n] [--open-duration s]
-  [--flood-duration s] [--flood-watch s] [--flood-multiple x] [--slow-headers n] [--slow-reads n]
+  [--flood-duration s] [--flood-watch s] [--flood-multiple x] [--slow-headers n] [--slow-reads n] [--flood-pupils n]
   [--surge-multiple x] [--surge-seconds s] [--surge-visitors n]`;
 
 const { values } = parseArgs({
@@ -52,6 +52,7 @@ const { values } = parseArgs({
     'flood-multiple': { type: 'string', default: String(DEFAULT_FLOOD.multiple) },
     'slow-headers': { type: 'string', default: String(DEFAULT_FLOOD.slowHeaders) },
     'slow-reads': { type: 'string', default: String(DEFAULT_FLOOD.slowReads) },
+    'flood-pupils': { type: 'string', default: String(DEFAULT_FLOOD.pupils) },
     'surge-multiple': { type: 'string', default: String(DEFAULT_SURGE.multiple) },
     'surge-seconds': { type: 'string', default: String(DEFAULT_SURGE.queueSeconds) },
     'surge-visitors': { type: 'string' },
@@ -218,6 +219,7 @@ if (runs('flood')) {
         multiple: bounded('flood-multiple', values['flood-multiple'], 1, 100),
         slowHeaders: Math.round(bounded('slow-headers', values['slow-headers'], 0, 10_000)),
         slowReads: Math.round(bounded('slow-reads', values['slow-reads'], 0, 5_000)),
+        pupils: Math.round(bounded('flood-pupils', values['flood-pupils'], 1, 2_000)),
       })),
     );
   });

@@ -16,7 +16,7 @@
  */
 import net from 'node:net';
 import { readFileSync } from 'node:fs';
-import { countInto, fdLimit, quantile, startReaders } from './loopback-client.js';
+import { countInto, fdLimit, quantile, startReaders, watchLag } from './loopback-client.js';
 import { emit, type FloodSpec, type SlowCutSummary } from './protocol.js';
 
 const spec = JSON.parse(readFileSync(process.argv[2]!, 'utf8')) as FloodSpec;
@@ -24,6 +24,7 @@ const origin = new URL(spec.origin);
 const host = origin.hostname;
 const port = Number(origin.port);
 const t0 = performance.now();
+const lag = watchLag();
 const sinceStartS = () => (performance.now() - t0) / 1000;
 const FLOOD_TIMEOUT_MS = 10_000;
 
@@ -208,11 +209,12 @@ emit({
   durationS: spec.durationS,
   flood,
   pupils: {
-    sent: pupils.sent, ok: pupils.ok, late: pupils.late, byStatus: pupils.byStatus, errors: pupils.errors,
+    sent: pupils.sent, ok: pupils.ok, late: pupils.late, byStatus: pupils.byStatus, errors: pupils.errors, byError: pupils.byError,
     p50Ms: quantile(pupils.latenciesMs, 0.5), p95Ms: quantile(pupils.latenciesMs, 0.95), p99Ms: quantile(pupils.latenciesMs, 0.99),
   },
   slowHeaders: summarise(slowHeaders),
   slowReads: summarise(slowReads),
   fdLimit: fdLimit(),
+  generatorLagP99Ms: lag.p99Ms(),
 });
 process.exit(0);

@@ -6,6 +6,7 @@
  */
 import http from 'node:http';
 import { readFileSync } from 'node:fs';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 
 /** `count` distinct addresses 127.<second>.x.y, `perNetwork` per /24 (so networks are spread too). */
 export function loopbackAddresses(second: number, count: number, perNetwork = 250): string[] {
@@ -96,6 +97,8 @@ export interface ReadersResult {
   late: number;
   byStatus: Record<string, number>;
   errors: number;
+  /** Errors by code (TIMEOUT: ours; ECONNRESET, ECONNREFUSED…: the connection's). */
+  byError: Record<string, number>;
   /** Every answered request's time, and a timed-out one's `timeoutMs` (ascending once `stop` resolves). */
   latenciesMs: number[];
 }
@@ -106,7 +109,7 @@ export interface ReadersResult {
  * Returns a stop function that waits for the requests in flight (bounded by `timeoutMs`).
  */
 export function startReaders(origin: URL, r: { path: string; ratePerS: number; cookies: string[]; addresses: string[]; deadlineMs: number; timeoutMs: number }): { result: ReadersResult; stop(): Promise<ReadersResult> } {
-  const result: ReadersResult = { sent: 0, ok: 0, late: 0, byStatus: {}, errors: 0, latenciesMs: [] };
+  const result: ReadersResult = { sent: 0, ok: 0, late: 0, byStatus: {}, errors: 0, byError: {}, latenciesMs: [] };
   const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
   const inFlight = new Set<Promise<void>>();
   const startMs = performance.now();
@@ -125,6 +128,7 @@ export function startReaders(origin: URL, r: { path: string; ratePerS: number; c
       })
       .catch((err: NodeJS.ErrnoException) => {
         result.errors++;
+        countInto(result.byError, err.code ?? 'autre');
         if (err.code === 'TIMEOUT') result.latenciesMs.push(r.timeoutMs);
       })
       .finally(() => inFlight.delete(p));
@@ -144,4 +148,11 @@ export function startReaders(origin: URL, r: { path: string; ratePerS: number; c
       return result;
     },
   };
+}
+
+/** Watches this process's event-loop delay; `p99Ms()` reads it (a generator that lags sets the pace itself). */
+export function watchLag(): { p99Ms(): number } {
+  const h = monitorEventLoopDelay({ resolution: 10 });
+  h.enable();
+  return { p99Ms: () => h.percentile(99) / 1e6 };
 }

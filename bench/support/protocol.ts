@@ -117,11 +117,13 @@ export interface FloodResultMessage {
   type: 'flood-result';
   durationS: number;
   flood: { sent: number; notSent: number; byStatus: Record<string, number>; errors: number; timeouts: number; pending: number };
-  pupils: { sent: number; ok: number; late: number; byStatus: Record<string, number>; errors: number; p50Ms: number; p95Ms: number; p99Ms: number };
+  pupils: { sent: number; ok: number; late: number; byStatus: Record<string, number>; errors: number; byError: Record<string, number>; p50Ms: number; p95Ms: number; p99Ms: number };
   slowHeaders: SlowCutSummary;
   slowReads: SlowCutSummary;
   /** The generator's own descriptor limit (it opens every connection of the run). */
   fdLimit: number;
+  /** The generator's event-loop delay, p99 (ms): when high, the generator, not the server, set the pace. */
+  generatorLagP99Ms: number;
 }
 
 /** The login surge (see surge-load.ts). */
@@ -158,7 +160,8 @@ export interface SurgeResultMessage {
   type: 'surge-result';
   durationS: number;
   visitors: SurgeVisitorOutcome[];
-  sessions: { sent: number; ok: number; byStatus: Record<string, number>; errors: number; p50Ms: number; p95Ms: number };
+  sessions: { sent: number; ok: number; byStatus: Record<string, number>; errors: number; byError: Record<string, number>; p50Ms: number; p95Ms: number };
+  generatorLagP99Ms: number;
 }
 
 export type ChildMessage = ProgressMessage | ReadyMessage | LoadResultMessage | HashResultMessage | OpenLoadResultMessage | FloodResultMessage | SurgeResultMessage;

@@ -15,12 +15,13 @@
  */
 import { readFileSync } from 'node:fs';
 import { solveChallenge } from '../../src/edge/index.js';
-import { call, countInto, quantile, startReaders, type Answer } from './loopback-client.js';
+import { call, countInto, quantile, startReaders, watchLag, type Answer } from './loopback-client.js';
 import { emit, type SurgeSpec, type SurgeVisitorOutcome } from './protocol.js';
 
 const spec = JSON.parse(readFileSync(process.argv[2]!, 'utf8')) as SurgeSpec;
 const origin = new URL(spec.origin);
 const t0 = performance.now();
+const lag = watchLag();
 const sinceStartMs = () => performance.now() - t0;
 const deadlineMs = spec.deadlineS * 1000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -173,6 +174,7 @@ emit({
   type: 'surge-result',
   durationS,
   visitors,
-  sessions: { sent: sessions.sent, ok: sessions.ok + sessions.late, byStatus: sessions.byStatus, errors: sessions.errors, p50Ms: quantile(sessions.latenciesMs, 0.5), p95Ms: quantile(sessions.latenciesMs, 0.95) },
+  sessions: { sent: sessions.sent, ok: sessions.ok + sessions.late, byStatus: sessions.byStatus, errors: sessions.errors, byError: sessions.byError, p50Ms: quantile(sessions.latenciesMs, 0.5), p95Ms: quantile(sessions.latenciesMs, 0.95) },
+  generatorLagP99Ms: lag.p99Ms(),
 });
 process.exit(0);
