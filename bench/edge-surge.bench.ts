@@ -23,7 +23,7 @@
  */
 import { FIXTURE_PASSWORD } from '../test/support/fixtures.js';
 import { benchLogin } from './support/bench-users.js';
-import { loopbackAddresses, quantile } from './support/loopback-client.js';
+import { fdLimit, loopbackAddresses, quantile } from './support/loopback-client.js';
 import { rawVerifyRate } from './login.bench.js';
 import { runGenerator, signInMany, startPreau } from './support/edge-servers.js';
 import type { BenchResult, SurgeSpec, SurgeVisitorOutcome } from './support/protocol.js';
@@ -68,7 +68,11 @@ export async function runSurgeBench(o: SurgeOptions): Promise<BenchResult[]> {
   await probe.child.stop();
   const hash = await rawVerifyRate('argon2 brut', concurrency, 1, 3);
   const rate = hash.verifiesPerSecond;
-  const n = o.visitors ?? Math.max(1, Math.round(o.multiple * rate * o.queueSeconds));
+  const wanted = o.visitors ?? Math.max(1, Math.round(o.multiple * rate * o.queueSeconds));
+  // Every visitor holds a connection at the start, on both ends: scale down (and say so) rather than fail midway.
+  const limit = fdLimit();
+  const n = Math.min(wanted, limit - o.sessions * 4 - 256);
+  if (n < wanted) console.log(`    ⚠ limite de descripteurs (ulimit -n) ${limit} : afflux RÉDUIT à ${n} visiteurs au lieu de ${wanted}`);
   const theoreticalDrainS = n / rate;
   const deadlineS = Math.min(600, Math.ceil(3 * theoreticalDrainS + 60));
   console.log(`    ${num(rate, 1)} vérifications/s (${concurrency} en parallèle) → ${n} visiteurs (${o.visitors ? 'nombre imposé' : `${o.multiple} × ${num(rate, 1)}/s × ${o.queueSeconds} s`}) ; vider la file prendrait au mieux ${num(theoreticalDrainS, 1)} s ; abandon à ${deadlineS} s`);
