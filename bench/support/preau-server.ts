@@ -25,7 +25,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { compose } from '../../src/compose.js';
-import type { CountryLookup } from '../../src/edge/index.js';
+import { loopbackCountries } from './abroad.js';
 import { defaultConfig, type Config } from '../../src/config/config.js';
 import { parisDate, parisWallTimeToUtcMs, systemClock, addDays, parisMonday } from '../../src/platform/clock.js';
 import type { Database } from '../../src/storage/schema.js';
@@ -64,20 +64,6 @@ const config: Config = {
   // Bench clients come from few loopback addresses: the connection cap per address is not what is measured.
   maxConnectionsPerAddress: 100_000,
 };
-
-/** Bench seam (see the header): the given IPv4 networks are "abroad" (country US), every other address unknown. */
-function loopbackCountries(cidrs: string): () => Promise<CountryLookup> {
-  const toInt = (a: string) => a.split('.').reduce((n, part) => n * 256 + Number(part), 0);
-  const nets = cidrs.split(',').map((cidr) => {
-    const [base, bits] = cidr.trim().split('/');
-    const mask = bits === undefined ? 0xffffffff : Number(bits) === 0 ? 0 : (0xffffffff << (32 - Number(bits))) >>> 0;
-    if (!base || !/^\d+\.\d+\.\d+\.\d+$/.test(base) || !(mask >= 0)) throw new Error(`--abroad-networks : « ${cidr} » n’est pas un réseau IPv4 (ex. 127.66.0.0/16)`);
-    return { net: (toInt(base) & mask) >>> 0, mask };
-  });
-  return async () => ({
-    countryOf: (address) => (/^\d+\.\d+\.\d+\.\d+$/.test(address) && nets.some((n) => ((toInt(address) & n.mask) >>> 0) === n.net) ? 'US' : undefined),
-  });
-}
 
 const preau = await compose(config, {
   ...(values['abroad-networks'] ? { countryLookup: loopbackCountries(values['abroad-networks']) } : {}),
