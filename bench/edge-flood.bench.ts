@@ -59,7 +59,7 @@ async function side(label: string, server: Server, cookies: string[], o: FloodOp
       maxConnections: FLOOD_CONNECTIONS,
     },
     slowHeaders: { count: o.slowHeaders, addresses: loopbackAddresses(77, o.slowHeaders), byteEveryMs: 3_000 },
-    slowReads: { count: o.slowReads, addresses: loopbackAddresses(78, o.slowReads), path: '/attente.js', pipelined: 100 },
+    slowReads: { count: o.slowReads, addresses: loopbackAddresses(78, o.slowReads), path: '/attente.js', pipelined: 100, receiveBufferBytes: 2_048 },
     pupils: { path: '/api/v1/me/today', ratePerS: o.pupilRatePerS, cookies, addresses: loopbackAddresses(10, cookies.length), deadlineMs: 2_000, timeoutMs: 5_000 },
   };
   const cpu0 = cpuTimeMs(server.child.process.pid);
@@ -70,9 +70,9 @@ async function side(label: string, server: Server, cookies: string[], o: FloodOp
   const f = r.flood;
   console.log(`      inondation : ${f.sent} envoyées (${num(f.sent / r.durationS, 0)}/s)${f.notSent ? `, ${f.notSent} non envoyées faute de connexion libre (limite du générateur : ${FLOOD_CONNECTIONS})` : ''} ; réponses ${statuses(f.byStatus)} ; erreurs ${f.errors}, délais dépassés ${f.timeouts}, sans réponse à la fin ${f.pending}`);
   console.log(`      ${cutLine('en-têtes lents', r.slowHeaders)}`);
+  console.log(`      ${r.slowReadsSkipped ? `⚠ lectures lentes NON MESURÉES : ${r.slowReadsSkipped}` : cutLine('lectures lentes (fenêtre de réception 2 Ko)', r.slowReads)}`);
   const busy = cpu0 !== undefined && cpu1 !== undefined ? `${num((cpu1 - cpu0) / 10 / Math.max(o.durationS, o.slowWatchS), 0)} % d’un cœur` : 'inconnu';
   console.log(`      CPU du serveur sur la durée : ${busy} ; retard p99 de la boucle du générateur ${num(r.generatorLagP99Ms, 0)} ms${r.generatorLagP99Ms > 200 ? ' (⚠ générateur saturé : il a réglé le rythme lui-même)' : ''}`);
-  console.log(`      ${cutLine('lectures lentes', r.slowReads)}`);
   return r;
 }
 

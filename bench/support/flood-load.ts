@@ -7,14 +7,17 @@
  *    open is counted as not sent (the generator's own limit, printed);
  *  - slow-header connections: a partial request (line and a header started), one more byte now
  *    and then, never finished;
- *  - slow-read connections: many pipelined requests of a static page, never read (probed with a
- *    blank line each second: a closed socket then answers with a reset, so a cut is seen);
+ *  - slow-read connections with a tiny receive window, many pipelined requests of a static page,
+ *    never read (bench/support/slow-readers.py: Node cannot set a socket's receive buffer);
  *  - signed-in pupils reading GET /me/today, each from its own address (startReaders).
  * Everything is bounded in count and time; every socket is closed at the end.
  *
  *   node --import tsx bench/support/flood-load.ts <spec.json>   (see FloodSpec in protocol.ts)
  */
+import { spawn } from 'node:child_process';
 import net from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { readFileSync } from 'node:fs';
 import { countInto, fdLimit, quantile, startReaders, watchLag } from './loopback-client.js';
 import { emit, type FloodSpec, type SlowCutSummary } from './protocol.js';
@@ -106,12 +109,14 @@ interface Slow {
   mine: boolean;
 }
 
-function openSlow(address: string, first: string, pause: boolean): Slow {
+/** What is known of one slow connection at the end. */
+type SlowRecord = Pick<Slow, 'openedAtS' | 'cutAtS' | 'answered'>;
+
+function openSlowHeader(address: string): Slow {
   const s: Slow = { socket: net.connect({ host, port, localAddress: address }), openedAtS: undefined, cutAtS: undefined, answered: undefined, mine: false };
-  if (pause) s.socket.pause();
   s.socket.on('connect', () => {
     s.openedAtS = sinceStartS();
-    s.socket.write(first);
+    s.socket.write(`GET /api/v1/status HTTP/1.1\r\nHost: ${origin.host}\r\nX-Lent: `);
   });
   s.socket.on('data', (chunk: Buffer) => {
     if (s.answered === undefined && chunk.subarray(0, 5).toString('latin1') === 'HTTP/') s.answered = Number(chunk.subarray(9, 12).toString('latin1'));
@@ -123,7 +128,7 @@ function openSlow(address: string, first: string, pause: boolean): Slow {
   return s;
 }
 
-function summarise(list: Slow[]): SlowCutSummary {
+function summarise(list: readonly SlowRecord[]): SlowCutSummary {
   const cut = list.filter((s) => s.cutAtS !== undefined && s.openedAtS !== undefined);
   const after = cut.map((s) => s.cutAtS! - s.openedAtS!).sort((a, b) => a - b);
   const answered: Record<string, number> = {};
@@ -141,17 +146,34 @@ function summarise(list: Slow[]): SlowCutSummary {
 }
 
 const slowHeaders: Slow[] = [];
-const slowReads: Slow[] = [];
-const pipelined = `GET ${spec.slowReads.path} HTTP/1.1\r\nHost: ${origin.host}\r\n\r\n`.repeat(spec.slowReads.pipelined);
 // Opened in batches: thousands of SYNs at once would overflow the listen backlog, which is not what is measured.
 const BATCH = 250;
-async function openSlowClients(): Promise<void> {
-  const total = Math.max(spec.slowHeaders.count, spec.slowReads.count);
-  for (let i = 0; i < total; i += BATCH) {
-    for (let k = i; k < Math.min(i + BATCH, spec.slowHeaders.count); k++) slowHeaders.push(openSlow(spec.slowHeaders.addresses[k % spec.slowHeaders.addresses.length]!, `GET /api/v1/status HTTP/1.1\r\nHost: ${origin.host}\r\nX-Lent: `, false));
-    for (let k = i; k < Math.min(i + BATCH, spec.slowReads.count); k++) slowReads.push(openSlow(spec.slowReads.addresses[k % spec.slowReads.addresses.length]!, pipelined, true));
+async function openSlowHeaders(): Promise<void> {
+  for (let i = 0; i < spec.slowHeaders.count; i += BATCH) {
+    for (let k = i; k < Math.min(i + BATCH, spec.slowHeaders.count); k++) slowHeaders.push(openSlowHeader(spec.slowHeaders.addresses[k % spec.slowHeaders.addresses.length]!));
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/** The slow readers run in python3 (see slow-readers.py); without it they are skipped, and the result says so. */
+function runSlowReaders(): Promise<{ records: SlowRecord[]; skipped: string | undefined }> {
+  if (spec.slowReads.count === 0) return Promise.resolve({ records: [], skipped: undefined });
+  const script = path.join(path.dirname(fileURLToPath(import.meta.url)), 'slow-readers.py');
+  const args = { host, port, addresses: spec.slowReads.addresses, count: spec.slowReads.count, request: `GET ${spec.slowReads.path} HTTP/1.1\r\nHost: ${origin.host}\r\n\r\n`, pipelined: spec.slowReads.pipelined, watchS: spec.slowWatchS, rcvbuf: spec.slowReads.receiveBufferBytes };
+  return new Promise((resolve) => {
+    const child = spawn('python3', [script, JSON.stringify(args)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString('utf8')));
+    child.on('error', (err) => resolve({ records: [], skipped: `python3 introuvable (${err.message}) : pas de lecteurs lents` }));
+    child.on('close', (code) => {
+      try {
+        const rows = JSON.parse(out) as [number | null, number | null, number | null][];
+        resolve({ records: rows.map(([o, c, a]) => ({ openedAtS: o ?? undefined, cutAtS: c ?? undefined, answered: a ?? undefined })), skipped: undefined });
+      } catch {
+        resolve({ records: [], skipped: `slow-readers.py a échoué (code ${code})` });
+      }
+    });
+  });
 }
 
 let tick = 0;
@@ -163,12 +185,11 @@ const trickle = setInterval(() => {
     const s = slowHeaders[i]!;
     if (s.openedAtS !== undefined && s.cutAtS === undefined && !s.socket.destroyed) s.socket.write('a');
   }
-  // Slow readers write a blank line each second (ignored between requests): a socket the server closed answers it with a reset.
-  if (tick % 4 === 0) for (const s of slowReads) if (s.openedAtS !== undefined && s.cutAtS === undefined && !s.socket.destroyed) s.socket.write('\r\n');
 }, 250);
 
 // ── The run ──────────────────────────────────────────────────────────────────────────────────
-const slowOpening = openSlowClients();
+const slowReading = runSlowReaders();
+const slowOpening = openSlowHeaders();
 const readers = startReaders(origin, spec.pupils);
 const floodStart = performance.now();
 const floodTimer = setInterval(() => {
@@ -199,10 +220,11 @@ const watchLeftMs = spec.slowWatchS * 1000 - (performance.now() - t0);
 if (watchLeftMs > 0) await new Promise((r) => setTimeout(r, watchLeftMs));
 clearInterval(trickle);
 clearInterval(progress);
-for (const s of [...slowHeaders, ...slowReads]) {
+for (const s of slowHeaders) {
   s.mine = true;
   s.socket.destroy();
 }
+const slowReads = await slowReading;
 
 emit({
   type: 'flood-result',
@@ -213,7 +235,8 @@ emit({
     p50Ms: quantile(pupils.latenciesMs, 0.5), p95Ms: quantile(pupils.latenciesMs, 0.95), p99Ms: quantile(pupils.latenciesMs, 0.99),
   },
   slowHeaders: summarise(slowHeaders),
-  slowReads: summarise(slowReads),
+  slowReads: summarise(slowReads.records),
+  slowReadsSkipped: slowReads.skipped,
   fdLimit: fdLimit(),
   generatorLagP99Ms: lag.p99Ms(),
 });

@@ -94,7 +94,7 @@ export interface FloodSpec {
   slowWatchS: number;
   flood: { path: string; ratePerS: number; bodies: string[]; addresses: string[]; maxConnections: number };
   slowHeaders: { count: number; addresses: string[]; byteEveryMs: number };
-  slowReads: { count: number; addresses: string[]; path: string; pipelined: number };
+  slowReads: { count: number; addresses: string[]; path: string; pipelined: number; receiveBufferBytes: number };
   pupils: { path: string; ratePerS: number; cookies: string[]; addresses: string[]; deadlineMs: number; timeoutMs: number };
 }
 
@@ -120,6 +120,8 @@ export interface FloodResultMessage {
   pupils: { sent: number; ok: number; late: number; byStatus: Record<string, number>; errors: number; byError: Record<string, number>; p50Ms: number; p95Ms: number; p99Ms: number };
   slowHeaders: SlowCutSummary;
   slowReads: SlowCutSummary;
+  /** Why there were no slow readers (python3 missing), if so. */
+  slowReadsSkipped: string | undefined;
   /** The generator's own descriptor limit (it opens every connection of the run). */
   fdLimit: number;
   /** The generator's event-loop delay, p99 (ms): when high, the generator, not the server, set the pace. */
