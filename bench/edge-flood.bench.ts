@@ -19,7 +19,7 @@ import { rawVerifyRate } from './login.bench.js';
 import { runGenerator, signInMany, startPreau, type Server } from './support/edge-servers.js';
 import type { BenchResult, FloodResultMessage, FloodSpec, SlowCutSummary } from './support/protocol.js';
 import { num, step } from './support/report.js';
-import { cpuTimeMs } from './support/run-load.js';
+import { cpuTimeMs, runQueueWaitMs } from './support/run-load.js';
 
 export interface FloodOptions {
   durationS: number;
@@ -46,7 +46,7 @@ const cutLine = (name: string, s: SlowCutSummary) =>
   (s.cutByServer > 0 ? ` entre ${num(s.cutMinS, 1)} et ${num(s.cutMaxS, 1)} s (médiane ${num(s.cutP50S, 1)} s ; réponses avant coupure : ${statuses(s.answered)})` : '') +
   `, ${s.stillOpen} encore ouvertes à la fin (fermées par le banc)`;
 
-async function side(label: string, server: Server, cookies: string[], o: FloodOptions, ratePerS: number): Promise<FloodResultMessage> {
+async function side(label: string, server: Server, cookies: string[], o: FloodOptions, ratePerS: number): Promise<FloodResultMessage & { serverRunQueueWaitS: number }> {
   const spec: FloodSpec = {
     origin: server.origin,
     durationS: o.durationS,
@@ -62,9 +62,10 @@ async function side(label: string, server: Server, cookies: string[], o: FloodOp
     slowReads: { count: o.slowReads, addresses: loopbackAddresses(78, o.slowReads), path: '/attente.js', pipelined: 100, receiveBufferBytes: 2_048 },
     pupils: { path: '/api/v1/me/today', ratePerS: o.pupilRatePerS, cookies, addresses: loopbackAddresses(10, cookies.length), deadlineMs: 2_000, timeoutMs: 5_000 },
   };
-  const cpu0 = cpuTimeMs(server.child.process.pid);
+  const pid = server.child.process.pid;
+  const [cpu0, wait0] = [cpuTimeMs(pid), runQueueWaitMs(pid)];
   const r = await runGenerator(label, 'flood-load.ts', spec, 'flood-result', (Math.max(o.durationS, o.slowWatchS) + 90) * 1000);
-  const cpu1 = cpuTimeMs(server.child.process.pid);
+  const [cpu1, wait1] = [cpuTimeMs(pid), runQueueWaitMs(pid)];
   const p = r.pupils;
   console.log(`    ${label} — élèves : ${p.ok}/${p.sent} servis en moins de 2 s (${num((100 * p.ok) / Math.max(1, p.sent), 2)} %), p50 ${num(p.p50Ms, 0)} ms, p95 ${num(p.p95Ms, 0)} ms, p99 ${num(p.p99Ms, 0)} ms ; statuts ${statuses(p.byStatus)}, erreurs ${statuses(p.byError)}`);
   const f = r.flood;
@@ -72,8 +73,10 @@ async function side(label: string, server: Server, cookies: string[], o: FloodOp
   console.log(`      ${cutLine('en-têtes lents', r.slowHeaders)}`);
   console.log(`      ${r.slowReadsSkipped ? `⚠ lectures lentes NON MESURÉES : ${r.slowReadsSkipped}` : cutLine('lectures lentes (fenêtre de réception 2 Ko)', r.slowReads)}`);
   const busy = cpu0 !== undefined && cpu1 !== undefined ? `${num((cpu1 - cpu0) / 10 / Math.max(o.durationS, o.slowWatchS), 0)} % d’un cœur` : 'inconnu';
-  console.log(`      CPU du serveur sur la durée : ${busy} ; retard p99 de la boucle du générateur ${num(r.generatorLagP99Ms, 0)} ms${r.generatorLagP99Ms > 200 ? ' (⚠ générateur saturé : il a réglé le rythme lui-même)' : ''}`);
-  return r;
+  const waitedS = wait0 !== undefined && wait1 !== undefined ? (wait1 - wait0) / 1000 : NaN;
+  const starved = waitedS > 0.25 * Math.max(o.durationS, o.slowWatchS) ? ' (⚠ la machine, pas le serveur, a réglé le rythme : chiffres à reprendre sur une machine calme)' : '';
+  console.log(`      CPU du serveur sur la durée : ${busy} ; sa boucle a attendu le CPU (autres processus) ${num(waitedS, 1)} s${starved} ; retard p99 de la boucle du générateur ${num(r.generatorLagP99Ms, 0)} ms${r.generatorLagP99Ms > 200 ? ' (⚠ générateur saturé : il a réglé le rythme lui-même)' : ''}`);
+  return { ...r, serverRunQueueWaitS: waitedS };
 }
 
 export async function runFloodBench(options: FloodOptions): Promise<BenchResult[]> {
@@ -104,9 +107,9 @@ export async function runFloodBench(options: FloodOptions): Promise<BenchResult[
     const rOff = await side('sans entrée', off, cookiesOff, o, rate);
     const rOn = await side('avec entrée', on, cookiesOn, o, rate);
     const success = (r: FloodResultMessage) => r.pupils.ok / Math.max(1, r.pupils.sent);
-    const details = (r: FloodResultMessage, tag: string) => ({
+    const details = (r: FloodResultMessage & { serverRunQueueWaitS: number }, tag: string) => ({
       [`pupilsSent${tag}`]: r.pupils.sent, [`pupilsOk${tag}`]: r.pupils.ok, [`pupilsP50Ms${tag}`]: r.pupils.p50Ms, [`pupilsP95Ms${tag}`]: r.pupils.p95Ms, [`pupilsP99Ms${tag}`]: r.pupils.p99Ms,
-      [`generatorLagP99Ms${tag}`]: r.generatorLagP99Ms, [`floodSent${tag}`]: r.flood.sent, [`floodNotSent${tag}`]: r.flood.notSent, [`floodStatuses${tag}`]: statuses(r.flood.byStatus),
+      [`generatorLagP99Ms${tag}`]: r.generatorLagP99Ms, [`serverRunQueueWaitS${tag}`]: r.serverRunQueueWaitS, [`floodSent${tag}`]: r.flood.sent, [`floodNotSent${tag}`]: r.flood.notSent, [`floodStatuses${tag}`]: statuses(r.flood.byStatus),
       [`slowHeadersCut${tag}`]: r.slowHeaders.cutByServer, [`slowHeadersCutP50S${tag}`]: r.slowHeaders.cutP50S, [`slowHeadersCutMaxS${tag}`]: r.slowHeaders.cutMaxS,
       [`slowReadsCut${tag}`]: r.slowReads.cutByServer, [`slowReadsCutP50S${tag}`]: r.slowReads.cutP50S, [`slowReadsCutMaxS${tag}`]: r.slowReads.cutMaxS,
     });

@@ -28,6 +28,7 @@ import { rawVerifyRate } from './login.bench.js';
 import { runGenerator, signInMany, startPreau } from './support/edge-servers.js';
 import type { BenchResult, SurgeSpec, SurgeVisitorOutcome } from './support/protocol.js';
 import { num, step } from './support/report.js';
+import { runQueueWaitMs } from './support/run-load.js';
 
 export interface SurgeOptions {
   /** The surge, in multiples of what the node hashes in `queueSeconds`. */
@@ -79,6 +80,7 @@ export async function runSurgeBench(o: SurgeOptions): Promise<BenchResult[]> {
   step(`Préau avec l’entrée et ses limites réelles, ${n + o.sessions} comptes, défi à ${o.challengeBits} bits (CPU 0) ; ${o.sessions} sessions ouvertes lisent /me/today à ${o.sessionRatePerS}/s`);
   const server = await startPreau(['--edge', 'on', '--rate-limits', 'default', '--bench-users', String(n + o.sessions), '--challenge-bits', String(o.challengeBits)]);
   let r;
+  let waitedS = NaN;
   try {
     const cookies = await signInMany(server.origin, o.sessions, n);
     const addresses = loopbackAddresses(20, n, 100);
@@ -89,7 +91,10 @@ export async function runSurgeBench(o: SurgeOptions): Promise<BenchResult[]> {
       sessions: { cookies, addresses: loopbackAddresses(10, o.sessions), ratePerS: o.sessionRatePerS, path: '/api/v1/me/today' },
       deadlineS,
     };
+    const wait0 = runQueueWaitMs(server.child.process.pid);
     r = await runGenerator('afflux', 'surge-load.ts', spec, 'surge-result', (deadlineS + 120) * 1000, 'visiteurs servis');
+    const wait1 = runQueueWaitMs(server.child.process.pid);
+    waitedS = wait0 !== undefined && wait1 !== undefined ? (wait1 - wait0) / 1000 : NaN;
   } finally {
     await server.child.stop();
   }
@@ -119,14 +124,18 @@ export async function runSurgeBench(o: SurgeOptions): Promise<BenchResult[]> {
   console.log(`    ${n} visiteurs : ${pass} admis d’emblée, ${q} avec un ticket, refus secs : ${fmt(plain)} ; ${signedIn} connectés en ${num(r.durationS, 1)} s (échecs : ${fmt(failures)})`);
   console.log(`    refus rencontrés en route (réessayés comme le fait la page) : ${fmt(refusedOnTheWay)} ; défis résolus ${v.reduce((k, x) => k + x.challenges, 0)}, interrogations de la file ${v.reduce((k, x) => k + x.polls, 0)}`);
   console.log(`    ordre des tickets : ${order.inversions} inversion(s) certaine(s) sur ${order.pairs} paires comparées`);
+  const ticketedSignedIn = ticketed.filter((x) => x.signedInAtMs !== undefined).length;
+  const drainRate = ticketedSignedIn / drainS;
+  console.log(`    débit de la file : ${num(drainRate, 1)} connexions/s, ${num((100 * drainRate) / rate, 0)} % du hachage brut mesuré (${num(rate, 1)}/s)`);
   console.log(`    attente (ticket → connecté) : médiane ${num(medianS, 1)} s, p95 ${num(p95S, 1)} s ; minimum théorique ${num(minMedianS, 1)} s pour la médiane (Q ÷ 2r = ${q} ÷ (2 × ${num(rate, 1)}/s)), ${num(minDrainS, 1)} s pour vider la file (Q ÷ r) contre ${num(drainS, 1)} s mesurées`);
+  console.log(`    la boucle du serveur a attendu le CPU (autres processus) ${num(waitedS, 1)} s sur ${num(r.durationS, 0)} s${waitedS > 0.25 * r.durationS ? ' (⚠ la machine, pas le serveur, a réglé le rythme : chiffres à reprendre sur une machine calme)' : ''}`);
   console.log(`    sessions ouvertes pendant l’afflux : ${s.ok}/${s.sent} en 2xx (${fmt(s.byStatus)}, erreurs ${fmt(s.byError)}), p50 ${num(s.p50Ms, 0)} ms, p95 ${num(s.p95Ms, 0)} ms ; retard p99 de la boucle du générateur ${num(r.generatorLagP99Ms, 0)} ms`);
 
   const details = {
     hashRatePerS: rate, hashConcurrency: concurrency, visitors: n, admittedAtOnce: pass, ticketed: q, plainRefusals: n - pass - q, signedIn,
     plainRefusalIds: fmt(plain), refusalsOnTheWay: fmt(refusedOnTheWay), failures: fmt(failures),
-    inversions: order.inversions, pairsCompared: order.pairs, medianWaitS: medianS, p95WaitS: p95S, theoreticalMedianS: minMedianS, theoreticalDrainS: minDrainS, measuredDrainS: drainS,
-    generatorLagP99Ms: r.generatorLagP99Ms, sessionsSent: s.sent, sessionsOk: s.ok, sessionStatuses: fmt(s.byStatus), sessionErrors: s.errors, challengeBits: o.challengeBits, durationS: r.durationS,
+    inversions: order.inversions, pairsCompared: order.pairs, medianWaitS: medianS, p95WaitS: p95S, theoreticalMedianS: minMedianS, theoreticalDrainS: minDrainS, measuredDrainS: drainS, drainRatePerS: drainRate,
+    generatorLagP99Ms: r.generatorLagP99Ms, serverRunQueueWaitS: waitedS, sessionsSent: s.sent, sessionsOk: s.ok, sessionStatuses: fmt(s.byStatus), sessionErrors: s.errors, challengeBits: o.challengeBits, durationS: r.durationS,
   };
   return [
     {
