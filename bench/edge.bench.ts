@@ -27,8 +27,8 @@
  *     (edge-surge.bench.ts). Edge on only: without it there is no room to measure.
  */
 import { parseArgs } from 'node:util';
-import { runFloodBench, DEFAULT_FLOOD } from './edge-flood.bench.js';
-import { runSurgeBench, DEFAULT_SURGE } from './edge-surge.bench.js';
+import { runFloodBench, DEFAULT_FLOOD, type FloodOptions } from './edge-flood.bench.js';
+import { runSurgeBench, DEFAULT_SURGE, type SurgeOptions } from './edge-surge.bench.js';
 import { pinningMode } from './support/proc.js';
 import type { BenchResult, MixLoadSpec, OpenLoadResultMessage } from './support/protocol.js';
 import { num, printSummary, step, writeResults } from './support/report.js';
@@ -84,6 +84,21 @@ const durationS = bounded('duration', values.duration, 3, 600);
 const rounds = Math.round(bounded('rounds', values.rounds, 1, 20));
 const openS = bounded('open-duration', values['open-duration'], 3, 120);
 const sliceS = Math.max(2, Math.ceil(durationS / rounds));
+const flood: FloodOptions = {
+  ...DEFAULT_FLOOD,
+  durationS: bounded('flood-duration', values['flood-duration'], 3, 60),
+  slowWatchS: bounded('flood-watch', values['flood-watch'], 3, 60),
+  multiple: bounded('flood-multiple', values['flood-multiple'], 1, 100),
+  slowHeaders: Math.round(bounded('slow-headers', values['slow-headers'], 0, 10_000)),
+  slowReads: Math.round(bounded('slow-reads', values['slow-reads'], 0, 5_000)),
+  pupils: Math.round(bounded('flood-pupils', values['flood-pupils'], 1, 2_000)),
+};
+const surge: SurgeOptions = {
+  ...DEFAULT_SURGE,
+  multiple: bounded('surge-multiple', values['surge-multiple'], 1, 100),
+  queueSeconds: bounded('surge-seconds', values['surge-seconds'], 0.2, 30),
+  ...(values['surge-visitors'] !== undefined ? { visitors: Math.round(bounded('surge-visitors', values['surge-visitors'], 1, 20_000)) } : {}),
+};
 const USERS = 300;
 
 const cpuPerReqUs = (l: LoadOutcome, n: number) => (l.serverCpuMs !== undefined && n > 0 ? (l.serverCpuMs * 1000) / n : NaN);
@@ -211,31 +226,14 @@ if (runs('A') || runs('B') || runs('C')) {
 if (runs('flood')) {
   await part('flood', async () => {
     console.log('\n▶ Inondation depuis « l’étranger » avec clients lents (mode crise)');
-    results.push(
-      ...(await runFloodBench({
-        ...DEFAULT_FLOOD,
-        durationS: bounded('flood-duration', values['flood-duration'], 3, 60),
-        slowWatchS: bounded('flood-watch', values['flood-watch'], 3, 60),
-        multiple: bounded('flood-multiple', values['flood-multiple'], 1, 100),
-        slowHeaders: Math.round(bounded('slow-headers', values['slow-headers'], 0, 10_000)),
-        slowReads: Math.round(bounded('slow-reads', values['slow-reads'], 0, 5_000)),
-        pupils: Math.round(bounded('flood-pupils', values['flood-pupils'], 1, 2_000)),
-      })),
-    );
+    results.push(...(await runFloodBench(flood)));
   });
 }
 
 if (runs('surge')) {
   await part('surge', async () => {
-    console.log('\n▶ Afflux de connexions à 20× la capacité de hachage (salle d’attente)');
-    results.push(
-      ...(await runSurgeBench({
-        ...DEFAULT_SURGE,
-        multiple: bounded('surge-multiple', values['surge-multiple'], 1, 100),
-        queueSeconds: bounded('surge-seconds', values['surge-seconds'], 0.2, 30),
-        ...(values['surge-visitors'] !== undefined ? { visitors: Math.round(bounded('surge-visitors', values['surge-visitors'], 1, 20_000)) } : {}),
-      })),
-    );
+    console.log(`\n▶ Afflux de connexions à ${surge.multiple}× la capacité de hachage (salle d’attente)`);
+    results.push(...(await runSurgeBench(surge)));
   });
 }
 
