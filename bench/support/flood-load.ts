@@ -20,7 +20,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readFileSync } from 'node:fs';
 import { countInto, fdLimit, quantile, startReaders, watchLag } from './loopback-client.js';
-import { emit, type FloodSpec, type SlowCutSummary } from './protocol.js';
+import { emit, exitWhenFlushed, type FloodSpec, type SlowCutSummary } from './protocol.js';
 
 const spec = JSON.parse(readFileSync(process.argv[2]!, 'utf8')) as FloodSpec;
 const origin = new URL(spec.origin);
@@ -240,4 +240,4 @@ emit({
   fdLimit: fdLimit(),
   generatorLagP99Ms: lag.p99Ms(),
 });
-process.exit(0);
+exitWhenFlushed();

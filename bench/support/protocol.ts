@@ -221,3 +221,11 @@ export interface BenchResult {
 export function emit(message: ChildMessage): void {
   process.stdout.write(`${JSON.stringify(message)}\n`);
 }
+
+/**
+ * Exits once everything emitted has reached the pipe: stdout to a pipe is asynchronous, and an
+ * exit right after a large result (the surge's visitors: hundreds of kilobytes) would cut it.
+ */
+export function exitWhenFlushed(code = 0): void {
+  process.stdout.write('', () => process.exit(code));
+}

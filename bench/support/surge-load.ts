@@ -16,7 +16,7 @@
 import { readFileSync } from 'node:fs';
 import { solveChallenge } from '../../src/edge/index.js';
 import { call, countInto, quantile, startReaders, watchLag, type Answer } from './loopback-client.js';
-import { emit, type SurgeSpec, type SurgeVisitorOutcome } from './protocol.js';
+import { emit, exitWhenFlushed, type SurgeSpec, type SurgeVisitorOutcome } from './protocol.js';
 
 const spec = JSON.parse(readFileSync(process.argv[2]!, 'utf8')) as SurgeSpec;
 const origin = new URL(spec.origin);
@@ -177,4 +177,4 @@ emit({
   sessions: { sent: sessions.sent, ok: sessions.ok + sessions.late, byStatus: sessions.byStatus, errors: sessions.errors, byError: sessions.byError, p50Ms: quantile(sessions.latenciesMs, 0.5), p95Ms: quantile(sessions.latenciesMs, 0.95) },
   generatorLagP99Ms: lag.p99Ms(),
 });
-process.exit(0);
+exitWhenFlushed();
