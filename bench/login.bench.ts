@@ -36,7 +36,7 @@ export interface LoginOptions {
 
 export const LOGIN_TARGET = 0.9;
 
-async function rawVerifyRate(label: string, concurrency: number, warmupS: number, durationS: number): Promise<HashResultMessage> {
+export async function rawVerifyRate(label: string, concurrency: number, warmupS: number, durationS: number): Promise<HashResultMessage> {
   const child = startPinned(SERVER_CPU, 'argon2-baseline.ts', ['--concurrency', String(concurrency), '--warmup', String(warmupS), '--duration', String(durationS)]);
   const end = showProgress(label, child, 'vérifs');
   try {

@@ -35,7 +35,7 @@ import { normaliseLogin } from './modules/identity/index.js';
 import { NotificationsRepository, NotificationsService, registerNotificationsRoutes } from './modules/notifications/index.js';
 import { DEFAULT_GATEWAY_LIMITS, installUpgrades, MemoryPubSub, RealtimeGateway, RedisPubSub, registerRealtimeRoutes, type GatewayLimits, type PubSub } from './realtime/index.js';
 import { createLaneResolver, DEFAULT_WAITING_ROOM_SETTINGS, registerWaitingRoomRoutes, ticketKey, WaitingRoom, type WaitingRoomSettings } from './edge/index.js';
-import { ChallengeGate, DEFAULT_CHALLENGE_SETTINGS, deriveKey, EdgeControls, registerOperatorRoutes, type ChallengeSettings } from './edge/index.js';
+import { ChallengeGate, DEFAULT_CHALLENGE_SETTINGS, deriveKey, EdgeControls, registerOperatorRoutes, type ChallengeSettings, type CountryLookup } from './edge/index.js';
 
 export interface Preau {
   config: Config;
@@ -80,6 +80,8 @@ export interface ComposeOverrides {
   challenge?: Partial<ChallengeSettings>;
   /** The realtime gateway's bounds over the defaults (its tests shrink them). */
   realtime?: Partial<GatewayLimits>;
+  /** Where crisis mode reads countries (default: the shipped database). Benches classify loopback networks as abroad with it. */
+  countryLookup?: () => Promise<CountryLookup>;
 }
 
 /** Reads (or creates once) the secret that derives CSRF tokens; kept in the database so every node agrees. */
@@ -159,7 +161,7 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
   const admission = edgeOn ? new Admission({ ...DEFAULT_ADMISSION_SETTINGS, ...overrides.admission }, refusals, metrics) : undefined;
   const rateLimiter = edgeOn ? new RateLimiter({ ...DEFAULT_RATE_LIMITS, ...overrides.rateLimits }, () => new MemoryBucketStore(), refusals, auth, metrics, () => clock.nowMs()) : undefined;
   if (guards && rateLimiter) guards.refuseBeforeRouting = rateLimiter.refuseBeforeRouting;
-  const controls = new EdgeControls(logger);
+  const controls = new EdgeControls(logger, overrides.countryLookup);
   const waitingRoom = edgeOn
     ? new WaitingRoom(
         // About a quarter of a second of hashing may be queued before new visitors get tickets.

@@ -5,10 +5,18 @@
  * users with real passwords. Prints `{"type":"ready","port":…}` once listening on 127.0.0.1.
  *
  *   node --import tsx bench/support/preau-server.ts [--bench-users N] [--hash-concurrency N] [--web-dir DIR] [--edge on|off] [--rate-limits unbounded|default]
+ *     [--abroad-networks CIDR,…] [--crisis on|off] [--challenge-bits N]
  *
  * Rate limits are `unbounded` by default here: the session and login benches load one account (or
  * one address) far beyond what one person does, to measure the cost of the path — the checks run,
  * they just never refuse. The edge bench asks for the real defaults.
+ *
+ * `--abroad-networks` is a bench seam: on loopback every address is unknown to the country
+ * database, so crisis mode would see nobody abroad. With it, the composition gets a
+ * CountryLookup that places those networks in a foreign country (and nothing else anywhere);
+ * production composes the shipped database and never takes this path. `--crisis on` switches
+ * crisis mode on through the EdgeControls API, as the operator's PUT /api/v1/admin/edge does.
+ * `--challenge-bits` sets the proof-of-work difficulty (the operator's run-time setting).
  *
  * SIGTERM closes it cleanly (so that `--cpu-prof` profiles are written) and removes the directory.
  */
@@ -17,6 +25,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { compose } from '../../src/compose.js';
+import { loopbackCountries } from './abroad.js';
 import { defaultConfig, type Config } from '../../src/config/config.js';
 import { parisDate, parisWallTimeToUtcMs, systemClock, addDays, parisMonday } from '../../src/platform/clock.js';
 import type { Database } from '../../src/storage/schema.js';
@@ -31,6 +40,9 @@ const { values } = parseArgs({
     'web-dir': { type: 'string' },
     edge: { type: 'string', default: 'on' },
     'rate-limits': { type: 'string', default: 'unbounded' },
+    'abroad-networks': { type: 'string' },
+    crisis: { type: 'string', default: 'off' },
+    'challenge-bits': { type: 'string' },
   },
 });
 const UNBOUNDED = { ratePerS: 1e9, burst: 1e9 };
@@ -53,9 +65,10 @@ const config: Config = {
   maxConnectionsPerAddress: 100_000,
 };
 
-const preau = await compose(
-  config,
-  values['rate-limits'] === 'default'
+const preau = await compose(config, {
+  ...(values['abroad-networks'] ? { countryLookup: loopbackCountries(values['abroad-networks']) } : {}),
+  ...(values['challenge-bits'] ? { challenge: { bits: Number(values['challenge-bits']) } } : {}),
+  ...(values['rate-limits'] === 'default'
     ? {}
     : {
         rateLimits: {
@@ -65,8 +78,12 @@ const preau = await compose(
           school: { name: 'school', ...UNBOUNDED },
           auth_failures: { name: 'auth-failures', ...UNBOUNDED },
         },
-      },
-);
+      }),
+});
+if (values.crisis === 'on') {
+  if (!preau.edge) throw new Error('--crisis on demande --edge on');
+  await preau.edge.controls.setCrisisMode(true);
+}
 const db = preau.storage.db;
 await seedFixture(db, systemClock);
 

@@ -86,7 +86,87 @@ export interface OpenLoadResultMessage {
   classes: Record<string, OpenClassResult>;
 }
 
-export type ChildMessage = ProgressMessage | ReadyMessage | LoadResultMessage | HashResultMessage | OpenLoadResultMessage;
+/** The flood from abroad with slow clients (see flood-load.ts): what one side of the run met. */
+export interface FloodSpec {
+  origin: string;
+  /** Flood and pupils run this long; slow connections are watched `slowWatchS` from their opening. */
+  durationS: number;
+  slowWatchS: number;
+  flood: { path: string; ratePerS: number; bodies: string[]; addresses: string[]; maxConnections: number };
+  slowHeaders: { count: number; addresses: string[]; byteEveryMs: number };
+  slowReads: { count: number; addresses: string[]; path: string; pipelined: number; receiveBufferBytes: number };
+  pupils: { path: string; ratePerS: number; cookies: string[]; addresses: string[]; deadlineMs: number; timeoutMs: number };
+}
+
+/** When slow connections were closed by the server, in seconds after they opened. */
+export interface SlowCutSummary {
+  opened: number;
+  /** Could not even connect (refused, reset at once). */
+  failedToOpen: number;
+  cutByServer: number;
+  /** Still open when the watch ended (then closed by the generator). */
+  stillOpen: number;
+  /** Of those cut: answered with a status before the cut (e.g. 408), by status. */
+  answered: Record<string, number>;
+  cutP50S: number;
+  cutMinS: number;
+  cutMaxS: number;
+}
+
+export interface FloodResultMessage {
+  type: 'flood-result';
+  durationS: number;
+  flood: { sent: number; notSent: number; byStatus: Record<string, number>; errors: number; timeouts: number; pending: number };
+  pupils: { sent: number; ok: number; late: number; byStatus: Record<string, number>; errors: number; byError: Record<string, number>; p50Ms: number; p95Ms: number; p99Ms: number };
+  slowHeaders: SlowCutSummary;
+  slowReads: SlowCutSummary;
+  /** Why there were no slow readers (python3 missing), if so. */
+  slowReadsSkipped: string | undefined;
+  /** The generator's own descriptor limit (it opens every connection of the run). */
+  fdLimit: number;
+  /** The generator's event-loop delay, p99 (ms): when high, the generator, not the server, set the pace. */
+  generatorLagP99Ms: number;
+}
+
+/** The login surge (see surge-load.ts). */
+export interface SurgeSpec {
+  origin: string;
+  password: string;
+  visitors: { login: string; address: string }[];
+  /** Signed-in pupils reading `sessionPath` meanwhile, at `sessionRatePerS` in all. */
+  sessions: { cookies: string[]; addresses: string[]; ratePerS: number; path: string };
+  /** Every visitor gives up after this (bounded run). */
+  deadlineS: number;
+}
+
+export interface SurgeVisitorOutcome {
+  /** ms from the start of the surge (the generator's clock). */
+  signedInAtMs: number | undefined;
+  /** The first answer that was not a challenge: 'pass' (signed in at once), 'ticket', or the error id of a plain refusal. */
+  first: string;
+  /** Issue time of the ticket (ms since the epoch, the server's, read from the signed ticket); undefined without a ticket. */
+  ticketIssuedAtMs: number | undefined;
+  /** When the visitor received its ticket, and last saw itself waiting, and first saw itself admitted (ms from the start). */
+  ticketAtMs: number | undefined;
+  lastWaitingAtMs: number | undefined;
+  admittedSeenAtMs: number | undefined;
+  challenges: number;
+  polls: number;
+  /** Refusals met on the way (error id → count): overloads retried as the browser retries them. */
+  refusals: Record<string, number>;
+  /** Why it did not sign in, if it did not. */
+  failure: string | undefined;
+}
+
+export interface SurgeResultMessage {
+  type: 'surge-result';
+  durationS: number;
+  visitors: SurgeVisitorOutcome[];
+  sessions: { sent: number; ok: number; byStatus: Record<string, number>; errors: number; byError: Record<string, number>; p50Ms: number; p95Ms: number };
+  generatorLagP99Ms: number;
+}
+
+export type ChildMessage = ProgressMessage | ReadyMessage | LoadResultMessage | HashResultMessage | OpenLoadResultMessage | FloodResultMessage | SurgeResultMessage;
 
 /** The load a pinned autocannon child applies (written to a JSON file, its path given as argv[2]). */
 export interface LoadSpec {
@@ -140,4 +220,12 @@ export interface BenchResult {
 
 export function emit(message: ChildMessage): void {
   process.stdout.write(`${JSON.stringify(message)}\n`);
+}
+
+/**
+ * Exits once everything emitted has reached the pipe: stdout to a pipe is asynchronous, and an
+ * exit right after a large result (the surge's visitors: hundreds of kilobytes) would cut it.
+ */
+export function exitWhenFlushed(code = 0): void {
+  process.stdout.write('', () => process.exit(code));
 }

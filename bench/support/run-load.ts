@@ -22,6 +22,21 @@ export function cpuTimeMs(pid: number | undefined): number | undefined {
 }
 const CLOCK_TICKS_PER_S = 100;
 
+/**
+ * Time (ms) a process's main thread (a Node server's event loop) has spent runnable but waiting
+ * for a CPU that other processes held, from /proc/<pid>/schedstat (Linux); undefined elsewhere.
+ * Large against its CPU time, it says the machine, not the server, set the pace.
+ */
+export function runQueueWaitMs(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const waitNs = Number(readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[1]);
+    return Number.isFinite(waitNs) ? waitNs / 1e6 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 async function loadOnce(label: string, spec: LoadSpec): Promise<LoadResultMessage> {
   const dir = mkdtempSync(path.join(tmpdir(), 'preau-load-'));
   const file = path.join(dir, 'spec.json');
