@@ -29,7 +29,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 // The login page's bounds (login-flow.ts).
 const MAX_AUTO_RETRIES = 6;
 const MAX_CHALLENGES = 3;
-const clampPoll = (ms: unknown) => Math.min(30_000, Math.max(1_000, typeof ms === 'number' && Number.isFinite(ms) ? ms : 1_000));
+// As the web client (web/src/features/identity/login-flow.ts, MIN_POLL_MS): never sooner than 0.4 s, never later than 30 s.
+const clampPoll = (ms: unknown) => Math.min(30_000, Math.max(400, typeof ms === 'number' && Number.isFinite(ms) ? ms : 1_000));
 const CHALLENGES = new Set(['challenge.required', 'challenge.invalid', 'challenge.used']);
 const REQUEST_TIMEOUT_MS = 30_000;
 const USER_AGENT = 'Mozilla/5.0 (X11; Linux x86_64) banc-preau-afflux';

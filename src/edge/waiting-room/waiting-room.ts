@@ -43,6 +43,15 @@ export interface WaitingRoomSettings {
   /** Clients poll every base..base+spread ms (jitter: no lock-step). */
   pollBaseMs: number;
   pollSpreadMs: number;
+  /**
+   * The head of the line (those to be admitted within about two seconds at the measured rate) polls
+   * sooner: an admitted visitor only learns it at its next poll, and its place reserves capacity until
+   * it signs in, so a slow poll at the head would pace the whole room at capacity ÷ poll delay.
+   */
+  headPollBaseMs: number;
+  headPollSpreadMs: number;
+  /** Expected time from admission to the sign-in (head poll + the page's round trip): sizes the admitted-unclaimed reservation. */
+  claimWindowMs: number;
 }
 
 export const DEFAULT_WAITING_ROOM_SETTINGS: WaitingRoomSettings = {
@@ -56,6 +65,9 @@ export const DEFAULT_WAITING_ROOM_SETTINGS: WaitingRoomSettings = {
   tickMs: 100,
   pollBaseMs: 2_000,
   pollSpreadMs: 3_000,
+  headPollBaseMs: 500,
+  headPollSpreadMs: 500,
+  claimWindowMs: 1_500,
 };
 
 /** Pure: does a new visitor (no valid ticket) go straight to the password check, or get a ticket? */
@@ -69,9 +81,16 @@ export function decideEntry(s: { inFlight: number; admittedUnclaimed: number; ma
   return 'pass';
 }
 
-/** Pure: how many waiting tickets may be admitted now. */
-export function admissionsNow(s: { inFlight: number; admittedUnclaimed: number; maxInFlight: number; hashQueued: number }): number {
-  return Math.max(0, s.maxInFlight - s.inFlight - s.admittedUnclaimed - Math.max(0, s.hashQueued - s.inFlight));
+/**
+ * Pure: how many waiting tickets may be admitted now. Two bounds: the logins in flight (in the
+ * hasher or on their way to it) stay under `maxInFlight`; admitted tickets not yet used stay under
+ * `maxUnclaimed` (the measured rate × the claim window). The second is apart from the first on
+ * purpose: a visitor takes a second to come back after being admitted, and counting them as in
+ * flight paced the room at maxInFlight per claim delay (the surge bench saw 8/s for a node hashing 88/s).
+ */
+export function admissionsNow(s: { inFlight: number; admittedUnclaimed: number; maxInFlight: number; hashQueued: number; maxUnclaimed: number }): number {
+  const capacity = s.maxInFlight - s.inFlight - Math.max(0, s.hashQueued - s.inFlight);
+  return Math.max(0, Math.min(capacity, s.maxUnclaimed - s.admittedUnclaimed));
 }
 
 interface Place {
@@ -175,7 +194,7 @@ export class WaitingRoom {
     for (; i < this.admittedOrder.length && now - this.admittedOrder[i]!.atMs > this.settings.claimHoldMs; i++) this.release(this.places.get(this.admittedOrder[i]!.id));
     if (i > 0) this.admittedOrder = this.admittedOrder.slice(i);
     if (now - this.lastCleanupMs >= this.settings.cleanupEveryMs) this.cleanup(now);
-    let free = admissionsNow({ inFlight: this.inFlight, admittedUnclaimed: this.holding, maxInFlight: this.settings.maxLoginsInFlight, hashQueued: this.capacity.queued() });
+    let free = admissionsNow({ inFlight: this.inFlight, admittedUnclaimed: this.holding, maxInFlight: this.settings.maxLoginsInFlight, hashQueued: this.capacity.queued(), maxUnclaimed: this.maxUnclaimed() });
     while (free > 0) {
       const id = this.line.pop();
       if (id === undefined) break;
@@ -240,12 +259,24 @@ export class WaitingRoom {
     }
   }
 
+  /** Password checks per second: measured; before any measure, a cautious 50 per hashing thread. */
+  private rate(): number {
+    return this.rateEstimatePerS > 0 ? this.rateEstimatePerS : 50 * this.capacity.concurrency();
+  }
+
+  /** Admitted tickets that may wait to be used at once: the rate × the claim window (never below the in-flight bound). */
+  private maxUnclaimed(): number {
+    return Math.max(this.settings.maxLoginsInFlight, Math.ceil((this.rate() * this.settings.claimWindowMs) / 1000));
+  }
+
   private describe(id: string, p: Place): TicketStatus {
-    const pollAfterMs = Math.round(this.settings.pollBaseMs + Math.random() * this.settings.pollSpreadMs);
     if (p.state === 'admitted') return { state: 'admitted', position: 0, estimatedWaitSeconds: 0, pollAfterMs: 0 };
     const position = this.line.position(id) ?? 1;
-    // Seconds at the measured rate; before any measure, a cautious 50 checks/s per hashing thread.
-    const rate = this.rateEstimatePerS > 0 ? this.rateEstimatePerS : 50 * this.capacity.concurrency();
+    const rate = this.rate();
+    const head = position <= Math.max(this.maxUnclaimed(), Math.ceil(rate * 2));
+    const pollAfterMs = head
+      ? Math.round(this.settings.headPollBaseMs + Math.random() * this.settings.headPollSpreadMs)
+      : Math.round(this.settings.pollBaseMs + Math.random() * this.settings.pollSpreadMs);
     return { state: 'waiting', position, estimatedWaitSeconds: Math.max(1, Math.ceil(position / rate)), pollAfterMs };
   }
 

@@ -21,8 +21,8 @@ export const MAX_AUTO_RETRIES = 6;
 export const MAX_CHALLENGES = 3;
 /** The hardest challenge the page agrees to solve (the server's maximum; beyond, something is wrong). */
 export const MAX_CHALLENGE_BITS = 26;
-/** A poll of the waiting room is never sooner than this, whatever the server says. */
-export const MIN_POLL_MS = 1_000;
+/** A poll of the waiting room is never sooner than this, whatever the server says (the head of the line is asked to poll every 0.5–1 s). */
+export const MIN_POLL_MS = 400;
 const MAX_POLL_MS = 30_000;
 
 export interface Attempts {
