@@ -27,7 +27,9 @@ export function installEdge(app: FastifyInstance, parts: EdgeParts): void {
     if (!criticality) return; // createHttpApp refuses such routes anyway.
     const own: onRequestHookHandler[] = route.onRequest === undefined ? [] : Array.isArray(route.onRequest) ? route.onRequest : [route.onRequest];
     const limits = rateLimiter?.hooksFor(route.config?.rateCost ?? 1);
-    route.onRequest = [...(admission ? [admission.hook(criticality)] : []), ...(limits ? [limits.before] : []), ...own, ...(limits ? [limits.after] : [])];
+    // A password route shed under pressure hands its visitor a ticket rather than a refusal (when there is a room).
+    const admit = admission && (route.config?.passwordCheck && waitingRoom ? admission.passwordHook(waitingRoom.ticketInstead) : admission.hook(criticality));
+    route.onRequest = [...(admit ? [admit] : []), ...(limits ? [limits.before] : []), ...own, ...(limits ? [limits.after] : [])];
     if (route.config?.passwordCheck) {
       const ownPre: preHandlerHookHandler[] = route.preHandler === undefined ? [] : Array.isArray(route.preHandler) ? route.preHandler : [route.preHandler];
       route.preHandler = [...(challenge ? [challenge.preHandler] : []), ...(waitingRoom ? [waitingRoom.hook()] : []), ...ownPre];

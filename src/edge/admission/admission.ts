@@ -141,6 +141,15 @@ export class Admission {
     return this.hooks[criticality];
   }
 
+  /**
+   * The hook of routes that check a password: when the shedder would refuse one, `instead` answers
+   * it (the waiting room gives a ticket: a visitor is never sent away with nothing on the crisis
+   * morning, and a ticket costs a signature, not a password check). Made once per route.
+   */
+  passwordHook(instead: (request: FastifyRequest, reply: FastifyReply) => boolean): onRequestHookHandler {
+    return this.hookFor('login', instead);
+  }
+
   limit(): number {
     return this.state.limit;
   }
@@ -185,7 +194,7 @@ export class Admission {
     this.sweepTimer = undefined;
   }
 
-  private hookFor(criticality: Criticality): onRequestHookHandler {
+  private hookFor(criticality: Criticality, instead?: (request: FastifyRequest, reply: FastifyReply) => boolean): onRequestHookHandler {
     const share = () => this.shed.shares[criticality];
     const takesSlot = criticality !== 'login';
     const classLimit = () => this.state.limit * this.settings.limitShare[criticality];
@@ -194,6 +203,7 @@ export class Admission {
       const s = share();
       if (s < 1 && this.random() >= s) {
         this.refused[criticality].shed++;
+        if (instead?.(request, reply) === true) return;
         return this.refuse(request, reply);
       }
       if (!takesSlot) {

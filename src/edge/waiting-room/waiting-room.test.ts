@@ -314,3 +314,38 @@ describe('waiting room on the composed app (sqlite)', () => {
     }
   });
 });
+
+describe('a login shed under pressure gets a ticket, never a bare refusal (sqlite)', () => {
+  let t: TestPreau;
+  let crowd: string[];
+  beforeAll(async () => {
+    t = await startTestPreau('sqlite', {}, { waitingRoom: { tickMs: 1_000_000_000 }, challenge: { mode: 'off' } });
+    crowd = await addPupils(t.preau.storage.db, t.clock, 30, 'presse');
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('with the login class shed to its floor, new visitors get waiting-room tickets; a visitor holding a ticket keeps it', async () => {
+    const admission = t.preau.edge!.admission;
+    // The event loop is behind, with login traffic: the shedder lowers the login class to its floor.
+    for (let i = 0; i < 30; i++) {
+      await t.anonymous.request({ method: 'GET', url: '/api/v1/waiting-room', remoteAddress: `10.77.${i}.1` });
+      admission.observeLag(1_000);
+    }
+    expect(admission.currentShares().login).toBeLessThan(0.1);
+    const answers = await Promise.all(
+      crowd.map((login, i) => t.preau.app.inject({ method: 'POST', url: '/api/v1/auth/login', remoteAddress: `10.78.${i}.1`, payload: { login, password: FIXTURE_PASSWORD } })),
+    );
+    const ids = answers.map((r) => (r.statusCode === 200 ? 'ok' : r.json().error.id));
+    expect(ids.filter((id) => id !== 'ok' && id !== 'waiting.queued')).toEqual([]);
+    const queued = answers.filter((r) => r.statusCode === 503);
+    expect(queued.length).toBeGreaterThan(crowd.length / 2);
+    for (const r of queued) expect(r.cookies.find((c) => c.name === 'preau_ticket')?.value).toBe(r.json().error.details.ticket);
+    // Someone already in line who is shed again keeps their place: no new ticket replaces theirs.
+    const holder = queued[0]!;
+    const ticket = holder.json().error.details.ticket as string;
+    const again = await t.preau.app.inject({ method: 'POST', url: '/api/v1/auth/login', remoteAddress: '10.79.0.1', cookies: { preau_ticket: ticket }, payload: { login: crowd[0], password: FIXTURE_PASSWORD } });
+    expect(again.cookies.find((c) => c.name === 'preau_ticket' && c.value !== '')).toBeUndefined();
+  });
+});

@@ -317,6 +317,18 @@ export class WaitingRoom {
     this.issue(request, reply, now).catch((err: unknown) => done(err instanceof Error ? err : new Error(String(err))));
   }
 
+  /**
+   * For admission's shedder: a password check it would refuse under pressure gets a ticket instead
+   * (before its body is read, so in the 'other' lane: no directory lookup while shedding). True when
+   * answered here. A visitor who already holds a ticket is not answered here: its place (perhaps its
+   * turn) must not be replaced by a new one — the shedder refuses it and the page retries with it.
+   */
+  readonly ticketInstead = (request: FastifyRequest, reply: FastifyReply): boolean => {
+    if (ticketOf(request)) return false;
+    this.issue(request, reply, this.nowMs()).catch((err: unknown) => reply.send(err));
+    return true;
+  };
+
   private pressure(): 'pass' | 'queue' {
     return decideEntry({
       inFlight: this.inFlight,
