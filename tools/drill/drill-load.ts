@@ -1,0 +1,432 @@
+/**
+ * The drill's load generator, run as a child pinned to the load CPU (never the server's): plays a
+ * planned scenario (scenario.ts) with clients that behave like the web client. Each visit has its
+ * own source address in 127.0.0.0/8 (`localAddress`: the server sees a real peer), its own
+ * keep-alive connections and session cookie; it pauses between actions, backs off on 429/503 with
+ * jitter (the server's Retry-After a floor: web/src/api/backoff.ts), follows waiting-room tickets
+ * by polling until admitted, solves proof-of-work challenges, and retries a write with the same
+ * Idempotency-Key. Bounded: every retry loop has a count, the drill a deadline (peak end + drain),
+ * after which running visits are cut.
+ *
+ * "The evening before", untimed: the clients whose phone remembers a session sign in once.
+ *
+ *   node --import tsx tools/drill/drill-load.ts <spec.json>    (LoadSpec in protocol.ts)
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import http from 'node:http';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { solveChallenge } from '../../src/edge/challenge/proof-of-work.js';
+import { addDays, parisDate } from '../../src/platform/clock.js';
+import { nextDelayMs } from '../../web/src/api/backoff.js';
+import { rng } from '../gen-aaf.js';
+import { percentiles, type Acknowledged, type LoadMessage, type LoadResult, type LoadSpec, type PhaseStats, type SecondStats } from './protocol.js';
+import type { DrillProfile } from './roster.js';
+import { PHASES, phaseAt, READ_KINDS, window830, type Action, type Phase, type Visit } from './scenario.js';
+
+const spec = JSON.parse(readFileSync(process.argv[2]!, 'utf8')) as LoadSpec;
+const { scenario } = spec;
+const USER_AGENT = 'Mozilla/5.0 (Linux; Android 12) PreauExercice/1';
+const REQUEST_TIMEOUT_MS = 15_000;
+/** Retries of one request after 429/503 or a network failure (the web client's outbox does the same, bounded). */
+const MAX_RETRIES = 4;
+/** Steps of one sign-in (answers, polls, challenges, retries) at most. */
+const MAX_SIGN_IN_STEPS = 60;
+const MAX_CHALLENGES = 3;
+const MIN_POLL_MS = 1_000;
+const MAX_POLL_MS = 30_000;
+const EVENING_CONCURRENCY = 4;
+const random = rng(scenario.seed ^ 0x10ad);
+
+const emit = (m: LoadMessage) => process.stdout.write(`${JSON.stringify(m)}\n`);
+
+interface Answer {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: Buffer;
+  ms: number;
+  /** `réseau` or `délai` when no answer came. */
+  failure?: string;
+}
+
+interface Client {
+  visit: Visit;
+  agent: http.Agent;
+  cookie?: string;
+  csrf?: string;
+  /** Timed requests are counted in the per-second statistics (the evening before is not). */
+  timed: boolean;
+}
+
+// ---------- statistics ----------
+interface Bucket {
+  offered: number;
+  served: number;
+  refusals: Record<string, number>;
+  latency: Partial<Record<DrillProfile, number[]>>;
+  actionsOk: number;
+  actionsFailed: number;
+}
+const buckets = new Map<number, Bucket>();
+let t0 = 0;
+const elapsedMs = () => Date.now() - t0;
+const bucket = (sec: number): Bucket => {
+  let b = buckets.get(sec);
+  if (!b) buckets.set(sec, (b = { offered: 0, served: 0, refusals: {}, latency: {}, actionsOk: 0, actionsFailed: 0 }));
+  return b;
+};
+const phases = Object.fromEntries(PHASES.map((p) => [p, { visits: 0, actionsOk: 0, actionsFailed: 0, signInsFailed: 0 }])) as Record<Phase, PhaseStats>;
+const actionsByKind: Record<string, { ok: number; failed: number }> = {};
+const signIns = { remembered: 0, password: 0, activation: 0, queued: 0, challenged: 0, failed: 0, eveningBefore: 0, eveningBeforeFailed: 0 };
+const pupilReads: number[] = [];
+const w830 = window830(scenario);
+const pupilReads830: number[] = [];
+const pupils830 = new Set<string>();
+const acknowledged: Acknowledged = { handins: [], posts: [] };
+let waitingClients = 0;
+let activeVisits = 0;
+let cut = 0;
+
+function reasonOf(a: Answer): string {
+  if (a.failure) return a.failure;
+  try {
+    const id = (JSON.parse(a.body.toString('utf8')) as { error?: { id?: unknown } }).error?.id;
+    if (typeof id === 'string') return id;
+  } catch {
+    // Not JSON: the status says it.
+  }
+  return `http-${a.status}`;
+}
+
+function record(client: Client, kind: string, startedMs: number, a: Answer): void {
+  if (!client.timed) return;
+  bucket(Math.floor((startedMs - t0) / 1000)).offered++;
+  const b = bucket(Math.floor(elapsedMs() / 1000));
+  if (a.status >= 200 && a.status < 300) {
+    b.served++;
+    const profile = client.visit.profile;
+    (b.latency[profile] ??= []).push(a.ms);
+    if (profile === 'eleve' && READ_KINDS.has(kind as Action['kind'])) {
+      const at = startedMs - t0;
+      if (phaseAt(at, scenario) !== 'warmup') pupilReads.push(a.ms);
+      if (at >= w830.fromMs && at < w830.toMs) {
+        pupilReads830.push(a.ms);
+        pupils830.add(client.visit.login);
+      }
+    }
+  } else {
+    const r = reasonOf(a);
+    b.refusals[r] = (b.refusals[r] ?? 0) + 1;
+  }
+}
+
+// ---------- HTTP ----------
+const agents = new Set<http.Agent>();
+let stopping = false;
+
+function send(client: Client, method: string, path: string, headers: Record<string, string> = {}, body?: Buffer): Promise<Answer> {
+  const started = performance.now();
+  return new Promise((resolve) => {
+    const h: Record<string, string> = { 'user-agent': USER_AGENT, 'accept-language': 'fr-FR', ...headers };
+    if (client.cookie) h.cookie = client.cookie;
+    if (body) h['content-length'] = String(body.length);
+    const req = http.request({ host: '127.0.0.1', port: spec.port, method, path, headers: h, localAddress: client.visit.address, agent: client.agent, timeout: REQUEST_TIMEOUT_MS }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks), ms: performance.now() - started }));
+      res.on('error', () => resolve({ status: 0, headers: {}, body: Buffer.alloc(0), ms: performance.now() - started, failure: 'réseau' }));
+    });
+    req.on('timeout', () => req.destroy(new Error('délai')));
+    req.on('error', (err) => resolve({ status: 0, headers: {}, body: Buffer.alloc(0), ms: performance.now() - started, failure: err.message === 'délai' ? 'délai' : 'réseau' }));
+    req.end(body);
+  });
+}
+
+function retryAfterOf(a: Answer): number | undefined {
+  const v = Number(a.headers['retry-after']);
+  return Number.isFinite(v) && v > 0 ? v : undefined;
+}
+
+/** One request as a client makes it: recorded, and retried with backoff on 429/503 or no answer. */
+async function call(client: Client, kind: string, method: string, path: string, headers: Record<string, string> = {}, body?: Buffer): Promise<Answer> {
+  for (let attempt = 0; ; attempt++) {
+    const startedMs = Date.now();
+    const a = await send(client, method, path, headers, body);
+    record(client, kind, startedMs, a);
+    const again = a.failure !== undefined || a.status === 429 || a.status === 503;
+    if (!again || attempt >= MAX_RETRIES || stopping) return a;
+    await sleep(nextDelayMs(attempt, retryAfterOf(a), random));
+  }
+}
+
+const json = (a: Answer): Record<string, unknown> => {
+  try {
+    return JSON.parse(a.body.toString('utf8')) as Record<string, unknown>;
+  } catch {
+    return {};
+  }
+};
+const ok = (a: Answer) => a.status >= 200 && a.status < 300;
+
+// ---------- signing in, as the login page does (web/src/features/identity/login-flow.ts) ----------
+async function signIn(client: Client, mode: 'password' | 'activation'): Promise<boolean> {
+  const v = client.visit;
+  const path = mode === 'activation' ? '/api/v1/auth/activate' : '/api/v1/auth/login';
+  const body = Buffer.from(JSON.stringify(mode === 'activation' ? { login: v.login, code: v.activationCode, password: spec.newPassword, remember: true } : { login: v.login, password: spec.password, remember: true }));
+  const extra: Record<string, string> = {};
+  let retries = 0;
+  let challenges = 0;
+  let queued = false;
+  try {
+    for (let steps = 0; steps < MAX_SIGN_IN_STEPS && !stopping; steps++) {
+      const startedMs = Date.now();
+      const a = await send(client, 'POST', path, { 'content-type': 'application/json', ...extra }, body);
+      record(client, 'login', startedMs, a);
+      if (a.status === 200) {
+        const cookie = ([] as string[]).concat(a.headers['set-cookie'] ?? []).map((c) => c.split(';')[0]!).find((c) => c.startsWith('preau_session='));
+        const csrf = json(a).csrfToken;
+        if (!cookie || typeof csrf !== 'string') return false;
+        client.cookie = cookie;
+        client.csrf = csrf;
+        return true;
+      }
+      const error = (json(a).error ?? {}) as { id?: string; details?: Record<string, unknown> };
+      delete extra['x-preau-challenge'];
+      delete extra['x-preau-nonce'];
+      if (error.id === 'waiting.queued' && typeof error.details?.ticket === 'string') {
+        extra['x-preau-ticket'] = error.details.ticket;
+        if (!queued) {
+          queued = true;
+          if (client.timed) signIns.queued++;
+          waitingClients++;
+        }
+        if (!(await waitTurn(client, extra['x-preau-ticket'], Number(error.details.pollAfterMs)))) return false;
+        continue;
+      }
+      if (error.id === 'waiting.not_your_turn' && extra['x-preau-ticket']) {
+        if (!(await waitTurn(client, extra['x-preau-ticket'], (retryAfterOf(a) ?? 1) * 1000))) return false;
+        continue;
+      }
+      if (error.id?.startsWith('challenge.') && typeof error.details?.challenge === 'string' && typeof error.details.bits === 'number' && challenges < MAX_CHALLENGES) {
+        challenges++;
+        if (client.timed && challenges === 1) signIns.challenged++;
+        extra['x-preau-challenge'] = error.details.challenge;
+        extra['x-preau-nonce'] = solveChallenge(error.details.challenge, error.details.bits);
+        continue;
+      }
+      if ((a.status === 503 || a.status === 429 || a.failure) && retries < 6) {
+        delete extra['x-preau-ticket'];
+        await sleep(nextDelayMs(retries++, retryAfterOf(a), random));
+        continue;
+      }
+      return false;
+    }
+    return false;
+  } finally {
+    if (queued) waitingClients--;
+  }
+}
+
+/** Polls the waiting room with the ticket until admitted (true) or the ticket is refused (false). */
+async function waitTurn(client: Client, ticket: string, firstPollMs: number): Promise<boolean> {
+  let pollMs = firstPollMs;
+  for (let polls = 0; polls < MAX_SIGN_IN_STEPS && !stopping; polls++) {
+    await sleep(Math.min(MAX_POLL_MS, Math.max(MIN_POLL_MS, Number.isFinite(pollMs) ? pollMs : MIN_POLL_MS)));
+    const a = await call(client, 'attente', 'GET', '/api/v1/waiting-room', { 'x-preau-ticket': ticket });
+    const s = json(a) as { state?: string; pollAfterMs?: number };
+    if (s.state === 'admitted') return true;
+    if (s.state !== 'waiting') return false;
+    pollMs = Number(s.pollAfterMs);
+  }
+  return false;
+}
+
+// ---------- what people do ----------
+const tomorrow = addDays(parisDate(Date.now()), 1);
+
+function multipart(bytes: Buffer): { body: Buffer; contentType: string } {
+  const boundary = `----preauexercice${randomBytes(8).toString('hex')}`;
+  const head = Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="files"; filename="copie.jpg"\r\nContent-Type: image/jpeg\r\n\r\n`);
+  return { body: Buffer.concat([head, bytes, Buffer.from(`\r\n--${boundary}--\r\n`)]), contentType: `multipart/form-data; boundary=${boundary}` };
+}
+
+async function perform(client: Client, action: Action, lastPost: { entryId?: string; title?: string }): Promise<boolean> {
+  const v = client.visit;
+  const write = { 'x-csrf-token': client.csrf ?? '' };
+  switch (action.kind) {
+    case 'today':
+      return ok(await call(client, action.kind, 'GET', '/api/v1/me/today'));
+    case 'mine':
+      return ok(await call(client, action.kind, 'GET', '/api/v1/me/today/mine'));
+    case 'cahier':
+      return ok(await call(client, action.kind, 'GET', `/api/v1/homework${action.pupilId ? `?pupilId=${encodeURIComponent(action.pupilId)}` : ''}`));
+    case 'entry':
+      return ok(await call(client, action.kind, 'GET', `/api/v1/homework/${action.entryId}`));
+    case 'attachment':
+      return ok(await call(client, action.kind, 'GET', action.path));
+    case 'handins':
+      return ok(await call(client, action.kind, 'GET', `/api/v1/homework/${action.entryId}/handins`));
+    case 'handin': {
+      // A photo of the copy: JPEG magic, then bytes unique to this hand-in (its SHA-256 identifies it).
+      const bytes = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), randomBytes(action.bytes - 4)]);
+      const sha256 = createHash('sha256').update(bytes).digest('hex');
+      const { body, contentType } = multipart(bytes);
+      const idempotencyKey = `exercice-${v.index}-${randomBytes(6).toString('hex')}`;
+      const a = await call(client, action.kind, 'POST', `/api/v1/homework/${action.entryId}/handins`, { ...write, 'content-type': contentType, 'idempotency-key': idempotencyKey }, body);
+      if (!ok(a)) return false;
+      const receipt = (json(a).receipt ?? {}) as { id?: string; files?: { sha256?: string }[] };
+      if (typeof receipt.id !== 'string') return false;
+      acknowledged.handins.push({ login: v.login, entryId: action.entryId, handinId: receipt.id, sha256, idempotencyKey, receiptMismatch: receipt.files?.[0]?.sha256 !== sha256 });
+      return true;
+    }
+    case 'post': {
+      const title = `Exercice du matin n° ${v.index} (${v.login})`;
+      const payload = { kind: 'travail', classId: action.classId, ...(action.subjectId ? { subjectId: action.subjectId } : {}), title, bodyHtml: '<p>Lire le chapitre et répondre aux questions 1 à 3.</p>', date: tomorrow, publishAt: 'now' };
+      const a = await call(client, action.kind, 'POST', '/api/v1/homework', { ...write, 'content-type': 'application/json', 'idempotency-key': `exercice-post-${v.index}` }, Buffer.from(JSON.stringify(payload)));
+      const entryId = (json(a).entry as { id?: unknown } | undefined)?.id;
+      if (!ok(a) || typeof entryId !== 'string') return false;
+      acknowledged.posts.push({ login: v.login, entryId, title, edited: false });
+      Object.assign(lastPost, { entryId, title });
+      return true;
+    }
+    case 'edit': {
+      if (!lastPost.entryId) return false;
+      const title = `${lastPost.title} — corrigé`;
+      const a = await call(client, action.kind, 'PATCH', `/api/v1/homework/${lastPost.entryId}`, { ...write, 'content-type': 'application/json', 'idempotency-key': `exercice-edit-${v.index}` }, Buffer.from(JSON.stringify({ title })));
+      if (!ok(a)) return false;
+      const ack = acknowledged.posts.find((p) => p.entryId === lastPost.entryId);
+      if (ack) Object.assign(ack, { title, edited: true });
+      return true;
+    }
+  }
+}
+
+const sessions = new Map<string, { cookie: string; csrf: string }>();
+const newClient = (visit: Visit, timed: boolean): Client => {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 2 });
+  agents.add(agent);
+  return { visit, agent, timed };
+};
+const closeClient = (c: Client) => {
+  c.agent.destroy();
+  agents.delete(c.agent);
+};
+
+async function runVisit(v: Visit, stopActionsAtMs: number): Promise<void> {
+  const client = newClient(v, true);
+  const stats = phases[v.phase];
+  stats.visits++;
+  activeVisits++;
+  try {
+    const remembered = v.signIn === 'remembered' ? sessions.get(v.login) : undefined;
+    if (remembered) {
+      Object.assign(client, remembered);
+      signIns.remembered++;
+    } else {
+      const mode = v.signIn === 'activation' ? 'activation' : 'password';
+      signIns[mode]++;
+      if (!(await signIn(client, mode))) {
+        signIns.failed++;
+        stats.signInsFailed++;
+        stats.actionsFailed += v.actions.length;
+        return;
+      }
+      // The phone remembers it: this person's next visit (a teacher's second) reuses it.
+      sessions.set(v.login, { cookie: client.cookie!, csrf: client.csrf! });
+    }
+    const lastPost = {};
+    for (const step of v.actions) {
+      if (stopping || elapsedMs() >= stopActionsAtMs) break;
+      await sleep(step.thinkMs);
+      const done = await perform(client, step.action, lastPost);
+      const kind = (actionsByKind[step.action.kind] ??= { ok: 0, failed: 0 });
+      const b = bucket(Math.floor(elapsedMs() / 1000));
+      if (done) {
+        stats.actionsOk++;
+        kind.ok++;
+        b.actionsOk++;
+      } else {
+        stats.actionsFailed++;
+        kind.failed++;
+        b.actionsFailed++;
+      }
+    }
+  } finally {
+    activeVisits--;
+    closeClient(client);
+  }
+}
+
+/** The evening before: people whose phone remembers a session signed in once (untimed, a few at a time). */
+async function eveningBefore(): Promise<void> {
+  const first = new Map<string, Visit>();
+  for (const v of scenario.visits) if (v.signIn === 'remembered' && !first.has(v.login)) first.set(v.login, v);
+  const queue = [...first.values()];
+  await Promise.all(
+    Array.from({ length: EVENING_CONCURRENCY }, async () => {
+      for (let v = queue.shift(); v; v = queue.shift()) {
+        const c = newClient(v, false);
+        signIns.eveningBefore++;
+        if (await signIn(c, 'password')) sessions.set(v.login, { cookie: c.cookie!, csrf: c.csrf! });
+        else signIns.eveningBeforeFailed++;
+        closeClient(c);
+      }
+    }),
+  );
+}
+
+function secondStats(sec: number): SecondStats {
+  const b = bucket(sec);
+  const latency: SecondStats['latency'] = {};
+  for (const [p, values] of Object.entries(b.latency) as [DrillProfile, number[]][]) latency[p] = percentiles(values);
+  return { sec, phase: phaseAt(sec * 1000, scenario), offered: b.offered, served: b.served, refusals: b.refusals, latency, waitingClients, activeVisits };
+}
+
+await eveningBefore();
+t0 = Date.now();
+emit({ type: 'started', t0Ms: t0 });
+const totalS = scenario.warmupS + scenario.peakS;
+const seconds: SecondStats[] = [];
+const ticker = setInterval(() => {
+  const sec = Math.floor(elapsedMs() / 1000) - 1;
+  if (sec < 0 || seconds.some((s) => s.sec === sec)) return;
+  const s = secondStats(sec);
+  seconds.push(s);
+  const b = bucket(sec);
+  emit({ type: 'tick', ...s, totalS, actionsOk: b.actionsOk, actionsFailed: b.actionsFailed, pupilP95: s.latency.eleve?.p95 ?? 0 });
+}, 1000);
+
+const endMs = totalS * 1000;
+const running = scenario.visits.map(async (v) => {
+  await sleep(v.atMs);
+  if (stopping) return;
+  await runVisit(v, endMs);
+});
+const all = Promise.all(running);
+const drained = await Promise.race([all.then(() => true), sleep(endMs + spec.drainS * 1000).then(() => false)]);
+if (!drained) {
+  // The drill stops by itself: what still runs is cut (and counted).
+  stopping = true;
+  cut = activeVisits;
+  for (const a of agents) a.destroy();
+  await Promise.race([all, sleep(5_000)]);
+}
+clearInterval(ticker);
+const lastSec = Math.floor(elapsedMs() / 1000);
+for (let sec = 0; sec <= lastSec; sec++) if (!seconds.some((s) => s.sec === sec)) seconds.push(secondStats(sec));
+seconds.sort((a, b) => a.sec - b.sec);
+
+const result: LoadResult = {
+  t0Ms: t0,
+  seconds,
+  phases,
+  actionsByKind,
+  signIns,
+  pupilReads: percentiles(pupilReads),
+  at830: { pupils: pupils830.size, pupilReads: percentiles(pupilReads830) },
+  cut,
+  acknowledged,
+};
+writeFileSync(spec.resultFile, JSON.stringify(result));
+emit({ type: 'done' });
+process.exit(0);
