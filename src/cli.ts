@@ -20,6 +20,7 @@ Commandes :
                              importe un flux AAF (annuaire académique) ; --full : flux complet,
                              les personnes absentes sont marquées parties
   purge                      supprime les comptes partis depuis plus de la durée de conservation
+  drill [options]            l’exercice du matin de crise sur un Préau à lui (voir : drill --help)
   help                       affiche cette aide
 
 Options (ou variables d’environnement) :
@@ -42,6 +43,11 @@ function splitArgs(args: string[], own: string[]): { own: string[]; config: stri
 
 async function run(argv: string[]): Promise<number> {
   const [command = 'serve', ...rest] = argv[0]?.startsWith('--') ? ['serve', ...argv] : argv;
+  // The drill has its own options and help (it starts its own Préau: no configuration here).
+  if (command === 'drill') {
+    const { drillCommand } = await import('../tools/drill/drill.js');
+    return drillCommand(rest);
+  }
   if (command === 'help' || command === '--help' || rest.includes('--help')) {
     process.stdout.write(HELP);
     return 0;
