@@ -75,7 +75,7 @@ const bucket = (sec: number): Bucket => {
   if (!b) buckets.set(sec, (b = { offered: 0, served: 0, refusals: {}, latency: {}, actionsOk: 0, actionsFailed: 0 }));
   return b;
 };
-const phases = Object.fromEntries(PHASES.map((p) => [p, { visits: 0, actionsOk: 0, actionsFailed: 0, signInsFailed: 0 }])) as Record<Phase, PhaseStats>;
+const phases = Object.fromEntries(PHASES.map((p) => [p, { visits: 0, actionsOk: 0, actionsFailed: 0, actionsNotStarted: 0, signInsFailed: 0 }])) as Record<Phase, PhaseStats>;
 const actionsByKind: Record<string, { ok: number; failed: number }> = {};
 const signIns = { remembered: 0, password: 0, activation: 0, queued: 0, challenged: 0, failed: 0, eveningBefore: 0, eveningBeforeFailed: 0 };
 const pupilReads: number[] = [];
@@ -335,8 +335,11 @@ async function runVisit(v: Visit, stopActionsAtMs: number): Promise<void> {
       sessions.set(v.login, { cookie: client.cookie!, csrf: client.csrf! });
     }
     const lastPost = {};
-    for (const step of v.actions) {
-      if (stopping || elapsedMs() >= stopActionsAtMs) break;
+    for (const [i, step] of v.actions.entries()) {
+      if (stopping || elapsedMs() >= stopActionsAtMs) {
+        stats.actionsNotStarted += v.actions.length - i;
+        break;
+      }
       await sleep(step.thinkMs);
       const done = await perform(client, step.action, lastPost);
       const kind = (actionsByKind[step.action.kind] ??= { ok: 0, failed: 0 });

@@ -38,6 +38,8 @@ export interface PhaseStats {
   visits: number;
   actionsOk: number;
   actionsFailed: number;
+  /** Actions not begun because the drill's time was over (not counted as failures). */
+  actionsNotStarted: number;
   signInsFailed: number;
 }
 

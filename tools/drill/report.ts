@@ -125,17 +125,23 @@ function lineChart(title: string, unit: string, xs: number[], series: Series[], 
   const x = (v: number) => left + (v / maxX) * (W - left - right);
   const y = (v: number) => top + (1 - v / maxY) * (H - top - bottom);
   const parts: string[] = [];
-  for (const p of PHASES) {
-    const from = p === 'warmup' ? 0 : p === 'ramp' ? timing.warmupS : timing.warmupS + (timing.peakS * 2) / 3;
-    const to = p === 'warmup' ? timing.warmupS : p === 'ramp' ? timing.warmupS + (timing.peakS * 2) / 3 : maxX;
-    if (from >= maxX) continue;
-    parts.push(`<rect x="${x(from).toFixed(1)}" y="${top}" width="${Math.max(0, x(Math.min(to, maxX)) - x(from)).toFixed(1)}" height="${H - top - bottom}" fill="${PHASE_FILL[p]}"/>`);
-    parts.push(`<text x="${(x(from) + 4).toFixed(1)}" y="${top + 12}" font-size="11" fill="#555">${esc(PHASE_LABELS[p])}</text>`);
+  // The phases, then what runs after 08:45 (visits finishing, cut at the end of the drain).
+  const end = timing.warmupS + timing.peakS;
+  const bands: [string, string, number, number][] = [
+    [PHASE_LABELS.warmup, PHASE_FILL.warmup, 0, timing.warmupS],
+    [PHASE_LABELS.ramp, PHASE_FILL.ramp, timing.warmupS, timing.warmupS + (timing.peakS * 2) / 3],
+    [PHASE_LABELS.peak, PHASE_FILL.peak, timing.warmupS + (timing.peakS * 2) / 3, end],
+    ['fin des visites', '#f4f4f4', end, maxX],
+  ];
+  for (const [label, fill, from, to] of bands) {
+    if (from >= maxX || to <= from) continue;
+    parts.push(`<rect x="${x(from).toFixed(1)}" y="${top}" width="${Math.max(0, x(Math.min(to, maxX)) - x(from)).toFixed(1)}" height="${H - top - bottom}" fill="${fill}"/>`);
+    parts.push(`<text x="${(x(from) + 4).toFixed(1)}" y="${top + 12}" font-size="11" fill="#555">${esc(label)}</text>`);
   }
   for (let i = 0; i <= 4; i++) {
     const v = (maxY / 1.1) * (i / 4);
     parts.push(`<line x1="${left}" x2="${W - right}" y1="${y(v).toFixed(1)}" y2="${y(v).toFixed(1)}" stroke="#ddd"/>`);
-    parts.push(`<text x="${left - 6}" y="${(y(v) + 4).toFixed(1)}" font-size="11" text-anchor="end" fill="#333">${esc(Math.round(v).toLocaleString('fr-FR'))}</text>`);
+    parts.push(`<text x="${left - 6}" y="${(y(v) + 4).toFixed(1)}" font-size="11" text-anchor="end" fill="#333">${esc(v.toLocaleString('fr-FR', { maximumFractionDigits: maxY < 5 ? 1 : 0 }))}</text>`);
   }
   const ticks = Math.min(8, maxX);
   for (let i = 0; i <= ticks; i++) {
@@ -231,7 +237,7 @@ ${barChart('Refus et échecs par raison (toutes tentatives comprises)', refusalT
 ${lineChart('Processeur du serveur (% d’un cœur)', '%', xs, [{ label: 'CPU', color: '#c62828', values: serverAt((s) => s.cpuPercent) }], timing)}
 ${lineChart('Mémoire du serveur (Mo résidents)', 'Mo', xs, [{ label: 'RSS', color: '#00695c', values: serverAt((s) => s.rssMb) }], timing)}
 <h2>Phases</h2>
-${table(['Phase', 'Visites', 'Actions réussies', 'Actions échouées', 'Connexions échouées'], PHASES.map((p) => [PHASE_LABELS[p], String(r.phases[p].visits), String(r.phases[p].actionsOk), String(r.phases[p].actionsFailed), String(r.phases[p].signInsFailed)]))}
+${table(['Phase', 'Visites', 'Actions réussies', 'Actions échouées', 'Non commencées (fin de l’exercice)', 'Connexions échouées'], PHASES.map((p) => [PHASE_LABELS[p], String(r.phases[p].visits), String(r.phases[p].actionsOk), String(r.phases[p].actionsFailed), String(r.phases[p].actionsNotStarted), String(r.phases[p].signInsFailed)]))}
 <h2>Connexions</h2>
 ${table(['Session mémorisée', 'Mot de passe', 'Première connexion', 'Passées par la salle d’attente', 'Défi de calcul', 'Échouées', 'La veille (non chronométrées)'], [[String(r.signIns.remembered), String(r.signIns.password), String(r.signIns.activation), String(r.signIns.queued), String(r.signIns.challenged), String(r.signIns.failed), `${r.signIns.eveningBefore} (${r.signIns.eveningBeforeFailed} échouée(s))`]])}
 <h2>Actions</h2>
