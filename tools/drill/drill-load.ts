@@ -1,6 +1,6 @@
 /**
  * The drill's load generator, run as a child pinned to the load CPU (never the server's): plays a
- * planned scenario (scenario.ts) with clients that behave like the web client. Each visit has its
+ * planned scenario (scenario.ts) with clients that behave like the web client (client.ts). Each visit has its
  * own source address in 127.0.0.0/8 (`localAddress`: the server sees a real peer), its own
  * keep-alive connections and session cookie; it pauses between actions, backs off on 429/503 with
  * jitter (the server's Retry-After a floor: web/src/api/backoff.ts), follows waiting-room tickets
@@ -13,48 +13,26 @@
  *   node --import tsx tools/drill/drill-load.ts <spec.json>    (LoadSpec in protocol.ts)
  */
 import { createHash, randomBytes } from 'node:crypto';
-import http from 'node:http';
+import type http from 'node:http';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { solveChallenge } from '../../src/edge/challenge/proof-of-work.js';
 import { addDays, parisDate } from '../../src/platform/clock.js';
-import { nextDelayMs } from '../../web/src/api/backoff.js';
 import { rng } from '../gen-aaf.js';
+import { call, isOk, jsonOf, newClient, reasonOf, signIn, type Answer, type Client, type ClientContext } from './client.js';
 import { percentiles, type Acknowledged, type LoadMessage, type LoadResult, type LoadSpec, type PhaseStats, type SecondStats } from './protocol.js';
 import type { DrillProfile } from './roster.js';
 import { PHASES, phaseAt, READ_KINDS, window830, type Action, type Phase, type Visit } from './scenario.js';
 
 const spec = JSON.parse(readFileSync(process.argv[2]!, 'utf8')) as LoadSpec;
 const { scenario } = spec;
-const USER_AGENT = 'Mozilla/5.0 (Linux; Android 12) PreauExercice/1';
-const REQUEST_TIMEOUT_MS = 15_000;
-/** Retries of one request after 429/503 or a network failure (the web client's outbox does the same, bounded). */
-const MAX_RETRIES = 4;
-/** Steps of one sign-in (answers, polls, challenges, retries) at most. */
-const MAX_SIGN_IN_STEPS = 60;
-const MAX_CHALLENGES = 3;
-const MIN_POLL_MS = 1_000;
-const MAX_POLL_MS = 30_000;
 const EVENING_CONCURRENCY = 4;
 const random = rng(scenario.seed ^ 0x10ad);
 
 const emit = (m: LoadMessage) => process.stdout.write(`${JSON.stringify(m)}\n`);
 
-interface Answer {
-  status: number;
-  headers: http.IncomingHttpHeaders;
-  body: Buffer;
-  ms: number;
-  /** `réseau` or `délai` when no answer came. */
-  failure?: string;
-}
-
-interface Client {
+/** A person's client during a visit; timed requests are counted (the evening before is not). */
+interface VisitClient extends Client {
   visit: Visit;
-  agent: http.Agent;
-  cookie?: string;
-  csrf?: string;
-  /** Timed requests are counted in the per-second statistics (the evening before is not). */
   timed: boolean;
 }
 
@@ -87,18 +65,8 @@ let waitingClients = 0;
 let activeVisits = 0;
 let cut = 0;
 
-function reasonOf(a: Answer): string {
-  if (a.failure) return a.failure;
-  try {
-    const id = (JSON.parse(a.body.toString('utf8')) as { error?: { id?: unknown } }).error?.id;
-    if (typeof id === 'string') return id;
-  } catch {
-    // Not JSON: the status says it.
-  }
-  return `http-${a.status}`;
-}
-
-function record(client: Client, kind: string, startedMs: number, a: Answer): void {
+function record(c: Client, kind: string, startedMs: number, a: Answer): void {
+  const client = c as VisitClient;
   if (!client.timed) return;
   bucket(Math.floor((startedMs - t0) / 1000)).offered++;
   const b = bucket(Math.floor(elapsedMs() / 1000));
@@ -120,126 +88,17 @@ function record(client: Client, kind: string, startedMs: number, a: Answer): voi
   }
 }
 
-// ---------- HTTP ----------
 const agents = new Set<http.Agent>();
 let stopping = false;
-
-function send(client: Client, method: string, path: string, headers: Record<string, string> = {}, body?: Buffer): Promise<Answer> {
-  const started = performance.now();
-  return new Promise((resolve) => {
-    const h: Record<string, string> = { 'user-agent': USER_AGENT, 'accept-language': 'fr-FR', ...headers };
-    if (client.cookie) h.cookie = client.cookie;
-    if (body) h['content-length'] = String(body.length);
-    const req = http.request({ host: '127.0.0.1', port: spec.port, method, path, headers: h, localAddress: client.visit.address, agent: client.agent, timeout: REQUEST_TIMEOUT_MS }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks), ms: performance.now() - started }));
-      res.on('error', () => resolve({ status: 0, headers: {}, body: Buffer.alloc(0), ms: performance.now() - started, failure: 'réseau' }));
-    });
-    req.on('timeout', () => req.destroy(new Error('délai')));
-    req.on('error', (err) => resolve({ status: 0, headers: {}, body: Buffer.alloc(0), ms: performance.now() - started, failure: err.message === 'délai' ? 'délai' : 'réseau' }));
-    req.end(body);
-  });
-}
-
-function retryAfterOf(a: Answer): number | undefined {
-  const v = Number(a.headers['retry-after']);
-  return Number.isFinite(v) && v > 0 ? v : undefined;
-}
-
-/** One request as a client makes it: recorded, and retried with backoff on 429/503 or no answer. */
-async function call(client: Client, kind: string, method: string, path: string, headers: Record<string, string> = {}, body?: Buffer): Promise<Answer> {
-  for (let attempt = 0; ; attempt++) {
-    const startedMs = Date.now();
-    const a = await send(client, method, path, headers, body);
-    record(client, kind, startedMs, a);
-    const again = a.failure !== undefined || a.status === 429 || a.status === 503;
-    if (!again || attempt >= MAX_RETRIES || stopping) return a;
-    await sleep(nextDelayMs(attempt, retryAfterOf(a), random));
-  }
-}
-
-const json = (a: Answer): Record<string, unknown> => {
-  try {
-    return JSON.parse(a.body.toString('utf8')) as Record<string, unknown>;
-  } catch {
-    return {};
-  }
+const ctx: ClientContext = {
+  port: spec.port,
+  random,
+  record,
+  stopping: () => stopping,
+  waiting: (delta) => {
+    waitingClients += delta;
+  },
 };
-const ok = (a: Answer) => a.status >= 200 && a.status < 300;
-
-// ---------- signing in, as the login page does (web/src/features/identity/login-flow.ts) ----------
-async function signIn(client: Client, mode: 'password' | 'activation'): Promise<boolean> {
-  const v = client.visit;
-  const path = mode === 'activation' ? '/api/v1/auth/activate' : '/api/v1/auth/login';
-  const body = Buffer.from(JSON.stringify(mode === 'activation' ? { login: v.login, code: v.activationCode, password: spec.newPassword, remember: true } : { login: v.login, password: spec.password, remember: true }));
-  const extra: Record<string, string> = {};
-  let retries = 0;
-  let challenges = 0;
-  let queued = false;
-  try {
-    for (let steps = 0; steps < MAX_SIGN_IN_STEPS && !stopping; steps++) {
-      const startedMs = Date.now();
-      const a = await send(client, 'POST', path, { 'content-type': 'application/json', ...extra }, body);
-      record(client, 'login', startedMs, a);
-      if (a.status === 200) {
-        const cookie = ([] as string[]).concat(a.headers['set-cookie'] ?? []).map((c) => c.split(';')[0]!).find((c) => c.startsWith('preau_session='));
-        const csrf = json(a).csrfToken;
-        if (!cookie || typeof csrf !== 'string') return false;
-        client.cookie = cookie;
-        client.csrf = csrf;
-        return true;
-      }
-      const error = (json(a).error ?? {}) as { id?: string; details?: Record<string, unknown> };
-      delete extra['x-preau-challenge'];
-      delete extra['x-preau-nonce'];
-      if (error.id === 'waiting.queued' && typeof error.details?.ticket === 'string') {
-        extra['x-preau-ticket'] = error.details.ticket;
-        if (!queued) {
-          queued = true;
-          if (client.timed) signIns.queued++;
-          waitingClients++;
-        }
-        if (!(await waitTurn(client, extra['x-preau-ticket'], Number(error.details.pollAfterMs)))) return false;
-        continue;
-      }
-      if (error.id === 'waiting.not_your_turn' && extra['x-preau-ticket']) {
-        if (!(await waitTurn(client, extra['x-preau-ticket'], (retryAfterOf(a) ?? 1) * 1000))) return false;
-        continue;
-      }
-      if (error.id?.startsWith('challenge.') && typeof error.details?.challenge === 'string' && typeof error.details.bits === 'number' && challenges < MAX_CHALLENGES) {
-        challenges++;
-        if (client.timed && challenges === 1) signIns.challenged++;
-        extra['x-preau-challenge'] = error.details.challenge;
-        extra['x-preau-nonce'] = solveChallenge(error.details.challenge, error.details.bits);
-        continue;
-      }
-      if ((a.status === 503 || a.status === 429 || a.failure) && retries < 6) {
-        delete extra['x-preau-ticket'];
-        await sleep(nextDelayMs(retries++, retryAfterOf(a), random));
-        continue;
-      }
-      return false;
-    }
-    return false;
-  } finally {
-    if (queued) waitingClients--;
-  }
-}
-
-/** Polls the waiting room with the ticket until admitted (true) or the ticket is refused (false). */
-async function waitTurn(client: Client, ticket: string, firstPollMs: number): Promise<boolean> {
-  let pollMs = firstPollMs;
-  for (let polls = 0; polls < MAX_SIGN_IN_STEPS && !stopping; polls++) {
-    await sleep(Math.min(MAX_POLL_MS, Math.max(MIN_POLL_MS, Number.isFinite(pollMs) ? pollMs : MIN_POLL_MS)));
-    const a = await call(client, 'attente', 'GET', '/api/v1/waiting-room', { 'x-preau-ticket': ticket });
-    const s = json(a) as { state?: string; pollAfterMs?: number };
-    if (s.state === 'admitted') return true;
-    if (s.state !== 'waiting') return false;
-    pollMs = Number(s.pollAfterMs);
-  }
-  return false;
-}
 
 // ---------- what people do ----------
 const tomorrow = addDays(parisDate(Date.now()), 1);
@@ -250,31 +109,31 @@ function multipart(bytes: Buffer): { body: Buffer; contentType: string } {
   return { body: Buffer.concat([head, bytes, Buffer.from(`\r\n--${boundary}--\r\n`)]), contentType: `multipart/form-data; boundary=${boundary}` };
 }
 
-async function perform(client: Client, action: Action, lastPost: { entryId?: string; title?: string }): Promise<boolean> {
+async function perform(client: VisitClient, action: Action, lastPost: { entryId?: string; title?: string }): Promise<boolean> {
   const v = client.visit;
   const write = { 'x-csrf-token': client.csrf ?? '' };
   switch (action.kind) {
     case 'today':
-      return ok(await call(client, action.kind, 'GET', '/api/v1/me/today'));
+      return isOk(await call(ctx, client, action.kind, 'GET', '/api/v1/me/today'));
     case 'mine':
-      return ok(await call(client, action.kind, 'GET', '/api/v1/me/today/mine'));
+      return isOk(await call(ctx, client, action.kind, 'GET', '/api/v1/me/today/mine'));
     case 'cahier':
-      return ok(await call(client, action.kind, 'GET', `/api/v1/homework${action.pupilId ? `?pupilId=${encodeURIComponent(action.pupilId)}` : ''}`));
+      return isOk(await call(ctx, client, action.kind, 'GET', `/api/v1/homework${action.pupilId ? `?pupilId=${encodeURIComponent(action.pupilId)}` : ''}`));
     case 'entry':
-      return ok(await call(client, action.kind, 'GET', `/api/v1/homework/${action.entryId}`));
+      return isOk(await call(ctx, client, action.kind, 'GET', `/api/v1/homework/${action.entryId}`));
     case 'attachment':
-      return ok(await call(client, action.kind, 'GET', action.path));
+      return isOk(await call(ctx, client, action.kind, 'GET', action.path));
     case 'handins':
-      return ok(await call(client, action.kind, 'GET', `/api/v1/homework/${action.entryId}/handins`));
+      return isOk(await call(ctx, client, action.kind, 'GET', `/api/v1/homework/${action.entryId}/handins`));
     case 'handin': {
       // A photo of the copy: JPEG magic, then bytes unique to this hand-in (its SHA-256 identifies it).
       const bytes = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), randomBytes(action.bytes - 4)]);
       const sha256 = createHash('sha256').update(bytes).digest('hex');
       const { body, contentType } = multipart(bytes);
       const idempotencyKey = `exercice-${v.index}-${randomBytes(6).toString('hex')}`;
-      const a = await call(client, action.kind, 'POST', `/api/v1/homework/${action.entryId}/handins`, { ...write, 'content-type': contentType, 'idempotency-key': idempotencyKey }, body);
-      if (!ok(a)) return false;
-      const receipt = (json(a).receipt ?? {}) as { id?: string; files?: { sha256?: string }[] };
+      const a = await call(ctx, client, action.kind, 'POST', `/api/v1/homework/${action.entryId}/handins`, { ...write, 'content-type': contentType, 'idempotency-key': idempotencyKey }, body);
+      if (!isOk(a)) return false;
+      const receipt = (jsonOf(a).receipt ?? {}) as { id?: string; files?: { sha256?: string }[] };
       if (typeof receipt.id !== 'string') return false;
       acknowledged.handins.push({ login: v.login, entryId: action.entryId, handinId: receipt.id, sha256, idempotencyKey, receiptMismatch: receipt.files?.[0]?.sha256 !== sha256 });
       return true;
@@ -282,9 +141,9 @@ async function perform(client: Client, action: Action, lastPost: { entryId?: str
     case 'post': {
       const title = `Exercice du matin n° ${v.index} (${v.login})`;
       const payload = { kind: 'travail', classId: action.classId, ...(action.subjectId ? { subjectId: action.subjectId } : {}), title, bodyHtml: '<p>Lire le chapitre et répondre aux questions 1 à 3.</p>', date: tomorrow, publishAt: 'now' };
-      const a = await call(client, action.kind, 'POST', '/api/v1/homework', { ...write, 'content-type': 'application/json', 'idempotency-key': `exercice-post-${v.index}` }, Buffer.from(JSON.stringify(payload)));
-      const entryId = (json(a).entry as { id?: unknown } | undefined)?.id;
-      if (!ok(a) || typeof entryId !== 'string') return false;
+      const a = await call(ctx, client, action.kind, 'POST', '/api/v1/homework', { ...write, 'content-type': 'application/json', 'idempotency-key': `exercice-post-${v.index}` }, Buffer.from(JSON.stringify(payload)));
+      const entryId = (jsonOf(a).entry as { id?: unknown } | undefined)?.id;
+      if (!isOk(a) || typeof entryId !== 'string') return false;
       acknowledged.posts.push({ login: v.login, entryId, title, edited: false });
       Object.assign(lastPost, { entryId, title });
       return true;
@@ -292,8 +151,8 @@ async function perform(client: Client, action: Action, lastPost: { entryId?: str
     case 'edit': {
       if (!lastPost.entryId) return false;
       const title = `${lastPost.title} — corrigé`;
-      const a = await call(client, action.kind, 'PATCH', `/api/v1/homework/${lastPost.entryId}`, { ...write, 'content-type': 'application/json', 'idempotency-key': `exercice-edit-${v.index}` }, Buffer.from(JSON.stringify({ title })));
-      if (!ok(a)) return false;
+      const a = await call(ctx, client, action.kind, 'PATCH', `/api/v1/homework/${lastPost.entryId}`, { ...write, 'content-type': 'application/json', 'idempotency-key': `exercice-edit-${v.index}` }, Buffer.from(JSON.stringify({ title })));
+      if (!isOk(a)) return false;
       const ack = acknowledged.posts.find((p) => p.entryId === lastPost.entryId);
       if (ack) Object.assign(ack, { title, edited: true });
       return true;
@@ -302,10 +161,10 @@ async function perform(client: Client, action: Action, lastPost: { entryId?: str
 }
 
 const sessions = new Map<string, { cookie: string; csrf: string }>();
-const newClient = (visit: Visit, timed: boolean): Client => {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 2 });
-  agents.add(agent);
-  return { visit, agent, timed };
+const visitClient = (visit: Visit, timed: boolean): VisitClient => {
+  const client = { ...newClient(visit), visit, timed };
+  agents.add(client.agent);
+  return client;
 };
 const closeClient = (c: Client) => {
   c.agent.destroy();
@@ -313,7 +172,7 @@ const closeClient = (c: Client) => {
 };
 
 async function runVisit(v: Visit, stopActionsAtMs: number): Promise<void> {
-  const client = newClient(v, true);
+  const client = visitClient(v, true);
   const stats = phases[v.phase];
   stats.visits++;
   activeVisits++;
@@ -325,7 +184,10 @@ async function runVisit(v: Visit, stopActionsAtMs: number): Promise<void> {
     } else {
       const mode = v.signIn === 'activation' ? 'activation' : 'password';
       signIns[mode]++;
-      if (!(await signIn(client, mode))) {
+      const outcome = await signIn(ctx, client, mode, mode === 'activation' ? spec.newPassword : spec.password);
+      if (outcome.queued) signIns.queued++;
+      if (outcome.challenged) signIns.challenged++;
+      if (!outcome.ok) {
         signIns.failed++;
         stats.signInsFailed++;
         stats.actionsFailed += v.actions.length;
@@ -368,9 +230,9 @@ async function eveningBefore(): Promise<void> {
   await Promise.all(
     Array.from({ length: EVENING_CONCURRENCY }, async () => {
       for (let v = queue.shift(); v; v = queue.shift()) {
-        const c = newClient(v, false);
+        const c = visitClient(v, false);
         signIns.eveningBefore++;
-        if (await signIn(c, 'password')) sessions.set(v.login, { cookie: c.cookie!, csrf: c.csrf! });
+        if ((await signIn(ctx, c, 'password', spec.password)).ok) sessions.set(v.login, { cookie: c.cookie!, csrf: c.csrf! });
         else signIns.eveningBeforeFailed++;
         closeClient(c);
       }
