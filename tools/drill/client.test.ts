@@ -42,7 +42,8 @@ describe('the drill client signs in as the web client does', () => {
     try {
       const client = newClient({ login: 'pupila1', address: '127.66.3.7', activationCode: null });
       const outcome = await signIn(ctx(), client, 'password', FIXTURE_PASSWORD);
-      expect(outcome).toEqual({ ok: true, queued: true, challenged: true });
+      expect(outcome).toMatchObject({ ok: true, queued: true, challenged: true });
+      expect(outcome.waitedMs).toBeGreaterThan(900);
       expect(waiting).toBe(0);
       expect(maxWaiting).toBe(1);
       const reasons = seen.map((s) => `${s.kind}:${s.reason}`);
@@ -67,14 +68,14 @@ describe('the drill client signs in as the web client does', () => {
   it('gives up on a wrong password at once (no retry loop), and activates a first-time account with its code', async () => {
     const wrong = newClient({ login: 'pupila2', address: '127.66.3.8', activationCode: null });
     seen.length = 0;
-    expect(await signIn(ctx(), wrong, 'password', 'pas-le-bon-mot-de-passe')).toEqual({ ok: false, queued: false, challenged: false });
+    expect(await signIn(ctx(), wrong, 'password', 'pas-le-bon-mot-de-passe')).toEqual({ ok: false, queued: false, challenged: false, waitedMs: 0 });
     expect(seen.map((s) => s.reason)).toEqual(['auth.invalid_credentials']);
     wrong.agent.destroy();
 
     const person = await t.preau.storage.db.selectFrom('people').selectAll().where('id', '=', 'pupilB1').executeTakeFirstOrThrow();
     const [issued] = await t.preau.identity.issueActivationCodes('teacherA', [person], { reset: true });
     const first = newClient({ login: person.login, address: '127.66.3.9', activationCode: issued!.code });
-    expect(await signIn(ctx(), first, 'activation', 'Nouveau-Cartable-2026')).toEqual({ ok: true, queued: false, challenged: false });
+    expect(await signIn(ctx(), first, 'activation', 'Nouveau-Cartable-2026')).toEqual({ ok: true, queued: false, challenged: false, waitedMs: 0 });
     expect((await call(ctx(), first, 'me', 'GET', '/api/v1/me')).status).toBe(200);
     first.agent.destroy();
   });

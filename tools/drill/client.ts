@@ -58,6 +58,8 @@ export interface SignInOutcome {
   ok: boolean;
   queued: boolean;
   challenged: boolean;
+  /** Time spent holding a waiting-room ticket (0 when never queued). */
+  waitedMs: number;
 }
 
 export function newClient(person: Person): Client {
@@ -123,7 +125,8 @@ export async function signIn(ctx: ClientContext, client: Client, mode: 'password
   const path = mode === 'activation' ? '/api/v1/auth/activate' : '/api/v1/auth/login';
   const body = Buffer.from(JSON.stringify(mode === 'activation' ? { login: p.login, code: p.activationCode, password, remember: true } : { login: p.login, password, remember: true }));
   const extra: Record<string, string> = {};
-  const outcome: SignInOutcome = { ok: false, queued: false, challenged: false };
+  const outcome: SignInOutcome = { ok: false, queued: false, challenged: false, waitedMs: 0 };
+  let queuedAt = 0;
   let retries = 0;
   let challenges = 0;
   try {
@@ -148,6 +151,7 @@ export async function signIn(ctx: ClientContext, client: Client, mode: 'password
         extra['x-preau-ticket'] = error.details.ticket;
         if (!outcome.queued) {
           outcome.queued = true;
+          queuedAt = performance.now();
           ctx.waiting(1);
         }
         if (!(await waitTurn(ctx, client, error.details.ticket, Number(error.details.pollAfterMs)))) return outcome;
@@ -165,7 +169,10 @@ export async function signIn(ctx: ClientContext, client: Client, mode: 'password
     }
     return outcome;
   } finally {
-    if (outcome.queued) ctx.waiting(-1);
+    if (outcome.queued) {
+      outcome.waitedMs = performance.now() - queuedAt;
+      ctx.waiting(-1);
+    }
   }
 }
 

@@ -57,6 +57,7 @@ const phases = Object.fromEntries(PHASES.map((p) => [p, { visits: 0, actionsOk: 
 const actionsByKind: Record<string, { ok: number; failed: number }> = {};
 const signIns = { remembered: 0, password: 0, activation: 0, queued: 0, challenged: 0, failed: 0, eveningBefore: 0, eveningBeforeFailed: 0 };
 const pupilReads: number[] = [];
+const queueWaits: number[] = [];
 const w830 = window830(scenario);
 const pupilReads830: number[] = [];
 const pupils830 = new Set<string>();
@@ -185,7 +186,10 @@ async function runVisit(v: Visit, stopActionsAtMs: number): Promise<void> {
       const mode = v.signIn === 'activation' ? 'activation' : 'password';
       signIns[mode]++;
       const outcome = await signIn(ctx, client, mode, mode === 'activation' ? spec.newPassword : spec.password);
-      if (outcome.queued) signIns.queued++;
+      if (outcome.queued) {
+        signIns.queued++;
+        queueWaits.push(outcome.waitedMs);
+      }
       if (outcome.challenged) signIns.challenged++;
       if (!outcome.ok) {
         signIns.failed++;
@@ -287,6 +291,7 @@ const result: LoadResult = {
   phases,
   actionsByKind,
   signIns,
+  queueWaits: percentiles(queueWaits),
   pupilReads: percentiles(pupilReads),
   at830: { pupils: pupils830.size, pupilReads: percentiles(pupilReads830) },
   cut,

@@ -19,10 +19,10 @@ function refusal(argv: string[]): DrillUsageError {
 describe('preau drill: options', () => {
   it('has defaults sized for a 2-core machine, and help', () => {
     const o = parseDrillArgs([], new Date('2026-11-30T07:00:00Z')) as DrillOptions;
-    expect(o).toMatchObject({ schools: 2, classes: 4, pupils: 25, durationS: 60, warmupS: 15, seed: 1, keep: false });
+    expect(o).toMatchObject({ schools: 2, classes: 4, pupils: 25, durationS: 60, warmupS: 15, seed: 1, rememberedPercent: 80, keep: false });
     expect(path.basename(o.out)).toBe('exercice-2026-11-30-07-00-00');
     expect(parseDrillArgs(['--help'])).toBe('help');
-    expect(parseDrillArgs(['--schools', '3', '--classes', '2', '--pupils', '10', '--duration', '30', '--seed', '9', '--out', '/tmp/x'])).toMatchObject({ schools: 3, classes: 2, pupils: 10, durationS: 30, warmupS: 8, seed: 9, out: '/tmp/x' });
+    expect(parseDrillArgs(['--schools', '3', '--classes', '2', '--pupils', '10', '--duration', '30', '--seed', '9', '--remembered', '0', '--out', '/tmp/x'])).toMatchObject({ schools: 3, classes: 2, pupils: 10, durationS: 30, warmupS: 8, seed: 9, rememberedPercent: 0, out: '/tmp/x' });
   });
 
   it('refuses what it cannot honour, in French, with EX_USAGE', () => {
@@ -55,7 +55,7 @@ describe('a small drill, for real', () => {
   it('plays every phase with ~150 people, loses no acknowledged write, and writes a report with its charts', async () => {
     let printed = '';
     const sink = { isTTY: false, write: (s: string) => ((printed += s), true) } as unknown as NodeJS.WriteStream;
-    const options: DrillOptions = { schools: 1, classes: 3, pupils: 20, durationS: 8, warmupS: 3, seed: 4, out, keep: false, firstTime: 3, drainS: 15 };
+    const options: DrillOptions = { schools: 1, classes: 3, pupils: 20, durationS: 8, warmupS: 3, seed: 4, rememberedPercent: 80, out, keep: false, firstTime: 3, drainS: 15 };
     const { report, jsonFile, htmlFile } = await runDrill(options, sink);
 
     const json = JSON.parse(readFileSync(jsonFile, 'utf8')) as DrillReport;

@@ -37,6 +37,8 @@ Options :
   --pupils N       élèves par classe (défaut 25, 1 à 40) ; parents et enseignants en découlent
   --duration S     durée réelle de la pointe 08:00–08:45, en secondes (défaut 60, 5 à 900)
   --warmup S       durée réelle de l’échauffement 07:30–08:00 (défaut : un quart de la pointe, 3 à 120)
+  --remembered P   part (en %) des élèves et parents dont le téléphone garde une session (défaut 80) ;
+                   0 rejoue un matin où chacun retape son mot de passe (sessions raccourcies)
   --seed N         graine du scénario et de l’académie (défaut 1) : même graine, même matin
   --out DOSSIER    où écrire rapport.json et rapport.html (défaut ./exercice-<date>)
   --target URL     jouer contre un déploiement existant (refusé sans --yes-i-own-this-target)
@@ -65,6 +67,8 @@ export interface DrillOptions {
   durationS: number;
   warmupS: number;
   seed: number;
+  /** Pupils and parents whose phone remembers a session, in %. */
+  rememberedPercent: number;
   out: string;
   keep: boolean;
   /** Activation codes instead of passwords for this many pupils (first-time sign-ins). */
@@ -87,7 +91,7 @@ export function parseDrillArgs(argv: string[], now = new Date()): DrillOptions |
     ({ values } = parseArgs({
       args: argv,
       options: {
-        schools: { type: 'string' }, classes: { type: 'string' }, pupils: { type: 'string' }, duration: { type: 'string' }, warmup: { type: 'string' },
+        schools: { type: 'string' }, classes: { type: 'string' }, pupils: { type: 'string' }, duration: { type: 'string' }, warmup: { type: 'string' }, remembered: { type: 'string' },
         seed: { type: 'string' }, out: { type: 'string' }, target: { type: 'string' }, 'yes-i-own-this-target': { type: 'boolean' }, keep: { type: 'boolean' }, help: { type: 'boolean' },
       },
       strict: true,
@@ -118,6 +122,7 @@ export function parseDrillArgs(argv: string[], now = new Date()): DrillOptions |
     durationS,
     warmupS: int('warmup', values.warmup as string | undefined, Math.min(120, Math.max(3, Math.round(durationS / 4))), 3, 120),
     seed: int('seed', values.seed as string | undefined, 1, 0, 2 ** 31 - 1),
+    rememberedPercent: int('remembered', values.remembered as string | undefined, 80, 0, 100),
     out: path.resolve((values.out as string | undefined) ?? `exercice-${stamp}`),
     keep: values.keep === true,
     firstTime: 4,
@@ -206,7 +211,7 @@ export async function runDrill(o: DrillOptions, out: NodeJS.WriteStream = proces
     server = startPinned(SERVER_CPU, path.join(HERE, 'drill-server.ts'), ['--dir', serverDir, '--schools', String(o.schools), '--classes', String(o.classes), '--pupils', String(o.pupils), '--activations', String(o.firstTime), '--seed', String(o.seed)]);
     const { port } = await server.next('ready', 300_000);
     const roster = JSON.parse(readFileSync(path.join(serverDir, 'roster.json'), 'utf8')) as Roster;
-    const scenario = planScenario(roster, { warmupS: o.warmupS, peakS: o.durationS, seed: o.seed });
+    const scenario = planScenario(roster, { warmupS: o.warmupS, peakS: o.durationS, seed: o.seed, rememberedShare: o.rememberedPercent / 100 });
     const count = (p: string) => roster.people.filter((x) => x.profile === p).length;
     const population = { pupils: count('eleve'), parents: count('parent'), teachers: count('enseignant'), visits: scenario.visits.length, firstTime: scenario.visits.filter((v) => v.signIn === 'activation').length };
     say(`le matin : ${population.pupils} élèves, ${population.parents} parents, ${population.teachers} enseignants, ${population.visits} visites depuis autant d’adresses de 127.0.0.0/8 (générateur sur le CPU ${LOAD_CPU}) ; d’abord les connexions mémorisées de la veille`);
@@ -237,7 +242,7 @@ export async function runDrill(o: DrillOptions, out: NodeJS.WriteStream = proces
     const check = checkAcknowledged(serverDir, result.acknowledged);
     const report = buildReport({
       startedAt,
-      options: { schools: o.schools, classes: o.classes, pupils: o.pupils, durationS: o.durationS, warmupS: o.warmupS, seed: o.seed },
+      options: { schools: o.schools, classes: o.classes, pupils: o.pupils, durationS: o.durationS, warmupS: o.warmupS, seed: o.seed, rememberedPercent: o.rememberedPercent },
       population,
       load: result,
       server: sampler?.samples ?? [],

@@ -72,6 +72,8 @@ export interface LoadResult {
   phases: Record<Phase, PhaseStats>;
   actionsByKind: Record<string, { ok: number; failed: number }>;
   signIns: { remembered: number; password: number; activation: number; queued: number; challenged: number; failed: number; eveningBefore: number; eveningBeforeFailed: number };
+  /** Time sign-ins spent in the waiting room (those that were queued). */
+  queueWaits: Percentiles;
   /** Pupils' reads (today, mine, cahier, entry) in the ramp and the peak. */
   pupilReads: Percentiles;
   /** Simulated 08:25–08:35. */

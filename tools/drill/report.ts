@@ -34,12 +34,13 @@ export interface Verdict {
 export interface DrillReport {
   version: 1;
   startedAt: string;
-  options: { schools: number; classes: number; pupils: number; durationS: number; warmupS: number; seed: number };
+  options: { schools: number; classes: number; pupils: number; durationS: number; warmupS: number; seed: number; rememberedPercent: number };
   population: { pupils: number; parents: number; teachers: number; visits: number; firstTime: number };
   phases: Record<Phase, LoadResult['phases'][Phase] & { ran: boolean }>;
   signIns: LoadResult['signIns'];
   actionsByKind: LoadResult['actionsByKind'];
   pupilReads: LoadResult['pupilReads'];
+  queueWaits: LoadResult['queueWaits'];
   at830: { pupils: number; p95Ms: number; reads: number; underThreshold: boolean; sentence: string };
   cut: number;
   seconds: SecondStats[];
@@ -90,6 +91,7 @@ export function buildReport(input: {
     signIns: load.signIns,
     actionsByKind: load.actionsByKind,
     pupilReads: load.pupilReads,
+    queueWaits: load.queueWaits,
     at830: { pupils: a.pupils, p95Ms: a.pupilReads.p95, reads: a.pupilReads.n, underThreshold: under, sentence },
     cut: load.cut,
     seconds: load.seconds,
@@ -222,7 +224,7 @@ figure{margin:1rem 0}figcaption{font-weight:bold;margin-bottom:.3rem}.chart{widt
 <body>
 <main>
 <h1>Exercice du matin — le Préau a-t-il tenu ?</h1>
-<p>Lancé le ${esc(new Date(r.startedAt).toLocaleString('fr-FR', { timeZone: 'Europe/Paris' }))} (heure de Paris) : ${r.options.schools} établissement(s) × ${r.options.classes} classes × ${r.options.pupils} élèves, soit ${r.population.pupils} élèves, ${r.population.parents} parents et ${r.population.teachers} enseignants (${r.population.visits} visites, dont ${r.population.firstTime} premières connexions). Échauffement ${r.options.warmupS} s (07:30–08:00), pointe ${r.options.durationS} s (08:00–08:45), graine ${r.options.seed}.</p>
+<p>Lancé le ${esc(new Date(r.startedAt).toLocaleString('fr-FR', { timeZone: 'Europe/Paris' }))} (heure de Paris) : ${r.options.schools} établissement(s) × ${r.options.classes} classes × ${r.options.pupils} élèves, soit ${r.population.pupils} élèves, ${r.population.parents} parents et ${r.population.teachers} enseignants (${r.population.visits} visites, dont ${r.population.firstTime} premières connexions). Échauffement ${r.options.warmupS} s (07:30–08:00), pointe ${r.options.durationS} s (08:00–08:45), ${r.options.rememberedPercent} % des élèves et parents avec une session mémorisée, graine ${r.options.seed}.</p>
 <p class="verdict ${r.ok ? 'ok' : 'ko'}">${r.ok ? 'Tous les objectifs sont tenus.' : 'Au moins un objectif n’est pas tenu.'}</p>
 <p class="at830">${esc(r.at830.sentence)}</p>
 <h2>Verdicts</h2>
@@ -232,6 +234,7 @@ ${lineChart('Charge offerte et servie (requêtes par seconde)', 'req/s', xs, [{ 
 ${lineChart('Latence p95 par classe d’utilisateurs (ms)', 'ms', xs, lat('p95'), timing, { value: THRESHOLDS.pupilReadP95Ms, label: 'objectif des élèves : 1 s' })}
 ${lineChart('Latence médiane (p50) par classe d’utilisateurs (ms)', 'ms', xs, lat('p50'), timing)}
 ${lineChart('Salle d’attente : tickets en attente', 'personnes', xs, [{ label: 'selon le serveur (/metrics)', color: '#6a1b9a', values: serverAt((s) => s.waitingRoom) }, { label: 'selon les clients', color: '#ef6c00', values: r.seconds.map((s) => s.waitingClients) }], timing)}
+<p>Attente en salle d’attente des connexions qui y sont passées : ${r.queueWaits.n === 0 ? 'aucune connexion n’a attendu.' : `${r.queueWaits.n} connexion(s), médiane ${ms(r.queueWaits.p50)}, p95 ${ms(r.queueWaits.p95)}, p99 ${ms(r.queueWaits.p99)}.`}</p>
 ${barChart('Refus et échecs par raison (toutes tentatives comprises)', refusalTotals(r.seconds))}
 <h2>Serveur</h2>
 ${lineChart('Processeur du serveur (% d’un cœur)', '%', xs, [{ label: 'CPU', color: '#c62828', values: serverAt((s) => s.cpuPercent) }], timing)}
@@ -256,7 +259,7 @@ export function terminalSummary(r: DrillReport): string {
   const lines = ['', 'Exercice du matin — verdicts', ''];
   for (const v of r.verdicts) lines.push(`  ${v.ok ? '✔ TENU    ' : '✘ NON TENU'}  ${v.goal}`, `              seuil : ${v.threshold} · mesuré : ${v.measured}`);
   lines.push('', `  ${r.at830.sentence}`);
-  lines.push(`  Connexions : ${r.signIns.remembered} mémorisées, ${r.signIns.password} par mot de passe, ${r.signIns.activation} premières ; ${r.signIns.queued} en salle d’attente, ${r.signIns.challenged} défiées, ${r.signIns.failed} échouées.`);
+  lines.push(`  Connexions : ${r.signIns.remembered} mémorisées, ${r.signIns.password} par mot de passe, ${r.signIns.activation} premières ; ${r.signIns.queued} en salle d’attente${r.queueWaits.n > 0 ? ` (attente p95 ${ms(r.queueWaits.p95)})` : ''}, ${r.signIns.challenged} défiées, ${r.signIns.failed} échouées.`);
   const refusals = refusalTotals(r.seconds);
   if (refusals.length > 0) lines.push(`  Refus : ${refusals.map(([k, n]) => `${k} ${n}`).join(', ')}`);
   for (const m of [...r.check.missing, ...r.check.duplicated].slice(0, 20)) lines.push(`  ! ${m.kind} ${m.id} (${m.login}) : ${m.why}`);
