@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestPreau, type TestPreau } from '../../test/support/app.js';
 import { FIXTURE_PASSWORD } from '../../test/support/fixtures.js';
-import { call, isOk, jsonOf, newClient, reasonOf, signIn, type Answer, type Client, type ClientContext } from './client.js';
+import { leadingZeroBits } from '../../src/edge/challenge/proof-of-work.js';
+import { createHash } from 'node:crypto';
+import { call, isOk, jsonOf, newClient, reasonOf, signIn, solveInSlices, type Answer, type Client, type ClientContext } from './client.js';
 
 /** The drill's client against a real, listening Préau whose edge is under pressure. */
 describe('the drill client signs in as the web client does', () => {
@@ -44,6 +46,7 @@ describe('the drill client signs in as the web client does', () => {
       const outcome = await signIn(ctx(), client, 'password', FIXTURE_PASSWORD);
       expect(outcome).toMatchObject({ ok: true, queued: true, challenged: true });
       expect(outcome.waitedMs).toBeGreaterThan(900);
+      expect(outcome.solveMs).toBeGreaterThan(0);
       expect(waiting).toBe(0);
       expect(maxWaiting).toBe(1);
       const reasons = seen.map((s) => `${s.kind}:${s.reason}`);
@@ -68,15 +71,25 @@ describe('the drill client signs in as the web client does', () => {
   it('gives up on a wrong password at once (no retry loop), and activates a first-time account with its code', async () => {
     const wrong = newClient({ login: 'pupila2', address: '127.66.3.8', activationCode: null });
     seen.length = 0;
-    expect(await signIn(ctx(), wrong, 'password', 'pas-le-bon-mot-de-passe')).toEqual({ ok: false, queued: false, challenged: false, waitedMs: 0 });
+    expect(await signIn(ctx(), wrong, 'password', 'pas-le-bon-mot-de-passe')).toEqual({ ok: false, queued: false, challenged: false, waitedMs: 0, solveMs: 0 });
     expect(seen.map((s) => s.reason)).toEqual(['auth.invalid_credentials']);
     wrong.agent.destroy();
 
     const person = await t.preau.storage.db.selectFrom('people').selectAll().where('id', '=', 'pupilB1').executeTakeFirstOrThrow();
     const [issued] = await t.preau.identity.issueActivationCodes('teacherA', [person], { reset: true });
     const first = newClient({ login: person.login, address: '127.66.3.9', activationCode: issued!.code });
-    expect(await signIn(ctx(), first, 'activation', 'Nouveau-Cartable-2026')).toEqual({ ok: true, queued: false, challenged: false, waitedMs: 0 });
+    expect(await signIn(ctx(), first, 'activation', 'Nouveau-Cartable-2026')).toEqual({ ok: true, queued: false, challenged: false, waitedMs: 0, solveMs: 0 });
     expect((await call(ctx(), first, 'me', 'GET', '/api/v1/me')).status).toBe(200);
     first.agent.destroy();
+  });
+
+  it('solves challenges in slices, so one solve never blocks the other clients', async () => {
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 1);
+    const nonce = await solveInSlices('jeton-de-test', 16);
+    clearInterval(timer);
+    expect(leadingZeroBits(createHash('sha256').update(`jeton-de-test:${nonce}`).digest())).toBeGreaterThanOrEqual(16);
+    // ~65,000 hashes: the event loop ran timers in between.
+    expect(ticks).toBeGreaterThan(2);
   });
 });

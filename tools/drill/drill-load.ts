@@ -55,7 +55,7 @@ const bucket = (sec: number): Bucket => {
 };
 const phases = Object.fromEntries(PHASES.map((p) => [p, { visits: 0, actionsOk: 0, actionsFailed: 0, actionsNotStarted: 0, signInsFailed: 0 }])) as Record<Phase, PhaseStats>;
 const actionsByKind: Record<string, { ok: number; failed: number }> = {};
-const signIns = { remembered: 0, password: 0, activation: 0, queued: 0, challenged: 0, failed: 0, eveningBefore: 0, eveningBeforeFailed: 0 };
+const signIns = { remembered: 0, password: 0, activation: 0, queued: 0, challenged: 0, failed: 0, eveningBefore: 0, eveningBeforeFailed: 0, solveMs: 0 };
 const pupilReads: number[] = [];
 const queueWaits: number[] = [];
 const w830 = window830(scenario);
@@ -191,6 +191,7 @@ async function runVisit(v: Visit, stopActionsAtMs: number): Promise<void> {
         queueWaits.push(outcome.waitedMs);
       }
       if (outcome.challenged) signIns.challenged++;
+      signIns.solveMs += outcome.solveMs;
       if (!outcome.ok) {
         signIns.failed++;
         stats.signInsFailed++;

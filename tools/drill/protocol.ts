@@ -71,7 +71,7 @@ export interface LoadResult {
   seconds: SecondStats[];
   phases: Record<Phase, PhaseStats>;
   actionsByKind: Record<string, { ok: number; failed: number }>;
-  signIns: { remembered: number; password: number; activation: number; queued: number; challenged: number; failed: number; eveningBefore: number; eveningBeforeFailed: number };
+  signIns: { remembered: number; password: number; activation: number; queued: number; challenged: number; failed: number; eveningBefore: number; eveningBeforeFailed: number; solveMs: number };
   /** Time sign-ins spent in the waiting room (those that were queued). */
   queueWaits: Percentiles;
   /** Pupils' reads (today, mine, cahier, entry) in the ramp and the peak. */

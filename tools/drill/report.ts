@@ -243,6 +243,7 @@ ${lineChart('Mémoire du serveur (Mo résidents)', 'Mo', xs, [{ label: 'RSS', co
 ${table(['Phase', 'Visites', 'Actions réussies', 'Actions échouées', 'Non commencées (fin de l’exercice)', 'Connexions échouées'], PHASES.map((p) => [PHASE_LABELS[p], String(r.phases[p].visits), String(r.phases[p].actionsOk), String(r.phases[p].actionsFailed), String(r.phases[p].actionsNotStarted), String(r.phases[p].signInsFailed)]))}
 <h2>Connexions</h2>
 ${table(['Session mémorisée', 'Mot de passe', 'Première connexion', 'Passées par la salle d’attente', 'Défi de calcul', 'Échouées', 'La veille (non chronométrées)'], [[String(r.signIns.remembered), String(r.signIns.password), String(r.signIns.activation), String(r.signIns.queued), String(r.signIns.challenged), String(r.signIns.failed), `${r.signIns.eveningBefore} (${r.signIns.eveningBeforeFailed} échouée(s))`]])}
+<p>Les défis de calcul sont résolus par le générateur de charge, sur un seul cœur pour tous les clients simulés (un vrai téléphone les résout sur le sien) : ${(r.signIns.solveMs / 1000).toLocaleString('fr-FR', { maximumFractionDigits: 1 })} s au total. Sous forte pression, ce temps allonge les connexions simulées plus que dans la réalité.</p>
 <h2>Actions</h2>
 ${table(['Action', 'Réussies', 'Échouées'], Object.entries(r.actionsByKind).map(([k, v]) => [k, String(v.ok), String(v.failed)]))}
 <p>Lectures des élèves (montée et pointe) : p50 ${ms(r.pupilReads.p50)}, p95 ${ms(r.pupilReads.p95)}, p99 ${ms(r.pupilReads.p99)} sur ${r.pupilReads.n} lectures. Visites coupées à la fin : ${r.cut}.</p>
