@@ -91,5 +91,9 @@ describe('the drill client signs in as the web client does', () => {
     expect(leadingZeroBits(createHash('sha256').update(`jeton-de-test:${nonce}`).digest())).toBeGreaterThanOrEqual(16);
     // ~65,000 hashes: the event loop ran timers in between.
     expect(ticks).toBeGreaterThan(2);
+    // Solves queue in arrival order: the first asked is the first done.
+    const done: string[] = [];
+    await Promise.all(['a', 'b', 'c'].map((t) => solveInSlices(`jeton-${t}`, 12).then(() => done.push(t))));
+    expect(done).toEqual(['a', 'b', 'c']);
   });
 });

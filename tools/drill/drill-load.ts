@@ -68,7 +68,8 @@ let cut = 0;
 
 function record(c: Client, kind: string, startedMs: number, a: Answer): void {
   const client = c as VisitClient;
-  if (!client.timed) return;
+  // Requests cut by the drill's own stop are not the server's refusals.
+  if (!client.timed || stopping) return;
   bucket(Math.floor((startedMs - t0) / 1000)).offered++;
   const b = bucket(Math.floor(elapsedMs() / 1000));
   if (a.status >= 200 && a.status < 300) {
