@@ -193,6 +193,11 @@ async function runVisit(v: Visit, stopActionsAtMs: number): Promise<void> {
       }
       if (outcome.challenged) signIns.challenged++;
       signIns.solveMs += outcome.solveMs;
+      if (!outcome.ok && stopping) {
+        // Still signing in when the drill ended (e.g. waiting its turn): cut, not refused.
+        stats.actionsNotStarted += v.actions.length;
+        return;
+      }
       if (!outcome.ok) {
         signIns.failed++;
         stats.signInsFailed++;
