@@ -85,7 +85,10 @@ describe('a small drill, for real', () => {
 
     const html = readFileSync(htmlFile, 'utf8');
     expect(html).toContain('<html lang="fr">');
-    expect((html.match(/<svg /g) ?? []).length).toBeGreaterThanOrEqual(7);
+    // Six line charts (load, p95, p50, waiting room, CPU, memory), plus the refusals' bars when there were refusals.
+    const refused = Object.keys(json.seconds.reduce((all, s) => ({ ...all, ...s.refusals }), {})).length > 0;
+    expect((html.match(/<svg /g) ?? []).length).toBe(refused ? 7 : 6);
+    expect(html).toContain('Refus et échecs par raison');
     expect(html).toContain('Charge offerte et servie');
     expect(html).toContain('Latence p95 par classe d’utilisateurs');
     expect(html).toContain('Salle d’attente');
