@@ -215,6 +215,11 @@ async function runVisit(v: Visit, stopActionsAtMs: number): Promise<void> {
       }
       await sleep(step.thinkMs);
       const done = await perform(client, step.action, lastPost);
+      if (!done && stopping) {
+        // Cut by the drill's own stop, not refused by the server.
+        stats.actionsNotStarted += v.actions.length - i;
+        break;
+      }
       const kind = (actionsByKind[step.action.kind] ??= { ok: 0, failed: 0 });
       const b = bucket(Math.floor(elapsedMs() / 1000));
       if (done) {
