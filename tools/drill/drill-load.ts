@@ -103,7 +103,8 @@ const ctx: ClientContext = {
 };
 
 // ---------- what people do ----------
-const tomorrow = addDays(parisDate(Date.now()), 1);
+// The next day on the server's (moved) clock.
+const tomorrow = addDays(parisDate(Date.now() + spec.clockOffsetMs), 1);
 
 function multipart(bytes: Buffer): { body: Buffer; contentType: string } {
   const boundary = `----preauexercice${randomBytes(8).toString('hex')}`;

@@ -5,7 +5,7 @@
  * evening before: an académie generated as an AAF feed (tools/gen-aaf.ts) and imported through
  * the real importer, one known password for everyone (a few pupils get an activation code
  * instead: their first time), and for each school the demo's timetable and cahier de textes
- * (src/demo/). It writes the roster the load generator needs (`roster.json`) and prints
+ * (src/demo/), on a clock moved to a school day at 07:25. It writes the roster the load generator needs (`roster.json`) and prints
  * `{"type":"ready","port":…}`. SIGTERM closes it cleanly; the directory is left for the checker.
  *
  *   node --import tsx tools/drill/drill-server.ts --dir DIR --schools N --classes N --pupils N --activations N --seed N
@@ -18,9 +18,9 @@ import type { Config } from '../../src/config/config.js';
 import { childConfig, serveChild } from '../../bench/support/child-server.js';
 import { ensureDemoCahier, ensureWeekTimetable } from '../../src/demo/demo-school.js';
 import { importAafFeed } from '../../src/modules/schools/aaf/aaf.importer.js';
-import { systemClock } from '../../src/platform/clock.js';
+import type { Clock } from '../../src/platform/clock.js';
 import { generateAafFeed } from '../gen-aaf.js';
-import { DRILL_PASSWORD, readRoster, type Roster } from './roster.js';
+import { DRILL_PASSWORD, readRoster, schoolMorningOffsetMs, type Roster } from './roster.js';
 
 const { values } = parseArgs({
   options: {
@@ -39,7 +39,10 @@ const pupils = Number(values.pupils);
 
 // The real edge with its default rate limits: the drill's clients each come from their own address.
 const config: Config = { ...childConfig(dir), edge: 'on' };
-const preau = await compose(config);
+// A school morning whatever the day: the real clock, moved to 07:25 (Paris) of today or the next weekday.
+const clockOffsetMs = schoolMorningOffsetMs(Date.now());
+const clock: Clock = { nowMs: () => Date.now() + clockOffsetMs };
+const preau = await compose(config, { clock });
 const { db } = preau.storage;
 
 const feedDir = path.join(dir, 'aaf');
@@ -48,7 +51,7 @@ await importAafFeed(preau.storage, [feedDir], { clock: preau.clock, logger: prea
 
 // One Argon2id hash for everyone: hashing hundreds of passwords would only slow the setup (the
 // morning's sign-ins still check it for real, one by one).
-const now = systemClock.nowMs();
+const now = clock.nowMs();
 const hash = await preau.hasher.hash(DRILL_PASSWORD);
 await db.updateTable('people').set({ password_hash: hash, status: 'active', updated_at: now }).where('profile', 'in', ['eleve', 'parent', 'enseignant']).where('status', '!=', 'departed').execute();
 
@@ -64,7 +67,7 @@ for (const s of schools) {
 }
 preau.schools.forgetScopes();
 
-const roster: Roster = await readRoster(db, new Map(issued.map((i) => [i.person.login, i.code])));
+const roster: Roster = await readRoster(db, new Map(issued.map((i) => [i.person.login, i.code])), clockOffsetMs);
 writeFileSync(path.join(dir, 'roster.json'), JSON.stringify(roster));
 
 // The directory stays: the drill checks the store once this process has stopped.

@@ -217,7 +217,7 @@ export async function runDrill(o: DrillOptions, out: NodeJS.WriteStream = proces
     say(`le matin : ${population.pupils} élèves, ${population.parents} parents, ${population.teachers} enseignants, ${population.visits} visites depuis autant d’adresses de 127.0.0.0/8 (générateur sur le CPU ${LOAD_CPU}) ; d’abord les connexions mémorisées de la veille`);
 
     const resultFile = path.join(work, 'result.json');
-    const spec: LoadSpec = { port, scenario, password: roster.password, newPassword: DRILL_NEW_PASSWORD, drainS: o.drainS, resultFile };
+    const spec: LoadSpec = { port, clockOffsetMs: roster.clockOffsetMs, scenario, password: roster.password, newPassword: DRILL_NEW_PASSWORD, drainS: o.drainS, resultFile };
     const specFile = path.join(work, 'spec.json');
     writeFileSync(specFile, JSON.stringify(spec));
     load = startPinned(LOAD_CPU, path.join(HERE, 'drill-load.ts'), [specFile]);

@@ -4,6 +4,8 @@ import type { Phase, Scenario } from './scenario.js';
 
 export interface LoadSpec {
   port: number;
+  /** The server's clock is the real one plus this (a school morning). */
+  clockOffsetMs: number;
   scenario: Scenario;
   password: string;
   newPassword: string;

@@ -4,6 +4,7 @@
  * before is prepared (drill-server.ts) and passed to the scenario generator as JSON.
  */
 import type { Kysely } from 'kysely';
+import { addDays, parisDate, parisWallTimeToUtcMs } from '../../src/platform/clock.js';
 import type { Database } from '../../src/storage/schema.js';
 
 /** Invented people on a throw-away store: a public password is fine. */
@@ -38,11 +39,24 @@ export interface RosterClass {
 
 export interface Roster {
   password: string;
+  /** The drill's Préau lives on a school morning: its clock is the real one plus this (see schoolMorningOffsetMs). */
+  clockOffsetMs: number;
   classes: RosterClass[];
   people: RosterPerson[];
 }
 
-export async function readRoster(db: Kysely<Database>, activationCodes: ReadonlyMap<string, string>): Promise<Roster> {
+/**
+ * How far to move the clock so that the drill plays on a school day at 07:25 (Paris): today when
+ * it is a weekday, otherwise the next Monday. Whatever the day the drill runs, "Aujourd'hui" then
+ * has a school day's lessons, and the work due at 8:00 is not yet late.
+ */
+export function schoolMorningOffsetMs(nowMs: number): number {
+  let day = parisDate(nowMs);
+  while ([0, 6].includes(new Date(`${day}T12:00:00Z`).getUTCDay())) day = addDays(day, 1);
+  return parisWallTimeToUtcMs(day, 7, 25) - nowMs;
+}
+
+export async function readRoster(db: Kysely<Database>, activationCodes: ReadonlyMap<string, string>, clockOffsetMs: number): Promise<Roster> {
   const classes = await db.selectFrom('classes').select(['id', 'school_id', 'code']).orderBy('school_id').orderBy('code').execute();
   const entries = await db
     .selectFrom('homework_entries as e')
@@ -76,6 +90,7 @@ export async function readRoster(db: Kysely<Database>, activationCodes: Readonly
 
   return {
     password: DRILL_PASSWORD,
+    clockOffsetMs,
     classes: classes.map((c) => {
       const e = handinOf.get(c.id);
       return { id: c.id, schoolId: c.school_id, code: c.code, handinEntryId: e?.id ?? null, attachmentPath: e?.attachment_id ? `/api/v1/homework/${e.id}/attachments/${e.attachment_id}` : null };

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { Roster, RosterPerson } from './roster.js';
+import { parisWallTimeToUtcMs } from '../../src/platform/clock.js';
+import { schoolMorningOffsetMs, type Roster, type RosterPerson } from './roster.js';
 import { clientAddress, MAX_ACTIONS, phaseAt, planScenario, simulatedClock, window830 } from './scenario.js';
 
 /** Two classes with work to hand in; pupils (two first-timers), parents, teachers. */
@@ -11,6 +12,7 @@ function roster(pupils = 40): Roster {
   people.push(person('prof1', 'enseignant', ['c1', 'c2'], { subjectId: 'maths' }), person('prof2', 'enseignant', ['c2'], { subjectId: null }));
   return {
     password: 'x',
+    clockOffsetMs: 0,
     classes: [
       { id: 'c1', schoolId: 's1', code: '6A', handinEntryId: 'e1', attachmentPath: '/api/v1/homework/e1/attachments/a1' },
       { id: 'c2', schoolId: 's1', code: '6B', handinEntryId: 'e2', attachmentPath: null },
@@ -95,5 +97,15 @@ describe('the scenario generator', () => {
     const w = window830(timing);
     expect(simulatedClock(w.fromMs, timing)).toBe('08:25');
     expect(simulatedClock(w.toMs, timing)).toBe('08:35');
+  });
+
+  it('plays on a school day at 07:25 in Paris, whatever the day it runs', () => {
+    const at = (date: string, h: number) => parisWallTimeToUtcMs(date, h);
+    const morning = (now: number) => now + schoolMorningOffsetMs(now);
+    // Sunday and Saturday: the next Monday. A weekday: that day (back to 07:25 if later).
+    expect(morning(at('2026-11-29', 10))).toBe(parisWallTimeToUtcMs('2026-11-30', 7, 25));
+    expect(morning(at('2026-11-28', 23))).toBe(parisWallTimeToUtcMs('2026-11-30', 7, 25));
+    expect(morning(at('2026-12-01', 15))).toBe(parisWallTimeToUtcMs('2026-12-01', 7, 25));
+    expect(morning(at('2026-12-04', 6))).toBe(parisWallTimeToUtcMs('2026-12-04', 7, 25));
   });
 });
