@@ -28,6 +28,7 @@ Commandes :
                              les corbeilles de documents anciennes, les envois de fichiers expirés,
                              les notifications plus anciennes que leur durée de conservation
                              et les fichiers que plus rien ne référence
+  drill [options]            l’exercice du matin de crise sur un Préau à lui (voir : drill --help)
   help                       affiche cette aide
 
 Options (ou variables d’environnement) :
@@ -50,6 +51,11 @@ function splitArgs(args: string[], own: string[]): { own: string[]; config: stri
 
 async function run(argv: string[]): Promise<number> {
   const [command = 'serve', ...rest] = argv[0]?.startsWith('--') ? ['serve', ...argv] : argv;
+  // The drill has its own options and help (it starts its own Préau: no configuration here).
+  if (command === 'drill') {
+    const { drillCommand } = await import('../tools/drill/drill.js');
+    return drillCommand(rest);
+  }
   if (command === 'help' || command === '--help' || rest.includes('--help')) {
     process.stdout.write(HELP);
     return 0;

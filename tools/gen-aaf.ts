@@ -116,8 +116,8 @@ const STAFF_FUNCTIONS: readonly [string, string][] = [
   ['MDS', 'MEDICO-SOCIAL'],
 ];
 
-/** mulberry32: tiny, fast, good enough for test data, and the same sequence for the same seed. */
-function rng(seed: number): () => number {
+/** mulberry32: tiny, fast, good enough for test data, and the same sequence for the same seed (the drill's scenario uses it too). */
+export function rng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

@@ -26,12 +26,12 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { compose } from '../../src/compose.js';
 import { loopbackCountries } from './abroad.js';
-import { defaultConfig, type Config } from '../../src/config/config.js';
+import type { Config } from '../../src/config/config.js';
 import { parisDate, parisWallTimeToUtcMs, systemClock, addDays, parisMonday } from '../../src/platform/clock.js';
 import type { Database } from '../../src/storage/schema.js';
 import { seedFixture } from '../../test/support/fixtures.js';
 import { benchLogin } from './bench-users.js';
-import { emit } from './protocol.js';
+import { childConfig, serveChild } from './child-server.js';
 
 const { values } = parseArgs({
   options: {
@@ -50,14 +50,7 @@ const benchUsers = Number(values['bench-users']);
 const dir = mkdtempSync(path.join(tmpdir(), 'preau-bench-'));
 
 const config: Config = {
-  ...defaultConfig(),
-  host: '127.0.0.1',
-  port: 0,
-  dataDir: dir,
-  databaseUrl: `sqlite:${path.join(dir, 'preau.sqlite')}`,
-  publicUrl: 'http://127.0.0.1',
-  logLevel: 'silent',
-  demo: 'off',
+  ...childConfig(dir),
   ...(values['hash-concurrency'] ? { hashConcurrency: Number(values['hash-concurrency']) } : {}),
   ...(values['web-dir'] ? { webDir: values['web-dir'] } : {}),
   edge: values.edge === 'off' ? 'off' : 'on',
@@ -136,22 +129,4 @@ if (benchUsers > 0) {
   }
 }
 
-await preau.app.listen({ host: config.host, port: 0 });
-const address = preau.app.server.address();
-if (!address || typeof address !== 'object') throw new Error('adresse d’écoute inconnue');
-emit({ type: 'ready', port: address.port, hashConcurrency: config.hashConcurrency, timetableSlots: slots.length + 3 });
-
-let stopping = false;
-const stop = () => {
-  if (stopping) return;
-  stopping = true;
-  preau
-    .close()
-    .catch((err: unknown) => console.error('arrêt du serveur de banc en erreur', err))
-    .finally(() => {
-      rmSync(dir, { recursive: true, force: true });
-      process.exit(0);
-    });
-};
-process.on('SIGTERM', stop);
-process.on('SIGINT', stop);
+await serveChild(preau, { hashConcurrency: config.hashConcurrency, timetableSlots: slots.length + 3 }, () => rmSync(dir, { recursive: true, force: true }));

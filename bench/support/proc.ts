@@ -62,7 +62,8 @@ export interface BenchChild {
  * read as JSON lines (see protocol.ts); its stderr goes to ours.
  */
 export function startPinned(cpu: number, script: string, args: string[] = [], nodeFlags: string[] = []): BenchChild {
-  const nodeArgs = [...nodeFlags, '--import', 'tsx', path.join(SUPPORT_DIR, script), ...args];
+  // A path relative to bench/support, or absolute (the drill's children live in tools/drill).
+  const nodeArgs = [...nodeFlags, '--import', 'tsx', path.isAbsolute(script) ? script : path.join(SUPPORT_DIR, script), ...args];
   const [cmd, argv] = pinningMode() === 'taskset' ? ['taskset', ['-c', String(cpu), process.execPath, ...nodeArgs]] : [process.execPath, nodeArgs];
   const child = spawn(cmd as string, argv as string[], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
   children.add(child);

@@ -1,0 +1,74 @@
+/**
+ * The drill's own Préau, run as a child pinned to the server CPU (see bench/support/proc.ts):
+ * composed as in production (system clock, SQLite file in WAL mode, the real edge with its default
+ * rate limits, silent logs) in the directory it is given. Before it listens it prepares the
+ * evening before: an académie generated as an AAF feed (tools/gen-aaf.ts) and imported through
+ * the real importer, one known password for everyone (a few pupils get an activation code
+ * instead: their first time), and for each school the demo's timetable and cahier de textes
+ * (src/demo/), on a clock moved to a school day at 07:25. It writes the roster the load generator needs (`roster.json`) and prints
+ * `{"type":"ready","port":…}`. SIGTERM closes it cleanly; the directory is left for the checker.
+ *
+ *   node --import tsx tools/drill/drill-server.ts --dir DIR --schools N --classes N --pupils N --activations N --seed N
+ */
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { compose } from '../../src/compose.js';
+import type { Config } from '../../src/config/config.js';
+import { childConfig, serveChild } from '../../bench/support/child-server.js';
+import { ensureDemoCahier, ensureWeekTimetable } from '../../src/demo/demo-school.js';
+import { importAafFeed } from '../../src/modules/schools/aaf/aaf.importer.js';
+import type { Clock } from '../../src/platform/clock.js';
+import { generateAafFeed } from '../gen-aaf.js';
+import { DRILL_PASSWORD, readRoster, schoolMorningOffsetMs, type Roster } from './roster.js';
+
+const { values } = parseArgs({
+  options: {
+    dir: { type: 'string' },
+    schools: { type: 'string', default: '2' },
+    classes: { type: 'string', default: '4' },
+    pupils: { type: 'string', default: '25' },
+    activations: { type: 'string', default: '4' },
+    seed: { type: 'string', default: '1' },
+  },
+});
+if (!values.dir) throw new Error('--dir est obligatoire');
+const dir = values.dir;
+const classes = Number(values.classes);
+const pupils = Number(values.pupils);
+
+// The real edge with its default rate limits: the drill's clients each come from their own address.
+const config: Config = { ...childConfig(dir), edge: 'on' };
+// A school morning whatever the day: the real clock, moved to 07:25 (Paris) of today or the next weekday.
+const clockOffsetMs = schoolMorningOffsetMs(Date.now());
+const clock: Clock = { nowMs: () => Date.now() + clockOffsetMs };
+const preau = await compose(config, { clock });
+const { db } = preau.storage;
+
+const feedDir = path.join(dir, 'aaf');
+await generateAafFeed(feedDir, { schools: Number(values.schools), pupilsPerSchool: classes * pupils, pupilsPerClass: pupils, seed: Number(values.seed), prefix: 'DRILL' });
+await importAafFeed(preau.storage, [feedDir], { clock: preau.clock, logger: preau.logger });
+
+// One Argon2id hash for everyone: hashing hundreds of passwords would only slow the setup (the
+// morning's sign-ins still check it for real, one by one).
+const now = clock.nowMs();
+const hash = await preau.hasher.hash(DRILL_PASSWORD);
+await db.updateTable('people').set({ password_hash: hash, status: 'active', updated_at: now }).where('profile', 'in', ['eleve', 'parent', 'enseignant']).where('status', '!=', 'departed').execute();
+
+// First-time pupils: never signed in, they activate their account with the code from the sheet.
+const firstTimers = await db.selectFrom('people').selectAll().where('profile', '=', 'eleve').orderBy('login').limit(Number(values.activations)).execute();
+await db.updateTable('people').set({ password_hash: null, status: 'pending_activation', updated_at: now }).where('id', 'in', firstTimers.length > 0 ? firstTimers.map((p) => p.id) : ['']).execute();
+const issued = firstTimers.length > 0 ? await preau.identity.issueActivationCodes('drill', firstTimers.map((p) => ({ ...p, password_hash: null, status: 'pending_activation' as const })), { reset: false }) : [];
+
+const schools = await db.selectFrom('schools').select('id').orderBy('uai').execute();
+for (const s of schools) {
+  await ensureWeekTimetable(preau, s.id);
+  await ensureDemoCahier(preau, s.id);
+}
+preau.schools.forgetScopes();
+
+const roster: Roster = await readRoster(db, new Map(issued.map((i) => [i.person.login, i.code])), clockOffsetMs);
+writeFileSync(path.join(dir, 'roster.json'), JSON.stringify(roster));
+
+// The directory stays: the drill checks the store once this process has stopped.
+await serveChild(preau);

@@ -1,0 +1,297 @@
+/**
+ * `preau drill` / `npm run drill`: the crisis-morning rehearsal. Starts its own Préau (SQLite in a
+ * temporary directory, pinned to one CPU), prepares the evening before (drill-server.ts), plans the
+ * morning (scenario.ts), plays it from a load generator pinned to the other CPU (drill-load.ts)
+ * while sampling the server (CPU, memory, waiting room), stops the server, looks for every
+ * acknowledged write in the store (checker.ts) and writes the report (report.ts). Bounded: every
+ * phase has a duration, the whole drill a deadline; it stops by itself.
+ */
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { LOAD_CPU, SERVER_CPU, startPinned, type BenchChild } from '../../bench/support/proc.js';
+import { cpuTimeMs } from '../../bench/support/run-load.js';
+import { checkAcknowledged } from './checker.js';
+import type { LoadMessage, LoadResult, LoadSpec } from './protocol.js';
+import { buildReport, renderHtml, terminalSummary, type DrillReport, type ServerSample } from './report.js';
+import { DRILL_NEW_PASSWORD, type Roster } from './roster.js';
+import { PHASE_LABELS, planScenario, simulatedClock } from './scenario.js';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+
+export const DRILL_HELP = `preau drill — l’exercice du matin de crise
+
+Démarre son propre Préau (SQLite dans un dossier temporaire), crée une académie (flux AAF généré
+puis importé par l’importateur réel), prépare la veille (emploi du temps, travail publié), puis joue
+le matin : 07:30 échauffement (les enseignants publient et corrigent), 08:00→08:45 montée et pointe
+(élèves et parents : Aujourd’hui, cahier de textes, document, rendu ; enseignants : leurs classes).
+À la fin, chaque écriture acquittée est recherchée dans la base, et un rapport dit si le matin a tenu.
+
+Utilisation : npm run drill -- [options]      ou   npm run preau -- drill [options]
+
+Options :
+  --schools N      établissements (défaut 2, 1 à 20)
+  --classes N      classes par établissement (défaut 4, 1 à 40)
+  --pupils N       élèves par classe (défaut 25, 1 à 40) ; parents et enseignants en découlent
+  --duration S     durée réelle de la pointe 08:00–08:45, en secondes (défaut 60, 5 à 900)
+  --warmup S       durée réelle de l’échauffement 07:30–08:00 (défaut : un quart de la pointe, 3 à 120)
+  --remembered P   part (en %) des élèves et parents dont le téléphone garde une session (défaut 80) ;
+                   0 rejoue un matin où chacun retape son mot de passe (sessions raccourcies)
+  --seed N         graine du scénario et de l’académie (défaut 1) : même graine, même matin
+  --out DOSSIER    où écrire rapport.json et rapport.html (défaut ./exercice-<date>)
+  --target URL     jouer contre un déploiement existant (refusé sans --yes-i-own-this-target)
+  --yes-i-own-this-target
+                   confirme que la cible vous appartient
+  --keep           garde le dossier temporaire du Préau de l’exercice (base, fichiers)
+  --help           cette aide
+
+Code de sortie : 0 si tous les objectifs sont tenus, 1 sinon, 64 pour une option invalide,
+78 pour une cible refusée.
+`;
+
+export class DrillUsageError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: 64 | 78,
+  ) {
+    super(message);
+  }
+}
+
+export interface DrillOptions {
+  schools: number;
+  classes: number;
+  pupils: number;
+  durationS: number;
+  warmupS: number;
+  seed: number;
+  /** Pupils and parents whose phone remembers a session, in %. */
+  rememberedPercent: number;
+  out: string;
+  keep: boolean;
+  /** Activation codes instead of passwords for this many pupils (first-time sign-ins). */
+  firstTime: number;
+  /** Visits still running after the peak get this long. */
+  drainS: number;
+}
+
+function int(name: string, raw: string | undefined, fallback: number, min: number, max: number): number {
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) throw new DrillUsageError(`--${name} attend un entier de ${min} à ${max} (reçu « ${raw} »).`, 64);
+  return n;
+}
+
+/** The command line as options; refuses (DrillUsageError) what it cannot honour. `help` when asked. */
+export function parseDrillArgs(argv: string[], now = new Date()): DrillOptions | 'help' {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        schools: { type: 'string' }, classes: { type: 'string' }, pupils: { type: 'string' }, duration: { type: 'string' }, warmup: { type: 'string' }, remembered: { type: 'string' },
+        seed: { type: 'string' }, out: { type: 'string' }, target: { type: 'string' }, 'yes-i-own-this-target': { type: 'boolean' }, keep: { type: 'boolean' }, help: { type: 'boolean' },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (err) {
+    throw new DrillUsageError(`Option invalide : ${err instanceof Error ? err.message : String(err)}\nVoir : npm run drill -- --help`, 64);
+  }
+  if (values.help) return 'help';
+  if (typeof values.target === 'string') {
+    if (!values['yes-i-own-this-target']) {
+      throw new DrillUsageError(
+        `L’exercice n’envoie aucune charge vers « ${values.target} » sans --yes-i-own-this-target : une charge de matin de crise contre un service qui n’est pas le vôtre est une attaque. Ajoutez --yes-i-own-this-target si cette cible vous appartient.`,
+        64,
+      );
+    }
+    throw new DrillUsageError(
+      'Jouer l’exercice contre un déploiement existant (--target) n’est pas encore possible : il faut les comptes de ses élèves et un accès à sa base pour vérifier les écritures. Lancez l’exercice sans --target : il démarre son propre Préau.',
+      78,
+    );
+  }
+  const durationS = int('duration', values.duration as string | undefined, 60, 5, 900);
+  const stamp = now.toISOString().slice(0, 19).replace(/[:T]/g, '-');
+  return {
+    schools: int('schools', values.schools as string | undefined, 2, 1, 20),
+    classes: int('classes', values.classes as string | undefined, 4, 1, 40),
+    pupils: int('pupils', values.pupils as string | undefined, 25, 1, 40),
+    durationS,
+    warmupS: int('warmup', values.warmup as string | undefined, Math.min(120, Math.max(3, Math.round(durationS / 4))), 3, 120),
+    seed: int('seed', values.seed as string | undefined, 1, 0, 2 ** 31 - 1),
+    rememberedPercent: int('remembered', values.remembered as string | undefined, 80, 0, 100),
+    out: path.resolve((values.out as string | undefined) ?? `exercice-${stamp}`),
+    keep: values.keep === true,
+    firstTime: 4,
+    drainS: 20,
+  };
+}
+
+/** Server CPU (% of one core) and resident memory, from /proc; waiting-room length from /metrics. */
+function serverSampler(pid: number | undefined, port: number, t0Ms: () => number): { samples: ServerSample[]; stop: () => void } {
+  const samples: ServerSample[] = [];
+  let lastCpu = cpuTimeMs(pid);
+  let lastAt = Date.now();
+  const rssMb = (): number | null => {
+    try {
+      const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+      return m ? Number(m[1]) / 1024 : null;
+    } catch {
+      return null;
+    }
+  };
+  const timer = setInterval(() => {
+    const now = Date.now();
+    const cpu = cpuTimeMs(pid);
+    const cpuPercent = cpu !== undefined && lastCpu !== undefined ? ((cpu - lastCpu) / (now - lastAt)) * 100 : null;
+    lastCpu = cpu;
+    lastAt = now;
+    const sample: ServerSample = { sec: Math.floor((now - t0Ms()) / 1000), cpuPercent, rssMb: rssMb(), waitingRoom: null };
+    samples.push(sample);
+    fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(900) })
+      .then((r) => r.text())
+      .then((text) => {
+        const m = /^preau_waiting_room_waiting(?:\{[^}]*\})? (\d+(?:\.\d+)?)$/m.exec(text);
+        if (m) sample.waitingRoom = Number(m[1]);
+      })
+      .catch(() => undefined);
+  }, 1000);
+  return { samples, stop: () => clearInterval(timer) };
+}
+
+/** Live progress: a redrawn line on a terminal, a plain line every 5 s otherwise. */
+function progressPrinter(out: NodeJS.WriteStream, timing: { warmupS: number; peakS: number }): { tick: (m: Extract<LoadMessage, { type: 'tick' }>) => void; end: () => void } {
+  const tty = out.isTTY === true;
+  let ok = 0;
+  let failed = 0;
+  let lastPlain = -5;
+  return {
+    tick(m) {
+      ok += m.actionsOk;
+      failed += m.actionsFailed;
+      const rate = ok + failed > 0 ? `${((ok / (ok + failed)) * 100).toLocaleString('fr-FR', { maximumFractionDigits: 1 })} %` : '—';
+      const line = `  ${simulatedClock(m.sec * 1000, timing)} ${PHASE_LABELS[m.phase].slice(6).padEnd(12)} ${m.sec + 1}/${m.totalS} s · offert ${m.offered} req/s · servi ${m.served} · succès ${rate} · p95 élèves ${Math.round(m.pupilP95)} ms · salle d’attente ${m.waitingClients} · visites ${m.activeVisits}`;
+      if (tty) out.write(`\r\x1b[2K${line}`);
+      else if (m.sec - lastPlain >= 5) {
+        lastPlain = m.sec;
+        out.write(`${line}\n`);
+      }
+    },
+    end() {
+      if (tty) out.write('\r\x1b[2K');
+    },
+  };
+}
+
+export interface DrillRun {
+  report: DrillReport;
+  jsonFile: string;
+  htmlFile: string;
+}
+
+export async function runDrill(o: DrillOptions, out: NodeJS.WriteStream = process.stdout): Promise<DrillRun> {
+  const startedAt = new Date();
+  const work = mkdtempSync(path.join(tmpdir(), 'preau-exercice-'));
+  const say = (s: string) => out.write(`  · ${s}\n`);
+  let server: BenchChild | undefined;
+  let load: BenchChild | undefined;
+  // The whole drill's deadline: setup, the morning, the drain, the check; then everything is stopped.
+  const deadline = setTimeout(() => {
+    out.write('\nL’exercice dépasse son délai maximal : arrêt.\n');
+    void load?.stop(1_000);
+    void server?.stop(1_000);
+  }, (300 + o.warmupS + o.durationS + o.drainS + 60) * 1000);
+  try {
+    say(`la veille : Préau sur SQLite (CPU ${SERVER_CPU}), académie de ${o.schools} × ${o.classes} classes × ${o.pupils} élèves (flux AAF généré, importé), emploi du temps et travail publié`);
+    const serverDir = path.join(work, 'preau');
+    mkdirSync(serverDir);
+    server = startPinned(SERVER_CPU, path.join(HERE, 'drill-server.ts'), ['--dir', serverDir, '--schools', String(o.schools), '--classes', String(o.classes), '--pupils', String(o.pupils), '--activations', String(o.firstTime), '--seed', String(o.seed)]);
+    const { port } = await server.next('ready', 300_000);
+    const roster = JSON.parse(readFileSync(path.join(serverDir, 'roster.json'), 'utf8')) as Roster;
+    const scenario = planScenario(roster, { warmupS: o.warmupS, peakS: o.durationS, seed: o.seed, rememberedShare: o.rememberedPercent / 100 });
+    const count = (p: string) => roster.people.filter((x) => x.profile === p).length;
+    const population = { pupils: count('eleve'), parents: count('parent'), teachers: count('enseignant'), visits: scenario.visits.length, firstTime: scenario.visits.filter((v) => v.signIn === 'activation').length };
+    say(`le matin : ${population.pupils} élèves, ${population.parents} parents, ${population.teachers} enseignants, ${population.visits} visites depuis autant d’adresses de 127.0.0.0/8 (générateur sur le CPU ${LOAD_CPU}) ; d’abord les connexions mémorisées de la veille`);
+
+    const resultFile = path.join(work, 'result.json');
+    const spec: LoadSpec = { port, clockOffsetMs: roster.clockOffsetMs, scenario, password: roster.password, newPassword: DRILL_NEW_PASSWORD, drainS: o.drainS, resultFile };
+    const specFile = path.join(work, 'spec.json');
+    writeFileSync(specFile, JSON.stringify(spec));
+    load = startPinned(LOAD_CPU, path.join(HERE, 'drill-load.ts'), [specFile]);
+    let t0 = Date.now();
+    let sampler: ReturnType<typeof serverSampler> | undefined;
+    const progress = progressPrinter(out, scenario);
+    load.onMessage((raw) => {
+      const m = raw as unknown as LoadMessage;
+      if (m.type === 'started') {
+        t0 = m.t0Ms;
+        sampler = serverSampler(server?.process.pid, port, () => t0);
+      } else if (m.type === 'tick') progress.tick(m);
+    });
+    const code = await load.exited;
+    progress.end();
+    sampler?.stop();
+    if (code !== 0) throw new Error(`le générateur de charge s’est arrêté en erreur (code ${code})`);
+    const result = JSON.parse(readFileSync(resultFile, 'utf8')) as LoadResult;
+
+    say('arrêt du Préau, puis recherche de chaque écriture acquittée dans la base (lecture seule) et sur le disque');
+    await server.stop();
+    const check = checkAcknowledged(serverDir, result.acknowledged);
+    const report = buildReport({
+      startedAt,
+      options: { schools: o.schools, classes: o.classes, pupils: o.pupils, durationS: o.durationS, warmupS: o.warmupS, seed: o.seed, rememberedPercent: o.rememberedPercent },
+      population,
+      load: result,
+      server: sampler?.samples ?? [],
+      check,
+    });
+    mkdirSync(o.out, { recursive: true });
+    const jsonFile = path.join(o.out, 'rapport.json');
+    const htmlFile = path.join(o.out, 'rapport.html');
+    writeFileSync(jsonFile, `${JSON.stringify(report, null, 2)}\n`);
+    writeFileSync(htmlFile, renderHtml(report));
+    out.write(terminalSummary(report));
+    out.write(`  Rapport : ${htmlFile}\n  JSON    : ${jsonFile}\n`);
+    if (o.keep) out.write(`  Dossier du Préau de l’exercice gardé : ${serverDir}\n`);
+    return { report, jsonFile, htmlFile };
+  } finally {
+    clearTimeout(deadline);
+    await load?.stop(2_000);
+    await server?.stop(5_000);
+    if (!o.keep) rmSync(work, { recursive: true, force: true });
+  }
+}
+
+/** The command: options, run, exit code (0 all goals held, 1 not, 64/78 refused). */
+export async function drillCommand(argv: string[], out: NodeJS.WriteStream = process.stdout, err: NodeJS.WriteStream = process.stderr): Promise<number> {
+  let options: DrillOptions | 'help';
+  try {
+    options = parseDrillArgs(argv);
+  } catch (e) {
+    if (e instanceof DrillUsageError) {
+      err.write(`${e.message}\n`);
+      return e.exitCode;
+    }
+    throw e;
+  }
+  if (options === 'help') {
+    out.write(DRILL_HELP);
+    return 0;
+  }
+  const { report } = await runDrill(options, out);
+  return report.ok ? 0 : 1;
+}
+
+// `npm run drill` runs this file directly.
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  drillCommand(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (e: unknown) => {
+      process.stderr.write(`L’exercice a échoué : ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+      process.exit(1);
+    },
+  );
+}

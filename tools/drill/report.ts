@@ -1,0 +1,269 @@
+/**
+ * The drill's report: verdicts per goal (with the thresholds used), a JSON file for CI, a
+ * self-contained HTML page in French (inline CSS and SVG charts, no external resource) and a
+ * terminal summary.
+ */
+import type { CheckResult } from './checker.js';
+import type { LoadResult, SecondStats } from './protocol.js';
+import type { DrillProfile } from './roster.js';
+import { PHASE_LABELS, PHASES, PROFILE_LABELS, simulatedClock, type Phase } from './scenario.js';
+
+export const THRESHOLDS = {
+  /** p95 of pupils' reads (Aujourd'hui, cahier de textes) in the ramp and the peak. */
+  pupilReadP95Ms: 1_000,
+  /** Actions that succeeded in the end (after waiting-room tickets, challenges and backoff). */
+  successRate: 0.99,
+} as const;
+
+export interface ServerSample {
+  sec: number;
+  cpuPercent: number | null;
+  rssMb: number | null;
+  /** preau_waiting_room_waiting from /metrics. */
+  waitingRoom: number | null;
+}
+
+export interface Verdict {
+  id: 'nothing_lost' | 'pupil_read_p95' | 'success_rate' | 'all_phases';
+  goal: string;
+  threshold: string;
+  measured: string;
+  ok: boolean;
+}
+
+export interface DrillReport {
+  version: 1;
+  startedAt: string;
+  options: { schools: number; classes: number; pupils: number; durationS: number; warmupS: number; seed: number; rememberedPercent: number };
+  population: { pupils: number; parents: number; teachers: number; visits: number; firstTime: number };
+  phases: Record<Phase, LoadResult['phases'][Phase] & { ran: boolean }>;
+  signIns: LoadResult['signIns'];
+  actionsByKind: LoadResult['actionsByKind'];
+  pupilReads: LoadResult['pupilReads'];
+  queueWaits: LoadResult['queueWaits'];
+  at830: { pupils: number; p95Ms: number; reads: number; underThreshold: boolean; sentence: string };
+  cut: number;
+  seconds: SecondStats[];
+  server: ServerSample[];
+  check: CheckResult;
+  verdicts: Verdict[];
+  ok: boolean;
+}
+
+const pct = (x: number) => `${(x * 100).toLocaleString('fr-FR', { maximumFractionDigits: 2 })} %`;
+const ms = (x: number) => `${Math.round(x).toLocaleString('fr-FR')} ms`;
+
+export function buildReport(input: {
+  startedAt: Date;
+  options: DrillReport['options'];
+  population: DrillReport['population'];
+  load: LoadResult;
+  server: ServerSample[];
+  check: CheckResult;
+}): DrillReport {
+  const { load, check } = input;
+  const phases = Object.fromEntries(PHASES.map((p) => [p, { ...load.phases[p], ran: load.phases[p].actionsOk > 0 }])) as DrillReport['phases'];
+  const done = PHASES.reduce((n, p) => n + load.phases[p].actionsOk, 0);
+  const failed = PHASES.reduce((n, p) => n + load.phases[p].actionsFailed, 0);
+  const successRate = done + failed > 0 ? done / (done + failed) : 0;
+  const lost = check.missing.length + check.duplicated.length;
+  const verdicts: Verdict[] = [
+    {
+      id: 'nothing_lost', goal: 'Aucune écriture acquittée perdue ni en double', threshold: '0 manquante, 0 en double',
+      measured: `${check.handins.found}/${check.handins.acknowledged} rendus et ${check.posts.found}/${check.posts.acknowledged} travaux retrouvés ; ${check.missing.length} manquant(s), ${check.duplicated.length} en double`,
+      ok: lost === 0 && check.handins.acknowledged + check.posts.acknowledged > 0,
+    },
+    { id: 'pupil_read_p95', goal: 'Lectures des élèves (Aujourd’hui, cahier de textes) rapides', threshold: `p95 ≤ ${ms(THRESHOLDS.pupilReadP95Ms)}`, measured: `p95 ${ms(load.pupilReads.p95)} sur ${load.pupilReads.n.toLocaleString('fr-FR')} lectures`, ok: load.pupilReads.n > 0 && load.pupilReads.p95 <= THRESHOLDS.pupilReadP95Ms },
+    { id: 'success_rate', goal: 'Actions réussies (après file d’attente, défis et nouvelles tentatives)', threshold: `≥ ${pct(THRESHOLDS.successRate)}`, measured: `${pct(successRate)} (${done.toLocaleString('fr-FR')} sur ${(done + failed).toLocaleString('fr-FR')})`, ok: successRate >= THRESHOLDS.successRate },
+    { id: 'all_phases', goal: 'Toutes les phases ont eu lieu', threshold: PHASES.map((p) => PHASE_LABELS[p]).join(', '), measured: PHASES.map((p) => `${PHASE_LABELS[p]} : ${phases[p].actionsOk} actions`).join(' ; '), ok: PHASES.every((p) => phases[p].ran) },
+  ];
+  const a = load.at830;
+  const under = a.pupilReads.n > 0 && a.pupilReads.p95 <= THRESHOLDS.pupilReadP95Ms;
+  const sentence = a.pupilReads.n === 0
+    ? 'À 8 h 30 (08:25–08:35 simulées), aucun élève simulé n’a été servi.'
+    : `À 8 h 30 (08:25–08:35 simulées), ce nœud a servi ${a.pupils} élèves simulés avec un p95 de lecture de ${ms(a.pupilReads.p95)} : ${under ? 'sous' : 'AU-DESSUS de'} 1 s.`;
+  return {
+    version: 1,
+    startedAt: input.startedAt.toISOString(),
+    options: input.options,
+    population: input.population,
+    phases,
+    signIns: load.signIns,
+    actionsByKind: load.actionsByKind,
+    pupilReads: load.pupilReads,
+    queueWaits: load.queueWaits,
+    at830: { pupils: a.pupils, p95Ms: a.pupilReads.p95, reads: a.pupilReads.n, underThreshold: under, sentence },
+    cut: load.cut,
+    seconds: load.seconds,
+    server: input.server,
+    check,
+    verdicts,
+    ok: verdicts.every((v) => v.ok),
+  };
+}
+
+// ---------- HTML ----------
+const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+const PROFILE_COLORS: Readonly<Record<DrillProfile, string>> = { eleve: '#1b5fa8', parent: '#b35900', enseignant: '#2e7d32' };
+const PHASE_FILL: Readonly<Record<Phase, string>> = { warmup: '#f3f1e8', ramp: '#eaf1fa', peak: '#fbeaea' };
+
+interface Series {
+  label: string;
+  color: string;
+  values: (number | null)[];
+}
+
+/** A line chart over the drill's seconds, with the phases as background bands and the simulated clock on the x axis. */
+function lineChart(title: string, unit: string, xs: number[], series: Series[], timing: { warmupS: number; peakS: number }, limit?: { value: number; label: string }): string {
+  const W = 720;
+  const H = 220;
+  const left = 56;
+  const right = 12;
+  const top = 12;
+  const bottom = 34;
+  const maxX = Math.max(1, ...xs);
+  const all = series.flatMap((s) => s.values.filter((v): v is number => v !== null));
+  const maxY = Math.max(1, limit?.value ?? 0, ...all) * 1.1;
+  const x = (v: number) => left + (v / maxX) * (W - left - right);
+  const y = (v: number) => top + (1 - v / maxY) * (H - top - bottom);
+  const parts: string[] = [];
+  // The phases, then what runs after 08:45 (visits finishing, cut at the end of the drain).
+  const end = timing.warmupS + timing.peakS;
+  const bands: [string, string, number, number][] = [
+    [PHASE_LABELS.warmup, PHASE_FILL.warmup, 0, timing.warmupS],
+    [PHASE_LABELS.ramp, PHASE_FILL.ramp, timing.warmupS, timing.warmupS + (timing.peakS * 2) / 3],
+    [PHASE_LABELS.peak, PHASE_FILL.peak, timing.warmupS + (timing.peakS * 2) / 3, end],
+    ['fin des visites', '#f4f4f4', end, maxX],
+  ];
+  for (const [label, fill, from, to] of bands) {
+    if (from >= maxX || to <= from) continue;
+    parts.push(`<rect x="${x(from).toFixed(1)}" y="${top}" width="${Math.max(0, x(Math.min(to, maxX)) - x(from)).toFixed(1)}" height="${H - top - bottom}" fill="${fill}"/>`);
+    parts.push(`<text x="${(x(from) + 4).toFixed(1)}" y="${top + 12}" font-size="11" fill="#555">${esc(label)}</text>`);
+  }
+  for (let i = 0; i <= 4; i++) {
+    const v = (maxY / 1.1) * (i / 4);
+    parts.push(`<line x1="${left}" x2="${W - right}" y1="${y(v).toFixed(1)}" y2="${y(v).toFixed(1)}" stroke="#ddd"/>`);
+    parts.push(`<text x="${left - 6}" y="${(y(v) + 4).toFixed(1)}" font-size="11" text-anchor="end" fill="#333">${esc(v.toLocaleString('fr-FR', { maximumFractionDigits: maxY < 5 ? 1 : 0 }))}</text>`);
+  }
+  const ticks = Math.min(8, maxX);
+  for (let i = 0; i <= ticks; i++) {
+    const sec = (maxX * i) / ticks;
+    parts.push(`<text x="${x(sec).toFixed(1)}" y="${H - bottom + 16}" font-size="11" text-anchor="middle" fill="#333">${simulatedClock(sec * 1000, timing)}</text>`);
+  }
+  parts.push(`<text x="${W - right}" y="${H - 4}" font-size="11" text-anchor="end" fill="#555">heure simulée (${maxX} s réelles)</text>`);
+  parts.push(`<text x="4" y="${top + 4}" font-size="11" fill="#555" transform="rotate(90 4 ${top + 4})">${esc(unit)}</text>`);
+  if (limit) {
+    parts.push(`<line x1="${left}" x2="${W - right}" y1="${y(limit.value).toFixed(1)}" y2="${y(limit.value).toFixed(1)}" stroke="#c62828" stroke-dasharray="6 4"/>`);
+    parts.push(`<text x="${W - right - 4}" y="${(y(limit.value) - 4).toFixed(1)}" font-size="11" text-anchor="end" fill="#c62828">${esc(limit.label)}</text>`);
+  }
+  for (const s of series) {
+    let d = '';
+    s.values.forEach((v, i) => {
+      if (v === null) return;
+      d += `${d === '' || s.values[i - 1] === null ? 'M' : 'L'}${x(xs[i]!).toFixed(1)},${y(v).toFixed(1)} `;
+    });
+    if (d) parts.push(`<path d="${d.trim()}" fill="none" stroke="${s.color}" stroke-width="2"/>`);
+  }
+  const legend = series.map((s) => `<span class="key"><span class="swatch" style="background:${s.color}"></span>${esc(s.label)}</span>`).join(' ');
+  const summary = series.map((s) => `${s.label} : max ${Math.round(Math.max(0, ...s.values.filter((v): v is number => v !== null))).toLocaleString('fr-FR')}`).join(', ');
+  return `<figure><figcaption>${esc(title)}</figcaption><svg class="chart" viewBox="0 0 ${W} ${H}" role="img" aria-label="${esc(`${title} — ${summary}`)}"><title>${esc(title)}</title>${parts.join('')}</svg><div class="legend">${legend}</div></figure>`;
+}
+
+function barChart(title: string, rows: [string, number][]): string {
+  if (rows.length === 0) return `<figure><figcaption>${esc(title)}</figcaption><p>Aucun refus.</p></figure>`;
+  const W = 720;
+  const rowH = 22;
+  const labelW = 260;
+  const max = Math.max(1, ...rows.map((r) => r[1]));
+  const H = rows.length * rowH + 8;
+  const bars = rows
+    .map(([label, n], i) => {
+      const w = ((W - labelW - 80) * n) / max;
+      const yy = 4 + i * rowH;
+      return `<text x="${labelW - 6}" y="${yy + 15}" font-size="12" text-anchor="end">${esc(label)}</text><rect x="${labelW}" y="${yy + 3}" width="${w.toFixed(1)}" height="${rowH - 8}" fill="#8a2be2"/><text x="${(labelW + w + 6).toFixed(1)}" y="${yy + 15}" font-size="12">${n.toLocaleString('fr-FR')}</text>`;
+    })
+    .join('');
+  return `<figure><figcaption>${esc(title)}</figcaption><svg class="chart" viewBox="0 0 ${W} ${H}" role="img" aria-label="${esc(`${title} — ${rows.map(([l, n]) => `${l} : ${n}`).join(', ')}`)}"><title>${esc(title)}</title>${bars}</svg></figure>`;
+}
+
+function table(head: string[], rows: string[][]): string {
+  return `<table><thead><tr>${head.map((h) => `<th scope="col">${esc(h)}</th>`).join('')}</tr></thead><tbody>${rows.map((r) => `<tr>${r.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`).join('')}</tbody></table>`;
+}
+
+export function refusalTotals(seconds: SecondStats[]): [string, number][] {
+  const totals: Record<string, number> = {};
+  for (const s of seconds) for (const [k, n] of Object.entries(s.refusals)) totals[k] = (totals[k] ?? 0) + n;
+  return Object.entries(totals).sort((a, b) => b[1] - a[1]);
+}
+
+export function renderHtml(r: DrillReport): string {
+  const timing = { warmupS: r.options.warmupS, peakS: r.options.durationS };
+  const xs = r.seconds.map((s) => s.sec);
+  const profiles = (Object.keys(PROFILE_LABELS) as DrillProfile[]).filter((p) => r.seconds.some((s) => s.latency[p]));
+  const lat = (q: 'p50' | 'p95') => profiles.map((p) => ({ label: PROFILE_LABELS[p], color: PROFILE_COLORS[p], values: r.seconds.map((s) => s.latency[p]?.[q] ?? null) }));
+  const serverAt = (f: (s: ServerSample) => number | null) => r.seconds.map((s) => f(r.server.find((x) => x.sec === s.sec) ?? { sec: s.sec, cpuPercent: null, rssMb: null, waitingRoom: null }));
+  const verdictRows = r.verdicts.map((v) => `<tr class="${v.ok ? 'ok' : 'ko'}"><td>${v.ok ? '✔ tenu' : '✘ non tenu'}</td><td>${esc(v.goal)}</td><td>${esc(v.threshold)}</td><td>${esc(v.measured)}</td></tr>`).join('');
+  const lostRows = [...r.check.missing.map((m) => ['manquant', m.kind, m.id, m.login, m.why]), ...r.check.duplicated.map((m) => ['en double', m.kind, m.id, m.login, m.why])];
+  return `<!doctype html>
+<html lang="fr">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Exercice du matin — Préau — ${esc(r.startedAt)}</title>
+<style>
+body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1a1a1a;max-width:60rem;margin:0 auto;padding:1rem}
+h1{font-size:1.5rem}h2{font-size:1.2rem;margin-top:2rem;border-bottom:1px solid #ccc}
+table{border-collapse:collapse;width:100%;margin:.5rem 0}th,td{border:1px solid #ccc;padding:.3rem .5rem;text-align:left;vertical-align:top}
+tr.ok td:first-child{background:#e3f3e5;color:#1b5e20;font-weight:bold}tr.ko td:first-child{background:#fde7e7;color:#b71c1c;font-weight:bold}
+.verdict{font-size:1.2rem;padding:.6rem 1rem;border-radius:6px}.verdict.ok{background:#e3f3e5;color:#1b5e20}.verdict.ko{background:#fde7e7;color:#b71c1c}
+.at830{font-size:1.1rem;border-left:4px solid #1b5fa8;padding:.4rem .8rem;background:#eef4fb}
+figure{margin:1rem 0}figcaption{font-weight:bold;margin-bottom:.3rem}.chart{width:100%;height:auto;background:#fff;border:1px solid #ddd}
+.legend{font-size:.9rem}.key{margin-right:1rem;white-space:nowrap}.swatch{display:inline-block;width:.9rem;height:.9rem;margin-right:.3rem;vertical-align:middle}
+</style>
+</head>
+<body>
+<main>
+<h1>Exercice du matin — le Préau a-t-il tenu ?</h1>
+<p>Lancé le ${esc(new Date(r.startedAt).toLocaleString('fr-FR', { timeZone: 'Europe/Paris' }))} (heure de Paris) : ${r.options.schools} établissement(s) × ${r.options.classes} classes × ${r.options.pupils} élèves, soit ${r.population.pupils} élèves, ${r.population.parents} parents et ${r.population.teachers} enseignants (${r.population.visits} visites, dont ${r.population.firstTime} premières connexions). Échauffement ${r.options.warmupS} s (07:30–08:00), pointe ${r.options.durationS} s (08:00–08:45), ${r.options.rememberedPercent} % des élèves et parents avec une session mémorisée, graine ${r.options.seed}.</p>
+<p class="verdict ${r.ok ? 'ok' : 'ko'}">${r.ok ? 'Tous les objectifs sont tenus.' : 'Au moins un objectif n’est pas tenu.'}</p>
+<p class="at830">${esc(r.at830.sentence)}</p>
+<h2>Verdicts</h2>
+<table><thead><tr><th scope="col">Verdict</th><th scope="col">Objectif</th><th scope="col">Seuil</th><th scope="col">Mesuré</th></tr></thead><tbody>${verdictRows}</tbody></table>
+<h2>Charge</h2>
+${lineChart('Charge offerte et servie (requêtes par seconde)', 'req/s', xs, [{ label: 'offerte (requêtes envoyées)', color: '#555', values: r.seconds.map((s) => s.offered) }, { label: 'servie (réponses 2xx)', color: '#1b5fa8', values: r.seconds.map((s) => s.served) }], timing)}
+${lineChart('Latence p95 par classe d’utilisateurs (ms)', 'ms', xs, lat('p95'), timing, { value: THRESHOLDS.pupilReadP95Ms, label: 'objectif des élèves : 1 s' })}
+${lineChart('Latence médiane (p50) par classe d’utilisateurs (ms)', 'ms', xs, lat('p50'), timing)}
+${lineChart('Salle d’attente : tickets en attente', 'personnes', xs, [{ label: 'selon le serveur (/metrics)', color: '#6a1b9a', values: serverAt((s) => s.waitingRoom) }, { label: 'selon les clients', color: '#ef6c00', values: r.seconds.map((s) => s.waitingClients) }], timing)}
+<p>Attente en salle d’attente des connexions qui y sont passées : ${r.queueWaits.n === 0 ? 'aucune connexion n’a attendu.' : `${r.queueWaits.n} connexion(s), médiane ${ms(r.queueWaits.p50)}, p95 ${ms(r.queueWaits.p95)}, p99 ${ms(r.queueWaits.p99)}.`}</p>
+${barChart('Refus et échecs par raison (toutes tentatives comprises)', refusalTotals(r.seconds))}
+<h2>Serveur</h2>
+${lineChart('Processeur du serveur (% d’un cœur)', '%', xs, [{ label: 'CPU', color: '#c62828', values: serverAt((s) => s.cpuPercent) }], timing)}
+${lineChart('Mémoire du serveur (Mo résidents)', 'Mo', xs, [{ label: 'RSS', color: '#00695c', values: serverAt((s) => s.rssMb) }], timing)}
+<h2>Phases</h2>
+${table(['Phase', 'Visites', 'Actions réussies', 'Actions échouées', 'Non commencées (fin de l’exercice)', 'Connexions échouées'], PHASES.map((p) => [PHASE_LABELS[p], String(r.phases[p].visits), String(r.phases[p].actionsOk), String(r.phases[p].actionsFailed), String(r.phases[p].actionsNotStarted), String(r.phases[p].signInsFailed)]))}
+<h2>Connexions</h2>
+${table(['Session mémorisée', 'Mot de passe', 'Première connexion', 'Passées par la salle d’attente', 'Défi de calcul', 'Échouées', 'La veille (non chronométrées)'], [[String(r.signIns.remembered), String(r.signIns.password), String(r.signIns.activation), String(r.signIns.queued), String(r.signIns.challenged), String(r.signIns.failed), `${r.signIns.eveningBefore} (${r.signIns.eveningBeforeFailed} échouée(s))`]])}
+<p>Les défis de calcul sont résolus par le générateur de charge, sur un seul cœur pour tous les clients simulés (un vrai téléphone les résout sur le sien, en même temps que les autres) : ${(r.signIns.solveMs / 1000).toLocaleString('fr-FR', { maximumFractionDigits: 1 })} s d’attente cumulée des connexions défiées (file du générateur comprise). Sous forte pression, ce temps allonge les connexions simulées plus que dans la réalité.</p>
+<h2>Actions</h2>
+${table(['Action', 'Réussies', 'Échouées'], Object.entries(r.actionsByKind).map(([k, v]) => [k, String(v.ok), String(v.failed)]))}
+<p>Lectures des élèves (montée et pointe) : p50 ${ms(r.pupilReads.p50)}, p95 ${ms(r.pupilReads.p95)}, p99 ${ms(r.pupilReads.p99)} sur ${r.pupilReads.n} lectures. Visites coupées à la fin : ${r.cut}.</p>
+<h2>Écritures acquittées, vérifiées dans la base</h2>
+<p>${r.check.handins.found} rendus retrouvés sur ${r.check.handins.acknowledged} acquittés (ligne, fichier et octets sur le disque vérifiés par SHA-256) ; ${r.check.posts.found} travaux retrouvés sur ${r.check.posts.acknowledged} publiés (avec leur dernière modification acquittée).</p>
+${lostRows.length > 0 ? table(['État', 'Type', 'Identifiant', 'Identifiant de connexion', 'Pourquoi'], lostRows) : '<p>Aucune écriture manquante ni en double.</p>'}
+</main>
+</body>
+</html>
+`;
+}
+
+export function terminalSummary(r: DrillReport): string {
+  const lines = ['', 'Exercice du matin — verdicts', ''];
+  for (const v of r.verdicts) lines.push(`  ${v.ok ? '✔ TENU    ' : '✘ NON TENU'}  ${v.goal}`, `              seuil : ${v.threshold} · mesuré : ${v.measured}`);
+  lines.push('', `  ${r.at830.sentence}`);
+  lines.push(`  Connexions : ${r.signIns.remembered} mémorisées, ${r.signIns.password} par mot de passe, ${r.signIns.activation} premières ; ${r.signIns.queued} en salle d’attente${r.queueWaits.n > 0 ? ` (attente p95 ${ms(r.queueWaits.p95)})` : ''}, ${r.signIns.challenged} défiées, ${r.signIns.failed} échouées.`);
+  const refusals = refusalTotals(r.seconds);
+  if (refusals.length > 0) lines.push(`  Refus : ${refusals.map(([k, n]) => `${k} ${n}`).join(', ')}`);
+  for (const m of [...r.check.missing, ...r.check.duplicated].slice(0, 20)) lines.push(`  ! ${m.kind} ${m.id} (${m.login}) : ${m.why}`);
+  lines.push('', r.ok ? '  Résultat : tous les objectifs sont tenus.' : '  Résultat : au moins un objectif n’est pas tenu.', '');
+  return lines.join('\n');
+}
