@@ -41,13 +41,17 @@ const server = createServer((req, res) => {
     return;
   }
   if (req.method === 'POST' && url === '/handin') {
+    // A client cut mid-upload (the load generator stops at the end of each slice) ends that request only.
     void (async () => {
       const f = await open(path.join(uploads, randomBytes(8).toString('hex')), 'wx', 0o600);
-      for await (const chunk of req) await f.write(chunk as Buffer);
-      await f.sync();
-      await f.close();
-      res.writeHead(201, json(receipt)).end(receipt);
-    })();
+      try {
+        for await (const chunk of req) await f.write(chunk as Buffer);
+        await f.sync();
+        res.writeHead(201, json(receipt)).end(receipt);
+      } finally {
+        await f.close();
+      }
+    })().catch(() => res.destroy());
     return;
   }
   res.writeHead(404).end();
