@@ -42,10 +42,13 @@ export interface Notifier {
   notify(notification: NewNotification): Promise<void>;
   /** The thing was withdrawn (deleted, unpublished): its notifications leave the feeds. */
   withdraw(kind: NotificationKind, subjectId: string): Promise<void>;
+  /** This person has dealt with the thing (read the message, signed the note, acknowledged the news): its notification to them is read. */
+  seen(personId: string, kind: NotificationKind, subjectId: string): Promise<void>;
 }
 
 /** For compositions without a feed (and for unit tests of features). */
 export const silentNotifier: Notifier = {
   async notify() {},
   async withdraw() {},
+  async seen() {},
 };

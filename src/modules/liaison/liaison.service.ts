@@ -87,6 +87,7 @@ export class LiaisonService {
     const { note, addressed } = await this.access(actor, noteId);
     if (!canSign(actor, note, addressed)) throw new AppError('access.forbidden');
     await this.repo.sign(note.id, actor.id, this.clock.nowMs());
+    await this.notifier.seen(actor.id, 'liaison.to_sign', note.id);
     return this.detail(actor, note.id);
   }
 

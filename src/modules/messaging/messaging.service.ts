@@ -242,6 +242,7 @@ export class MessagingService {
     // Marking read twice keeps the first reading time.
     if (read && delivery!.read_at !== null) return;
     await this.repo.setRead(m.id, actor.id, read ? this.clock.nowMs() : null);
+    if (read) await this.notifier.seen(actor.id, 'message.received', m.id);
   }
 
   /** Removes the message from the actor's boxes (soft: the other side keeps theirs). */

@@ -121,6 +121,7 @@ export class NewsService {
     if (news.requires_ack !== 1) throw new AppError('news.no_ack_required');
     if (!canAcknowledge(actor, news, this.clock.nowMs())) throw new AppError('access.forbidden');
     await this.repo.acknowledge(news.id, actor.id, this.clock.nowMs());
+    await this.notifier.seen(actor.id, 'news.published', news.id);
     return this.detail(actor, news.id);
   }
 

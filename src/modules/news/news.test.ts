@@ -183,7 +183,8 @@ describe.each(backends)('actualités API on %s', (backend) => {
   it('notifies the audience after a publication, at its start, and withdraws the notification', async () => {
     const sent: NewNotification[] = [];
     const withdrawn: string[] = [];
-    const notifier: Notifier = { async notify(n) { sent.push(n); }, async withdraw(_kind, id) { withdrawn.push(id); } };
+    const seen: string[] = [];
+    const notifier: Notifier = { async notify(n) { sent.push(n); }, async withdraw(_kind, id) { withdrawn.push(id); }, async seen(who, kind, id) { seen.push(`${who}:${kind}:${id}`); } };
     const service = new NewsService(new NewsRepository(db()), t.clock, notifier);
     const teacher = await t.preau.schools.scopeOf('teacherA');
     const draft = await service.create(teacher, { audience: { kind: 'group', id: 'groupLatin' }, headline: 'Version latine', bodyHtml: 'x' });
@@ -194,6 +195,10 @@ describe.each(backends)('actualités API on %s', (backend) => {
     // The Latin group: pupil A1, their parent, the staff of school A; not the author, not pupil A2.
     const ids = sent[0]!.recipientIds;
     expect([...(typeof ids === 'function' ? await ids() : ids)].sort()).toEqual(['adminA', 'cpeA', 'directionA', 'parentA1', 'pupilA1']);
+    // An acknowledgement reads the reader's notification of it.
+    const ack = await service.create(teacher, { audience: { kind: 'group', id: 'groupLatin' }, headline: 'À signer', bodyHtml: 'x', requiresAck: true, publishFrom: 'now' });
+    await service.acknowledge(await t.preau.schools.scopeOf('pupilA1'), ack.news.id);
+    expect(seen).toEqual([`pupilA1:news.published:${ack.news.id}`]);
     await service.withdraw(teacher, draft.news.id);
     expect(withdrawn).toEqual([draft.news.id]);
   });

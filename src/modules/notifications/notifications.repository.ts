@@ -84,6 +84,19 @@ export class NotificationsRepository {
     await q.execute();
   }
 
+  /** The person's unread notification of this thing, if any, is read now. */
+  async markSeen(recipientId: string, kind: string, subjectId: string, atMs: number): Promise<number> {
+    const r = await this.db
+      .updateTable('notifications')
+      .set({ read_at: atMs })
+      .where('recipient_id', '=', recipientId)
+      .where('kind', '=', kind)
+      .where('subject_id', '=', subjectId)
+      .where('read_at', 'is', null)
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows);
+  }
+
   /** Marks read the unread rows visible at `upToMs` (what the person had seen). */
   async markAllRead(recipientId: string, upToMs: number, atMs: number): Promise<number> {
     const r = await this.db.updateTable('notifications').set({ read_at: atMs }).where('recipient_id', '=', recipientId).where('read_at', 'is', null).where('visible_at', '<=', upToMs).executeTakeFirst();

@@ -70,6 +70,14 @@ export class NotificationsService implements Notifier {
     }
   }
 
+  async seen(personId: string, kind: NotificationKind, subjectId: string): Promise<void> {
+    try {
+      if ((await this.repo.markSeen(personId, kind, subjectId, this.clock.nowMs())) > 0) await this.publishCount(personId);
+    } catch (err) {
+      this.logger.error({ err, kind, subjectId }, 'notification non marquée lue');
+    }
+  }
+
   /** Publishes each message, then the new unread count of everyone concerned. A failed publish is logged (fails open). */
   private async push(messages: readonly (readonly [string, string])[], nowMs: number, alsoCount: readonly string[] = []): Promise<void> {
     const people = [...new Set([...messages.map(([id]) => id), ...alsoCount])];

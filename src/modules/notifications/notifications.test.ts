@@ -110,6 +110,29 @@ describe.each(backends)('notifications API on %s', (backend) => {
     for (const who of ['pupilA2', 'parentB1'] as const) expect((await kindsOf(who)).some((k) => k.startsWith('handin.returned')), who).toBe(false);
   });
 
+  it('dealing with the thing reads its notification: the message read, the note signed', async () => {
+    const isRead = async (who: PersonKey, kind: string, subjectId: string) =>
+      ((await feed(who)).notifications as { kind: string; subjectId: string; read: boolean }[]).find((n) => n.kind === kind && n.subjectId === subjectId)?.read;
+    const parent = await as('parentA1');
+    const sent = await parent.request({ method: 'POST', url: '/api/v1/messages', payload: { to: [{ kind: 'person', id: 'teacherA' }], subject: 'Cantine', bodyHtml: '<p>Bonjour</p>' } });
+    expect(sent.statusCode, sent.body).toBe(201);
+    const messageId = sent.json().message.id as string;
+    expect(await isRead('teacherA', 'message.received', messageId)).toBe(false);
+    const before = await unread('teacherA');
+    const teacher = await as('teacherA');
+    expect((await teacher.request({ method: 'PUT', url: `/api/v1/messages/${messageId}/read`, payload: { read: true } })).statusCode).toBeLessThan(300);
+    expect(await isRead('teacherA', 'message.received', messageId)).toBe(true);
+    expect(await unread('teacherA')).toBe(before - 1);
+
+    const note = await teacher.request({ method: 'POST', url: '/api/v1/liaison', payload: { audience: { kind: 'class', id: 'class6A' }, title: 'Sortie', bodyHtml: '<p>Jeudi</p>' } });
+    const noteId = note.json().note.id as string;
+    expect(await isRead('parentA1', 'liaison.to_sign', noteId)).toBe(false);
+    expect((await parent.request({ method: 'POST', url: `/api/v1/liaison/${noteId}/sign` })).statusCode).toBeLessThan(300);
+    expect(await isRead('parentA1', 'liaison.to_sign', noteId)).toBe(true);
+    // Someone else's notification of the same note is untouched.
+    expect(await isRead('parentB1', 'liaison.to_sign', noteId)).toBeUndefined();
+  });
+
   it('feed pages (newest first, no repeats, bounded page size), unread count, read, unread again, read-all up to what was seen; on Aujourd’hui', async () => {
     const now = t.clock.nowMs();
     await t.preau.storage.db.insertInto('notifications').values(
