@@ -17,7 +17,11 @@ export function servedBrowserSuite(): { readonly server: ServedPreau; open(optio
   beforeAll(async () => {
     server = await startServedPreau();
   });
-  afterEach(closeBrowser);
+  afterEach(async () => {
+    await closeBrowser();
+    // A test that failed while the server was stopped must not take the next ones down with it.
+    if (server && !server.running) await server.start();
+  });
   afterAll(async () => {
     await server?.close();
   });

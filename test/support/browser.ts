@@ -3,6 +3,8 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { expect } from 'vitest';
+import { FIXTURE_PASSWORD } from './fixtures.js';
 
 /** Debian's chromium: never a downloaded browser. */
 export const CHROMIUM_PATH = process.env.PREAU_CHROMIUM ?? '/usr/bin/chromium';
@@ -137,4 +139,19 @@ export async function offlineCopyReady(urls: string[]): Promise<boolean> {
  */
 export async function waitForOfflineCopy(page: Page, timeoutMs = 15_000): Promise<void> {
   await page.waitForFunction(offlineCopyReady, ['/api/v1/me/today', '/api/v1/me'], { timeout: timeoutMs });
+}
+
+/** axe-core (WCAG 2.1 A/AA) finds nothing on this screen; the failure names the screen and each violation. */
+export async function expectAccessible(page: Page, screen: string): Promise<void> {
+  const violations = await axeViolations(page);
+  expect(violations, `${screen}\n${describeViolations(violations)}`).toEqual([]);
+}
+
+/** Signs in through the login page (the fixture password by default) and waits for Aujourd'hui. */
+export async function signInThroughPage(page: Page, origin: string, login: string, password = FIXTURE_PASSWORD): Promise<void> {
+  await page.goto(`${origin}/`);
+  await page.getByLabel('Identifiant').fill(login);
+  await page.getByLabel('Mot de passe').fill(password);
+  await page.getByRole('button', { name: 'Se connecter' }).click();
+  await page.getByTestId('today-content').waitFor({ timeout: 15_000 });
 }

@@ -10,7 +10,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { parisWallTimeToUtcMs } from '../../src/platform/clock.js';
-import { axeViolations, chromiumAvailable, describeViolations, horizontalOverflow } from '../support/browser.js';
+import { chromiumAvailable, expectAccessible, horizontalOverflow } from '../support/browser.js';
 import { servedBrowserSuite } from '../support/browser-suite.js';
 import { FIXTURE_PASSWORD } from '../support/fixtures.js';
 
@@ -32,10 +32,6 @@ describe.skipIf(!enabled)('the teacher’s and the direction’s cahier de texte
     await page.getByTestId('today-content').waitFor({ timeout: 15_000 });
     await page.goto(`${suite.server.origin}/cahier-de-textes`);
     return page;
-  };
-  const expectAccessible = async (page: Page, screen: string) => {
-    const violations = await axeViolations(page);
-    expect(violations, `${screen}\n${describeViolations(violations)}`).toEqual([]);
   };
   const announced = (page: Page, text: string) => expect.poll(() => page.getByTestId('live-region').textContent()).toBe(text);
   const line = (page: Page, title: string) => page.getByTestId('entry-line').filter({ has: page.getByRole('link', { name: new RegExp(`${title.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`) }) });

@@ -5,20 +5,17 @@
  * from Aujourd'hui, the teacher sees who signed and reminds the others. axe-core on every screen, a
  * phone-sized screen for the messagerie. Sequential in one file: chromium is heavy on 2 cores.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { axeViolations, chromiumAvailable, describeViolations, horizontalOverflow, openBrowser, type TestBrowser } from '../support/browser.js';
-import { FIXTURE_PASSWORD } from '../support/fixtures.js';
-import { startServedPreau, type ServedPreau } from '../support/served.js';
+import { chromiumAvailable, expectAccessible, horizontalOverflow, signInThroughPage } from '../support/browser.js';
+import { servedBrowserSuite } from '../support/browser-suite.js';
 
 const enabled = chromiumAvailable();
 
 describe.skipIf(!enabled)('messagerie and carnet de liaison in chromium', () => {
-  let server: ServedPreau;
-  let browser: TestBrowser | undefined;
-
+  const suite = servedBrowserSuite();
   beforeAll(async () => {
-    server = await startServedPreau();
+    const server = suite.server;
     // A second family in 6e A (pupil A2's parent): a note to the class reaches two families.
     const now = server.clock.nowMs();
     const db = server.current().storage.db;
@@ -29,31 +26,8 @@ describe.skipIf(!enabled)('messagerie and carnet de liaison in chromium', () => 
     }).execute();
     await db.insertInto('guardianships').values({ parent_id: 'parentA2', child_id: 'pupilA2', legal_guardian: 1, relation: 'PERE' }).execute();
   });
-  afterEach(async () => {
-    if (browser) expect(browser.problems, 'erreurs de console (CSP comprise)').toEqual([]);
-    await browser?.close();
-    browser = undefined;
-  });
-  afterAll(async () => {
-    await server?.close();
-  });
-
-  const open = async (options: Parameters<typeof openBrowser>[0] = {}) => {
-    await browser?.close();
-    browser = await openBrowser(options);
-    return browser.page;
-  };
-  const expectAccessible = async (page: Page, screen: string) => {
-    const violations = await axeViolations(page);
-    expect(violations, `${screen}\n${describeViolations(violations)}`).toEqual([]);
-  };
-  const signIn = async (page: Page, login: string) => {
-    await page.goto(`${server.origin}/`);
-    await page.getByLabel('Identifiant').fill(login);
-    await page.getByLabel('Mot de passe').fill(FIXTURE_PASSWORD);
-    await page.getByRole('button', { name: 'Se connecter' }).click();
-    await page.getByTestId('today-content').waitFor({ timeout: 15_000 });
-  };
+  const open = async (options: Parameters<typeof suite.open>[0] = {}) => (await suite.open(options)).page;
+  const signIn = (page: Page, login: string) => signInThroughPage(page, suite.server.origin, login);
 
   it('a parent writes to a teacher chosen from the directory; the teacher sees it unread, opens it and replies; the parent sees the reply', async () => {
     // The parent, on a phone.
@@ -61,7 +35,7 @@ describe.skipIf(!enabled)('messagerie and carnet de liaison in chromium', () => 
     await signIn(page, 'parenta1');
     // Aujourd'hui says what is new: teacher A's message to 6e A's parents (fixture) is unread.
     await page.getByTestId('today-unread').getByRole('link', { name: '1 nouveau message' }).click();
-    await expect.poll(() => page.url()).toBe(`${server.origin}/messagerie`);
+    await expect.poll(() => page.url()).toBe(`${suite.server.origin}/messagerie`);
     await page.getByTestId('mail-list').waitFor();
     await expectAccessible(page, 'messagerie (parent, reçus)');
     expect(await horizontalOverflow(page)).toBeLessThanOrEqual(0);
@@ -98,7 +72,7 @@ describe.skipIf(!enabled)('messagerie and carnet de liaison in chromium', () => 
     await page.getByRole('button', { name: 'Envoyer', exact: true }).click();
     await expect.poll(() => page.getByTestId('live-region').textContent()).toBe('Message envoyé.');
     // The sent folder shows it.
-    await expect.poll(() => page.url()).toBe(`${server.origin}/messagerie?dossier=envoyes`);
+    await expect.poll(() => page.url()).toBe(`${suite.server.origin}/messagerie?dossier=envoyes`);
     await expect.poll(() => page.getByTestId('message-line').first().textContent()).toContain('Absence de jeudi');
 
     // The teacher: the message is unread in Reçus, with the count.
@@ -118,13 +92,13 @@ describe.skipIf(!enabled)('messagerie and carnet de liaison in chromium', () => 
     expect(await message.textContent()).toContain('parentA1 Fixture');
     expect(await message.getByRole('link', { name: /certificat\.pdf/ }).getAttribute('href')).toMatch(/^\/api\/v1\/messages\/[\w-]+\/attachments\/[\w-]+$/);
     // Opening it marked it read (through the outbox), on the server too.
-    await expect.poll(async () => (await server.current().storage.db.selectFrom('message_recipients').select('read_at').where('person_id', '=', 'teacherA').execute()).some((d) => d.read_at !== null)).toBe(true);
+    await expect.poll(async () => (await suite.server.current().storage.db.selectFrom('message_recipients').select('read_at').where('person_id', '=', 'teacherA').execute()).some((d) => d.read_at !== null)).toBe(true);
     await expect.poll(() => line.getAttribute('data-read')).toBe('true');
     await expectAccessible(page, 'messagerie (conversation, enseignant)');
     // Marked unread again (back to the list), then read again by opening it.
     await page.getByRole('button', { name: 'Marquer comme non lu' }).click();
     await expect.poll(() => page.getByTestId('live-region').textContent()).toBe('Message marqué non lu.');
-    await expect.poll(() => page.url()).toBe(`${server.origin}/messagerie`);
+    await expect.poll(() => page.url()).toBe(`${suite.server.origin}/messagerie`);
     await expect.poll(() => page.getByRole('link', { name: /Reçus \(1 non lus\)/ }).count()).toBe(1);
     await expect.poll(() => line.getAttribute('data-read')).toBe('false');
     await page.getByTestId('message-line').filter({ hasText: 'Absence de jeudi' }).getByRole('link').click();
@@ -146,7 +120,7 @@ describe.skipIf(!enabled)('messagerie and carnet de liaison in chromium', () => 
     // The parent sees the reply, in the same conversation.
     page = await open();
     await signIn(page, 'parenta1');
-    await page.goto(`${server.origin}/messagerie`);
+    await page.goto(`${suite.server.origin}/messagerie`);
     const answer = page.getByTestId('message-line').filter({ hasText: 'RE : Absence de jeudi' });
     await answer.waitFor();
     expect(await answer.getAttribute('data-read')).toBe('false');
@@ -156,11 +130,11 @@ describe.skipIf(!enabled)('messagerie and carnet de liaison in chromium', () => 
     expect(await page.getByRole('heading', { name: 'La conversation (2 messages)' }).count()).toBe(1);
     // A notification's link opens a conversation directly.
     const id = new URL(page.url()).searchParams.get('conversation');
-    await page.goto(`${server.origin}/messagerie?conversation=${id}`);
+    await page.goto(`${suite.server.origin}/messagerie?conversation=${id}`);
     await page.getByTestId('message').waitFor();
     expect(await page.getByRole('heading', { level: 2, name: 'RE : Absence de jeudi' }).count()).toBe(1);
     // Search in one's own mail.
-    await page.goto(`${server.origin}/messagerie`);
+    await page.goto(`${suite.server.origin}/messagerie`);
     await page.getByLabel('Rechercher dans mes messages').fill('noté');
     await page.getByRole('button', { name: 'Rechercher' }).click();
     await expect.poll(() => page.getByTestId('message-line').count()).toBe(1);
@@ -188,7 +162,7 @@ describe.skipIf(!enabled)('messagerie and carnet de liaison in chromium', () => 
     page = await open({ viewport: { width: 360, height: 740 } });
     await signIn(page, 'parenta1');
     await page.getByTestId('today-to-sign').getByRole('link', { name: '1 mot à signer' }).click();
-    await expect.poll(() => page.url()).toBe(`${server.origin}/carnet-de-liaison`);
+    await expect.poll(() => page.url()).toBe(`${suite.server.origin}/carnet-de-liaison`);
     await page.getByTestId('to-sign').getByRole('link', { name: 'Sortie au musée jeudi' }).click();
     await page.getByTestId('sign-box').waitFor();
     expect(await page.getByTestId('note').textContent()).toContain('Départ à 9 h devant le collège.');
@@ -197,14 +171,14 @@ describe.skipIf(!enabled)('messagerie and carnet de liaison in chromium', () => 
     await page.getByTestId('signed-state').waitFor();
     expect(await page.getByTestId('signed-state').textContent()).toMatch(/^Signé le 7 septembre 2026 à 7 h 45$/);
     // Sent through the outbox, with an Idempotency-Key.
-    expect(server.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/sign')).every((r) => r.idempotencyKey)).toBe(true);
-    await page.goto(`${server.origin}/aujourdhui`);
+    expect(suite.server.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/sign')).every((r) => r.idempotencyKey)).toBe(true);
+    await page.goto(`${suite.server.origin}/aujourdhui`);
     await page.getByText('Aucun mot à signer.').waitFor();
 
     // The teacher: 1 signed of 2, who has not, and Relancer.
     page = await open();
     await signIn(page, 'teachera');
-    await page.goto(`${server.origin}/carnet-de-liaison`);
+    await page.goto(`${suite.server.origin}/carnet-de-liaison`);
     await page.getByTestId('sent-note').filter({ hasText: 'Sortie au musée jeudi' }).getByRole('link').click();
     const follow = page.getByTestId('follow');
     await follow.waitFor();
@@ -220,7 +194,7 @@ describe.skipIf(!enabled)('messagerie and carnet de liaison in chromium', () => 
     // Not again within a day: disabled, with the reason in words.
     expect(await remindButton.isDisabled()).toBe(true);
     expect(await page.getByTestId('remind-reason').textContent()).toMatch(/^Une relance vient d’être envoyée : prochaine relance possible le /);
-    const reminded = await server.current().storage.db.selectFrom('liaison_targets').select(['parent_id', 'reminded_at']).where('reminded_at', 'is not', null).execute();
+    const reminded = await suite.server.current().storage.db.selectFrom('liaison_targets').select(['parent_id', 'reminded_at']).where('reminded_at', 'is not', null).execute();
     expect(reminded.map((r) => r.parent_id)).toEqual(['parentA2']);
   });
 });

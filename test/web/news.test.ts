@@ -3,43 +3,18 @@
  * school news asking for acknowledgement → a parent sees it on Aujourd'hui ("à lire"), opens it and
  * acknowledges → Aujourd'hui says "lu" → the direction sees the count. axe-core on every screen.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { axeViolations, chromiumAvailable, describeViolations, horizontalOverflow, openBrowser, type TestBrowser } from '../support/browser.js';
-import { FIXTURE_PASSWORD } from '../support/fixtures.js';
+import { chromiumAvailable, expectAccessible, horizontalOverflow, signInThroughPage } from '../support/browser.js';
+import { servedBrowserSuite } from '../support/browser-suite.js';
 import { PDF_BYTES } from '../support/multipart.js';
-import { startServedPreau, type ServedPreau } from '../support/served.js';
 
 const enabled = chromiumAvailable();
 
 describe.skipIf(!enabled)('actualités in chromium', () => {
-  let server: ServedPreau;
-  let browser: TestBrowser | undefined;
+  const suite = servedBrowserSuite();
 
-  beforeAll(async () => {
-    server = await startServedPreau();
-  });
-  afterEach(async () => {
-    if (browser) expect(browser.problems, 'erreurs de console (CSP comprise)').toEqual([]);
-    await browser?.close();
-    browser = undefined;
-    if (!server.running) await server.start();
-  });
-  afterAll(async () => {
-    await server?.close();
-  });
-
-  const expectAccessible = async (page: Page, screen: string) => {
-    const violations = await axeViolations(page);
-    expect(violations, `${screen}\n${describeViolations(violations)}`).toEqual([]);
-  };
-  const signIn = async (page: Page, login: string) => {
-    await page.goto(`${server.origin}/`);
-    await page.getByLabel('Identifiant').fill(login);
-    await page.getByLabel('Mot de passe').fill(FIXTURE_PASSWORD);
-    await page.getByRole('button', { name: 'Se connecter' }).click();
-    await page.getByTestId('today-content').waitFor({ timeout: 15_000 });
-  };
+  const signIn = (page: Page, login: string) => signInThroughPage(page, suite.server.origin, login);
   const signOut = async (page: Page) => {
     await page.getByRole('button', { name: 'Se déconnecter' }).click();
     await page.getByLabel('Identifiant').waitFor();
@@ -47,7 +22,7 @@ describe.skipIf(!enabled)('actualités in chromium', () => {
   const HEADLINE = 'Fermeture exceptionnelle jeudi';
 
   it('the direction publishes a school news asking for acknowledgement; a parent sees it on Aujourd’hui and acknowledges; the direction sees the count', async () => {
-    browser = await openBrowser();
+    const browser = await suite.open();
     const page = browser.page;
 
     await signIn(page, 'directiona');
@@ -102,7 +77,7 @@ describe.skipIf(!enabled)('actualités in chromium', () => {
   });
 
   it('on a phone (320 px): the news list and a news reflow without sideways scrolling, and stay accessible', async () => {
-    browser = await openBrowser({ viewport: { width: 320, height: 640 } });
+    const browser = await suite.open({ viewport: { width: 320, height: 640 } });
     const page = browser.page;
     await signIn(page, 'pupila1');
     await page.getByRole('link', { name: 'Actualités', exact: true }).click();
@@ -116,20 +91,20 @@ describe.skipIf(!enabled)('actualités in chromium', () => {
   });
 
   it('acknowledged while Préau cannot be reached: kept in the outbox, delivered once when it is back', async () => {
-    browser = await openBrowser();
+    const browser = await suite.open();
     const page = browser.page;
     await signIn(page, 'parentb1');
-    await page.goto(`${server.origin}/actualites?id=newsSchoolA`);
+    await page.goto(`${suite.server.origin}/actualites?id=newsSchoolA`);
     await page.getByTestId('news-detail').waitFor();
-    await server.stop();
+    await suite.server.stop();
     await page.getByRole('button', { name: 'J’ai pris connaissance' }).click();
     await page.getByTestId('news-ack-queued').waitFor();
     expect(await page.getByTestId('news-ack-queued').textContent()).toBe('Votre lecture sera envoyée dès que Préau sera joignable.');
     await expectAccessible(page, 'actualité lue hors ligne');
-    await server.start();
-    const acks = () => server.current().storage.db.selectFrom('news_acks').select('person_id').where('news_id', '=', 'newsSchoolA').where('person_id', '=', 'parentB1').execute();
+    await suite.server.start();
+    const acks = () => suite.server.current().storage.db.selectFrom('news_acks').select('person_id').where('news_id', '=', 'newsSchoolA').where('person_id', '=', 'parentB1').execute();
     await expect.poll(async () => (await acks()).length, { timeout: 45_000 }).toBe(1);
-    const sends = server.requests.filter((r) => r.method === 'POST' && r.path === '/api/v1/news/newsSchoolA/acknowledge');
+    const sends = suite.server.requests.filter((r) => r.method === 'POST' && r.path === '/api/v1/news/newsSchoolA/acknowledge');
     expect(sends.length).toBeGreaterThanOrEqual(1);
     expect(new Set(sends.map((r) => r.idempotencyKey)).size).toBe(1);
   });

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import {
-  axeViolations, chromiumAvailable, describeViolations, deviceLeftovers, focused, horizontalOverflow, openBrowser, waitForOfflineCopy, type TestBrowser,
+  chromiumAvailable, deviceLeftovers, expectAccessible, focused, horizontalOverflow, openBrowser, type TestBrowser, waitForOfflineCopy,
 } from '../support/browser.js';
 import { FIXTURE_PASSWORD } from '../support/fixtures.js';
 import { startServedPreau, type ServedPreau } from '../support/served.js';
@@ -39,10 +39,6 @@ describe.skipIf(!enabled)('web client in chromium', () => {
   const open = async (options: Parameters<typeof openBrowser>[0] = {}) => {
     browser = await openBrowser(options);
     return browser.page;
-  };
-  const expectAccessible = async (page: Page, screen: string) => {
-    const violations = await axeViolations(page);
-    expect(violations, `${screen}\n${describeViolations(violations)}`).toEqual([]);
   };
   const signIn = async (page: Page, login: string, password = FIXTURE_PASSWORD, remember = false) => {
     await page.goto(`${server.origin}/`);
