@@ -134,9 +134,17 @@ describe.skipIf(!enabled)('web client in chromium', () => {
     await page.getByRole('link', { name: 'Aujourd’hui' }).click();
     expect(await page.getByText('Information : Lenteurs ce matin : nous y travaillons.').count()).toBe(1);
     await page.getByRole('link', { name: 'Mon compte' }).click();
-    await page.getByLabel('Message d’incident').fill('');
+    // The field is cleared and stays cleared before publishing (seen once under load: the form put
+    // the old text back just after the clearing; see docs/STATUS.md).
+    const field = page.getByLabel('Message d’incident');
+    await expect.poll(async () => (await field.inputValue()) === 'Lenteurs ce matin : nous y travaillons.').toBe(true);
+    await field.fill('');
+    await expect.poll(async () => {
+      if ((await field.inputValue()) !== '') await field.fill('');
+      return field.inputValue();
+    }).toBe('');
     await page.getByRole('button', { name: 'Publier' }).click();
-    await expect.poll(() => page.getByText('Information : Lenteurs').count()).toBe(0);
+    await expect.poll(() => page.getByText('Information : Lenteurs').count(), { timeout: 10_000 }).toBe(0);
   });
 
   it('a wrong password and throttling show French errors, focused and announced; activation with a one-time code', async () => {

@@ -21,8 +21,10 @@ export function StatusAdmin() {
     e.preventDefault();
     setSaved(false);
     setError(undefined);
+    // What the field holds now, not the last render's state: a quick click after typing must send what was typed.
+    const typed = (e.currentTarget.elements.namedItem('incident') as HTMLTextAreaElement | null)?.value ?? incident;
     try {
-      const { data } = await api<PlatformStatus>('PUT', '/api/v1/admin/status', { body: { incident: incident.trim() || null, readOnly } });
+      const { data } = await api<PlatformStatus>('PUT', '/api/v1/admin/status', { body: { incident: typed.trim() || null, readOnly } });
       platformStatus.set(data);
       setSaved(true);
       announce(t('statusAdmin.saved'));
@@ -47,7 +49,7 @@ export function StatusAdmin() {
           <p class="hint" id="status-incident-hint">
             {t('statusAdmin.incidentHint')}
           </p>
-          <textarea id="status-incident" rows={3} maxLength={500} aria-describedby="status-incident-hint" value={incident} onInput={(e: TargetedEvent<HTMLTextAreaElement>) => setIncident(e.currentTarget.value)} />
+          <textarea id="status-incident" name="incident" rows={3} maxLength={500} aria-describedby="status-incident-hint" value={incident} onInput={(e: TargetedEvent<HTMLTextAreaElement>) => setIncident(e.currentTarget.value)} />
         </div>
         <Checkbox id="status-read-only" label={t('statusAdmin.readOnly')} hint={t('statusAdmin.readOnlyHint')} checked={readOnly} onChange={setReadOnly} />
         <button type="submit">{t('statusAdmin.submit')}</button>
