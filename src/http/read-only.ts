@@ -13,8 +13,12 @@ const READ_ONLY_RETRY_AFTER_S = 60;
  * thought about is refused. Costs nothing on reads; on writes, the status is cached (5 s).
  */
 export function installReadOnly(app: FastifyInstance, isReadOnly: () => Promise<boolean>): void {
-  app.addHook('onRequest', async (request) => {
-    if (READS.has(request.method) || request.routeOptions.config?.duringReadOnly === true) return;
-    if (await isReadOnly()) throw new AppError('platform.read_only', { retryAfterSeconds: READ_ONLY_RETRY_AFTER_S });
+  // A callback hook: a read (every page of the crisis morning) costs a Set lookup, no promise.
+  app.addHook('onRequest', (request, _reply, done) => {
+    if (READS.has(request.method) || request.routeOptions.config?.duringReadOnly === true) return done();
+    isReadOnly().then(
+      (readOnly) => done(readOnly ? new AppError('platform.read_only', { retryAfterSeconds: READ_ONLY_RETRY_AFTER_S }) : undefined),
+      (err: unknown) => done(err instanceof Error ? err : new Error(String(err))),
+    );
   });
 }
