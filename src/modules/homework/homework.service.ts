@@ -145,13 +145,13 @@ export class HomeworkService {
     if (entry.publish_at === null) return this.notifier.withdraw('work.posted', entry.id);
     await this.notifier.notify({
       kind: 'work.posted', schoolId: entry.school_id, actorId: actor.id, title: entry.title, link: `/cahier-de-textes?travail=${entry.id}`, subjectId: entry.id,
-      recipientIds: () => this.repo.familiesOf({ classId: entry.class_id, groupId: entry.group_id }), visibleAtMs: entry.publish_at,
+      recipientIds: () => this.schools.familiesOf({ classId: entry.class_id, groupId: entry.group_id }), visibleAtMs: entry.publish_at,
     });
   }
 
   /** The pupil and their parents (hand-in returns are told to them). */
   familyOf(pupilId: string): Promise<string[]> {
-    return this.repo.familiesOf({ pupilId });
+    return this.schools.familiesOf({ pupilId });
   }
 
   /** The entry if this actor may edit it; 404 when they may not even read it. */

@@ -99,6 +99,35 @@ export class SchoolsRepository {
       .execute();
   }
 
+  /**
+   * The families of an audience: the pupils of a class or group, or one pupil (still at school),
+   * and their parents (still active). Who features tell about what concerns them (work posted, a
+   * returned hand-in). Bounded by the audience's size.
+   */
+  async familiesOf(audience: { classId: string | null; groupId: string | null } | { pupilId: string }): Promise<string[]> {
+    const pupils = await (
+      'pupilId' in audience
+        ? this.db.selectFrom('people as p').where('p.id', '=', audience.pupilId)
+        : audience.classId
+          ? this.db.selectFrom('class_enrolments as m').innerJoin('people as p', 'p.id', 'm.person_id').where('m.class_id', '=', audience.classId)
+          : this.db.selectFrom('group_members as m').innerJoin('people as p', 'p.id', 'm.person_id').where('m.group_id', '=', audience.groupId ?? '')
+    )
+      .select('p.id')
+      .where('p.profile', '=', 'eleve')
+      .where('p.status', '!=', 'departed')
+      .execute();
+    const pupilIds = pupils.map((p) => p.id);
+    if (pupilIds.length === 0) return [];
+    const parents = await this.db
+      .selectFrom('guardianships as g')
+      .innerJoin('people as parent', 'parent.id', 'g.parent_id')
+      .select('g.parent_id')
+      .where('g.child_id', 'in', pupilIds)
+      .where('parent.status', '!=', 'departed')
+      .execute();
+    return [...pupilIds, ...parents.map((p) => p.parent_id)];
+  }
+
   /** Pupils of a class and their parents (for handing out activation codes). */
   async classPupilsAndParents(classId: string) {
     const pupils = await this.db

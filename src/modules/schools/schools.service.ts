@@ -38,6 +38,11 @@ export class SchoolsService {
     this.scopes.clear();
   }
 
+  /** Person ids of an audience's pupils and their parents (no policy: features call it to notify, never to show). */
+  familiesOf(audience: { classId: string | null; groupId: string | null } | { pupilId: string }): Promise<string[]> {
+    return this.repo.familiesOf(audience);
+  }
+
   async listSchools(actor: Scope) {
     return this.repo.listSchools(actor.profile === 'admin_plateforme' ? 'all' : [...actor.schoolIds]);
   }
