@@ -1,7 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import { describe, expect, it } from 'vitest';
 import { countInversions } from '../bench/edge-surge.bench.js';
-import { loopbackCountries } from '../bench/support/abroad.js';
+import { countryTable, loopbackCountries } from '../bench/support/abroad.js';
 import type { SurgeVisitorOutcome } from '../bench/support/protocol.js';
 import { EdgeControls } from '../src/edge/index.js';
 import { createLogger } from '../src/platform/logger.js';
@@ -30,6 +30,29 @@ describe('bench seam: loopback networks abroad for crisis mode', () => {
   it('refuses a network that is not IPv4 CIDR', () => {
     expect(() => loopbackCountries('127.66.0.0/40')).toThrow(/IPv4/);
     expect(() => loopbackCountries('abroad')).toThrow(/IPv4/);
+  });
+});
+
+describe('test country table (the drill: pupils in France, attackers abroad and in France)', () => {
+  it('maps each network to its country, the most specific network first, unlisted addresses unknown', async () => {
+    const lookup = await countryTable('127.66.0.0/15=FR, 127.200.0.0/16=US,127.200.7.0/24=FR,127.202.0.0/16=CN')();
+    expect(lookup.countryOf('127.66.1.2')).toBe('FR');
+    expect(lookup.countryOf('127.67.250.1')).toBe('FR');
+    expect(lookup.countryOf('127.200.1.1')).toBe('US');
+    expect(lookup.countryOf('127.200.7.9')).toBe('FR');
+    expect(lookup.countryOf('127.202.0.1')).toBe('CN');
+    expect(lookup.countryOf('127.68.0.1')).toBeUndefined();
+    expect(lookup.countryOf('::1')).toBeUndefined();
+    const controls = new EdgeControls(createLogger('silent'), countryTable('127.66.0.0/16=FR,127.200.0.0/16=US'));
+    await controls.setCrisisMode(true);
+    expect(controls.isAbroad(request('127.66.3.4'))).toBe(false);
+    expect(controls.isAbroad(request('127.200.3.4'))).toBe(true);
+  });
+
+  it('refuses an entry without a network or a two-letter country', () => {
+    expect(() => countryTable('127.66.0.0/16')).toThrow(/=XX/);
+    expect(() => countryTable('127.66.0.0/16=France')).toThrow(/=XX/);
+    expect(() => countryTable('127.66.0.0/33=FR')).toThrow(/IPv4/);
   });
 });
 

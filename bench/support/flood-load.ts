@@ -50,54 +50,104 @@ function parseResponse(buf: Buffer): { status: number; length: number; close: bo
   return undefined;
 }
 
-// ── The flood ────────────────────────────────────────────────────────────────────────────────
-const flood = { sent: 0, notSent: 0, byStatus: {} as Record<string, number>, errors: 0, timeouts: 0, pending: 0 };
-const requests = spec.flood.bodies.map((body) =>
-  Buffer.from(`POST ${spec.flood.path} HTTP/1.1\r\nHost: ${origin.host}\r\nUser-Agent: flood\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`),
-);
+// ── The flood (and, in the drill, credential stuffing): open-loop streams of password guesses ──
+/** A stream's answers: by status and by reason (the error id in the body, `http-<status>` otherwise). */
+interface StreamCounters { sent: number; notSent: number; byStatus: Record<string, number>; byReason: Record<string, number>; errors: number; timeouts: number; pending: number }
+/** Per second since the start, answers by reason, per stream (the drill's "attack traffic" chart). */
+const series: { sec: number; flood: Record<string, number>; stuffing: Record<string, number> }[] = [];
+const secondOf = (name: 'flood' | 'stuffing'): Record<string, number> => {
+  const sec = Math.floor(sinceStartS());
+  while (series.length <= sec) series.push({ sec: series.length, flood: {}, stuffing: {} });
+  return series[sec]![name];
+};
+const REASON = /"id":"([a-z_.]+)"/;
 
 interface FloodConn {
   socket: net.Socket;
   buf: Buffer;
   sentAtMs: number | undefined;
 }
-const floodConns = new Set<FloodConn>();
-const idle: FloodConn[] = [];
-let opened = 0;
 
-function openFloodConn(): FloodConn {
-  const c: FloodConn = { socket: net.connect({ host, port, localAddress: spec.flood.addresses[opened++ % spec.flood.addresses.length]! }), buf: Buffer.alloc(0), sentAtMs: undefined };
-  floodConns.add(c);
-  c.socket.setNoDelay(true);
-  c.socket.on('data', (chunk: Buffer) => {
-    c.buf = c.buf.length === 0 ? chunk : Buffer.concat([c.buf, chunk]);
-    const r = parseResponse(c.buf);
-    if (!r || c.sentAtMs === undefined) return;
-    countInto(flood.byStatus, r.status);
-    c.buf = c.buf.subarray(r.length);
-    c.sentAtMs = undefined;
-    if (r.close) c.socket.destroy();
-    else idle.push(c);
-  });
-  c.socket.on('error', () => undefined);
-  c.socket.on('close', () => {
-    floodConns.delete(c);
-    const i = idle.indexOf(c);
-    if (i >= 0) idle.splice(i, 1);
-    if (c.sentAtMs !== undefined) flood.errors++;
-  });
-  return c;
+interface Stream {
+  counters: StreamCounters;
+  conns: Set<FloodConn>;
+  /** Sends what is due at `ratePerS` since the start; answers that never come count as timeouts. */
+  pump(): void;
+  settle(): Promise<void>;
 }
 
-function sendFlood(): void {
-  let c = idle.pop();
-  if (!c && floodConns.size < spec.flood.maxConnections) c = openFloodConn();
-  if (!c) {
-    flood.notSent++;
-    return;
-  }
-  c.sentAtMs = performance.now();
-  c.socket.write(requests[flood.sent++ % requests.length]!);
+function startStream(name: 'flood' | 'stuffing', s: FloodSpec['flood']): Stream {
+  const counters: StreamCounters = { sent: 0, notSent: 0, byStatus: {}, byReason: {}, errors: 0, timeouts: 0, pending: 0 };
+  const requests = s.bodies.map((body) =>
+    Buffer.from(`POST ${s.path} HTTP/1.1\r\nHost: ${origin.host}\r\nUser-Agent: ${name}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`),
+  );
+  const conns = new Set<FloodConn>();
+  const idle: FloodConn[] = [];
+  let opened = 0;
+  const startedAt = performance.now();
+  const open = (): FloodConn => {
+    const c: FloodConn = { socket: net.connect({ host, port, localAddress: s.addresses[opened++ % s.addresses.length]! }), buf: Buffer.alloc(0), sentAtMs: undefined };
+    conns.add(c);
+    c.socket.setNoDelay(true);
+    c.socket.on('data', (chunk: Buffer) => {
+      c.buf = c.buf.length === 0 ? chunk : Buffer.concat([c.buf, chunk]);
+      const r = parseResponse(c.buf);
+      if (!r || c.sentAtMs === undefined) return;
+      countInto(counters.byStatus, r.status);
+      const id = REASON.exec(c.buf.subarray(0, Math.min(r.length, 2_048)).toString('latin1'))?.[1];
+      const reason = id ?? `http-${r.status}`;
+      countInto(counters.byReason, reason);
+      countInto(secondOf(name), reason);
+      c.buf = c.buf.subarray(r.length);
+      c.sentAtMs = undefined;
+      if (r.close) c.socket.destroy();
+      else idle.push(c);
+    });
+    c.socket.on('error', () => undefined);
+    c.socket.on('close', () => {
+      conns.delete(c);
+      const i = idle.indexOf(c);
+      if (i >= 0) idle.splice(i, 1);
+      if (c.sentAtMs !== undefined) {
+        counters.errors++;
+        countInto(secondOf(name), 'réseau');
+      }
+    });
+    return c;
+  };
+  const send = () => {
+    let c = idle.pop();
+    if (!c && conns.size < s.maxConnections) c = open();
+    if (!c) {
+      counters.notSent++;
+      return;
+    }
+    c.sentAtMs = performance.now();
+    c.socket.write(requests[counters.sent++ % requests.length]!);
+  };
+  return {
+    counters,
+    conns,
+    pump() {
+      const due = Math.floor(((performance.now() - startedAt) / 1000) * s.ratePerS) - counters.sent - counters.notSent;
+      for (let k = 0; k < due; k++) send();
+      const now = performance.now();
+      for (const c of conns) {
+        if (c.sentAtMs !== undefined && now - c.sentAtMs > FLOOD_TIMEOUT_MS) {
+          counters.timeouts++;
+          countInto(secondOf(name), 'délai');
+          c.sentAtMs = undefined;
+          c.socket.destroy();
+        }
+      }
+    },
+    // Answers still due get a moment, then count as pending.
+    async settle() {
+      for (let waited = 0; waited < 3_000 && [...conns].some((c) => c.sentAtMs !== undefined); waited += 100) await new Promise((r) => setTimeout(r, 100));
+      counters.pending = [...conns].filter((c) => c.sentAtMs !== undefined).length;
+      for (const c of conns) c.socket.destroy();
+    },
+  };
 }
 
 // ── Slow clients ─────────────────────────────────────────────────────────────────────────────
@@ -191,30 +241,18 @@ const trickle = setInterval(() => {
 const slowReading = runSlowReaders();
 const slowOpening = openSlowHeaders();
 const readers = startReaders(origin, spec.pupils);
-const floodStart = performance.now();
+const streams = [startStream('flood', spec.flood), ...(spec.stuffing ? [startStream('stuffing', spec.stuffing)] : [])];
 const floodTimer = setInterval(() => {
-  const due = Math.floor(((performance.now() - floodStart) / 1000) * spec.flood.ratePerS) - flood.sent - flood.notSent;
-  for (let k = 0; k < due; k++) sendFlood();
-  const now = performance.now();
-  for (const c of floodConns) {
-    if (c.sentAtMs !== undefined && now - c.sentAtMs > FLOOD_TIMEOUT_MS) {
-      flood.timeouts++;
-      c.sentAtMs = undefined;
-      c.socket.destroy();
-    }
-  }
+  for (const st of streams) st.pump();
 }, 5);
 const totalS = Math.max(spec.durationS, spec.slowWatchS);
 let elapsedS = 0;
-const progress = setInterval(() => emit({ type: 'progress', phase: 'measure', elapsedS: ++elapsedS, totalS, count: flood.sent + readers.result.sent }), 1000);
+const progress = setInterval(() => emit({ type: 'progress', phase: 'measure', elapsedS: ++elapsedS, totalS, count: streams.reduce((n, st) => n + st.counters.sent, 0) + readers.result.sent }), 1000);
 
 await new Promise((r) => setTimeout(r, spec.durationS * 1000));
 clearInterval(floodTimer);
 const pupils = await readers.stop();
-// Flood answers still due get a moment, then count as pending.
-for (let waited = 0; waited < 3_000 && [...floodConns].some((c) => c.sentAtMs !== undefined); waited += 100) await new Promise((r) => setTimeout(r, 100));
-flood.pending = [...floodConns].filter((c) => c.sentAtMs !== undefined).length;
-for (const c of floodConns) c.socket.destroy();
+await Promise.all(streams.map((st) => st.settle()));
 await slowOpening;
 const watchLeftMs = spec.slowWatchS * 1000 - (performance.now() - t0);
 if (watchLeftMs > 0) await new Promise((r) => setTimeout(r, watchLeftMs));
@@ -229,7 +267,9 @@ const slowReads = await slowReading;
 emit({
   type: 'flood-result',
   durationS: spec.durationS,
-  flood,
+  flood: streams[0]!.counters,
+  ...(streams[1] ? { stuffing: streams[1].counters } : {}),
+  series,
   pupils: {
     sent: pupils.sent, ok: pupils.ok, late: pupils.late, byStatus: pupils.byStatus, errors: pupils.errors, byError: pupils.byError,
     p50Ms: quantile(pupils.latenciesMs, 0.5), p95Ms: quantile(pupils.latenciesMs, 0.95), p99Ms: quantile(pupils.latenciesMs, 0.99),

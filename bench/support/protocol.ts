@@ -87,12 +87,36 @@ export interface OpenLoadResultMessage {
 }
 
 /** The flood from abroad with slow clients (see flood-load.ts): what one side of the run met. */
+/** An open-loop stream of requests (password guesses) over raw keep-alive connections. */
+export interface FloodStreamSpec {
+  path: string;
+  ratePerS: number;
+  /** Sent in turn (JSON bodies). */
+  bodies: string[];
+  /** Connections are opened from these addresses in turn. */
+  addresses: string[];
+  maxConnections: number;
+}
+
+/** What came back for a stream: by status, and by reason (error id in the body, `http-<status>` otherwise). */
+export interface FloodStreamResult {
+  sent: number;
+  notSent: number;
+  byStatus: Record<string, number>;
+  byReason: Record<string, number>;
+  errors: number;
+  timeouts: number;
+  pending: number;
+}
+
 export interface FloodSpec {
   origin: string;
   /** Flood and pupils run this long; slow connections are watched `slowWatchS` from their opening. */
   durationS: number;
   slowWatchS: number;
-  flood: { path: string; ratePerS: number; bodies: string[]; addresses: string[]; maxConnections: number };
+  flood: FloodStreamSpec;
+  /** Credential stuffing (the drill): a second open-loop stream of guesses, from other addresses. */
+  stuffing?: FloodStreamSpec;
   slowHeaders: { count: number; addresses: string[]; byteEveryMs: number };
   slowReads: { count: number; addresses: string[]; path: string; pipelined: number; receiveBufferBytes: number };
   pupils: { path: string; ratePerS: number; cookies: string[]; addresses: string[]; deadlineMs: number; timeoutMs: number };
@@ -116,7 +140,10 @@ export interface SlowCutSummary {
 export interface FloodResultMessage {
   type: 'flood-result';
   durationS: number;
-  flood: { sent: number; notSent: number; byStatus: Record<string, number>; errors: number; timeouts: number; pending: number };
+  flood: FloodStreamResult;
+  stuffing?: FloodStreamResult;
+  /** Per second since the start: answers by reason, per stream (network failures `réseau`, no answer `délai`). */
+  series: { sec: number; flood: Record<string, number>; stuffing: Record<string, number> }[];
   pupils: { sent: number; ok: number; late: number; byStatus: Record<string, number>; errors: number; byError: Record<string, number>; p50Ms: number; p95Ms: number; p99Ms: number };
   slowHeaders: SlowCutSummary;
   slowReads: SlowCutSummary;

@@ -8,13 +8,19 @@
  * (src/demo/), on a clock moved to a school day at 07:25. It writes the roster the load generator needs (`roster.json`) and prints
  * `{"type":"ready","port":…}`. SIGTERM closes it cleanly; the directory is left for the checker.
  *
+ * `--edge off` is the baseline (the same Préau with its edge protections off); `--countries` a test
+ * country table for 127.0.0.0/8 (bench/support/abroad.ts), and `--crisis on` switches crisis mode
+ * on as the operator does on the morning of an attack.
+ *
  *   node --import tsx tools/drill/drill-server.ts --dir DIR --schools N --classes N --pupils N --activations N --seed N
+ *        [--edge on|off] [--crisis on|off] [--countries 127.64.0.0/13=FR,…]
  */
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { compose } from '../../src/compose.js';
 import type { Config } from '../../src/config/config.js';
+import { countryTable } from '../../bench/support/abroad.js';
 import { childConfig, serveChild } from '../../bench/support/child-server.js';
 import { ensureDemoCahier, ensureWeekTimetable } from '../../src/demo/demo-school.js';
 import { importAafFeed } from '../../src/modules/schools/aaf/aaf.importer.js';
@@ -30,6 +36,9 @@ const { values } = parseArgs({
     pupils: { type: 'string', default: '25' },
     activations: { type: 'string', default: '4' },
     seed: { type: 'string', default: '1' },
+    edge: { type: 'string', default: 'on' },
+    crisis: { type: 'string', default: 'off' },
+    countries: { type: 'string' },
   },
 });
 if (!values.dir) throw new Error('--dir est obligatoire');
@@ -37,12 +46,14 @@ const dir = values.dir;
 const classes = Number(values.classes);
 const pupils = Number(values.pupils);
 
-// The real edge with its default rate limits: the drill's clients each come from their own address.
-const config: Config = { ...childConfig(dir), edge: 'on' };
+// The real edge with its default rate limits (the drill's clients each come from their own
+// address), or none at all for the baseline.
+const config: Config = { ...childConfig(dir), edge: values.edge === 'off' ? 'off' : 'on' };
 // A school morning whatever the day: the real clock, moved to 07:25 (Paris) of today or the next weekday.
 const clockOffsetMs = schoolMorningOffsetMs(Date.now());
 const clock: Clock = { nowMs: () => Date.now() + clockOffsetMs };
-const preau = await compose(config, { clock });
+const preau = await compose(config, { clock, ...(values.countries ? { countryLookup: countryTable(values.countries) } : {}) });
+if (values.crisis === 'on' && preau.edge) await preau.edge.controls.setCrisisMode(true);
 const { db } = preau.storage;
 
 const feedDir = path.join(dir, 'aaf');

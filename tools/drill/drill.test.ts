@@ -30,6 +30,21 @@ describe('preau drill: options', () => {
     expect(refusal(['--duration', '10000']).exitCode).toBe(64);
     expect(refusal(['--schools', 'deux']).exitCode).toBe(64);
     expect(refusal(['--inconnue']).message).toMatch(/^Option invalide/);
+    expect(refusal(['--attack-flood', '100']).message).toBe('--attack-flood règle l’attaque : ajoutez --attack.');
+    expect(refusal(['--attack', '--attack-flood', '0']).exitCode).toBe(64);
+    expect(refusal(['--attack', '--attack-slow', '9000']).exitCode).toBe(64);
+    expect(refusal(['--crisis', 'peut-être']).message).toBe('--crisis attend on ou off (reçu « peut-être »).');
+  });
+
+  it('adds the attack (crisis mode on with it unless told otherwise) and the baseline when asked', () => {
+    expect(parseDrillArgs([])).toMatchObject({ attack: null, crisis: false, compareBaseline: false });
+    expect(parseDrillArgs(['--attack', '--compare-baseline'])).toMatchObject({
+      attack: { floodRatePerS: 300, stuffingRatePerS: 30, stuffingAddresses: 3_000, slowHeaders: 400, slowReads: 100 }, crisis: true, compareBaseline: true,
+    });
+    expect(parseDrillArgs(['--attack', '--attack-flood', '50', '--attack-stuffing', '5', '--attack-slow', '40', '--crisis', 'off'])).toMatchObject({
+      attack: { floodRatePerS: 50, stuffingRatePerS: 5, slowHeaders: 40, slowReads: 10 }, crisis: false,
+    });
+    expect(parseDrillArgs(['--crisis', 'on'])).toMatchObject({ attack: null, crisis: true });
   });
 
   it('never sends load to a target without --yes-i-own-this-target (64), and says a target is not playable yet (78)', () => {
@@ -52,22 +67,33 @@ describe('a small drill, for real', () => {
   const out = mkdtempSync(path.join(tmpdir(), 'preau-drill-test-'));
   afterAll(() => rmSync(out, { recursive: true, force: true }));
 
-  it('plays every phase with ~150 people, loses no acknowledged write, and writes a report with its charts', async () => {
+  it('plays every phase with ~150 people under attack, then the same morning without the edge: loses no acknowledged write, and writes a report with its charts', async () => {
     let printed = '';
     const sink = { isTTY: false, write: (s: string) => ((printed += s), true) } as unknown as NodeJS.WriteStream;
-    const options: DrillOptions = { schools: 1, classes: 3, pupils: 20, durationS: 8, warmupS: 3, seed: 4, rememberedPercent: 80, out, keep: false, firstTime: 3, drainS: 15 };
+    const options: DrillOptions = {
+      schools: 1, classes: 3, pupils: 20, durationS: 8, warmupS: 3, seed: 4, rememberedPercent: 80, out, keep: false, firstTime: 3, drainS: 15,
+      attack: { floodRatePerS: 40, stuffingRatePerS: 6, stuffingAddresses: 200, slowHeaders: 20, slowReads: 4 }, crisis: true, compareBaseline: true,
+    };
     const { report, jsonFile, htmlFile } = await runDrill(options, sink);
 
     const json = JSON.parse(readFileSync(jsonFile, 'utf8')) as DrillReport;
     expect(json).toEqual(report);
+    expect(json.edge).toEqual({ on: true, crisis: true });
+    expect(json.baseline!.edge).toEqual({ on: false, crisis: false });
+    for (const run of [json, json.baseline!]) {
+      // Nothing acknowledged is ever lost, with or without the edge, under attack.
+      expect(run.verdicts.find((v) => v.id === 'nothing_lost')!.ok).toBe(true);
+      expect(run.check.missing).toEqual([]);
+      expect(run.check.duplicated).toEqual([]);
+      expect(run.attack!.flood.sent).toBeGreaterThan(0);
+      expect(run.attack!.stuffing.sent).toBeGreaterThan(0);
+    }
     expect(json.population.pupils).toBe(60);
     expect(json.population.parents).toBeGreaterThan(50);
     expect(json.population.teachers).toBeGreaterThan(1);
     const verdict = (id: string) => json.verdicts.find((v) => v.id === id)!;
-    expect(verdict('nothing_lost').ok).toBe(true);
     expect(verdict('all_phases').ok).toBe(true);
-    expect(json.check.missing).toEqual([]);
-    expect(json.check.duplicated).toEqual([]);
+    expect(verdict('attack_no_session').ok).toBe(true);
     expect(json.check.handins.acknowledged).toBeGreaterThan(0);
     expect(json.check.posts.acknowledged).toBeGreaterThan(0);
     for (const p of ['warmup', 'ramp', 'peak'] as const) expect(json.phases[p].ran).toBe(true);
@@ -78,21 +104,30 @@ describe('a small drill, for real', () => {
     expect(json.seconds.length).toBeGreaterThanOrEqual(options.warmupS + options.durationS);
     expect(json.server.some((s) => s.cpuPercent !== null && s.rssMb !== null && s.waitingRoom !== null)).toBe(true);
     expect(json.at830.sentence).toMatch(/^À 8 h 30/);
-    // Each goal is judged against a stated threshold.
+    // The attack starts with the ramp (08:00) and is on the drill's seconds.
+    expect(json.attack!.startSec).toBe(options.warmupS);
+    expect(json.attack!.seconds.length).toBeGreaterThan(0);
+    expect(json.attack!.seconds.every((s) => s.sec >= options.warmupS)).toBe(true);
+    // In crisis mode the guesses from abroad are challenged before any password is checked.
+    expect(json.attack!.flood.outcomes.défié).toBeGreaterThan(0);
+    // Each goal is judged against a stated threshold (slow connections watched 8 s: not judged).
     expect(json.verdicts.map((v) => [v.id, typeof v.ok, v.threshold.length > 0])).toEqual([
-      ['nothing_lost', 'boolean', true], ['pupil_read_p95', 'boolean', true], ['success_rate', 'boolean', true], ['all_phases', 'boolean', true],
+      ['nothing_lost', 'boolean', true], ['pupil_read_p95', 'boolean', true], ['success_rate', 'boolean', true], ['all_phases', 'boolean', true], ['attack_no_session', 'boolean', true],
     ]);
 
     const html = readFileSync(htmlFile, 'utf8');
     expect(html).toContain('<html lang="fr">');
-    // Six line charts (load, p95, p50, waiting room, CPU, memory), plus the refusals' bars when there were refusals.
-    const refused = Object.keys(json.seconds.reduce((all, s) => ({ ...all, ...s.refusals }), {})).length > 0;
-    expect((html.match(/<svg /g) ?? []).length).toBe(refused ? 7 : 6);
+    expect(html).toContain('Avec et sans protections de bordure');
+    expect(html).toContain('Le même matin sans protections de bordure (référence)');
+    // Per morning: six line charts (load, p95, p50, waiting room, CPU, memory), the attack's chart, and the refusals' bars when there were refusals.
+    const refused = (r: DrillReport) => Object.keys(r.seconds.reduce((all, s) => ({ ...all, ...s.refusals }), {})).length > 0;
+    expect((html.match(/<svg /g) ?? []).length).toBe(7 + (refused(json) ? 1 : 0) + 7 + (refused(json.baseline!) ? 1 : 0));
     expect(html).toContain('Refus et échecs par raison');
     expect(html).toContain('Charge offerte et servie');
     expect(html).toContain('Latence p95 par classe d’utilisateurs');
     expect(html).toContain('Salle d’attente');
     expect(html).toContain('Processeur du serveur');
+    expect(html).toContain('Trafic de l’attaque par seconde');
     expect(html).toMatch(/<path d="M[\d.]+,[\d.]+ L/);
     // Self-contained: nothing loaded from anywhere.
     expect(html).not.toMatch(/\b(src|href)=|url\(|@import/);
@@ -100,5 +135,7 @@ describe('a small drill, for real', () => {
     expect(printed).toContain('offert');
     expect(printed).toContain('p95 élèves');
     expect(printed).toContain('Exercice du matin — verdicts');
-  }, 120_000);
+    expect(printed).toContain('SANS protections de bordure (référence)');
+    expect(printed).toContain('Attaque, inondation');
+  }, 240_000);
 });

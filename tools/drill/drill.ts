@@ -11,11 +11,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { LOAD_CPU, SERVER_CPU, startPinned, type BenchChild } from '../../bench/support/proc.js';
+import { LOAD_CPU, REPO_ROOT, SERVER_CPU, startPinned, type BenchChild } from '../../bench/support/proc.js';
 import { cpuTimeMs } from '../../bench/support/run-load.js';
+import type { FloodResultMessage } from '../../bench/support/protocol.js';
+import { COUNTRY_TABLE, DEFAULT_ATTACK, MAX_ATTACK, planAttack, summariseAttack, type AttackOptions, type AttackSummary } from './attack.js';
 import { checkAcknowledged } from './checker.js';
 import type { LoadMessage, LoadResult, LoadSpec } from './protocol.js';
-import { buildReport, renderHtml, terminalSummary, type DrillReport, type ServerSample } from './report.js';
+import { buildReport, renderHtml, terminalSummary, type DrillReport, type DrillRunReport, type ServerSample } from './report.js';
 import { DRILL_NEW_PASSWORD, type Roster } from './roster.js';
 import { PHASE_LABELS, planScenario, simulatedClock } from './scenario.js';
 
@@ -40,6 +42,17 @@ Options :
   --remembered P   part (en %) des élèves et parents dont le téléphone garde une session (défaut 80) ;
                    0 rejoue un matin où chacun retape son mot de passe (sessions raccourcies)
   --seed N         graine du scénario et de l’académie (défaut 1) : même graine, même matin
+  --attack         ajoute l’attaque de 08:00 à 08:45 : inondation de mots de passe depuis l’étranger,
+                   bourrage d’identifiants d’élèves réels depuis des milliers d’adresses (la moitié en
+                   France), connexions lentes (en-têtes et lectures) ; le mode crise est activé
+  --attack-flood N essais de mot de passe par seconde depuis l’étranger (défaut 300, 1 à 5000)
+  --attack-stuffing N
+                   essais de bourrage d’identifiants par seconde (défaut 30, 1 à 1000)
+  --attack-slow N  connexions aux en-têtes lents (défaut 400, 0 à 5000 ; lectures lentes : un quart)
+  --crisis on|off  mode crise pendant l’exercice (défaut : on avec --attack, off sinon)
+  --compare-baseline
+                   rejoue le même matin contre le même Préau, protections de bordure coupées, et met
+                   les deux côte à côte dans le rapport (le code de sortie reste celui du premier)
   --out DOSSIER    où écrire rapport.json et rapport.html (défaut ./exercice-<date>)
   --target URL     jouer contre un déploiement existant (refusé sans --yes-i-own-this-target)
   --yes-i-own-this-target
@@ -75,6 +88,12 @@ export interface DrillOptions {
   firstTime: number;
   /** Visits still running after the peak get this long. */
   drainS: number;
+  /** The attack overlay, when asked for. */
+  attack: AttackOptions | null;
+  /** Crisis mode switched on (as the operator does on the morning of an attack). */
+  crisis: boolean;
+  /** Play the same morning again with the edge off, side by side in the report. */
+  compareBaseline: boolean;
 }
 
 function int(name: string, raw: string | undefined, fallback: number, min: number, max: number): number {
@@ -93,6 +112,7 @@ export function parseDrillArgs(argv: string[], now = new Date()): DrillOptions |
       options: {
         schools: { type: 'string' }, classes: { type: 'string' }, pupils: { type: 'string' }, duration: { type: 'string' }, warmup: { type: 'string' }, remembered: { type: 'string' },
         seed: { type: 'string' }, out: { type: 'string' }, target: { type: 'string' }, 'yes-i-own-this-target': { type: 'boolean' }, keep: { type: 'boolean' }, help: { type: 'boolean' },
+        attack: { type: 'boolean' }, 'attack-flood': { type: 'string' }, 'attack-stuffing': { type: 'string' }, 'attack-slow': { type: 'string' }, crisis: { type: 'string' }, 'compare-baseline': { type: 'boolean' },
       },
       strict: true,
       allowPositionals: false,
@@ -114,6 +134,20 @@ export function parseDrillArgs(argv: string[], now = new Date()): DrillOptions |
     );
   }
   const durationS = int('duration', values.duration as string | undefined, 60, 5, 900);
+  const attackTuned = ['attack-flood', 'attack-stuffing', 'attack-slow'].filter((k) => values[k] !== undefined);
+  if (!values.attack && attackTuned.length > 0) throw new DrillUsageError(`--${attackTuned[0]} règle l’attaque : ajoutez --attack.`, 64);
+  const slow = int('attack-slow', values['attack-slow'] as string | undefined, DEFAULT_ATTACK.slowHeaders, 0, MAX_ATTACK.slowHeaders);
+  const attack: AttackOptions | null = values.attack
+    ? {
+        floodRatePerS: int('attack-flood', values['attack-flood'] as string | undefined, DEFAULT_ATTACK.floodRatePerS, 1, MAX_ATTACK.floodRatePerS),
+        stuffingRatePerS: int('attack-stuffing', values['attack-stuffing'] as string | undefined, DEFAULT_ATTACK.stuffingRatePerS, 1, MAX_ATTACK.stuffingRatePerS),
+        stuffingAddresses: DEFAULT_ATTACK.stuffingAddresses,
+        slowHeaders: slow,
+        slowReads: Math.floor(slow / 4),
+      }
+    : null;
+  const crisisRaw = values.crisis as string | undefined;
+  if (crisisRaw !== undefined && crisisRaw !== 'on' && crisisRaw !== 'off') throw new DrillUsageError(`--crisis attend on ou off (reçu « ${crisisRaw} »).`, 64);
   const stamp = now.toISOString().slice(0, 19).replace(/[:T]/g, '-');
   return {
     schools: int('schools', values.schools as string | undefined, 2, 1, 20),
@@ -127,6 +161,9 @@ export function parseDrillArgs(argv: string[], now = new Date()): DrillOptions |
     keep: values.keep === true,
     firstTime: 4,
     drainS: 20,
+    attack,
+    crisis: crisisRaw === undefined ? attack !== null : crisisRaw === 'on',
+    compareBaseline: values['compare-baseline'] === true,
   };
 }
 
@@ -192,23 +229,34 @@ export interface DrillRun {
   htmlFile: string;
 }
 
-export async function runDrill(o: DrillOptions, out: NodeJS.WriteStream = process.stdout): Promise<DrillRun> {
+/** Which Préau a morning is played against: the real one, or the baseline with its edge off. */
+type Side = 'edge' | 'baseline';
+
+/** One morning, start to end, against a fresh Préau of its own: the evening before, the morning (and the attack), the check. */
+async function runMorning(o: DrillOptions, side: Side, out: NodeJS.WriteStream): Promise<DrillRunReport> {
   const startedAt = new Date();
   const work = mkdtempSync(path.join(tmpdir(), 'preau-exercice-'));
   const say = (s: string) => out.write(`  · ${s}\n`);
   let server: BenchChild | undefined;
   let load: BenchChild | undefined;
-  // The whole drill's deadline: setup, the morning, the drain, the check; then everything is stopped.
+  let attacker: BenchChild | undefined;
+  let attackTimer: NodeJS.Timeout | undefined;
+  // The whole morning's deadline: setup, the morning, the drain, the check; then everything is stopped.
   const deadline = setTimeout(() => {
     out.write('\nL’exercice dépasse son délai maximal : arrêt.\n');
+    void attacker?.stop(1_000);
     void load?.stop(1_000);
     void server?.stop(1_000);
   }, (300 + o.warmupS + o.durationS + o.drainS + 60) * 1000);
+  const edgeOn = side === 'edge';
   try {
-    say(`la veille : Préau sur SQLite (CPU ${SERVER_CPU}), académie de ${o.schools} × ${o.classes} classes × ${o.pupils} élèves (flux AAF généré, importé), emploi du temps et travail publié`);
+    say(`la veille : Préau sur SQLite (CPU ${SERVER_CPU}), ${edgeOn ? `protections de bordure actives${o.crisis ? ', mode crise' : ''}` : 'SANS protections de bordure (référence)'}, académie de ${o.schools} × ${o.classes} classes × ${o.pupils} élèves (flux AAF généré, importé), emploi du temps et travail publié`);
     const serverDir = path.join(work, 'preau');
     mkdirSync(serverDir);
-    server = startPinned(SERVER_CPU, path.join(HERE, 'drill-server.ts'), ['--dir', serverDir, '--schools', String(o.schools), '--classes', String(o.classes), '--pupils', String(o.pupils), '--activations', String(o.firstTime), '--seed', String(o.seed)]);
+    server = startPinned(SERVER_CPU, path.join(HERE, 'drill-server.ts'), [
+      '--dir', serverDir, '--schools', String(o.schools), '--classes', String(o.classes), '--pupils', String(o.pupils), '--activations', String(o.firstTime), '--seed', String(o.seed),
+      '--edge', edgeOn ? 'on' : 'off', '--crisis', edgeOn && o.crisis ? 'on' : 'off', '--countries', COUNTRY_TABLE,
+    ]);
     const { port } = await server.next('ready', 300_000);
     const roster = JSON.parse(readFileSync(path.join(serverDir, 'roster.json'), 'utf8')) as Roster;
     const scenario = planScenario(roster, { warmupS: o.warmupS, peakS: o.durationS, seed: o.seed, rememberedShare: o.rememberedPercent / 100 });
@@ -220,6 +268,8 @@ export async function runDrill(o: DrillOptions, out: NodeJS.WriteStream = proces
     const spec: LoadSpec = { port, clockOffsetMs: roster.clockOffsetMs, scenario, password: roster.password, newPassword: DRILL_NEW_PASSWORD, drainS: o.drainS, resultFile };
     const specFile = path.join(work, 'spec.json');
     writeFileSync(specFile, JSON.stringify(spec));
+    const attackSpec = o.attack ? planAttack(roster, o.attack, `http://127.0.0.1:${port}`, o.durationS) : undefined;
+    let attackResult: Promise<FloodResultMessage | undefined> = Promise.resolve(undefined);
     load = startPinned(LOAD_CPU, path.join(HERE, 'drill-load.ts'), [specFile]);
     let t0 = Date.now();
     let sampler: ReturnType<typeof serverSampler> | undefined;
@@ -229,13 +279,35 @@ export async function runDrill(o: DrillOptions, out: NodeJS.WriteStream = proces
       if (m.type === 'started') {
         t0 = m.t0Ms;
         sampler = serverSampler(server?.process.pid, port, () => t0);
+        if (attackSpec) {
+          // 08:00: the attack begins with the ramp and lasts until 08:45.
+          attackTimer = setTimeout(() => {
+            const attackFile = path.join(work, 'attack.json');
+            writeFileSync(attackFile, JSON.stringify(attackSpec));
+            attacker = startPinned(LOAD_CPU, path.join(REPO_ROOT, 'bench', 'support', 'flood-load.ts'), [attackFile]);
+            attackResult = attacker.next('flood-result', (Math.max(attackSpec.durationS, attackSpec.slowWatchS) + 60) * 1000).then(
+              (r) => r,
+              (err: unknown) => {
+                out.write(`\n  ! le générateur de l’attaque s’est arrêté : ${err instanceof Error ? err.message : String(err)}\n`);
+                return undefined;
+              },
+            );
+          }, Math.max(0, t0 + o.warmupS * 1000 - Date.now()));
+        }
       } else if (m.type === 'tick') progress.tick(m);
     });
     const code = await load.exited;
     progress.end();
-    sampler?.stop();
     if (code !== 0) throw new Error(`le générateur de charge s’est arrêté en erreur (code ${code})`);
+    if (attackSpec) say('fin de l’attaque : les dernières connexions lentes sont observées');
+    const attackMessage = await attackResult;
+    sampler?.stop();
     const result = JSON.parse(readFileSync(resultFile, 'utf8')) as LoadResult;
+    let attack: AttackSummary | null = null;
+    if (o.attack && attackSpec) {
+      if (!attackMessage) throw new Error('l’attaque demandée n’a pas eu lieu (générateur arrêté) : le rapport ne peut pas en parler');
+      attack = summariseAttack(o.attack, o.warmupS, attackSpec, attackMessage);
+    }
 
     say('arrêt du Préau, puis recherche de chaque écriture acquittée dans la base (lecture seule) et sur le disque');
     await server.stop();
@@ -243,26 +315,42 @@ export async function runDrill(o: DrillOptions, out: NodeJS.WriteStream = proces
     const report = buildReport({
       startedAt,
       options: { schools: o.schools, classes: o.classes, pupils: o.pupils, durationS: o.durationS, warmupS: o.warmupS, seed: o.seed, rememberedPercent: o.rememberedPercent },
+      edge: edgeOn ? { on: true, crisis: o.crisis } : { on: false, crisis: false },
       population,
       load: result,
       server: sampler?.samples ?? [],
       check,
+      attack,
     });
-    mkdirSync(o.out, { recursive: true });
-    const jsonFile = path.join(o.out, 'rapport.json');
-    const htmlFile = path.join(o.out, 'rapport.html');
-    writeFileSync(jsonFile, `${JSON.stringify(report, null, 2)}\n`);
-    writeFileSync(htmlFile, renderHtml(report));
-    out.write(terminalSummary(report));
-    out.write(`  Rapport : ${htmlFile}\n  JSON    : ${jsonFile}\n`);
     if (o.keep) out.write(`  Dossier du Préau de l’exercice gardé : ${serverDir}\n`);
-    return { report, jsonFile, htmlFile };
+    return report;
   } finally {
     clearTimeout(deadline);
+    clearTimeout(attackTimer);
+    await attacker?.stop(2_000);
     await load?.stop(2_000);
     await server?.stop(5_000);
     if (!o.keep) rmSync(work, { recursive: true, force: true });
   }
+}
+
+export async function runDrill(o: DrillOptions, out: NodeJS.WriteStream = process.stdout): Promise<DrillRun> {
+  if (o.compareBaseline) out.write('Premier matin : Préau avec ses protections de bordure.\n');
+  const main = await runMorning(o, 'edge', out);
+  let baseline: DrillRunReport | undefined;
+  if (o.compareBaseline) {
+    out.write('\nSecond matin, le même : Préau SANS ses protections de bordure (référence).\n');
+    baseline = await runMorning(o, 'baseline', out);
+  }
+  const report: DrillReport = { ...main, ...(baseline ? { baseline } : {}) };
+  mkdirSync(o.out, { recursive: true });
+  const jsonFile = path.join(o.out, 'rapport.json');
+  const htmlFile = path.join(o.out, 'rapport.html');
+  writeFileSync(jsonFile, `${JSON.stringify(report, null, 2)}\n`);
+  writeFileSync(htmlFile, renderHtml(report));
+  out.write(terminalSummary(report));
+  out.write(`  Rapport : ${htmlFile}\n  JSON    : ${jsonFile}\n`);
+  return { report, jsonFile, htmlFile };
 }
 
 /** The command: options, run, exit code (0 all goals held, 1 not, 64/78 refused). */

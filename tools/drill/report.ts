@@ -3,6 +3,7 @@
  * self-contained HTML page in French (inline CSS and SVG charts, no external resource) and a
  * terminal summary.
  */
+import { ATTACK_OUTCOMES, type AttackOutcome, type AttackSummary } from './attack.js';
 import type { CheckResult } from './checker.js';
 import type { LoadResult, SecondStats } from './protocol.js';
 import type { DrillProfile } from './roster.js';
@@ -13,6 +14,8 @@ export const THRESHOLDS = {
   pupilReadP95Ms: 1_000,
   /** Actions that succeeded in the end (after waiting-room tickets, challenges and backoff). */
   successRate: 0.99,
+  /** Slow connections are judged when watched this long (the edge cuts slow reads at 30 s). */
+  slowWatchS: 35,
 } as const;
 
 export interface ServerSample {
@@ -24,17 +27,22 @@ export interface ServerSample {
 }
 
 export interface Verdict {
-  id: 'nothing_lost' | 'pupil_read_p95' | 'success_rate' | 'all_phases';
+  id: 'nothing_lost' | 'pupil_read_p95' | 'success_rate' | 'all_phases' | 'attack_no_session' | 'slow_cut';
   goal: string;
   threshold: string;
   measured: string;
   ok: boolean;
 }
 
-export interface DrillReport {
+/** One morning against one Préau. */
+export interface DrillRunReport {
   version: 1;
   startedAt: string;
   options: { schools: number; classes: number; pupils: number; durationS: number; warmupS: number; seed: number; rememberedPercent: number };
+  /** The edge protections of the Préau played against (off: the baseline), and crisis mode. */
+  edge: { on: boolean; crisis: boolean };
+  /** The attack overlay, when it was on. */
+  attack: AttackSummary | null;
   population: { pupils: number; parents: number; teachers: number; visits: number; firstTime: number };
   phases: Record<Phase, LoadResult['phases'][Phase] & { ran: boolean }>;
   signIns: LoadResult['signIns'];
@@ -50,19 +58,24 @@ export interface DrillReport {
   ok: boolean;
 }
 
+/** The drill's report: the morning against Préau, and (`--compare-baseline`) the same morning with its edge off. */
+export type DrillReport = DrillRunReport & { baseline?: DrillRunReport };
+
 const pct = (x: number) => `${(x * 100).toLocaleString('fr-FR', { maximumFractionDigits: 2 })} %`;
 const ms = (x: number) => `${Math.round(x).toLocaleString('fr-FR')} ms`;
 
 export function buildReport(input: {
   startedAt: Date;
-  options: DrillReport['options'];
-  population: DrillReport['population'];
+  options: DrillRunReport['options'];
+  edge: DrillRunReport['edge'];
+  population: DrillRunReport['population'];
   load: LoadResult;
   server: ServerSample[];
   check: CheckResult;
-}): DrillReport {
+  attack: AttackSummary | null;
+}): DrillRunReport {
   const { load, check } = input;
-  const phases = Object.fromEntries(PHASES.map((p) => [p, { ...load.phases[p], ran: load.phases[p].actionsOk > 0 }])) as DrillReport['phases'];
+  const phases = Object.fromEntries(PHASES.map((p) => [p, { ...load.phases[p], ran: load.phases[p].actionsOk > 0 }])) as DrillRunReport['phases'];
   const done = PHASES.reduce((n, p) => n + load.phases[p].actionsOk, 0);
   const failed = PHASES.reduce((n, p) => n + load.phases[p].actionsFailed, 0);
   const successRate = done + failed > 0 ? done / (done + failed) : 0;
@@ -76,6 +89,7 @@ export function buildReport(input: {
     { id: 'pupil_read_p95', goal: 'Lectures des élèves (Aujourd’hui, cahier de textes) rapides', threshold: `p95 ≤ ${ms(THRESHOLDS.pupilReadP95Ms)}`, measured: `p95 ${ms(load.pupilReads.p95)} sur ${load.pupilReads.n.toLocaleString('fr-FR')} lectures`, ok: load.pupilReads.n > 0 && load.pupilReads.p95 <= THRESHOLDS.pupilReadP95Ms },
     { id: 'success_rate', goal: 'Actions réussies (après file d’attente, défis et nouvelles tentatives)', threshold: `≥ ${pct(THRESHOLDS.successRate)}`, measured: `${pct(successRate)} (${done.toLocaleString('fr-FR')} sur ${(done + failed).toLocaleString('fr-FR')})`, ok: successRate >= THRESHOLDS.successRate },
     { id: 'all_phases', goal: 'Toutes les phases ont eu lieu', threshold: PHASES.map((p) => PHASE_LABELS[p]).join(', '), measured: PHASES.map((p) => `${PHASE_LABELS[p]} : ${phases[p].actionsOk} actions`).join(' ; '), ok: PHASES.every((p) => phases[p].ran) },
+    ...attackVerdicts(input.attack),
   ];
   const a = load.at830;
   const under = a.pupilReads.n > 0 && a.pupilReads.p95 <= THRESHOLDS.pupilReadP95Ms;
@@ -86,6 +100,8 @@ export function buildReport(input: {
     version: 1,
     startedAt: input.startedAt.toISOString(),
     options: input.options,
+    edge: input.edge,
+    attack: input.attack,
     population: input.population,
     phases,
     signIns: load.signIns,
@@ -101,6 +117,28 @@ export function buildReport(input: {
     ok: verdicts.every((v) => v.ok),
   };
 }
+
+/** With the attack overlay: no attempt opened a session, and the slow connections were cut (when watched long enough to tell). */
+function attackVerdicts(a: AttackSummary | null): Verdict[] {
+  if (!a) return [];
+  const attempts = a.flood.sent + a.stuffing.sent;
+  const opened = a.flood.outcomes['session ouverte'] + a.stuffing.outcomes['session ouverte'];
+  const verdicts: Verdict[] = [
+    { id: 'attack_no_session', goal: 'Aucun essai de l’attaque n’ouvre de session', threshold: '0 session ouverte', measured: `${opened.toLocaleString('fr-FR')} session(s) ouverte(s) sur ${attempts.toLocaleString('fr-FR')} essais`, ok: opened === 0 && attempts > 0 },
+  ];
+  const slow = [a.slowHeaders, ...(a.slowReadsSkipped ? [] : [a.slowReads])];
+  const opens = slow.reduce((n, s) => n + s.opened, 0);
+  if (a.slowWatchS >= THRESHOLDS.slowWatchS && opens > 0) {
+    const still = slow.reduce((n, s) => n + s.stillOpen, 0);
+    verdicts.push({
+      id: 'slow_cut', goal: 'Connexions lentes coupées par le serveur', threshold: `toutes, en moins de ${a.slowWatchS} s`,
+      measured: `${(opens - still).toLocaleString('fr-FR')} coupées sur ${opens.toLocaleString('fr-FR')} ouvertes (en-têtes lents : médiane ${fmtS(a.slowHeaders.cutP50S)}${a.slowReadsSkipped ? '' : ` ; lectures lentes : médiane ${fmtS(a.slowReads.cutP50S)}`})`,
+      ok: still === 0,
+    });
+  }
+  return verdicts;
+}
+const fmtS = (x: number) => (Number.isFinite(x) ? `${x.toLocaleString('fr-FR', { maximumFractionDigits: 1 })} s` : '—');
 
 // ---------- HTML ----------
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
@@ -196,7 +234,34 @@ export function refusalTotals(seconds: SecondStats[]): [string, number][] {
   return Object.entries(totals).sort((a, b) => b[1] - a[1]);
 }
 
-export function renderHtml(r: DrillReport): string {
+const OUTCOME_COLORS: Readonly<Record<AttackOutcome, string>> = {
+  refusé: '#555', défié: '#6a1b9a', 'mis en file': '#ef6c00', 'mot de passe vérifié': '#c62828', 'session ouverte': '#000', 'sans réponse': '#9e9e9e', autre: '#00838f',
+};
+
+const sideLabel = (r: DrillRunReport) => (r.edge.on ? `avec ses protections de bordure${r.edge.crisis ? ' (mode crise)' : ''}` : 'SANS protections de bordure (référence)');
+
+/** The attack's section: what it sent, what became of it, second by second, and the slow connections. */
+function attackSection(r: DrillRunReport, h: string): string {
+  const a = r.attack;
+  if (!a) return '';
+  const timing = { warmupS: r.options.warmupS, peakS: r.options.durationS };
+  const xs = r.seconds.map((s) => s.sec);
+  const at = new Map(a.seconds.map((s) => [s.sec, s.outcomes]));
+  const shown = ATTACK_OUTCOMES.filter((o) => a.flood.outcomes[o] + a.stuffing.outcomes[o] > 0);
+  const series = shown.map((o) => ({ label: o, color: OUTCOME_COLORS[o], values: r.seconds.map((s) => at.get(s.sec)?.[o] ?? (s.sec >= a.startSec && s.sec < a.startSec + a.durationS ? 0 : null)) }));
+  const row = (label: string, st: AttackSummary['flood'], rate: number) => [label, `${rate.toLocaleString('fr-FR')}/s`, st.sent.toLocaleString('fr-FR'), ...ATTACK_OUTCOMES.map((o) => st.outcomes[o].toLocaleString('fr-FR'))];
+  const slowRow = (label: string, c: AttackSummary['slowHeaders']) => [label, String(c.opened + c.failedToOpen), String(c.opened), String(c.cutByServer), String(c.stillOpen), fmtS(c.cutP50S), fmtS(c.cutMaxS)];
+  return `<${h}>L’attaque (08:00–08:45)</${h}>
+<p>Inondation de mots de passe courants sur des identifiants d’élèves réels depuis l’« étranger » (${a.options.floodRatePerS.toLocaleString('fr-FR')} essais/s), bourrage d’identifiants réels avec des mots de passe faux depuis ${a.options.stuffingAddresses.toLocaleString('fr-FR')} adresses dont la moitié en France (${a.options.stuffingRatePerS.toLocaleString('fr-FR')} essais/s), ${a.options.slowHeaders.toLocaleString('fr-FR')} connexions aux en-têtes lents et ${a.options.slowReads.toLocaleString('fr-FR')} lectures lentes, observées ${a.slowWatchS} s. Les pays viennent d’une table de test pour 127.0.0.0/8. Retard de la boucle du générateur de l’attaque (p99) : ${ms(a.generatorLagP99Ms)}.</p>
+${table(['Flux', 'Cadence', 'Envoyés', ...ATTACK_OUTCOMES], [row('inondation (étranger)', a.flood, a.options.floodRatePerS), row('bourrage d’identifiants', a.stuffing, a.options.stuffingRatePerS)])}
+${lineChart('Trafic de l’attaque par seconde, selon ce qu’il est devenu', 'réponses/s', xs, series, timing)}
+${table(['Connexions lentes', 'Tentées', 'Ouvertes', 'Coupées par le serveur', 'Encore ouvertes à la fin', 'Coupure médiane', 'Coupure max'], [slowRow('en-têtes lents', a.slowHeaders), ...(a.slowReadsSkipped ? [] : [slowRow('lectures lentes', a.slowReads)])])}
+${a.slowReadsSkipped ? `<p>Lectures lentes non jouées : ${esc(a.slowReadsSkipped)}.</p>` : ''}`;
+}
+
+/** Everything about one morning, headings at the given level. */
+function runSections(r: DrillRunReport, level: 2 | 3): string {
+  const h = `h${level}`;
   const timing = { warmupS: r.options.warmupS, peakS: r.options.durationS };
   const xs = r.seconds.map((s) => s.sec);
   const profiles = (Object.keys(PROFILE_LABELS) as DrillProfile[]).filter((p) => r.seconds.some((s) => s.latency[p]));
@@ -204,6 +269,52 @@ export function renderHtml(r: DrillReport): string {
   const serverAt = (f: (s: ServerSample) => number | null) => r.seconds.map((s) => f(r.server.find((x) => x.sec === s.sec) ?? { sec: s.sec, cpuPercent: null, rssMb: null, waitingRoom: null }));
   const verdictRows = r.verdicts.map((v) => `<tr class="${v.ok ? 'ok' : 'ko'}"><td>${v.ok ? '✔ tenu' : '✘ non tenu'}</td><td>${esc(v.goal)}</td><td>${esc(v.threshold)}</td><td>${esc(v.measured)}</td></tr>`).join('');
   const lostRows = [...r.check.missing.map((m) => ['manquant', m.kind, m.id, m.login, m.why]), ...r.check.duplicated.map((m) => ['en double', m.kind, m.id, m.login, m.why])];
+  return `<p class="verdict ${r.ok ? 'ok' : 'ko'}">${r.ok ? 'Tous les objectifs sont tenus.' : 'Au moins un objectif n’est pas tenu.'}</p>
+<p class="at830">${esc(r.at830.sentence)}</p>
+<${h}>Verdicts</${h}>
+<table><thead><tr><th scope="col">Verdict</th><th scope="col">Objectif</th><th scope="col">Seuil</th><th scope="col">Mesuré</th></tr></thead><tbody>${verdictRows}</tbody></table>
+<${h}>Charge</${h}>
+${lineChart('Charge offerte et servie (requêtes par seconde)', 'req/s', xs, [{ label: 'offerte (requêtes envoyées)', color: '#555', values: r.seconds.map((s) => s.offered) }, { label: 'servie (réponses 2xx)', color: '#1b5fa8', values: r.seconds.map((s) => s.served) }], timing)}
+${lineChart('Latence p95 par classe d’utilisateurs (ms)', 'ms', xs, lat('p95'), timing, { value: THRESHOLDS.pupilReadP95Ms, label: 'objectif des élèves : 1 s' })}
+${lineChart('Latence médiane (p50) par classe d’utilisateurs (ms)', 'ms', xs, lat('p50'), timing)}
+${lineChart('Salle d’attente : tickets en attente', 'personnes', xs, [{ label: 'selon le serveur (/metrics)', color: '#6a1b9a', values: serverAt((s) => s.waitingRoom) }, { label: 'selon les clients', color: '#ef6c00', values: r.seconds.map((s) => s.waitingClients) }], timing)}
+<p>Attente en salle d’attente des connexions qui y sont passées : ${r.queueWaits.n === 0 ? 'aucune connexion n’a attendu.' : `${r.queueWaits.n} connexion(s), médiane ${ms(r.queueWaits.p50)}, p95 ${ms(r.queueWaits.p95)}, p99 ${ms(r.queueWaits.p99)}.`}</p>
+${barChart('Refus et échecs par raison (toutes tentatives comprises)', refusalTotals(r.seconds))}
+${attackSection(r, h)}
+<${h}>Serveur</${h}>
+${lineChart('Processeur du serveur (% d’un cœur)', '%', xs, [{ label: 'CPU', color: '#c62828', values: serverAt((s) => s.cpuPercent) }], timing)}
+${lineChart('Mémoire du serveur (Mo résidents)', 'Mo', xs, [{ label: 'RSS', color: '#00695c', values: serverAt((s) => s.rssMb) }], timing)}
+<${h}>Phases</${h}>
+${table(['Phase', 'Visites', 'Actions réussies', 'Actions échouées', 'Non commencées (fin de l’exercice)', 'Connexions échouées'], PHASES.map((p) => [PHASE_LABELS[p], String(r.phases[p].visits), String(r.phases[p].actionsOk), String(r.phases[p].actionsFailed), String(r.phases[p].actionsNotStarted), String(r.phases[p].signInsFailed)]))}
+<${h}>Connexions</${h}>
+${table(['Session mémorisée', 'Mot de passe', 'Première connexion', 'Passées par la salle d’attente', 'Défi de calcul', 'Échouées', 'La veille (non chronométrées)'], [[String(r.signIns.remembered), String(r.signIns.password), String(r.signIns.activation), String(r.signIns.queued), String(r.signIns.challenged), String(r.signIns.failed), `${r.signIns.eveningBefore} (${r.signIns.eveningBeforeFailed} échouée(s))`]])}
+<p>Les défis de calcul sont résolus par le générateur de charge, sur un seul cœur pour tous les clients simulés (un vrai téléphone les résout sur le sien, en même temps que les autres) : ${(r.signIns.solveMs / 1000).toLocaleString('fr-FR', { maximumFractionDigits: 1 })} s d’attente cumulée des connexions défiées (file du générateur comprise). Sous forte pression, ce temps allonge les connexions simulées plus que dans la réalité.</p>
+<${h}>Actions</${h}>
+${table(['Action', 'Réussies', 'Échouées'], Object.entries(r.actionsByKind).map(([k, v]) => [k, String(v.ok), String(v.failed)]))}
+<p>Lectures des élèves (montée et pointe) : p50 ${ms(r.pupilReads.p50)}, p95 ${ms(r.pupilReads.p95)}, p99 ${ms(r.pupilReads.p99)} sur ${r.pupilReads.n} lectures. Visites coupées à la fin : ${r.cut}.</p>
+<${h}>Écritures acquittées, vérifiées dans la base</${h}>
+<p>${r.check.handins.found} rendus retrouvés sur ${r.check.handins.acknowledged} acquittés (ligne, fichier et octets sur le disque vérifiés par SHA-256) ; ${r.check.posts.found} travaux retrouvés sur ${r.check.posts.acknowledged} publiés (avec leur dernière modification acquittée).</p>
+${lostRows.length > 0 ? table(['État', 'Type', 'Identifiant', 'Identifiant de connexion', 'Pourquoi'], lostRows) : '<p>Aucune écriture manquante ni en double.</p>'}`;
+}
+
+/** Side by side: each goal with and without the edge protections. */
+function comparison(r: DrillRunReport, b: DrillRunReport): string {
+  const cell = (v: Verdict | undefined) => (v ? `<td class="${v.ok ? 'ok' : 'ko'}">${v.ok ? '✔' : '✘'} ${esc(v.measured)}</td>` : '<td>—</td>');
+  const ids = [...new Set([...r.verdicts, ...b.verdicts].map((v) => v.id))];
+  const rows = ids.map((id) => {
+    const v = r.verdicts.find((x) => x.id === id);
+    const w = b.verdicts.find((x) => x.id === id);
+    return `<tr><th scope="row">${esc((v ?? w)!.goal)}<br><small>${esc((v ?? w)!.threshold)}</small></th>${cell(v)}${cell(w)}</tr>`;
+  });
+  const at = (x: DrillRunReport) => `${x.at830.pupils} élèves, p95 ${ms(x.at830.p95Ms)} (${x.at830.underThreshold ? 'sous' : 'AU-DESSUS de'} 1 s)`;
+  rows.push(`<tr><th scope="row">À 8 h 30 (08:25–08:35 simulées)</th><td class="${r.at830.underThreshold ? 'ok' : 'ko'}">${esc(at(r))}</td><td class="${b.at830.underThreshold ? 'ok' : 'ko'}">${esc(at(b))}</td></tr>`);
+  return `<h2>Avec et sans protections de bordure</h2>
+<p>Le même matin (même académie, même graine${r.attack ? ', même attaque' : ''}) joué deux fois contre un Préau neuf : avec ses protections de bordure, puis sans (la référence).</p>
+<table class="compare"><thead><tr><th scope="col">Objectif</th><th scope="col">Avec protections${r.edge.crisis ? ' (mode crise)' : ''}</th><th scope="col">Sans protections</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
+}
+
+export function renderHtml(r: DrillReport): string {
+  const b = r.baseline;
   return `<!doctype html>
 <html lang="fr">
 <head>
@@ -215,6 +326,7 @@ body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#
 h1{font-size:1.5rem}h2{font-size:1.2rem;margin-top:2rem;border-bottom:1px solid #ccc}
 table{border-collapse:collapse;width:100%;margin:.5rem 0}th,td{border:1px solid #ccc;padding:.3rem .5rem;text-align:left;vertical-align:top}
 tr.ok td:first-child{background:#e3f3e5;color:#1b5e20;font-weight:bold}tr.ko td:first-child{background:#fde7e7;color:#b71c1c;font-weight:bold}
+td.ok{background:#e3f3e5}td.ko{background:#fde7e7}.compare th[scope=row]{font-weight:normal}
 .verdict{font-size:1.2rem;padding:.6rem 1rem;border-radius:6px}.verdict.ok{background:#e3f3e5;color:#1b5e20}.verdict.ko{background:#fde7e7;color:#b71c1c}
 .at830{font-size:1.1rem;border-left:4px solid #1b5fa8;padding:.4rem .8rem;background:#eef4fb}
 figure{margin:1rem 0}figcaption{font-weight:bold;margin-bottom:.3rem}.chart{width:100%;height:auto;background:#fff;border:1px solid #ddd}
@@ -224,46 +336,36 @@ figure{margin:1rem 0}figcaption{font-weight:bold;margin-bottom:.3rem}.chart{widt
 <body>
 <main>
 <h1>Exercice du matin — le Préau a-t-il tenu ?</h1>
-<p>Lancé le ${esc(new Date(r.startedAt).toLocaleString('fr-FR', { timeZone: 'Europe/Paris' }))} (heure de Paris) : ${r.options.schools} établissement(s) × ${r.options.classes} classes × ${r.options.pupils} élèves, soit ${r.population.pupils} élèves, ${r.population.parents} parents et ${r.population.teachers} enseignants (${r.population.visits} visites, dont ${r.population.firstTime} premières connexions). Échauffement ${r.options.warmupS} s (07:30–08:00), pointe ${r.options.durationS} s (08:00–08:45), ${r.options.rememberedPercent} % des élèves et parents avec une session mémorisée, graine ${r.options.seed}.</p>
-<p class="verdict ${r.ok ? 'ok' : 'ko'}">${r.ok ? 'Tous les objectifs sont tenus.' : 'Au moins un objectif n’est pas tenu.'}</p>
-<p class="at830">${esc(r.at830.sentence)}</p>
-<h2>Verdicts</h2>
-<table><thead><tr><th scope="col">Verdict</th><th scope="col">Objectif</th><th scope="col">Seuil</th><th scope="col">Mesuré</th></tr></thead><tbody>${verdictRows}</tbody></table>
-<h2>Charge</h2>
-${lineChart('Charge offerte et servie (requêtes par seconde)', 'req/s', xs, [{ label: 'offerte (requêtes envoyées)', color: '#555', values: r.seconds.map((s) => s.offered) }, { label: 'servie (réponses 2xx)', color: '#1b5fa8', values: r.seconds.map((s) => s.served) }], timing)}
-${lineChart('Latence p95 par classe d’utilisateurs (ms)', 'ms', xs, lat('p95'), timing, { value: THRESHOLDS.pupilReadP95Ms, label: 'objectif des élèves : 1 s' })}
-${lineChart('Latence médiane (p50) par classe d’utilisateurs (ms)', 'ms', xs, lat('p50'), timing)}
-${lineChart('Salle d’attente : tickets en attente', 'personnes', xs, [{ label: 'selon le serveur (/metrics)', color: '#6a1b9a', values: serverAt((s) => s.waitingRoom) }, { label: 'selon les clients', color: '#ef6c00', values: r.seconds.map((s) => s.waitingClients) }], timing)}
-<p>Attente en salle d’attente des connexions qui y sont passées : ${r.queueWaits.n === 0 ? 'aucune connexion n’a attendu.' : `${r.queueWaits.n} connexion(s), médiane ${ms(r.queueWaits.p50)}, p95 ${ms(r.queueWaits.p95)}, p99 ${ms(r.queueWaits.p99)}.`}</p>
-${barChart('Refus et échecs par raison (toutes tentatives comprises)', refusalTotals(r.seconds))}
-<h2>Serveur</h2>
-${lineChart('Processeur du serveur (% d’un cœur)', '%', xs, [{ label: 'CPU', color: '#c62828', values: serverAt((s) => s.cpuPercent) }], timing)}
-${lineChart('Mémoire du serveur (Mo résidents)', 'Mo', xs, [{ label: 'RSS', color: '#00695c', values: serverAt((s) => s.rssMb) }], timing)}
-<h2>Phases</h2>
-${table(['Phase', 'Visites', 'Actions réussies', 'Actions échouées', 'Non commencées (fin de l’exercice)', 'Connexions échouées'], PHASES.map((p) => [PHASE_LABELS[p], String(r.phases[p].visits), String(r.phases[p].actionsOk), String(r.phases[p].actionsFailed), String(r.phases[p].actionsNotStarted), String(r.phases[p].signInsFailed)]))}
-<h2>Connexions</h2>
-${table(['Session mémorisée', 'Mot de passe', 'Première connexion', 'Passées par la salle d’attente', 'Défi de calcul', 'Échouées', 'La veille (non chronométrées)'], [[String(r.signIns.remembered), String(r.signIns.password), String(r.signIns.activation), String(r.signIns.queued), String(r.signIns.challenged), String(r.signIns.failed), `${r.signIns.eveningBefore} (${r.signIns.eveningBeforeFailed} échouée(s))`]])}
-<p>Les défis de calcul sont résolus par le générateur de charge, sur un seul cœur pour tous les clients simulés (un vrai téléphone les résout sur le sien, en même temps que les autres) : ${(r.signIns.solveMs / 1000).toLocaleString('fr-FR', { maximumFractionDigits: 1 })} s d’attente cumulée des connexions défiées (file du générateur comprise). Sous forte pression, ce temps allonge les connexions simulées plus que dans la réalité.</p>
-<h2>Actions</h2>
-${table(['Action', 'Réussies', 'Échouées'], Object.entries(r.actionsByKind).map(([k, v]) => [k, String(v.ok), String(v.failed)]))}
-<p>Lectures des élèves (montée et pointe) : p50 ${ms(r.pupilReads.p50)}, p95 ${ms(r.pupilReads.p95)}, p99 ${ms(r.pupilReads.p99)} sur ${r.pupilReads.n} lectures. Visites coupées à la fin : ${r.cut}.</p>
-<h2>Écritures acquittées, vérifiées dans la base</h2>
-<p>${r.check.handins.found} rendus retrouvés sur ${r.check.handins.acknowledged} acquittés (ligne, fichier et octets sur le disque vérifiés par SHA-256) ; ${r.check.posts.found} travaux retrouvés sur ${r.check.posts.acknowledged} publiés (avec leur dernière modification acquittée).</p>
-${lostRows.length > 0 ? table(['État', 'Type', 'Identifiant', 'Identifiant de connexion', 'Pourquoi'], lostRows) : '<p>Aucune écriture manquante ni en double.</p>'}
+<p>Lancé le ${esc(new Date(r.startedAt).toLocaleString('fr-FR', { timeZone: 'Europe/Paris' }))} (heure de Paris) : ${r.options.schools} établissement(s) × ${r.options.classes} classes × ${r.options.pupils} élèves, soit ${r.population.pupils} élèves, ${r.population.parents} parents et ${r.population.teachers} enseignants (${r.population.visits} visites, dont ${r.population.firstTime} premières connexions). Échauffement ${r.options.warmupS} s (07:30–08:00), pointe ${r.options.durationS} s (08:00–08:45), ${r.options.rememberedPercent} % des élèves et parents avec une session mémorisée, graine ${r.options.seed}. Préau ${esc(sideLabel(r))}${r.attack ? ', sous attaque de 08:00 à 08:45' : ''}.</p>
+${b ? `${comparison(r, b)}\n<h2>Le matin avec les protections de bordure${r.edge.crisis ? ' (mode crise)' : ''}</h2>\n${runSections(r, 3)}\n<h2>Le même matin sans protections de bordure (référence)</h2>\n${runSections(b, 3)}` : runSections(r, 2)}
 </main>
 </body>
 </html>
 `;
 }
 
-export function terminalSummary(r: DrillReport): string {
-  const lines = ['', 'Exercice du matin — verdicts', ''];
+function runSummary(r: DrillRunReport, lines: string[]): void {
   for (const v of r.verdicts) lines.push(`  ${v.ok ? '✔ TENU    ' : '✘ NON TENU'}  ${v.goal}`, `              seuil : ${v.threshold} · mesuré : ${v.measured}`);
   lines.push('', `  ${r.at830.sentence}`);
   lines.push(`  Connexions : ${r.signIns.remembered} mémorisées, ${r.signIns.password} par mot de passe, ${r.signIns.activation} premières ; ${r.signIns.queued} en salle d’attente${r.queueWaits.n > 0 ? ` (attente p95 ${ms(r.queueWaits.p95)})` : ''}, ${r.signIns.challenged} défiées, ${r.signIns.failed} échouées.`);
   const refusals = refusalTotals(r.seconds);
   if (refusals.length > 0) lines.push(`  Refus : ${refusals.map(([k, n]) => `${k} ${n}`).join(', ')}`);
+  if (r.attack) {
+    const a = r.attack;
+    const line = (label: string, st: AttackSummary['flood']) => `  Attaque, ${label} : ${st.sent.toLocaleString('fr-FR')} essais — ${ATTACK_OUTCOMES.filter((o) => st.outcomes[o] > 0).map((o) => `${o} ${st.outcomes[o].toLocaleString('fr-FR')}`).join(', ') || 'aucune réponse'}`;
+    lines.push(line('inondation', a.flood), line('bourrage d’identifiants', a.stuffing));
+    lines.push(`  Connexions lentes : en-têtes ${a.slowHeaders.cutByServer}/${a.slowHeaders.opened} coupées${a.slowReadsSkipped ? '' : `, lectures ${a.slowReads.cutByServer}/${a.slowReads.opened} coupées`} (observées ${a.slowWatchS} s)`);
+  }
   for (const m of [...r.check.missing, ...r.check.duplicated].slice(0, 20)) lines.push(`  ! ${m.kind} ${m.id} (${m.login}) : ${m.why}`);
+}
+
+export function terminalSummary(r: DrillReport): string {
+  const lines = ['', `Exercice du matin — verdicts (Préau ${sideLabel(r)})`, ''];
+  runSummary(r, lines);
+  if (r.baseline) {
+    lines.push('', `Le même matin — Préau ${sideLabel(r.baseline)}`, '');
+    runSummary(r.baseline, lines);
+  }
   lines.push('', r.ok ? '  Résultat : tous les objectifs sont tenus.' : '  Résultat : au moins un objectif n’est pas tenu.', '');
   return lines.join('\n');
 }
