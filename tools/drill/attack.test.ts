@@ -7,7 +7,7 @@ import type { Roster, RosterPerson } from './roster.js';
 import { buildReport } from './report.js';
 import { clientAddress } from './scenario.js';
 
-const person = (login: string, profile: RosterPerson['profile']): RosterPerson => ({ login, profile, schoolId: 's1', classIds: ['c1'], childIds: [], subjectId: null, activationCode: null });
+const person = (login: string, profile: RosterPerson['profile']): RosterPerson => ({ id: `id-${login}`, login, profile, schoolId: 's1', classIds: ['c1'], childIds: [], subjectId: null, activationCode: null });
 const roster: Roster = {
   password: 'Exercice-Matin-0830',
   clockOffsetMs: 0,
@@ -98,12 +98,12 @@ describe('the attack overlay: what became of each attempt', () => {
         startedAt: new Date(0), options: { schools: 1, classes: 1, pupils: 1, durationS: 40, warmupS: 15, seed: 1, rememberedPercent: 80 }, edge: { on: true, crisis: true },
         population: { pupils: 1, parents: 0, teachers: 0, visits: 1, firstTime: 0 },
         load: {
-          t0Ms: 0, seconds: [], actionsByKind: {}, cut: 0, acknowledged: { handins: [], posts: [] },
+          t0Ms: 0, seconds: [], actionsByKind: {}, cut: 0, acknowledged: { handins: [], posts: [], messages: [] },
           phases: { warmup: { visits: 1, actionsOk: 1, actionsFailed: 0, actionsNotStarted: 0, signInsFailed: 0 }, ramp: { visits: 1, actionsOk: 1, actionsFailed: 0, actionsNotStarted: 0, signInsFailed: 0 }, peak: { visits: 1, actionsOk: 1, actionsFailed: 0, actionsNotStarted: 0, signInsFailed: 0 } },
           signIns: { remembered: 0, password: 0, activation: 0, queued: 0, challenged: 0, failed: 0, eveningBefore: 0, eveningBeforeFailed: 0, solveMs: 0 },
           queueWaits: { n: 0, p50: 0, p95: 0, p99: 0 }, pupilReads: { n: 1, p50: 1, p95: 1, p99: 1 }, at830: { pupils: 1, pupilReads: { n: 1, p50: 1, p95: 1, p99: 1 } },
         },
-        server: [], check: { handins: { acknowledged: 0, found: 0 }, posts: { acknowledged: 0, found: 0 }, missing: [], duplicated: [] }, attack,
+        server: [], check: { handins: { acknowledged: 0, found: 0 }, posts: { acknowledged: 0, found: 0 }, messages: { acknowledged: 0, found: 0 }, missing: [], duplicated: [] }, attack,
       }).verdicts;
     const v = report(a);
     expect(v.find((x) => x.id === 'attack_no_session')!.ok).toBe(true);

@@ -26,10 +26,15 @@ beforeEach(async () => {
   await storage.db.insertInto('blobs').values({ sha256: blob.sha256, size_bytes: blob.sizeBytes, crc32: blob.crc32, content_type: 'image/jpeg', created_at: now }).execute();
   await storage.db.insertInto('handins').values({ id: 'h1', entry_id: 'hwMaths6A', pupil_id: 'pupilA1', idempotency_key: 'k1', text: null, text_sha256: null, submitted_at: now, late: 0, superseded_at: null }).execute();
   await storage.db.insertInto('handin_files').values({ id: 'f1', handin_id: 'h1', position: 0, blob_sha256: blob.sha256, file_name: 'copie.jpg', size_bytes: blob.sizeBytes, content_type: 'image/jpeg' }).execute();
+  // A parent's message to the teacher, sent.
+  const to = JSON.stringify([{ kind: 'person', id: 'teacherA' }]);
+  await storage.db.insertInto('messages').values({ id: 'm1', thread_id: 'm1', in_reply_to: null, sender_id: 'parentA1', subject: 'Absence ce matin — visite n° 7', body_html: '<p>Absent.</p>', search_text: 'absent', to_json: to, cc_json: '[]', created_at: now, updated_at: now, sent_at: now }).execute();
+  await storage.db.insertInto('message_recipients').values({ message_id: 'm1', person_id: 'teacherA', kind: 'to', sent_at: now, read_at: null, deleted_at: null }).execute();
   await storage.close();
   acks = {
     handins: [{ login: 'pupila1', entryId: 'hwMaths6A', handinId: 'h1', sha256: blob.sha256, idempotencyKey: 'k1', receiptMismatch: false }],
     posts: [{ login: 'teachera', entryId: 'hwMaths6A', title: 'Fractions : exercices 1 à 4', edited: false }],
+    messages: [{ login: 'parenta1', messageId: 'm1', subject: 'Absence ce matin — visite n° 7', toId: 'teacherA' }],
   };
 });
 
@@ -45,7 +50,7 @@ function tamper(sql: string): void {
 describe('the lost-write checker', () => {
   it('finds every acknowledged write that is there', () => {
     const r = checkAcknowledged(dir, acks);
-    expect(r).toEqual({ handins: { acknowledged: 1, found: 1 }, posts: { acknowledged: 1, found: 1 }, missing: [], duplicated: [] });
+    expect(r).toEqual({ handins: { acknowledged: 1, found: 1 }, posts: { acknowledged: 1, found: 1 }, messages: { acknowledged: 1, found: 1 }, missing: [], duplicated: [] });
   });
 
   it('reports a loss when an acknowledged hand-in row is deleted', () => {
@@ -91,5 +96,21 @@ describe('the lost-write checker', () => {
   it('reports posted work published twice', () => {
     tamper("INSERT INTO homework_entries SELECT 'copie', school_id, teacher_id, class_id, group_id, subject_id, kind, title, body_html, links, on_date, due_at, estimated_minutes, online_handin, publish_at, copied_from, created_at, updated_at, deleted_at FROM homework_entries WHERE id = 'hwMaths6A';");
     expect(checkAcknowledged(dir, acks).duplicated.map((d) => d.kind)).toEqual(['travail']);
+  });
+
+  it('reports a sent message that is gone, back to draft, out of the recipient’s box, or sent twice', () => {
+    tamper("DELETE FROM message_recipients WHERE message_id = 'm1';");
+    expect(checkAcknowledged(dir, acks).missing).toEqual([{ kind: 'message', id: 'm1', login: 'parenta1', why: 'le destinataire ne l’a pas dans sa boîte' }]);
+    tamper("UPDATE messages SET sent_at = NULL WHERE id = 'm1';");
+    expect(checkAcknowledged(dir, acks).missing.map((m) => m.why)).toEqual(['message redevenu brouillon']);
+    tamper("DELETE FROM messages WHERE id = 'm1';");
+    const r = checkAcknowledged(dir, acks);
+    expect(r.messages).toEqual({ acknowledged: 1, found: 0 });
+    expect(r.missing.map((m) => m.why)).toEqual(['aucune ligne pour ce message']);
+  });
+
+  it('reports a message stored twice', () => {
+    tamper("INSERT INTO messages SELECT 'm2', 'm2', in_reply_to, sender_id, subject, body_html, search_text, to_json, cc_json, created_at, updated_at, sent_at, sender_deleted_at FROM messages WHERE id = 'm1';");
+    expect(checkAcknowledged(dir, acks).duplicated).toEqual([{ kind: 'message', id: 'm1', login: 'parenta1', why: '2 messages portent cet objet' }]);
   });
 });

@@ -5,7 +5,8 @@
  * and those bytes are on disk; it is duplicated when more than one hand-in row holds those bytes
  * for that work (each drill hand-in's bytes are unique). Posted work is there when its row exists,
  * is not deleted and carries the last acknowledged title; duplicated when that title is on more
- * than one row.
+ * than one row. A message is there when its row is sent, from its sender, with its subject, and
+ * its recipient's row exists; duplicated when its (visit-unique) subject is on more than one row.
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -14,7 +15,7 @@ import Sqlite from 'better-sqlite3';
 import type { Acknowledged } from './protocol.js';
 
 export interface LostWrite {
-  kind: 'rendu' | 'travail';
+  kind: 'rendu' | 'travail' | 'message';
   id: string;
   login: string;
   why: string;
@@ -23,6 +24,7 @@ export interface LostWrite {
 export interface CheckResult {
   handins: { acknowledged: number; found: number };
   posts: { acknowledged: number; found: number };
+  messages: { acknowledged: number; found: number };
   missing: LostWrite[];
   duplicated: LostWrite[];
 }
@@ -44,7 +46,7 @@ function blobIntact(dataDir: string, sha256: string): boolean {
 export function checkAcknowledged(dataDir: string, acks: Acknowledged): CheckResult {
   const db = new Sqlite(path.join(dataDir, 'preau.sqlite'), { readonly: true, fileMustExist: true });
   try {
-    const out: CheckResult = { handins: { acknowledged: acks.handins.length, found: 0 }, posts: { acknowledged: acks.posts.length, found: 0 }, missing: [], duplicated: [] };
+    const out: CheckResult = { handins: { acknowledged: acks.handins.length, found: 0 }, posts: { acknowledged: acks.posts.length, found: 0 }, messages: { acknowledged: acks.messages.length, found: 0 }, missing: [], duplicated: [] };
     const handinRow = db.prepare<[string, string], { n: number }>('SELECT COUNT(*) AS n FROM handins h JOIN handin_files f ON f.handin_id = h.id WHERE h.id = ? AND f.blob_sha256 = ?');
     const handinCopies = db.prepare<[string, string], { n: number }>('SELECT COUNT(DISTINCT h.id) AS n FROM handins h JOIN handin_files f ON f.handin_id = h.id WHERE h.entry_id = ? AND f.blob_sha256 = ?');
     for (const h of acks.handins) {
@@ -67,6 +69,20 @@ export function checkAcknowledged(dataDir: string, acks: Acknowledged): CheckRes
       else out.posts.found++;
       const copies = entryCopies.get(p.title)!.n;
       if (copies > 1) out.duplicated.push({ kind: 'travail', id: p.entryId, login: p.login, why: `${copies} travaux portent ce titre` });
+    }
+    const messageRow = db.prepare<[string], { subject: string; sent_at: number | null; login: string }>('SELECT m.subject, m.sent_at, p.login FROM messages m JOIN people p ON p.id = m.sender_id WHERE m.id = ?');
+    const recipientRow = db.prepare<[string, string], { n: number }>('SELECT COUNT(*) AS n FROM message_recipients WHERE message_id = ? AND person_id = ?');
+    const messageCopies = db.prepare<[string], { n: number }>('SELECT COUNT(*) AS n FROM messages WHERE subject = ? AND sent_at IS NOT NULL');
+    for (const m of acks.messages) {
+      const lost = (why: string) => out.missing.push({ kind: 'message', id: m.messageId, login: m.login, why });
+      const row = messageRow.get(m.messageId);
+      if (!row) lost('aucune ligne pour ce message');
+      else if (row.sent_at === null) lost('message redevenu brouillon');
+      else if (row.login !== m.login || row.subject !== m.subject) lost('l’expéditeur ou l’objet enregistré diffère');
+      else if (recipientRow.get(m.messageId, m.toId)!.n === 0) lost('le destinataire ne l’a pas dans sa boîte');
+      else out.messages.found++;
+      const copies = messageCopies.get(m.subject)!.n;
+      if (copies > 1) out.duplicated.push({ kind: 'message', id: m.messageId, login: m.login, why: `${copies} messages portent cet objet` });
     }
     return out;
   } finally {

@@ -61,7 +61,7 @@ const queueWaits: number[] = [];
 const w830 = window830(scenario);
 const pupilReads830: number[] = [];
 const pupils830 = new Set<string>();
-const acknowledged: Acknowledged = { handins: [], posts: [] };
+const acknowledged: Acknowledged = { handins: [], posts: [], messages: [] };
 let waitingClients = 0;
 let activeVisits = 0;
 let cut = 0;
@@ -149,6 +149,15 @@ async function perform(client: VisitClient, action: Action, lastPost: { entryId?
       if (!isOk(a) || typeof entryId !== 'string') return false;
       acknowledged.posts.push({ login: v.login, entryId, title, edited: false });
       Object.assign(lastPost, { entryId, title });
+      return true;
+    }
+    case 'message': {
+      const subject = `Absence ce matin — visite n° ${v.index} (${v.login})`;
+      const payload = { to: [{ kind: 'person', id: action.toId }], subject, bodyHtml: '<p>Bonjour, notre enfant sera absent ce matin (rendez-vous médical). Cordialement.</p>' };
+      const a = await call(ctx, client, action.kind, 'POST', '/api/v1/messages', { ...write, 'content-type': 'application/json', 'idempotency-key': `exercice-message-${v.index}` }, Buffer.from(JSON.stringify(payload)));
+      const messageId = (jsonOf(a).message as { id?: unknown } | undefined)?.id;
+      if (!isOk(a) || typeof messageId !== 'string') return false;
+      acknowledged.messages.push({ login: v.login, messageId, subject, toId: action.toId });
       return true;
     }
     case 'edit': {
@@ -282,7 +291,8 @@ const endMs = totalS * 1000;
 const running = scenario.visits.map(async (v) => {
   await sleep(v.atMs);
   if (stopping) return;
-  await runVisit(v, endMs);
+  // Arrivals stop at 08:45, not people: a visit begun goes on into the drain, then is cut.
+  await runVisit(v, endMs + spec.drainS * 1000);
 });
 const all = Promise.all(running);
 const drained = await Promise.race([all.then(() => true), sleep(endMs + spec.drainS * 1000).then(() => false)]);

@@ -96,6 +96,7 @@ describe('a small drill, for real', () => {
     expect(verdict('attack_no_session').ok).toBe(true);
     expect(json.check.handins.acknowledged).toBeGreaterThan(0);
     expect(json.check.posts.acknowledged).toBeGreaterThan(0);
+    expect(json.check.messages.acknowledged).toBeGreaterThan(0);
     for (const p of ['warmup', 'ramp', 'peak'] as const) expect(json.phases[p].ran).toBe(true);
     expect(json.signIns.activation).toBe(3);
     expect(json.signIns.password).toBeGreaterThan(0);

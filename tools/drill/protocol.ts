@@ -9,7 +9,7 @@ export interface LoadSpec {
   scenario: Scenario;
   password: string;
   newPassword: string;
-  /** After the peak, visits still running get this long to finish; then they are cut. */
+  /** After the peak (08:45, when arrivals stop), visits begun go on with their actions this long; then they are cut. */
   drainS: number;
   resultFile: string;
 }
@@ -63,9 +63,18 @@ export interface PostAck {
   edited: boolean;
 }
 
+export interface MessageAck {
+  login: string;
+  messageId: string;
+  /** Unique to the visit: the checker finds copies by it. */
+  subject: string;
+  toId: string;
+}
+
 export interface Acknowledged {
   handins: HandinAck[];
   posts: PostAck[];
+  messages: MessageAck[];
 }
 
 export interface LoadResult {

@@ -83,8 +83,8 @@ export function buildReport(input: {
   const verdicts: Verdict[] = [
     {
       id: 'nothing_lost', goal: 'Aucune écriture acquittée perdue ni en double', threshold: '0 manquante, 0 en double',
-      measured: `${check.handins.found}/${check.handins.acknowledged} rendus et ${check.posts.found}/${check.posts.acknowledged} travaux retrouvés ; ${check.missing.length} manquant(s), ${check.duplicated.length} en double`,
-      ok: lost === 0 && check.handins.acknowledged + check.posts.acknowledged > 0,
+      measured: `${check.handins.found}/${check.handins.acknowledged} rendus, ${check.posts.found}/${check.posts.acknowledged} travaux et ${check.messages.found}/${check.messages.acknowledged} messages retrouvés ; ${check.missing.length} manquant(s), ${check.duplicated.length} en double`,
+      ok: lost === 0 && check.handins.acknowledged + check.posts.acknowledged + check.messages.acknowledged > 0,
     },
     { id: 'pupil_read_p95', goal: 'Lectures des élèves (Aujourd’hui, cahier de textes) rapides', threshold: `p95 ≤ ${ms(THRESHOLDS.pupilReadP95Ms)}`, measured: `p95 ${ms(load.pupilReads.p95)} sur ${load.pupilReads.n.toLocaleString('fr-FR')} lectures`, ok: load.pupilReads.n > 0 && load.pupilReads.p95 <= THRESHOLDS.pupilReadP95Ms },
     { id: 'success_rate', goal: 'Actions réussies (après file d’attente, défis et nouvelles tentatives)', threshold: `≥ ${pct(THRESHOLDS.successRate)}`, measured: `${pct(successRate)} (${done.toLocaleString('fr-FR')} sur ${(done + failed).toLocaleString('fr-FR')})`, ok: successRate >= THRESHOLDS.successRate },
@@ -293,7 +293,7 @@ ${table(['Session mémorisée', 'Mot de passe', 'Première connexion', 'Passées
 ${table(['Action', 'Réussies', 'Échouées'], Object.entries(r.actionsByKind).map(([k, v]) => [k, String(v.ok), String(v.failed)]))}
 <p>Lectures des élèves (montée et pointe) : p50 ${ms(r.pupilReads.p50)}, p95 ${ms(r.pupilReads.p95)}, p99 ${ms(r.pupilReads.p99)} sur ${r.pupilReads.n} lectures. Visites coupées à la fin : ${r.cut}.</p>
 <${h}>Écritures acquittées, vérifiées dans la base</${h}>
-<p>${r.check.handins.found} rendus retrouvés sur ${r.check.handins.acknowledged} acquittés (ligne, fichier et octets sur le disque vérifiés par SHA-256) ; ${r.check.posts.found} travaux retrouvés sur ${r.check.posts.acknowledged} publiés (avec leur dernière modification acquittée).</p>
+<p>${r.check.handins.found} rendus retrouvés sur ${r.check.handins.acknowledged} acquittés (ligne, fichier et octets sur le disque vérifiés par SHA-256) ; ${r.check.posts.found} travaux retrouvés sur ${r.check.posts.acknowledged} publiés (avec leur dernière modification acquittée) ; ${r.check.messages.found} messages retrouvés sur ${r.check.messages.acknowledged} envoyés (expéditeur, objet et boîte du destinataire vérifiés).</p>
 ${lostRows.length > 0 ? table(['État', 'Type', 'Identifiant', 'Identifiant de connexion', 'Pourquoi'], lostRows) : '<p>Aucune écriture manquante ni en double.</p>'}`;
 }
 

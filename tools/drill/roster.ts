@@ -15,6 +15,8 @@ export const DRILL_NEW_PASSWORD = 'Nouveau-Cartable-2026';
 export type DrillProfile = 'eleve' | 'parent' | 'enseignant';
 
 export interface RosterPerson {
+  /** The person's id (a parent writes to a teacher by id). */
+  id: string;
   login: string;
   profile: DrillProfile;
   schoolId: string;
@@ -101,7 +103,7 @@ export async function readRoster(db: Kysely<Database>, activationCodes: Readonly
       // Someone with no class has nothing to do on the morning (e.g. a teacher of groups only).
       const schoolId = p.school_id ?? schoolOfClass.get(classIds[0] ?? '');
       if (classIds.length === 0 || !schoolId) return [];
-      return [{ login: p.login, profile: p.profile as DrillProfile, schoolId, classIds, childIds, subjectId: subjectOf.get(p.id) ?? null, activationCode: activationCodes.get(p.login) ?? null }];
+      return [{ id: p.id, login: p.login, profile: p.profile as DrillProfile, schoolId, classIds, childIds, subjectId: subjectOf.get(p.id) ?? null, activationCode: activationCodes.get(p.login) ?? null }];
     }),
   };
 }

@@ -5,7 +5,7 @@ import { clientAddress, MAX_ACTIONS, phaseAt, planScenario, simulatedClock, wind
 
 /** Two classes with work to hand in; pupils (two first-timers), parents, teachers. */
 function roster(pupils = 40): Roster {
-  const person = (login: string, profile: RosterPerson['profile'], classIds: string[], extra: Partial<RosterPerson> = {}): RosterPerson => ({ login, profile, schoolId: 's1', classIds, childIds: [], subjectId: null, activationCode: null, ...extra });
+  const person = (login: string, profile: RosterPerson['profile'], classIds: string[], extra: Partial<RosterPerson> = {}): RosterPerson => ({ id: `id-${login}`, login, profile, schoolId: 's1', classIds, childIds: [], subjectId: null, activationCode: null, ...extra });
   const people: RosterPerson[] = [];
   for (let i = 0; i < pupils; i++) people.push(person(`eleve${i}`, 'eleve', [i % 2 ? 'c2' : 'c1'], i < 2 ? { activationCode: `CODE${i}` } : {}));
   for (let i = 0; i < pupils; i++) people.push(person(`parent${i}`, 'parent', [i % 2 ? 'c2' : 'c1'], { childIds: [`id-eleve${i}`] }));
@@ -74,6 +74,22 @@ describe('the scenario generator', () => {
     expect(remembered).toBeGreaterThan(0.7);
     expect(remembered).toBeLessThan(0.9);
     expect(families.some((v) => v.signIn === 'password')).toBe(true);
+  });
+
+  it('has some parents write to a teacher of their child’s class, and nobody else write messages', () => {
+    const r = roster(200);
+    const s = planScenario(r, { ...timing, seed: 3 });
+    const byLogin = new Map(r.people.map((p) => [p.login, p]));
+    const writes = s.visits.flatMap((v) => v.actions.filter((a) => a.action.kind === 'message').map((a) => ({ v, to: (a.action as { toId: string }).toId })));
+    const parents = s.visits.filter((v) => v.profile === 'parent').length;
+    expect(writes.length).toBeGreaterThan(parents * 0.1);
+    expect(writes.length).toBeLessThan(parents * 0.3);
+    for (const { v, to } of writes) {
+      expect(v.profile).toBe('parent');
+      const teacher = r.people.find((p) => p.id === to)!;
+      expect(teacher.profile).toBe('enseignant');
+      expect(teacher.classIds).toContain(byLogin.get(v.login)!.classIds[0]);
+    }
   });
 
   it('gives every client its own loopback address, never .0 nor .255', () => {

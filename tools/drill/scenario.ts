@@ -28,7 +28,9 @@ export type Action =
   | { kind: 'post'; classId: string; subjectId: string | null }
   /** Edits the work this visit posted last. */
   | { kind: 'edit' }
-  | { kind: 'handins'; entryId: string };
+  | { kind: 'handins'; entryId: string }
+  /** A parent writes to one of their child's teachers (the subject is unique to the visit). */
+  | { kind: 'message'; toId: string };
 
 /** Reads whose latency the pupils' goal is judged on. */
 export const READ_KINDS: ReadonlySet<Action['kind']> = new Set(['today', 'mine', 'cahier', 'entry']);
@@ -71,6 +73,8 @@ export interface Scenario {
 
 export const MAX_ACTIONS = 8;
 export const DEFAULT_MAX_VISITS = 20_000;
+/** Share of parents who write to a teacher during their visit. */
+export const MESSAGE_SHARE = 0.2;
 const HANDIN_MIN_BYTES = 8 * 1024;
 const HANDIN_MAX_BYTES = 64 * 1024;
 
@@ -112,6 +116,8 @@ export function planScenario(roster: Roster, options: ScenarioOptions): Scenario
   const warmupMs = options.warmupS * 1000;
   const peakMs = options.peakS * 1000;
   const classes = new Map(roster.classes.map((c) => [c.id, c]));
+  const teachersOf = new Map<string, string[]>();
+  for (const p of roster.people) if (p.profile === 'enseignant') for (const c of p.classIds) teachersOf.set(c, [...(teachersOf.get(c) ?? []), p.id]);
   const think = () => between(300, 2_000);
   const visits: Visit[] = [];
 
@@ -146,6 +152,9 @@ export function planScenario(roster: Roster, options: ScenarioOptions): Scenario
     if (p.profile === 'parent') {
       actions.push(step({ kind: 'mine' }));
       if (p.childIds[0]) actions.push(step({ kind: 'cahier', pupilId: p.childIds[0] }));
+      // One parent in five writes to a teacher ("Léa sera absente ce matin").
+      const teachers = teachersOf.get(p.classIds[0] ?? '') ?? [];
+      if (teachers.length > 0 && random() < MESSAGE_SHARE) actions.push(step({ kind: 'message', toId: teachers[Math.floor(random() * teachers.length)]! }));
     } else {
       if (random() < 0.5) actions.push(step({ kind: 'mine' }));
       actions.push(step({ kind: 'cahier' }));
