@@ -13,9 +13,12 @@
  * on as the operator does on the morning of an attack.
  *
  *   node --import tsx tools/drill/drill-server.ts --dir DIR --schools N --classes N --pupils N --activations N --seed N
- *        [--edge on|off] [--crisis on|off] [--countries 127.64.0.0/13=FR,…]
+ *        [--edge on|off] [--crisis on|off] [--countries 127.64.0.0/13=FR,…] [--resume --port N]
+ *
+ * `--resume` starts again on a directory already prepared (after the fault overlay killed the
+ * first process): no preparation, the same moved clock (from roster.json), the same port.
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { compose } from '../../src/compose.js';
@@ -39,6 +42,8 @@ const { values } = parseArgs({
     edge: { type: 'string', default: 'on' },
     crisis: { type: 'string', default: 'off' },
     countries: { type: 'string' },
+    resume: { type: 'boolean', default: false },
+    port: { type: 'string', default: '0' },
   },
 });
 if (!values.dir) throw new Error('--dir est obligatoire');
@@ -49,37 +54,45 @@ const pupils = Number(values.pupils);
 // The real edge with its default rate limits (the drill's clients each come from their own
 // address), or none at all for the baseline.
 const config: Config = { ...childConfig(dir), edge: values.edge === 'off' ? 'off' : 'on' };
-// A school morning whatever the day: the real clock, moved to 07:25 (Paris) of today or the next weekday.
-const clockOffsetMs = schoolMorningOffsetMs(Date.now());
+// A school morning whatever the day: the real clock, moved to 07:25 (Paris) of today or the next
+// weekday — on a resume, the clock the first process had.
+const clockOffsetMs = values.resume ? (JSON.parse(readFileSync(path.join(dir, 'roster.json'), 'utf8')) as Roster).clockOffsetMs : schoolMorningOffsetMs(Date.now());
 const clock: Clock = { nowMs: () => Date.now() + clockOffsetMs };
 const preau = await compose(config, { clock, ...(values.countries ? { countryLookup: countryTable(values.countries) } : {}) });
 if (values.crisis === 'on' && preau.edge) await preau.edge.controls.setCrisisMode(true);
 const { db } = preau.storage;
-
-const feedDir = path.join(dir, 'aaf');
-await generateAafFeed(feedDir, { schools: Number(values.schools), pupilsPerSchool: classes * pupils, pupilsPerClass: pupils, seed: Number(values.seed), prefix: 'DRILL' });
-await importAafFeed(preau.storage, [feedDir], { clock: preau.clock, logger: preau.logger });
-
-// One Argon2id hash for everyone: hashing hundreds of passwords would only slow the setup (the
-// morning's sign-ins still check it for real, one by one).
-const now = clock.nowMs();
-const hash = await preau.hasher.hash(DRILL_PASSWORD);
-await db.updateTable('people').set({ password_hash: hash, status: 'active', updated_at: now }).where('profile', 'in', ['eleve', 'parent', 'enseignant']).where('status', '!=', 'departed').execute();
-
-// First-time pupils: never signed in, they activate their account with the code from the sheet.
-const firstTimers = await db.selectFrom('people').selectAll().where('profile', '=', 'eleve').orderBy('login').limit(Number(values.activations)).execute();
-await db.updateTable('people').set({ password_hash: null, status: 'pending_activation', updated_at: now }).where('id', 'in', firstTimers.length > 0 ? firstTimers.map((p) => p.id) : ['']).execute();
-const issued = firstTimers.length > 0 ? await preau.identity.issueActivationCodes('drill', firstTimers.map((p) => ({ ...p, password_hash: null, status: 'pending_activation' as const })), { reset: false }) : [];
-
-const schools = await db.selectFrom('schools').select('id').orderBy('uai').execute();
-for (const s of schools) {
-  await ensureWeekTimetable(preau, s.id);
-  await ensureDemoCahier(preau, s.id);
+if (values.resume) {
+  await serveChild(preau, {}, () => undefined, Number(values.port));
+} else {
+  await prepare();
+  // The directory stays: the drill checks the store once this process has stopped.
+  await serveChild(preau, {}, () => undefined, Number(values.port));
 }
-preau.schools.forgetScopes();
 
-const roster: Roster = await readRoster(db, new Map(issued.map((i) => [i.person.login, i.code])), clockOffsetMs);
-writeFileSync(path.join(dir, 'roster.json'), JSON.stringify(roster));
+/** The evening before: the académie, passwords and activation codes, timetables, work posted; the roster. */
+async function prepare(): Promise<void> {
+  const feedDir = path.join(dir, 'aaf');
+  await generateAafFeed(feedDir, { schools: Number(values.schools), pupilsPerSchool: classes * pupils, pupilsPerClass: pupils, seed: Number(values.seed), prefix: 'DRILL' });
+  await importAafFeed(preau.storage, [feedDir], { clock: preau.clock, logger: preau.logger });
 
-// The directory stays: the drill checks the store once this process has stopped.
-await serveChild(preau);
+  // One Argon2id hash for everyone: hashing hundreds of passwords would only slow the setup (the
+  // morning's sign-ins still check it for real, one by one).
+  const now = clock.nowMs();
+  const hash = await preau.hasher.hash(DRILL_PASSWORD);
+  await db.updateTable('people').set({ password_hash: hash, status: 'active', updated_at: now }).where('profile', 'in', ['eleve', 'parent', 'enseignant']).where('status', '!=', 'departed').execute();
+
+  // First-time pupils: never signed in, they activate their account with the code from the sheet.
+  const firstTimers = await db.selectFrom('people').selectAll().where('profile', '=', 'eleve').orderBy('login').limit(Number(values.activations)).execute();
+  await db.updateTable('people').set({ password_hash: null, status: 'pending_activation', updated_at: now }).where('id', 'in', firstTimers.length > 0 ? firstTimers.map((p) => p.id) : ['']).execute();
+  const issued = firstTimers.length > 0 ? await preau.identity.issueActivationCodes('drill', firstTimers.map((p) => ({ ...p, password_hash: null, status: 'pending_activation' as const })), { reset: false }) : [];
+
+  const schools = await db.selectFrom('schools').select('id').orderBy('uai').execute();
+  for (const s of schools) {
+    await ensureWeekTimetable(preau, s.id);
+    await ensureDemoCahier(preau, s.id);
+  }
+  preau.schools.forgetScopes();
+
+  const roster: Roster = await readRoster(db, new Map(issued.map((i) => [i.person.login, i.code])), clockOffsetMs);
+  writeFileSync(path.join(dir, 'roster.json'), JSON.stringify(roster));
+}

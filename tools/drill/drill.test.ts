@@ -34,6 +34,10 @@ describe('preau drill: options', () => {
     expect(refusal(['--attack', '--attack-flood', '0']).exitCode).toBe(64);
     expect(refusal(['--attack', '--attack-slow', '9000']).exitCode).toBe(64);
     expect(refusal(['--crisis', 'peut-être']).message).toBe('--crisis attend on ou off (reçu « peut-être »).');
+    expect(refusal(['--fault', 'site']).message).toMatch(/^--fault attend restart \(reçu « site »\) : arrêter la base primaire/);
+    expect(refusal(['--fault-at', '08:30']).message).toBe('--fault-at règle la panne : ajoutez --fault restart.');
+    expect(refusal(['--fault', 'restart', '--fault-at', '09:00']).exitCode).toBe(64);
+    expect(refusal(['--fault', 'restart', '--fault-at', '8h30']).exitCode).toBe(64);
   });
 
   it('adds the attack (crisis mode on with it unless told otherwise) and the baseline when asked', () => {
@@ -44,7 +48,9 @@ describe('preau drill: options', () => {
     expect(parseDrillArgs(['--attack', '--attack-flood', '50', '--attack-stuffing', '5', '--attack-slow', '40', '--crisis', 'off'])).toMatchObject({
       attack: { floodRatePerS: 50, stuffingRatePerS: 5, slowHeaders: 40, slowReads: 10 }, crisis: false,
     });
-    expect(parseDrillArgs(['--crisis', 'on'])).toMatchObject({ attack: null, crisis: true });
+    expect(parseDrillArgs(['--crisis', 'on'])).toMatchObject({ attack: null, crisis: true, fault: null });
+    expect(parseDrillArgs(['--fault', 'restart'])).toMatchObject({ fault: { kind: 'restart', at: '08:30' } });
+    expect(parseDrillArgs(['--fault', 'restart', '--fault-at', '07:45'])).toMatchObject({ fault: { kind: 'restart', at: '07:45' } });
   });
 
   it('never sends load to a target without --yes-i-own-this-target (64), and says a target is not playable yet (78)', () => {
@@ -72,7 +78,7 @@ describe('a small drill, for real', () => {
     const sink = { isTTY: false, write: (s: string) => ((printed += s), true) } as unknown as NodeJS.WriteStream;
     const options: DrillOptions = {
       schools: 1, classes: 3, pupils: 20, durationS: 8, warmupS: 3, seed: 4, rememberedPercent: 80, out, keep: false, firstTime: 3, drainS: 15,
-      attack: { floodRatePerS: 40, stuffingRatePerS: 6, stuffingAddresses: 200, slowHeaders: 20, slowReads: 4 }, crisis: true, compareBaseline: true,
+      attack: { floodRatePerS: 40, stuffingRatePerS: 6, stuffingAddresses: 200, slowHeaders: 20, slowReads: 4 }, crisis: true, compareBaseline: true, fault: { kind: 'restart', at: '08:15' },
     };
     const { report, jsonFile, htmlFile } = await runDrill(options, sink);
 
@@ -80,6 +86,9 @@ describe('a small drill, for real', () => {
     expect(json).toEqual(report);
     expect(json.edge).toEqual({ on: true, crisis: true });
     expect(json.baseline!.edge).toEqual({ on: false, crisis: false });
+    // Killed at 08:15 (a third of the 8 s peak after the 3 s warm-up), started again, and nothing acknowledged is missing.
+    expect(json.fault).toMatchObject({ kind: 'restart', at: '08:15', atSec: 5 });
+    expect(json.fault!.readyAfterMs).toBeGreaterThan(0);
     for (const run of [json, json.baseline!]) {
       // Nothing acknowledged is ever lost, with or without the edge, under attack.
       expect(run.verdicts.find((v) => v.id === 'nothing_lost')!.ok).toBe(true);
@@ -138,5 +147,7 @@ describe('a small drill, for real', () => {
     expect(printed).toContain('Exercice du matin — verdicts');
     expect(printed).toContain('SANS protections de bordure (référence)');
     expect(printed).toContain('Attaque, inondation');
+    expect(printed).toContain('Panne : Préau tué (SIGKILL) à 08:15');
+    expect(html).toContain('La panne (08:15)');
   }, 240_000);
 });

@@ -17,9 +17,9 @@ import type { FloodResultMessage } from '../../bench/support/protocol.js';
 import { COUNTRY_TABLE, DEFAULT_ATTACK, MAX_ATTACK, planAttack, summariseAttack, type AttackOptions, type AttackSummary } from './attack.js';
 import { checkAcknowledged } from './checker.js';
 import type { LoadMessage, LoadResult, LoadSpec } from './protocol.js';
-import { buildReport, renderHtml, terminalSummary, type DrillReport, type DrillRunReport, type ServerSample } from './report.js';
+import { buildReport, renderHtml, terminalSummary, type DrillReport, type DrillRunReport, type FaultRecord, type ServerSample } from './report.js';
 import { DRILL_NEW_PASSWORD, type Roster } from './roster.js';
-import { PHASE_LABELS, planScenario, simulatedClock } from './scenario.js';
+import { drillMsAt, PHASE_LABELS, planScenario, simulatedClock } from './scenario.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 
@@ -50,6 +50,9 @@ Options :
                    essais de bourrage d’identifiants par seconde (défaut 30, 1 à 1000)
   --attack-slow N  connexions aux en-têtes lents (défaut 400, 0 à 5000 ; lectures lentes : un quart)
   --crisis on|off  mode crise pendant l’exercice (défaut : on avec --attack, off sinon)
+  --fault restart  à l’heure --fault-at, le Préau est tué brutalement (SIGKILL) puis relancé sur la
+                   même base et le même port : les clients réessaient, rien d’acquitté ne doit manquer
+  --fault-at HH:MM heure simulée de la panne, de 07:30 à 08:45 (défaut 08:30)
   --compare-baseline
                    rejoue le même matin contre le même Préau, protections de bordure coupées, et met
                    les deux côte à côte dans le rapport (le code de sortie reste celui du premier)
@@ -94,6 +97,8 @@ export interface DrillOptions {
   crisis: boolean;
   /** Play the same morning again with the edge off, side by side in the report. */
   compareBaseline: boolean;
+  /** The fault overlay: the Préau process killed (SIGKILL) and started again at a simulated time. */
+  fault: { kind: 'restart'; at: string } | null;
 }
 
 function int(name: string, raw: string | undefined, fallback: number, min: number, max: number): number {
@@ -112,7 +117,7 @@ export function parseDrillArgs(argv: string[], now = new Date()): DrillOptions |
       options: {
         schools: { type: 'string' }, classes: { type: 'string' }, pupils: { type: 'string' }, duration: { type: 'string' }, warmup: { type: 'string' }, remembered: { type: 'string' },
         seed: { type: 'string' }, out: { type: 'string' }, target: { type: 'string' }, 'yes-i-own-this-target': { type: 'boolean' }, keep: { type: 'boolean' }, help: { type: 'boolean' },
-        attack: { type: 'boolean' }, 'attack-flood': { type: 'string' }, 'attack-stuffing': { type: 'string' }, 'attack-slow': { type: 'string' }, crisis: { type: 'string' }, 'compare-baseline': { type: 'boolean' },
+        attack: { type: 'boolean' }, 'attack-flood': { type: 'string' }, 'attack-stuffing': { type: 'string' }, 'attack-slow': { type: 'string' }, crisis: { type: 'string' }, 'compare-baseline': { type: 'boolean' }, fault: { type: 'string' }, 'fault-at': { type: 'string' },
       },
       strict: true,
       allowPositionals: false,
@@ -146,6 +151,11 @@ export function parseDrillArgs(argv: string[], now = new Date()): DrillOptions |
         slowReads: Math.floor(slow / 4),
       }
     : null;
+  const faultRaw = values.fault as string | undefined;
+  const faultAt = (values['fault-at'] as string | undefined) ?? '08:30';
+  if (faultRaw !== undefined && faultRaw !== 'restart') throw new DrillUsageError(`--fault attend restart (reçu « ${faultRaw} ») : arrêter la base primaire ou couper un site demande le déploiement à plusieurs nœuds (npm run drill:fire).`, 64);
+  if (values['fault-at'] !== undefined && faultRaw === undefined) throw new DrillUsageError('--fault-at règle la panne : ajoutez --fault restart.', 64);
+  if (drillMsAt(faultAt, { warmupS: 1, peakS: 1 }) === undefined) throw new DrillUsageError(`--fault-at attend une heure simulée de 07:30 à 08:45 (reçu « ${faultAt} »).`, 64);
   const crisisRaw = values.crisis as string | undefined;
   if (crisisRaw !== undefined && crisisRaw !== 'on' && crisisRaw !== 'off') throw new DrillUsageError(`--crisis attend on ou off (reçu « ${crisisRaw} »).`, 64);
   const stamp = now.toISOString().slice(0, 19).replace(/[:T]/g, '-');
@@ -164,12 +174,14 @@ export function parseDrillArgs(argv: string[], now = new Date()): DrillOptions |
     attack,
     crisis: crisisRaw === undefined ? attack !== null : crisisRaw === 'on',
     compareBaseline: values['compare-baseline'] === true,
+    fault: faultRaw === 'restart' ? { kind: 'restart', at: faultAt } : null,
   };
 }
 
 /** Server CPU (% of one core) and resident memory, from /proc; waiting-room length from /metrics. */
-function serverSampler(pid: number | undefined, port: number, t0Ms: () => number): { samples: ServerSample[]; stop: () => void } {
+function serverSampler(pidOf: () => number | undefined, port: number, t0Ms: () => number): { samples: ServerSample[]; stop: () => void } {
   const samples: ServerSample[] = [];
+  let pid = pidOf();
   let lastCpu = cpuTimeMs(pid);
   let lastAt = Date.now();
   const rssMb = (): number | null => {
@@ -182,6 +194,11 @@ function serverSampler(pid: number | undefined, port: number, t0Ms: () => number
   };
   const timer = setInterval(() => {
     const now = Date.now();
+    if (pidOf() !== pid) {
+      // Started again (the fault overlay): the new process's CPU counts from now.
+      pid = pidOf();
+      lastCpu = undefined;
+    }
     const cpu = cpuTimeMs(pid);
     const cpuPercent = cpu !== undefined && lastCpu !== undefined ? ((cpu - lastCpu) / (now - lastAt)) * 100 : null;
     lastCpu = cpu;
@@ -241,6 +258,8 @@ async function runMorning(o: DrillOptions, side: Side, out: NodeJS.WriteStream):
   let load: BenchChild | undefined;
   let attacker: BenchChild | undefined;
   let attackTimer: NodeJS.Timeout | undefined;
+  let faultTimer: NodeJS.Timeout | undefined;
+  let faultDone: Promise<FaultRecord | null> = Promise.resolve(null);
   // The whole morning's deadline: setup, the morning, the drain, the check; then everything is stopped.
   const deadline = setTimeout(() => {
     out.write('\nL’exercice dépasse son délai maximal : arrêt.\n');
@@ -253,11 +272,25 @@ async function runMorning(o: DrillOptions, side: Side, out: NodeJS.WriteStream):
     say(`la veille : Préau sur SQLite (CPU ${SERVER_CPU}), ${edgeOn ? `protections de bordure actives${o.crisis ? ', mode crise' : ''}` : 'SANS protections de bordure (référence)'}, académie de ${o.schools} × ${o.classes} classes × ${o.pupils} élèves (flux AAF généré, importé), emploi du temps et travail publié`);
     const serverDir = path.join(work, 'preau');
     mkdirSync(serverDir);
-    server = startPinned(SERVER_CPU, path.join(HERE, 'drill-server.ts'), [
+    const serverArgs = [
       '--dir', serverDir, '--schools', String(o.schools), '--classes', String(o.classes), '--pupils', String(o.pupils), '--activations', String(o.firstTime), '--seed', String(o.seed),
       '--edge', edgeOn ? 'on' : 'off', '--crisis', edgeOn && o.crisis ? 'on' : 'off', '--countries', COUNTRY_TABLE,
-    ]);
+    ];
+    server = startPinned(SERVER_CPU, path.join(HERE, 'drill-server.ts'), serverArgs);
     const { port } = await server.next('ready', 300_000);
+    /** The fault overlay: kill the Préau without warning, start it again on the same store and port, time it. */
+    const restart = async (faultMs: number): Promise<FaultRecord | null> => {
+      const first = server;
+      if (!first) return null;
+      const killedAt = Date.now();
+      out.write(`\n  · panne : le Préau est tué (SIGKILL) à ${simulatedClock(faultMs, scenario)}, puis relancé\n`);
+      first.process.kill('SIGKILL');
+      await first.exited;
+      const again = startPinned(SERVER_CPU, path.join(HERE, 'drill-server.ts'), [...serverArgs, '--resume', '--port', String(port)]);
+      server = again;
+      await again.next('ready', 60_000);
+      return { kind: 'restart', at: o.fault!.at, atSec: Math.floor(faultMs / 1000), readyAfterMs: Date.now() - killedAt };
+    };
     const roster = JSON.parse(readFileSync(path.join(serverDir, 'roster.json'), 'utf8')) as Roster;
     const scenario = planScenario(roster, { warmupS: o.warmupS, peakS: o.durationS, seed: o.seed, rememberedShare: o.rememberedPercent / 100 });
     const count = (p: string) => roster.people.filter((x) => x.profile === p).length;
@@ -278,7 +311,13 @@ async function runMorning(o: DrillOptions, side: Side, out: NodeJS.WriteStream):
       const m = raw as unknown as LoadMessage;
       if (m.type === 'started') {
         t0 = m.t0Ms;
-        sampler = serverSampler(server?.process.pid, port, () => t0);
+        sampler = serverSampler(() => server?.process.pid, port, () => t0);
+        if (o.fault) {
+          const faultMs = drillMsAt(o.fault.at, scenario)!;
+          faultTimer = setTimeout(() => {
+            faultDone = restart(faultMs);
+          }, Math.max(0, t0 + faultMs - Date.now()));
+        }
         if (attackSpec) {
           // 08:00: the attack begins with the ramp and lasts until 08:45.
           attackTimer = setTimeout(() => {
@@ -301,6 +340,7 @@ async function runMorning(o: DrillOptions, side: Side, out: NodeJS.WriteStream):
     if (code !== 0) throw new Error(`le générateur de charge s’est arrêté en erreur (code ${code})`);
     if (attackSpec) say('fin de l’attaque : les dernières connexions lentes sont observées');
     const attackMessage = await attackResult;
+    const fault = await faultDone;
     sampler?.stop();
     const result = JSON.parse(readFileSync(resultFile, 'utf8')) as LoadResult;
     let attack: AttackSummary | null = null;
@@ -321,12 +361,14 @@ async function runMorning(o: DrillOptions, side: Side, out: NodeJS.WriteStream):
       server: sampler?.samples ?? [],
       check,
       attack,
+      fault,
     });
     if (o.keep) out.write(`  Dossier du Préau de l’exercice gardé : ${serverDir}\n`);
     return report;
   } finally {
     clearTimeout(deadline);
     clearTimeout(attackTimer);
+    clearTimeout(faultTimer);
     await attacker?.stop(2_000);
     await load?.stop(2_000);
     await server?.stop(5_000);

@@ -34,6 +34,17 @@ export interface Verdict {
   ok: boolean;
 }
 
+/** What the fault overlay did: the process killed at a simulated time, and how long until it was ready again. */
+export interface FaultRecord {
+  kind: 'restart';
+  /** Simulated time, "08:30". */
+  at: string;
+  /** Second of the drill (since the warm-up began). */
+  atSec: number;
+  /** From the kill to the new process listening. */
+  readyAfterMs: number;
+}
+
 /** One morning against one Préau. */
 export interface DrillRunReport {
   version: 1;
@@ -43,6 +54,8 @@ export interface DrillRunReport {
   edge: { on: boolean; crisis: boolean };
   /** The attack overlay, when it was on. */
   attack: AttackSummary | null;
+  /** The fault overlay, when it was on. */
+  fault: FaultRecord | null;
   population: { pupils: number; parents: number; teachers: number; visits: number; firstTime: number };
   phases: Record<Phase, LoadResult['phases'][Phase] & { ran: boolean }>;
   signIns: LoadResult['signIns'];
@@ -73,6 +86,7 @@ export function buildReport(input: {
   server: ServerSample[];
   check: CheckResult;
   attack: AttackSummary | null;
+  fault: FaultRecord | null;
 }): DrillRunReport {
   const { load, check } = input;
   const phases = Object.fromEntries(PHASES.map((p) => [p, { ...load.phases[p], ran: load.phases[p].actionsOk > 0 }])) as DrillRunReport['phases'];
@@ -102,6 +116,7 @@ export function buildReport(input: {
     options: input.options,
     edge: input.edge,
     attack: input.attack,
+    fault: input.fault,
     population: input.population,
     phases,
     signIns: load.signIns,
@@ -259,6 +274,16 @@ ${table(['Connexions lentes', 'Tentées', 'Ouvertes', 'Coupées par le serveur',
 ${a.slowReadsSkipped ? `<p>Lectures lentes non jouées : ${esc(a.slowReadsSkipped)}.</p>` : ''}`;
 }
 
+/** The fault overlay: when the process was killed, how long until it listened again, what the clients saw meanwhile. */
+function faultSection(r: DrillRunReport, h: string): string {
+  const f = r.fault;
+  if (!f) return '';
+  const around = r.seconds.filter((s) => s.sec >= f.atSec && s.sec <= f.atSec + Math.ceil(f.readyAfterMs / 1000) + 5);
+  const failed = refusalTotals(around);
+  return `<${h}>La panne (${esc(f.at)})</${h}>
+<p>À ${esc(f.at)} (seconde ${f.atSec}), le processus du Préau est tué sans préavis (SIGKILL), puis relancé sur la même base et le même port : de nouveau prêt après ${ms(f.readyAfterMs)}. Pendant ce temps et les 5 s suivantes, les clients ont vu : ${failed.length === 0 ? 'aucun échec' : esc(failed.map(([k, n]) => `${k} ${n}`).join(', '))} (ils réessaient avec un délai croissant, comme le client web). Les écritures acquittées avant la panne sont recherchées avec les autres ci-dessous.</p>`;
+}
+
 /** Everything about one morning, headings at the given level. */
 function runSections(r: DrillRunReport, level: 2 | 3): string {
   const h = `h${level}`;
@@ -280,6 +305,7 @@ ${lineChart('Latence médiane (p50) par classe d’utilisateurs (ms)', 'ms', xs,
 ${lineChart('Salle d’attente : tickets en attente', 'personnes', xs, [{ label: 'selon le serveur (/metrics)', color: '#6a1b9a', values: serverAt((s) => s.waitingRoom) }, { label: 'selon les clients', color: '#ef6c00', values: r.seconds.map((s) => s.waitingClients) }], timing)}
 <p>Attente en salle d’attente des connexions qui y sont passées : ${r.queueWaits.n === 0 ? 'aucune connexion n’a attendu.' : `${r.queueWaits.n} connexion(s), médiane ${ms(r.queueWaits.p50)}, p95 ${ms(r.queueWaits.p95)}, p99 ${ms(r.queueWaits.p99)}.`}</p>
 ${barChart('Refus et échecs par raison (toutes tentatives comprises)', refusalTotals(r.seconds))}
+${faultSection(r, h)}
 ${attackSection(r, h)}
 <${h}>Serveur</${h}>
 ${lineChart('Processeur du serveur (% d’un cœur)', '%', xs, [{ label: 'CPU', color: '#c62828', values: serverAt((s) => s.cpuPercent) }], timing)}
@@ -336,7 +362,7 @@ figure{margin:1rem 0}figcaption{font-weight:bold;margin-bottom:.3rem}.chart{widt
 <body>
 <main>
 <h1>Exercice du matin — le Préau a-t-il tenu ?</h1>
-<p>Lancé le ${esc(new Date(r.startedAt).toLocaleString('fr-FR', { timeZone: 'Europe/Paris' }))} (heure de Paris) : ${r.options.schools} établissement(s) × ${r.options.classes} classes × ${r.options.pupils} élèves, soit ${r.population.pupils} élèves, ${r.population.parents} parents et ${r.population.teachers} enseignants (${r.population.visits} visites, dont ${r.population.firstTime} premières connexions). Échauffement ${r.options.warmupS} s (07:30–08:00), pointe ${r.options.durationS} s (08:00–08:45), ${r.options.rememberedPercent} % des élèves et parents avec une session mémorisée, graine ${r.options.seed}. Préau ${esc(sideLabel(r))}${r.attack ? ', sous attaque de 08:00 à 08:45' : ''}.</p>
+<p>Lancé le ${esc(new Date(r.startedAt).toLocaleString('fr-FR', { timeZone: 'Europe/Paris' }))} (heure de Paris) : ${r.options.schools} établissement(s) × ${r.options.classes} classes × ${r.options.pupils} élèves, soit ${r.population.pupils} élèves, ${r.population.parents} parents et ${r.population.teachers} enseignants (${r.population.visits} visites, dont ${r.population.firstTime} premières connexions). Échauffement ${r.options.warmupS} s (07:30–08:00), pointe ${r.options.durationS} s (08:00–08:45), ${r.options.rememberedPercent} % des élèves et parents avec une session mémorisée, graine ${r.options.seed}. Préau ${esc(sideLabel(r))}${r.attack ? ', sous attaque de 08:00 à 08:45' : ''}${r.fault ? `, tué et relancé à ${esc(r.fault.at)}` : ''}.</p>
 ${b ? `${comparison(r, b)}\n<h2>Le matin avec les protections de bordure${r.edge.crisis ? ' (mode crise)' : ''}</h2>\n${runSections(r, 3)}\n<h2>Le même matin sans protections de bordure (référence)</h2>\n${runSections(b, 3)}` : runSections(r, 2)}
 </main>
 </body>
@@ -350,6 +376,7 @@ function runSummary(r: DrillRunReport, lines: string[]): void {
   lines.push(`  Connexions : ${r.signIns.remembered} mémorisées, ${r.signIns.password} par mot de passe, ${r.signIns.activation} premières ; ${r.signIns.queued} en salle d’attente${r.queueWaits.n > 0 ? ` (attente p95 ${ms(r.queueWaits.p95)})` : ''}, ${r.signIns.challenged} défiées, ${r.signIns.failed} échouées.`);
   const refusals = refusalTotals(r.seconds);
   if (refusals.length > 0) lines.push(`  Refus : ${refusals.map(([k, n]) => `${k} ${n}`).join(', ')}`);
+  if (r.fault) lines.push(`  Panne : Préau tué (SIGKILL) à ${r.fault.at}, de nouveau prêt après ${ms(r.fault.readyAfterMs)}.`);
   if (r.attack) {
     const a = r.attack;
     const line = (label: string, st: AttackSummary['flood']) => `  Attaque, ${label} : ${st.sent.toLocaleString('fr-FR')} essais — ${ATTACK_OUTCOMES.filter((o) => st.outcomes[o] > 0).map((o) => `${o} ${st.outcomes[o].toLocaleString('fr-FR')}`).join(', ') || 'aucune réponse'}`;

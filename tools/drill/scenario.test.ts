@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parisWallTimeToUtcMs } from '../../src/platform/clock.js';
 import { schoolMorningOffsetMs, type Roster, type RosterPerson } from './roster.js';
-import { clientAddress, MAX_ACTIONS, phaseAt, planScenario, simulatedClock, window830 } from './scenario.js';
+import { clientAddress, drillMsAt, MAX_ACTIONS, phaseAt, planScenario, simulatedClock, window830 } from './scenario.js';
 
 /** Two classes with work to hand in; pupils (two first-timers), parents, teachers. */
 function roster(pupils = 40): Roster {
@@ -103,6 +103,15 @@ describe('the scenario generator', () => {
       expect(parts[3]).toBeLessThan(255);
       for (const p of parts) expect(p).toBeLessThan(256);
     }
+  });
+
+  it('finds the moment of the drill for a simulated time, and nothing outside 07:30–08:45', () => {
+    expect(drillMsAt('07:30', timing)).toBe(0);
+    expect(drillMsAt('08:00', timing)).toBe(10_000);
+    expect(drillMsAt('08:30', timing)).toBe(10_000 + 40_000);
+    expect(drillMsAt('08:45', timing)).toBe(70_000);
+    expect(simulatedClock(drillMsAt('08:12', timing)!, timing)).toBe('08:12');
+    for (const bad of ['07:29', '08:46', '8:30', '08:60', 'midi']) expect(drillMsAt(bad, timing)).toBeUndefined();
   });
 
   it('maps the drill onto the simulated morning', () => {

@@ -102,6 +102,15 @@ export function simulatedClock(tMs: number, s: { warmupS: number; peakS: number 
   return `${String(Math.floor(total / 60)).padStart(2, '0')}:${String(total % 60).padStart(2, '0')}`;
 }
 
+/** The moment of the drill (ms since the warm-up began) that stands for a simulated time "HH:MM" from 07:30 to 08:45; undefined otherwise. */
+export function drillMsAt(hhmm: string, s: { warmupS: number; peakS: number }): number | undefined {
+  const m = /^(\d{2}):(\d{2})$/.exec(hhmm);
+  if (!m) return undefined;
+  const after730 = Number(m[1]) * 60 + Number(m[2]) - (7 * 60 + 30);
+  if (Number(m[2]) > 59 || after730 < 0 || after730 > 75) return undefined;
+  return Math.round((after730 <= 30 ? (after730 / 30) * s.warmupS : s.warmupS + ((after730 - 30) / 45) * s.peakS) * 1000);
+}
+
 /** The real interval [from, to) in ms that stands for simulated 08:25–08:35: "8:30". */
 export function window830(s: { warmupS: number; peakS: number }): { fromMs: number; toMs: number } {
   const at = (minutesAfter8: number) => (s.warmupS + (s.peakS * minutesAfter8) / 45) * 1000;
