@@ -26,6 +26,10 @@ export interface GenAafOptions {
   /** `YYYYMMDD` in the file names. */
   date?: string;
   prefix?: string;
+  /** Prepended to every jointure (schools, people): a feed that can never name anyone of a real académie (the drill on a deployment). */
+  jointurePrefix?: string;
+  /** The first school's UAI number (7 digits before the letter); 0400000A by default. */
+  uaiStart?: number;
   maxRecordsPerFile?: number;
   encoding?: 'UTF-8' | 'ISO-8859-15';
   /** Which files to write (all by default): lets tests build partial feeds. */
@@ -240,6 +244,8 @@ export async function generateAafFeed(dir: string, options: GenAafOptions = {}):
   const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)]!;
   const date = options.date ?? '20240902';
   const prefix = options.prefix ?? 'ENT';
+  const ns = options.jointurePrefix ?? '';
+  const uaiStart = options.uaiStart ?? 400_000;
   const maxRecords = options.maxRecordsPerFile ?? 20_000;
   const encoding = options.encoding ?? 'UTF-8';
   const wanted = (t: FeedFileType) => !options.only || options.only.includes(t);
@@ -270,8 +276,8 @@ export async function generateAafFeed(dir: string, options: GenAafOptions = {}):
   let teacherIndex = 0;
   let staffIndex = 0;
   for (let s = 0; s < p.schools; s++) {
-    const sj = jointureOf.school(s);
-    const uai = `${String(400000 + s).padStart(7, '0')}${String.fromCharCode(65 + (s % 26))}`;
+    const sj = `${ns}${jointureOf.school(s)}`;
+    const uai = `${String(uaiStart + s).padStart(7, '0')}${String.fromCharCode(65 + (s % 26))}`;
     const city = pick(CITIES);
     await etab.add(
       addRequest(
@@ -299,7 +305,7 @@ export async function generateAafFeed(dir: string, options: GenAafOptions = {}):
     let lastParents: { jointure: string; link: string }[] = [];
     let lastFamilyName = '';
     for (let k = 0; k < p.pupilsPerSchool; k++) {
-      const pj = jointureOf.pupil(pupilIndex++);
+      const pj = `${ns}${jointureOf.pupil(pupilIndex++)}`;
       const sibling = k > 0 && random() < 0.2;
       let parents: { jointure: string; link: string }[];
       let family: string;
@@ -311,7 +317,7 @@ export async function generateAafFeed(dir: string, options: GenAafOptions = {}):
         const count = random() < 0.7 ? 2 : 1;
         parents = [];
         for (let n = 0; n < count; n++) {
-          const parent = jointureOf.parent(parentIndex++);
+          const parent = `${ns}${jointureOf.parent(parentIndex++)}`;
           const link = n === 0 ? '10' : '20';
           parents.push({ jointure: parent, link });
           await rel.add(
@@ -377,7 +383,7 @@ export async function generateAafFeed(dir: string, options: GenAafOptions = {}):
 
     // Teachers: one subject each, a few classes, principal of one class; some teach a group.
     for (let t = 0; t < p.teachersPerSchool; t++) {
-      const tj = jointureOf.teacher(teacherIndex++);
+      const tj = `${ns}${jointureOf.teacher(teacherIndex++)}`;
       const [subject, subjectLabel] = SUBJECTS[t % SUBJECTS.length]!;
       const taught = new Set<string>();
       const n = Math.min(classes.length, 3 + Math.floor(random() * 4));
@@ -413,7 +419,7 @@ export async function generateAafFeed(dir: string, options: GenAafOptions = {}):
       progress();
     }
     for (let k = 0; k < p.staffPerSchool; k++) {
-      const stj = jointureOf.staff(staffIndex++);
+      const stj = `${ns}${jointureOf.staff(staffIndex++)}`;
       const [code, label] = STAFF_FUNCTIONS[k % STAFF_FUNCTIONS.length]!;
       await pen.add(
         addRequest(

@@ -95,7 +95,7 @@ describe('the attack overlay: what became of each attempt', () => {
 
     const report = (attack: typeof a) =>
       buildReport({
-        startedAt: new Date(0), options: { schools: 1, classes: 1, pupils: 1, durationS: 40, warmupS: 15, seed: 1, rememberedPercent: 80 }, edge: { on: true, crisis: true },
+        startedAt: new Date(0), options: { schools: 1, classes: 1, pupils: 1, durationS: 40, warmupS: 15, seed: 1, rememberedPercent: 80 }, edge: { on: true, crisis: true }, target: null,
         population: { pupils: 1, parents: 0, teachers: 0, visits: 1, firstTime: 0 },
         load: {
           t0Ms: 0, seconds: [], actionsByKind: {}, cut: 0, acknowledged: { handins: [], posts: [], messages: [] },
@@ -103,7 +103,7 @@ describe('the attack overlay: what became of each attempt', () => {
           signIns: { remembered: 0, password: 0, activation: 0, queued: 0, challenged: 0, failed: 0, eveningBefore: 0, eveningBeforeFailed: 0, solveMs: 0 },
           queueWaits: { n: 0, p50: 0, p95: 0, p99: 0 }, pupilReads: { n: 1, p50: 1, p95: 1, p99: 1 }, at830: { pupils: 1, pupilReads: { n: 1, p50: 1, p95: 1, p99: 1 } },
         },
-        server: [], fault: null, check: { handins: { acknowledged: 0, found: 0 }, posts: { acknowledged: 0, found: 0 }, messages: { acknowledged: 0, found: 0 }, missing: [], duplicated: [] }, attack,
+        server: [], fault: null, check: { handins: { acknowledged: 0, found: 0 }, posts: { acknowledged: 0, found: 0 }, messages: { acknowledged: 0, found: 0 }, method: 'store', missing: [], duplicated: [] }, attack,
       }).verdicts;
     const v = report(a);
     expect(v.find((x) => x.id === 'attack_no_session')!.ok).toBe(true);

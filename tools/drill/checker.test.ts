@@ -50,7 +50,7 @@ function tamper(sql: string): void {
 describe('the lost-write checker', () => {
   it('finds every acknowledged write that is there', () => {
     const r = checkAcknowledged(dir, acks);
-    expect(r).toEqual({ handins: { acknowledged: 1, found: 1 }, posts: { acknowledged: 1, found: 1 }, messages: { acknowledged: 1, found: 1 }, missing: [], duplicated: [] });
+    expect(r).toEqual({ handins: { acknowledged: 1, found: 1 }, posts: { acknowledged: 1, found: 1 }, messages: { acknowledged: 1, found: 1 }, missing: [], duplicated: [], method: 'store' });
   });
 
   it('reports a loss when an acknowledged hand-in row is deleted', () => {

@@ -27,6 +27,12 @@ export interface CheckResult {
   messages: { acknowledged: number; found: number };
   missing: LostWrite[];
   duplicated: LostWrite[];
+  /**
+   * `store`: looked for in the stopped store itself (the drill's own Préau). `api`: asked of a
+   * deployment's API by the people who wrote (`--target`): the receipt, the work, the sent message;
+   * copies cannot be seen that way and are not counted.
+   */
+  method: 'store' | 'api';
 }
 
 /** Where the disk blob store keeps a blob (src/storage/blobs/disk-blob-store.ts). */
@@ -46,7 +52,7 @@ function blobIntact(dataDir: string, sha256: string): boolean {
 export function checkAcknowledged(dataDir: string, acks: Acknowledged): CheckResult {
   const db = new Sqlite(path.join(dataDir, 'preau.sqlite'), { readonly: true, fileMustExist: true });
   try {
-    const out: CheckResult = { handins: { acknowledged: acks.handins.length, found: 0 }, posts: { acknowledged: acks.posts.length, found: 0 }, messages: { acknowledged: acks.messages.length, found: 0 }, missing: [], duplicated: [] };
+    const out: CheckResult = { handins: { acknowledged: acks.handins.length, found: 0 }, posts: { acknowledged: acks.posts.length, found: 0 }, messages: { acknowledged: acks.messages.length, found: 0 }, missing: [], duplicated: [], method: 'store' };
     const handinRow = db.prepare<[string, string], { n: number }>('SELECT COUNT(*) AS n FROM handins h JOIN handin_files f ON f.handin_id = h.id WHERE h.id = ? AND f.blob_sha256 = ?');
     const handinCopies = db.prepare<[string, string], { n: number }>('SELECT COUNT(DISTINCT h.id) AS n FROM handins h JOIN handin_files f ON f.handin_id = h.id WHERE h.entry_id = ? AND f.blob_sha256 = ?');
     for (const h of acks.handins) {

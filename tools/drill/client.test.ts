@@ -13,7 +13,8 @@ describe('the drill client signs in as the web client does', () => {
   let waiting = 0;
   let maxWaiting = 0;
   const ctx = (): ClientContext => ({
-    port,
+    origin: new URL(`http://127.0.0.1:${port}`),
+    bindLocal: true,
     random: () => 0.5,
     record: (c: Client, kind: string, _startedMs: number, a: Answer) => seen.push({ kind, address: c.person.address, reason: isOk(a) ? 'ok' : reasonOf(a) }),
     stopping: () => false,

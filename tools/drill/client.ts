@@ -7,6 +7,7 @@
  * an overloaded refusal, as web/src/features/identity/login-flow.ts decides. Every loop is bounded.
  */
 import http from 'node:http';
+import https from 'node:https';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createHash } from 'node:crypto';
 import { leadingZeroBits, MAX_BITS } from '../../src/edge/challenge/proof-of-work.js';
@@ -75,7 +76,10 @@ export interface Client {
 
 /** What a client needs around it: where the server is, where answers are counted, when to give up. */
 export interface ClientContext {
-  port: number;
+  /** Where the server is: http(s)://host[:port]. */
+  origin: URL;
+  /** Each client binds its own loopback address (only when the server listens on loopback: elsewhere they could not be routed). */
+  bindLocal: boolean;
   random: () => number;
   record(client: Client, kind: string, startedMs: number, answer: Answer): void;
   stopping(): boolean;
@@ -93,8 +97,13 @@ export interface SignInOutcome {
   solveMs: number;
 }
 
-export function newClient(person: Person): Client {
-  return { person, agent: new http.Agent({ keepAlive: true, maxSockets: 2 }) };
+export function newClient(person: Person, secure = false): Client {
+  return { person, agent: secure ? new https.Agent({ keepAlive: true, maxSockets: 2 }) : new http.Agent({ keepAlive: true, maxSockets: 2 }) };
+}
+
+/** A loopback host: the drill's clients can each take their own source address in 127.0.0.0/8. */
+export function isLoopback(hostname: string): boolean {
+  return /^127\.\d+\.\d+\.\d+$/.test(hostname) || hostname === 'localhost';
 }
 
 export function send(ctx: ClientContext, client: Client, method: string, path: string, headers: Record<string, string> = {}, body?: Buffer): Promise<Answer> {
@@ -104,7 +113,12 @@ export function send(ctx: ClientContext, client: Client, method: string, path: s
     if (client.cookie) h.cookie = client.cookie;
     if (body) h['content-length'] = String(body.length);
     const failed = (failure: string) => resolve({ status: 0, headers: {}, body: Buffer.alloc(0), ms: performance.now() - started, failure });
-    const req = http.request({ host: '127.0.0.1', port: ctx.port, method, path, headers: h, localAddress: client.person.address, agent: client.agent, timeout: REQUEST_TIMEOUT_MS }, (res) => {
+    const secure = ctx.origin.protocol === 'https:';
+    const options: https.RequestOptions = {
+      host: ctx.origin.hostname, port: ctx.origin.port || (secure ? 443 : 80), method, path, headers: h, agent: client.agent, timeout: REQUEST_TIMEOUT_MS,
+      ...(ctx.bindLocal ? { localAddress: client.person.address } : {}),
+    };
+    const req = (secure ? https : http).request(options, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks), ms: performance.now() - started }));

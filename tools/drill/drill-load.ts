@@ -19,6 +19,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { addDays, parisDate } from '../../src/platform/clock.js';
 import { rng } from '../gen-aaf.js';
 import { call, isOk, jsonOf, newClient, reasonOf, signIn, type Answer, type Client, type ClientContext } from './client.js';
+import type { CheckResult } from './checker.js';
 import { percentiles, type Acknowledged, type LoadMessage, type LoadResult, type LoadSpec, type PhaseStats, type SecondStats } from './protocol.js';
 import type { DrillProfile } from './roster.js';
 import { PHASES, phaseAt, READ_KINDS, window830, type Action, type Phase, type Visit } from './scenario.js';
@@ -93,7 +94,8 @@ function record(c: Client, kind: string, startedMs: number, a: Answer): void {
 const agents = new Set<http.Agent>();
 let stopping = false;
 const ctx: ClientContext = {
-  port: spec.port,
+  origin: new URL(spec.origin),
+  bindLocal: spec.bindLocal,
   random,
   record,
   stopping: () => stopping,
@@ -174,7 +176,7 @@ async function perform(client: VisitClient, action: Action, lastPost: { entryId?
 
 const sessions = new Map<string, { cookie: string; csrf: string }>();
 const visitClient = (visit: Visit, timed: boolean): VisitClient => {
-  const client = { ...newClient(visit), visit, timed };
+  const client = { ...newClient(visit, spec.origin.startsWith('https:')), visit, timed };
   agents.add(client.agent);
   return client;
 };
@@ -308,6 +310,62 @@ const lastSec = Math.floor(elapsedMs() / 1000);
 for (let sec = 0; sec <= lastSec; sec++) if (!seconds.some((s) => s.sec === sec)) seconds.push(secondStats(sec));
 seconds.sort((a, b) => a.sec - b.sec);
 
+/**
+ * On a deployment (no access to its store): each acknowledged write is asked of the API by the
+ * person who made it, on their session — the hand-in's receipt (its file's SHA-256, not replaced),
+ * the work as its teacher sees it (last acknowledged title), the message in its sender's box (subject,
+ * recipient). Untimed, a few at a time.
+ */
+async function checkThroughApi(): Promise<CheckResult> {
+  const out: CheckResult = {
+    handins: { acknowledged: acknowledged.handins.length, found: 0 }, posts: { acknowledged: acknowledged.posts.length, found: 0 }, messages: { acknowledged: acknowledged.messages.length, found: 0 },
+    missing: [], duplicated: [], method: 'api',
+  };
+  stopping = false;
+  const ask = async (login: string, path: string): Promise<Record<string, unknown> | string> => {
+    const session = sessions.get(login);
+    if (!session) return 'plus de session pour le vérifier';
+    const c = { ...newClient({ login, address: '127.0.0.1', activationCode: null }, spec.origin.startsWith('https:')), ...session };
+    try {
+      const a = await call({ ...ctx, bindLocal: false, record: () => undefined }, c, 'vérification', 'GET', path);
+      return isOk(a) ? jsonOf(a) : `l’API répond ${reasonOf(a)}`;
+    } finally {
+      c.agent.destroy();
+    }
+  };
+  const jobs: (() => Promise<void>)[] = [
+    ...acknowledged.handins.map((h) => async () => {
+      const r = await ask(h.login, `/api/v1/handins/${h.handinId}/receipt`);
+      const receipt = typeof r === 'string' ? undefined : (r.receipt as { files?: { sha256?: string }[]; replacedAt?: string | null } | undefined);
+      const why = typeof r === 'string' ? r : h.receiptMismatch || receipt?.files?.[0]?.sha256 !== h.sha256 ? 'le reçu ne porte pas l’empreinte des octets envoyés' : receipt?.replacedAt ? 'rendu remplacé' : undefined;
+      if (why) out.missing.push({ kind: 'rendu', id: h.handinId, login: h.login, why });
+      else out.handins.found++;
+    }),
+    ...acknowledged.posts.map((p) => async () => {
+      const r = await ask(p.login, `/api/v1/homework/${p.entryId}`);
+      const title = typeof r === 'string' ? undefined : (r.entry as { title?: string } | undefined)?.title;
+      const why = typeof r === 'string' ? r : title !== p.title ? (p.edited ? 'la modification acquittée n’est pas enregistrée' : 'le titre enregistré diffère') : undefined;
+      if (why) out.missing.push({ kind: 'travail', id: p.entryId, login: p.login, why });
+      else out.posts.found++;
+    }),
+    ...acknowledged.messages.map((m) => async () => {
+      const r = await ask(m.login, `/api/v1/messages/${m.messageId}`);
+      const message = typeof r === 'string' ? undefined : (r.message as { subject?: string; to?: unknown } | undefined);
+      const why = typeof r === 'string' ? r : message?.subject !== m.subject ? 'l’objet enregistré diffère' : !JSON.stringify(message.to ?? null).includes(m.toId) ? 'le destinataire n’y est plus' : undefined;
+      if (why) out.missing.push({ kind: 'message', id: m.messageId, login: m.login, why });
+      else out.messages.found++;
+    }),
+  ];
+  await Promise.all(
+    Array.from({ length: EVENING_CONCURRENCY }, async () => {
+      for (let job = jobs.shift(); job; job = jobs.shift()) await job();
+    }),
+  );
+  return out;
+}
+
+const apiCheck = spec.checkThroughApi ? await checkThroughApi() : undefined;
+
 const result: LoadResult = {
   t0Ms: t0,
   seconds,
@@ -319,6 +377,7 @@ const result: LoadResult = {
   at830: { pupils: pupils830.size, pupilReads: percentiles(pupilReads830) },
   cut,
   acknowledged,
+  ...(apiCheck ? { apiCheck } : {}),
 };
 writeFileSync(spec.resultFile, JSON.stringify(result));
 emit({ type: 'done' });

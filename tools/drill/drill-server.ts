@@ -25,11 +25,9 @@ import { compose } from '../../src/compose.js';
 import type { Config } from '../../src/config/config.js';
 import { countryTable } from '../../bench/support/abroad.js';
 import { childConfig, serveChild } from '../../bench/support/child-server.js';
-import { ensureDemoCahier, ensureWeekTimetable } from '../../src/demo/demo-school.js';
-import { importAafFeed } from '../../src/modules/schools/aaf/aaf.importer.js';
 import type { Clock } from '../../src/platform/clock.js';
-import { generateAafFeed } from '../gen-aaf.js';
-import { DRILL_PASSWORD, readRoster, schoolMorningOffsetMs, type Roster } from './roster.js';
+import { prepareEvening } from './evening.js';
+import { DRILL_PASSWORD, schoolMorningOffsetMs, type Roster } from './roster.js';
 
 const { values } = parseArgs({
   options: {
@@ -60,7 +58,6 @@ const clockOffsetMs = values.resume ? (JSON.parse(readFileSync(path.join(dir, 'r
 const clock: Clock = { nowMs: () => Date.now() + clockOffsetMs };
 const preau = await compose(config, { clock, ...(values.countries ? { countryLookup: countryTable(values.countries) } : {}) });
 if (values.crisis === 'on' && preau.edge) await preau.edge.controls.setCrisisMode(true);
-const { db } = preau.storage;
 if (values.resume) {
   await serveChild(preau, {}, () => undefined, Number(values.port));
 } else {
@@ -69,30 +66,10 @@ if (values.resume) {
   await serveChild(preau, {}, () => undefined, Number(values.port));
 }
 
-/** The evening before: the académie, passwords and activation codes, timetables, work posted; the roster. */
+/** The evening before (evening.ts), then the roster the load generator needs. */
 async function prepare(): Promise<void> {
-  const feedDir = path.join(dir, 'aaf');
-  await generateAafFeed(feedDir, { schools: Number(values.schools), pupilsPerSchool: classes * pupils, pupilsPerClass: pupils, seed: Number(values.seed), prefix: 'DRILL' });
-  await importAafFeed(preau.storage, [feedDir], { clock: preau.clock, logger: preau.logger });
-
-  // One Argon2id hash for everyone: hashing hundreds of passwords would only slow the setup (the
-  // morning's sign-ins still check it for real, one by one).
-  const now = clock.nowMs();
-  const hash = await preau.hasher.hash(DRILL_PASSWORD);
-  await db.updateTable('people').set({ password_hash: hash, status: 'active', updated_at: now }).where('profile', 'in', ['eleve', 'parent', 'enseignant']).where('status', '!=', 'departed').execute();
-
-  // First-time pupils: never signed in, they activate their account with the code from the sheet.
-  const firstTimers = await db.selectFrom('people').selectAll().where('profile', '=', 'eleve').orderBy('login').limit(Number(values.activations)).execute();
-  await db.updateTable('people').set({ password_hash: null, status: 'pending_activation', updated_at: now }).where('id', 'in', firstTimers.length > 0 ? firstTimers.map((p) => p.id) : ['']).execute();
-  const issued = firstTimers.length > 0 ? await preau.identity.issueActivationCodes('drill', firstTimers.map((p) => ({ ...p, password_hash: null, status: 'pending_activation' as const })), { reset: false }) : [];
-
-  const schools = await db.selectFrom('schools').select('id').orderBy('uai').execute();
-  for (const s of schools) {
-    await ensureWeekTimetable(preau, s.id);
-    await ensureDemoCahier(preau, s.id);
-  }
-  preau.schools.forgetScopes();
-
-  const roster: Roster = await readRoster(db, new Map(issued.map((i) => [i.person.login, i.code])), clockOffsetMs);
+  const roster = await prepareEvening(preau, {
+    feedDir: path.join(dir, 'aaf'), schools: Number(values.schools), classes, pupils, activations: Number(values.activations), seed: Number(values.seed), password: DRILL_PASSWORD, clockOffsetMs,
+  });
   writeFileSync(path.join(dir, 'roster.json'), JSON.stringify(roster));
 }

@@ -1,9 +1,15 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { compose } from '../../src/compose.js';
+import { defaultConfig } from '../../src/config/config.js';
+import { openStorage, migrateToLatest } from '../../src/storage/db.js';
+import { systemClock } from '../../src/platform/clock.js';
+import { seedFixture } from '../../test/support/fixtures.js';
 import { DrillUsageError, parseDrillArgs, runDrill, type DrillOptions } from './drill.js';
+import { cleanTarget, prepareTarget } from './target.js';
 import type { DrillReport } from './report.js';
 
 function refusal(argv: string[]): DrillUsageError {
@@ -53,11 +59,22 @@ describe('preau drill: options', () => {
     expect(parseDrillArgs(['--fault', 'restart', '--fault-at', '07:45'])).toMatchObject({ fault: { kind: 'restart', at: '07:45' } });
   });
 
-  it('never sends load to a target without --yes-i-own-this-target (64), and says a target is not playable yet (78)', () => {
+  it('never sends load to a target without --yes-i-own-this-target, and refuses what cannot be played there', () => {
     const e = refusal(['--target', 'https://ent.example.org']);
     expect(e.exitCode).toBe(64);
     expect(e.message).toContain('sans --yes-i-own-this-target');
-    expect(refusal(['--target', 'http://127.0.0.1:3000', '--yes-i-own-this-target']).exitCode).toBe(78);
+    const own = ['--yes-i-own-this-target'];
+    expect(refusal(['--target', 'https://ent.example.org', ...own]).message).toContain('demande --roster');
+    expect(refusal(['--target', 'ent.example.org', '--roster', 'r.json', ...own]).message).toContain('http(s)://');
+    expect(refusal(['--target', 'https://ent.example.org/chemin', '--roster', 'r.json', ...own]).exitCode).toBe(64);
+    expect(refusal(['--target', 'https://ent.example.org', '--roster', 'r.json', '--fault', 'restart', ...own]).message).toMatch(/^La panne et la référence/);
+    expect(refusal(['--target', 'https://ent.example.org', '--roster', 'r.json', '--compare-baseline', ...own]).exitCode).toBe(64);
+    expect(refusal(['--target', 'https://ent.example.org', '--roster', 'r.json', '--attack', ...own]).exitCode).toBe(78);
+    expect(parseDrillArgs(['--target', 'http://127.0.0.1:3000/', '--roster', 'r.json', '--attack', ...own])).toMatchObject({ target: { origin: 'http://127.0.0.1:3000', rosterFile: path.resolve('r.json') } });
+    expect(refusal(['--roster', 'r.json']).message).toMatch(/^--roster sert avec --target/);
+    expect(refusal(['--prepare-target', '--roster', 'r.json']).message).toContain('ajoutez --yes-i-own-this-target');
+    expect(refusal(['--clean-target', ...own]).message).toContain('demande --roster');
+    expect(parseDrillArgs(['--prepare-target', '--roster', 'r.json', '--schools', '3', ...own])).toEqual({ command: 'prepare-target', rosterFile: path.resolve('r.json'), prepare: { rosterFile: path.resolve('r.json'), schools: 3, classes: 4, pupils: 25, seed: 1, activations: 4 } });
   });
 
   it('is the `preau drill` command (a real process)', () => {
@@ -78,7 +95,7 @@ describe('a small drill, for real', () => {
     const sink = { isTTY: false, write: (s: string) => ((printed += s), true) } as unknown as NodeJS.WriteStream;
     const options: DrillOptions = {
       schools: 1, classes: 3, pupils: 20, durationS: 8, warmupS: 3, seed: 4, rememberedPercent: 80, out, keep: false, firstTime: 3, drainS: 15,
-      attack: { floodRatePerS: 40, stuffingRatePerS: 6, stuffingAddresses: 200, slowHeaders: 20, slowReads: 4 }, crisis: true, compareBaseline: true, fault: { kind: 'restart', at: '08:15' },
+      attack: { floodRatePerS: 40, stuffingRatePerS: 6, stuffingAddresses: 200, slowHeaders: 20, slowReads: 4 }, crisis: true, compareBaseline: true, fault: { kind: 'restart', at: '08:15' }, target: null,
     };
     const { report, jsonFile, htmlFile } = await runDrill(options, sink);
 
@@ -149,5 +166,68 @@ describe('a small drill, for real', () => {
     expect(printed).toContain('Attaque, inondation');
     expect(printed).toContain('Panne : Préau tué (SIGKILL) à 08:15');
     expect(html).toContain('La panne (08:15)');
+  }, 240_000);
+});
+
+describe('the drill on a deployment (--prepare-target, --target, --clean-target)', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'preau-drill-target-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('imports a namespaced académie beside the real one, plays against it, checks the writes through the API, and removes it without touching anyone real', async () => {
+    // "The deployment": a store that already serves a real school (the fixture).
+    const config = { ...defaultConfig(), host: '127.0.0.1', port: 0, dataDir: dir, databaseUrl: `sqlite:${path.join(dir, 'preau.sqlite')}`, publicUrl: 'http://127.0.0.1', logLevel: 'silent' as const, demo: 'off' as const };
+    const storage = await openStorage(config.databaseUrl);
+    await migrateToLatest(storage.db);
+    await seedFixture(storage.db, systemClock);
+    const realPeople = await storage.db.selectFrom('people').select(['id', 'password_hash', 'status', 'updated_at']).orderBy('id').execute();
+    const realSchools = await storage.db.selectFrom('schools').select('id').orderBy('id').execute();
+    await storage.close();
+
+    const rosterFile = path.join(dir, 'exercice.json');
+    const roster = await prepareTarget(config, { rosterFile, schools: 1, classes: 2, pupils: 12, activations: 2, seed: 5 });
+    expect(statSync(rosterFile).mode & 0o777).toBe(0o600);
+    expect(roster.password).not.toBe('Exercice-Matin-0830');
+    expect(roster.schoolJointures).toEqual(['EXERCICE-PREAU-100000']);
+    expect(roster.people.filter((p) => p.profile === 'eleve')).toHaveLength(24);
+    const preau = await compose(config);
+    let drillPeople = 0;
+    try {
+      const db = preau.storage.db;
+      drillPeople = Number((await db.selectFrom('people').select((eb) => eb.fn.countAll().as('n')).where('aaf_jointure', 'like', 'EXERCICE-PREAU-%').executeTakeFirstOrThrow()).n);
+      // The roster's pupils, parents and teachers, and the feed's staff (direction, CPE…).
+      expect(drillPeople).toBeGreaterThan(roster.people.length);
+      expect(await db.selectFrom('schools').select(['uai']).where('aaf_jointure', '=', 'EXERCICE-PREAU-100000').executeTakeFirstOrThrow()).toEqual({ uai: '9990000A' });
+      // Nobody real was touched.
+      const real = await db.selectFrom('people').select(['id', 'password_hash', 'status', 'updated_at']).where('id', 'in', realPeople.map((p) => p.id)).orderBy('id').execute();
+      expect(real).toEqual(realPeople);
+
+      await preau.app.listen({ host: '127.0.0.1', port: 0 });
+      const origin = `http://127.0.0.1:${(preau.app.server.address() as { port: number }).port}`;
+      const out = path.join(dir, 'rapport');
+      const sink = { isTTY: false, write: () => true } as unknown as NodeJS.WriteStream;
+      const options = parseDrillArgs(['--target', origin, '--roster', rosterFile, '--yes-i-own-this-target', '--duration', '6', '--warmup', '3', '--seed', '2', '--out', out]) as DrillOptions;
+      const { report } = await runDrill({ ...options, drainS: 15 }, sink);
+      expect(report.target).toBe(origin);
+      expect(report.check.method).toBe('api');
+      expect(report.verdicts.find((v) => v.id === 'nothing_lost')).toMatchObject({ ok: true });
+      expect(report.check.posts.acknowledged).toBeGreaterThan(0);
+      expect(report.check.handins.found + report.check.posts.found + report.check.messages.found).toBe(report.check.handins.acknowledged + report.check.posts.acknowledged + report.check.messages.acknowledged);
+      expect(report.signIns.activation).toBe(2);
+      expect(readFileSync(path.join(out, 'rapport.html'), 'utf8')).toContain('Vérifiées par l’API du déploiement');
+    } finally {
+      await preau.close();
+    }
+
+    const removed = await cleanTarget(config, rosterFile);
+    expect(removed.schools).toBe(1);
+    expect(removed.people).toBe(drillPeople);
+    const after = await openStorage(config.databaseUrl);
+    try {
+      expect(await after.db.selectFrom('schools').select('id').orderBy('id').execute()).toEqual(realSchools);
+      expect(await after.db.selectFrom('people').select(['id', 'password_hash', 'status', 'updated_at']).orderBy('id').execute()).toEqual(realPeople);
+    } finally {
+      await after.close();
+    }
+
   }, 240_000);
 });

@@ -15,7 +15,10 @@ import { LOAD_CPU, REPO_ROOT, SERVER_CPU, startPinned, type BenchChild } from '.
 import { cpuTimeMs } from '../../bench/support/run-load.js';
 import type { FloodResultMessage } from '../../bench/support/protocol.js';
 import { COUNTRY_TABLE, DEFAULT_ATTACK, MAX_ATTACK, planAttack, summariseAttack, type AttackOptions, type AttackSummary } from './attack.js';
+import { ConfigError, loadConfig, type Config } from '../../src/config/config.js';
 import { checkAcknowledged } from './checker.js';
+import { isLoopback } from './client.js';
+import { cleanTarget, prepareTarget, readTargetRoster, type PrepareTargetOptions } from './target.js';
 import type { LoadMessage, LoadResult, LoadSpec } from './protocol.js';
 import { buildReport, renderHtml, terminalSummary, type DrillReport, type DrillRunReport, type FaultRecord, type ServerSample } from './report.js';
 import { DRILL_NEW_PASSWORD, type Roster } from './roster.js';
@@ -57,14 +60,23 @@ Options :
                    rejoue le même matin contre le même Préau, protections de bordure coupées, et met
                    les deux côte à côte dans le rapport (le code de sortie reste celui du premier)
   --out DOSSIER    où écrire rapport.json et rapport.html (défaut ./exercice-<date>)
-  --target URL     jouer contre un déploiement existant (refusé sans --yes-i-own-this-target)
-  --yes-i-own-this-target
-                   confirme que la cible vous appartient
+Contre un déploiement qui vous appartient (trois temps) :
+  --prepare-target --roster FICHIER --yes-i-own-this-target
+                   sur le serveur du déploiement (sa configuration : DATABASE_URL…) : importe une
+                   académie d’exercice (jointures « EXERCICE-PREAU- », UAI 999…, mot de passe tiré au
+                   hasard) et écrit le fichier de l’exercice (droits 0600) ; --schools, --classes,
+                   --pupils, --seed en règlent la taille
+  --target URL --roster FICHIER --yes-i-own-this-target
+                   joue le matin contre URL depuis n’importe quelle machine ; les écritures acquittées
+                   sont vérifiées par l’API ; pas de panne ni de référence, l’attaque seulement contre
+                   un Préau de cette machine (127.0.0.1)
+  --clean-target --roster FICHIER --yes-i-own-this-target
+                   sur le serveur du déploiement : retire l’académie d’exercice
   --keep           garde le dossier temporaire du Préau de l’exercice (base, fichiers)
   --help           cette aide
 
 Code de sortie : 0 si tous les objectifs sont tenus, 1 sinon, 64 pour une option invalide,
-78 pour une cible refusée.
+78 pour une cible refusée ou une configuration invalide.
 `;
 
 export class DrillUsageError extends Error {
@@ -99,6 +111,15 @@ export interface DrillOptions {
   compareBaseline: boolean;
   /** The fault overlay: the Préau process killed (SIGKILL) and started again at a simulated time. */
   fault: { kind: 'restart'; at: string } | null;
+  /** A deployment to play against instead of the drill's own Préau, with the roster `--prepare-target` wrote there. */
+  target: { origin: string; rosterFile: string } | null;
+}
+
+/** The steps of the drill on a deployment that write into its store (target.ts). */
+export interface TargetCommand {
+  command: 'prepare-target' | 'clean-target';
+  rosterFile: string;
+  prepare: PrepareTargetOptions;
 }
 
 function int(name: string, raw: string | undefined, fallback: number, min: number, max: number): number {
@@ -109,7 +130,7 @@ function int(name: string, raw: string | undefined, fallback: number, min: numbe
 }
 
 /** The command line as options; refuses (DrillUsageError) what it cannot honour. `help` when asked. */
-export function parseDrillArgs(argv: string[], now = new Date()): DrillOptions | 'help' {
+export function parseDrillArgs(argv: string[], now = new Date()): DrillOptions | TargetCommand | 'help' {
   let values: Record<string, string | boolean | undefined>;
   try {
     ({ values } = parseArgs({
@@ -117,6 +138,7 @@ export function parseDrillArgs(argv: string[], now = new Date()): DrillOptions |
       options: {
         schools: { type: 'string' }, classes: { type: 'string' }, pupils: { type: 'string' }, duration: { type: 'string' }, warmup: { type: 'string' }, remembered: { type: 'string' },
         seed: { type: 'string' }, out: { type: 'string' }, target: { type: 'string' }, 'yes-i-own-this-target': { type: 'boolean' }, keep: { type: 'boolean' }, help: { type: 'boolean' },
+        roster: { type: 'string' }, 'prepare-target': { type: 'boolean' }, 'clean-target': { type: 'boolean' },
         attack: { type: 'boolean' }, 'attack-flood': { type: 'string' }, 'attack-stuffing': { type: 'string' }, 'attack-slow': { type: 'string' }, crisis: { type: 'string' }, 'compare-baseline': { type: 'boolean' }, fault: { type: 'string' }, 'fault-at': { type: 'string' },
       },
       strict: true,
@@ -126,19 +148,42 @@ export function parseDrillArgs(argv: string[], now = new Date()): DrillOptions |
     throw new DrillUsageError(`Option invalide : ${err instanceof Error ? err.message : String(err)}\nVoir : npm run drill -- --help`, 64);
   }
   if (values.help) return 'help';
+  const durationS = int('duration', values.duration as string | undefined, 60, 5, 900);
+  const rosterFile = typeof values.roster === 'string' ? path.resolve(values.roster) : undefined;
+  const owned = values['yes-i-own-this-target'] === true;
+  const scale = {
+    schools: int('schools', values.schools as string | undefined, 2, 1, 20),
+    classes: int('classes', values.classes as string | undefined, 4, 1, 40),
+    pupils: int('pupils', values.pupils as string | undefined, 25, 1, 40),
+    seed: int('seed', values.seed as string | undefined, 1, 0, 2 ** 31 - 1),
+  };
+  for (const step of ['prepare-target', 'clean-target'] as const) {
+    if (!values[step]) continue;
+    if (!owned) throw new DrillUsageError(`--${step} écrit dans la base du déploiement configuré (DATABASE_URL) : ajoutez --yes-i-own-this-target si ce déploiement vous appartient.`, 64);
+    if (!rosterFile) throw new DrillUsageError(`--${step} demande --roster FICHIER (le fichier de l’exercice${step === 'prepare-target' ? ' à écrire' : ' écrit par --prepare-target'}).`, 64);
+    return { command: step, rosterFile, prepare: { rosterFile, ...scale, activations: 4 } };
+  }
+  if (rosterFile && typeof values.target !== 'string') throw new DrillUsageError('--roster sert avec --target, --prepare-target ou --clean-target : sans eux, l’exercice prépare sa propre académie.', 64);
+  let target: DrillOptions['target'] = null;
   if (typeof values.target === 'string') {
-    if (!values['yes-i-own-this-target']) {
+    if (!owned) {
       throw new DrillUsageError(
         `L’exercice n’envoie aucune charge vers « ${values.target} » sans --yes-i-own-this-target : une charge de matin de crise contre un service qui n’est pas le vôtre est une attaque. Ajoutez --yes-i-own-this-target si cette cible vous appartient.`,
         64,
       );
     }
-    throw new DrillUsageError(
-      'Jouer l’exercice contre un déploiement existant (--target) n’est pas encore possible : il faut les comptes de ses élèves et un accès à sa base pour vérifier les écritures. Lancez l’exercice sans --target : il démarre son propre Préau.',
-      78,
-    );
+    let url: URL;
+    try {
+      url = new URL(values.target);
+    } catch {
+      throw new DrillUsageError(`--target attend une adresse http(s)://hôte[:port] (reçu « ${values.target} »).`, 64);
+    }
+    if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.pathname !== '/' || url.search || url.hash || url.username) throw new DrillUsageError(`--target attend une adresse http(s)://hôte[:port], sans chemin ni identifiants (reçu « ${values.target} »).`, 64);
+    if (!rosterFile) throw new DrillUsageError('--target demande --roster FICHIER, écrit par « preau drill --prepare-target » sur le déploiement.', 64);
+    if (values.fault !== undefined || values['compare-baseline']) throw new DrillUsageError('La panne et la référence ne se jouent que contre le Préau de l’exercice (sans --target) : l’exercice ne peut ni tuer ni reconfigurer un déploiement.', 64);
+    if (values.attack && !isLoopback(url.hostname)) throw new DrillUsageError('L’attaque vient d’adresses de 127.0.0.0/8 : elle ne se joue que contre un Préau sur cette machine (--target http://127.0.0.1:PORT).', 78);
+    target = { origin: url.origin, rosterFile };
   }
-  const durationS = int('duration', values.duration as string | undefined, 60, 5, 900);
   const attackTuned = ['attack-flood', 'attack-stuffing', 'attack-slow'].filter((k) => values[k] !== undefined);
   if (!values.attack && attackTuned.length > 0) throw new DrillUsageError(`--${attackTuned[0]} règle l’attaque : ajoutez --attack.`, 64);
   const slow = int('attack-slow', values['attack-slow'] as string | undefined, DEFAULT_ATTACK.slowHeaders, 0, MAX_ATTACK.slowHeaders);
@@ -160,12 +205,9 @@ export function parseDrillArgs(argv: string[], now = new Date()): DrillOptions |
   if (crisisRaw !== undefined && crisisRaw !== 'on' && crisisRaw !== 'off') throw new DrillUsageError(`--crisis attend on ou off (reçu « ${crisisRaw} »).`, 64);
   const stamp = now.toISOString().slice(0, 19).replace(/[:T]/g, '-');
   return {
-    schools: int('schools', values.schools as string | undefined, 2, 1, 20),
-    classes: int('classes', values.classes as string | undefined, 4, 1, 40),
-    pupils: int('pupils', values.pupils as string | undefined, 25, 1, 40),
+    ...scale,
     durationS,
     warmupS: int('warmup', values.warmup as string | undefined, Math.min(120, Math.max(3, Math.round(durationS / 4))), 3, 120),
-    seed: int('seed', values.seed as string | undefined, 1, 0, 2 ** 31 - 1),
     rememberedPercent: int('remembered', values.remembered as string | undefined, 80, 0, 100),
     out: path.resolve((values.out as string | undefined) ?? `exercice-${stamp}`),
     keep: values.keep === true,
@@ -175,11 +217,12 @@ export function parseDrillArgs(argv: string[], now = new Date()): DrillOptions |
     crisis: crisisRaw === undefined ? attack !== null : crisisRaw === 'on',
     compareBaseline: values['compare-baseline'] === true,
     fault: faultRaw === 'restart' ? { kind: 'restart', at: faultAt } : null,
+    target,
   };
 }
 
 /** Server CPU (% of one core) and resident memory, from /proc; waiting-room length from /metrics. */
-function serverSampler(pidOf: () => number | undefined, port: number, t0Ms: () => number): { samples: ServerSample[]; stop: () => void } {
+function serverSampler(pidOf: () => number | undefined, origin: string, t0Ms: () => number): { samples: ServerSample[]; stop: () => void } {
   const samples: ServerSample[] = [];
   let pid = pidOf();
   let lastCpu = cpuTimeMs(pid);
@@ -205,7 +248,7 @@ function serverSampler(pidOf: () => number | undefined, port: number, t0Ms: () =
     lastAt = now;
     const sample: ServerSample = { sec: Math.floor((now - t0Ms()) / 1000), cpuPercent, rssMb: rssMb(), waitingRoom: null };
     samples.push(sample);
-    fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(900) })
+    fetch(`${origin}/metrics`, { signal: AbortSignal.timeout(900) })
       .then((r) => r.text())
       .then((text) => {
         const m = /^preau_waiting_room_waiting(?:\{[^}]*\})? (\d+(?:\.\d+)?)$/m.exec(text);
@@ -246,8 +289,8 @@ export interface DrillRun {
   htmlFile: string;
 }
 
-/** Which Préau a morning is played against: the real one, or the baseline with its edge off. */
-type Side = 'edge' | 'baseline';
+/** Which Préau a morning is played against: the drill's own, the same with its edge off (baseline), or a deployment. */
+type Side = 'edge' | 'baseline' | 'target';
 
 /** One morning, start to end, against a fresh Préau of its own: the evening before, the morning (and the attack), the check. */
 async function runMorning(o: DrillOptions, side: Side, out: NodeJS.WriteStream): Promise<DrillRunReport> {
@@ -267,41 +310,14 @@ async function runMorning(o: DrillOptions, side: Side, out: NodeJS.WriteStream):
     void load?.stop(1_000);
     void server?.stop(1_000);
   }, (300 + o.warmupS + o.durationS + o.drainS + 60) * 1000);
-  const edgeOn = side === 'edge';
-  try {
-    say(`la veille : Préau sur SQLite (CPU ${SERVER_CPU}), ${edgeOn ? `protections de bordure actives${o.crisis ? ', mode crise' : ''}` : 'SANS protections de bordure (référence)'}, académie de ${o.schools} × ${o.classes} classes × ${o.pupils} élèves (flux AAF généré, importé), emploi du temps et travail publié`);
-    const serverDir = path.join(work, 'preau');
-    mkdirSync(serverDir);
-    const serverArgs = [
-      '--dir', serverDir, '--schools', String(o.schools), '--classes', String(o.classes), '--pupils', String(o.pupils), '--activations', String(o.firstTime), '--seed', String(o.seed),
-      '--edge', edgeOn ? 'on' : 'off', '--crisis', edgeOn && o.crisis ? 'on' : 'off', '--countries', COUNTRY_TABLE,
-    ];
-    server = startPinned(SERVER_CPU, path.join(HERE, 'drill-server.ts'), serverArgs);
-    const { port } = await server.next('ready', 300_000);
-    /** The fault overlay: kill the Préau without warning, start it again on the same store and port, time it. */
-    const restart = async (faultMs: number): Promise<FaultRecord | null> => {
-      const first = server;
-      if (!first) return null;
-      const killedAt = Date.now();
-      out.write(`\n  · panne : le Préau est tué (SIGKILL) à ${simulatedClock(faultMs, scenario)}, puis relancé\n`);
-      first.process.kill('SIGKILL');
-      await first.exited;
-      const again = startPinned(SERVER_CPU, path.join(HERE, 'drill-server.ts'), [...serverArgs, '--resume', '--port', String(port)]);
-      server = again;
-      await again.next('ready', 60_000);
-      return { kind: 'restart', at: o.fault!.at, atSec: Math.floor(faultMs / 1000), readyAfterMs: Date.now() - killedAt };
-    };
-    const roster = JSON.parse(readFileSync(path.join(serverDir, 'roster.json'), 'utf8')) as Roster;
-    const scenario = planScenario(roster, { warmupS: o.warmupS, peakS: o.durationS, seed: o.seed, rememberedShare: o.rememberedPercent / 100 });
-    const count = (p: string) => roster.people.filter((x) => x.profile === p).length;
-    const population = { pupils: count('eleve'), parents: count('parent'), teachers: count('enseignant'), visits: scenario.visits.length, firstTime: scenario.visits.filter((v) => v.signIn === 'activation').length };
-    say(`le matin : ${population.pupils} élèves, ${population.parents} parents, ${population.teachers} enseignants, ${population.visits} visites depuis autant d’adresses de 127.0.0.0/8 (générateur sur le CPU ${LOAD_CPU}) ; d’abord les connexions mémorisées de la veille`);
+  const edgeOn = side !== 'baseline';
 
-    const resultFile = path.join(work, 'result.json');
-    const spec: LoadSpec = { port, clockOffsetMs: roster.clockOffsetMs, scenario, password: roster.password, newPassword: DRILL_NEW_PASSWORD, drainS: o.drainS, resultFile };
+  /** The morning itself: the load generator (and the attack from 08:00), the server sampled each second. */
+  const playMorning = async (spec: LoadSpec, roster: Roster, pidOf: () => number | undefined, onStarted: (t0: number, scenario: LoadSpec['scenario']) => void = () => undefined) => {
     const specFile = path.join(work, 'spec.json');
     writeFileSync(specFile, JSON.stringify(spec));
-    const attackSpec = o.attack ? planAttack(roster, o.attack, `http://127.0.0.1:${port}`, o.durationS) : undefined;
+    const { scenario } = spec;
+    const attackSpec = o.attack ? planAttack(roster, o.attack, spec.origin, o.durationS) : undefined;
     let attackResult: Promise<FloodResultMessage | undefined> = Promise.resolve(undefined);
     load = startPinned(LOAD_CPU, path.join(HERE, 'drill-load.ts'), [specFile]);
     let t0 = Date.now();
@@ -311,13 +327,8 @@ async function runMorning(o: DrillOptions, side: Side, out: NodeJS.WriteStream):
       const m = raw as unknown as LoadMessage;
       if (m.type === 'started') {
         t0 = m.t0Ms;
-        sampler = serverSampler(() => server?.process.pid, port, () => t0);
-        if (o.fault) {
-          const faultMs = drillMsAt(o.fault.at, scenario)!;
-          faultTimer = setTimeout(() => {
-            faultDone = restart(faultMs);
-          }, Math.max(0, t0 + faultMs - Date.now()));
-        }
+        sampler = serverSampler(pidOf, spec.origin, () => t0);
+        onStarted(t0, scenario);
         if (attackSpec) {
           // 08:00: the attack begins with the ramp and lasts until 08:45.
           attackTimer = setTimeout(() => {
@@ -340,28 +351,76 @@ async function runMorning(o: DrillOptions, side: Side, out: NodeJS.WriteStream):
     if (code !== 0) throw new Error(`le générateur de charge s’est arrêté en erreur (code ${code})`);
     if (attackSpec) say('fin de l’attaque : les dernières connexions lentes sont observées');
     const attackMessage = await attackResult;
-    const fault = await faultDone;
     sampler?.stop();
-    const result = JSON.parse(readFileSync(resultFile, 'utf8')) as LoadResult;
+    const result = JSON.parse(readFileSync(spec.resultFile, 'utf8')) as LoadResult;
     let attack: AttackSummary | null = null;
     if (o.attack && attackSpec) {
       if (!attackMessage) throw new Error('l’attaque demandée n’a pas eu lieu (générateur arrêté) : le rapport ne peut pas en parler');
       attack = summariseAttack(o.attack, o.warmupS, attackSpec, attackMessage);
     }
+    return { result, samples: sampler?.samples ?? [], attack };
+  };
+
+  /** A deployment: its roster, its address, its API to check the writes. */
+  const playTarget = async (): Promise<DrillRunReport> => {
+    const target = o.target!;
+    const roster = readTargetRoster(target.rosterFile);
+    const scenario = planScenario(roster, { warmupS: o.warmupS, peakS: o.durationS, seed: o.seed, rememberedShare: o.rememberedPercent / 100 });
+    const population = populationOf(roster, scenario);
+    const bindLocal = isLoopback(new URL(target.origin).hostname);
+    say(`contre le déploiement ${target.origin} : ${population.pupils} élèves, ${population.parents} parents, ${population.teachers} enseignants de l’académie de l’exercice, ${population.visits} visites${bindLocal ? ' depuis autant d’adresses de 127.0.0.0/8' : ' depuis l’adresse de cette machine (les limites par adresse du déploiement s’appliquent à tout l’exercice)'}`);
+    const spec: LoadSpec = { origin: target.origin, bindLocal, checkThroughApi: true, clockOffsetMs: roster.clockOffsetMs, scenario, password: roster.password, newPassword: DRILL_NEW_PASSWORD, drainS: o.drainS, resultFile: path.join(work, 'result.json') };
+    const { result, samples, attack } = await playMorning(spec, roster, () => undefined);
+    const check = result.apiCheck;
+    if (!check) throw new Error('le générateur n’a pas rendu la vérification par l’API');
+    say('chaque écriture acquittée a été redemandée à l’API du déploiement, par la personne qui l’a faite');
+    return buildReport({ startedAt, options: reportOptions(o), edge: { on: true, crisis: false }, target: target.origin, population, load: result, server: samples, check, attack, fault: null });
+  };
+
+  try {
+    if (side === 'target') return await playTarget();
+    say(`la veille : Préau sur SQLite (CPU ${SERVER_CPU}), ${edgeOn ? `protections de bordure actives${o.crisis ? ', mode crise' : ''}` : 'SANS protections de bordure (référence)'}, académie de ${o.schools} × ${o.classes} classes × ${o.pupils} élèves (flux AAF généré, importé), emploi du temps et travail publié`);
+    const serverDir = path.join(work, 'preau');
+    mkdirSync(serverDir);
+    const serverArgs = [
+      '--dir', serverDir, '--schools', String(o.schools), '--classes', String(o.classes), '--pupils', String(o.pupils), '--activations', String(o.firstTime), '--seed', String(o.seed),
+      '--edge', edgeOn ? 'on' : 'off', '--crisis', edgeOn && o.crisis ? 'on' : 'off', '--countries', COUNTRY_TABLE,
+    ];
+    server = startPinned(SERVER_CPU, path.join(HERE, 'drill-server.ts'), serverArgs);
+    const { port } = await server.next('ready', 300_000);
+    const roster = JSON.parse(readFileSync(path.join(serverDir, 'roster.json'), 'utf8')) as Roster;
+    const scenario = planScenario(roster, { warmupS: o.warmupS, peakS: o.durationS, seed: o.seed, rememberedShare: o.rememberedPercent / 100 });
+    const population = populationOf(roster, scenario);
+    say(`le matin : ${population.pupils} élèves, ${population.parents} parents, ${population.teachers} enseignants, ${population.visits} visites depuis autant d’adresses de 127.0.0.0/8 (générateur sur le CPU ${LOAD_CPU}) ; d’abord les connexions mémorisées de la veille`);
+
+    /** The fault overlay: kill the Préau without warning, start it again on the same store and port, time it. */
+    const restart = async (faultMs: number): Promise<FaultRecord | null> => {
+      const first = server;
+      if (!first) return null;
+      const killedAt = Date.now();
+      out.write(`\n  · panne : le Préau est tué (SIGKILL) à ${simulatedClock(faultMs, scenario)}, puis relancé\n`);
+      first.process.kill('SIGKILL');
+      await first.exited;
+      const again = startPinned(SERVER_CPU, path.join(HERE, 'drill-server.ts'), [...serverArgs, '--resume', '--port', String(port)]);
+      server = again;
+      await again.next('ready', 60_000);
+      return { kind: 'restart', at: o.fault!.at, atSec: Math.floor(faultMs / 1000), readyAfterMs: Date.now() - killedAt };
+    };
+    const spec: LoadSpec = { origin: `http://127.0.0.1:${port}`, bindLocal: true, checkThroughApi: false, clockOffsetMs: roster.clockOffsetMs, scenario, password: roster.password, newPassword: DRILL_NEW_PASSWORD, drainS: o.drainS, resultFile: path.join(work, 'result.json') };
+    const { result, samples, attack } = await playMorning(spec, roster, () => server?.process.pid, (t0) => {
+      if (!o.fault) return;
+      const faultMs = drillMsAt(o.fault.at, scenario)!;
+      faultTimer = setTimeout(() => {
+        faultDone = restart(faultMs);
+      }, Math.max(0, t0 + faultMs - Date.now()));
+    });
+    const fault = await faultDone;
 
     say('arrêt du Préau, puis recherche de chaque écriture acquittée dans la base (lecture seule) et sur le disque');
     await server.stop();
     const check = checkAcknowledged(serverDir, result.acknowledged);
     const report = buildReport({
-      startedAt,
-      options: { schools: o.schools, classes: o.classes, pupils: o.pupils, durationS: o.durationS, warmupS: o.warmupS, seed: o.seed, rememberedPercent: o.rememberedPercent },
-      edge: edgeOn ? { on: true, crisis: o.crisis } : { on: false, crisis: false },
-      population,
-      load: result,
-      server: sampler?.samples ?? [],
-      check,
-      attack,
-      fault,
+      startedAt, options: reportOptions(o), edge: edgeOn ? { on: true, crisis: o.crisis } : { on: false, crisis: false }, target: null, population, load: result, server: samples, check, attack, fault,
     });
     if (o.keep) out.write(`  Dossier du Préau de l’exercice gardé : ${serverDir}\n`);
     return report;
@@ -376,9 +435,16 @@ async function runMorning(o: DrillOptions, side: Side, out: NodeJS.WriteStream):
   }
 }
 
+const reportOptions = (o: DrillOptions): DrillRunReport['options'] => ({ schools: o.schools, classes: o.classes, pupils: o.pupils, durationS: o.durationS, warmupS: o.warmupS, seed: o.seed, rememberedPercent: o.rememberedPercent });
+
+function populationOf(roster: Roster, scenario: LoadSpec['scenario']): DrillRunReport['population'] {
+  const count = (p: string) => roster.people.filter((x) => x.profile === p).length;
+  return { pupils: count('eleve'), parents: count('parent'), teachers: count('enseignant'), visits: scenario.visits.length, firstTime: scenario.visits.filter((v) => v.signIn === 'activation').length };
+}
+
 export async function runDrill(o: DrillOptions, out: NodeJS.WriteStream = process.stdout): Promise<DrillRun> {
   if (o.compareBaseline) out.write('Premier matin : Préau avec ses protections de bordure.\n');
-  const main = await runMorning(o, 'edge', out);
+  const main = await runMorning(o, o.target ? 'target' : 'edge', out);
   let baseline: DrillRunReport | undefined;
   if (o.compareBaseline) {
     out.write('\nSecond matin, le même : Préau SANS ses protections de bordure (référence).\n');
@@ -397,7 +463,7 @@ export async function runDrill(o: DrillOptions, out: NodeJS.WriteStream = proces
 
 /** The command: options, run, exit code (0 all goals held, 1 not, 64/78 refused). */
 export async function drillCommand(argv: string[], out: NodeJS.WriteStream = process.stdout, err: NodeJS.WriteStream = process.stderr): Promise<number> {
-  let options: DrillOptions | 'help';
+  let options: DrillOptions | TargetCommand | 'help';
   try {
     options = parseDrillArgs(argv);
   } catch (e) {
@@ -409,6 +475,27 @@ export async function drillCommand(argv: string[], out: NodeJS.WriteStream = pro
   }
   if (options === 'help') {
     out.write(DRILL_HELP);
+    return 0;
+  }
+  if ('command' in options) {
+    // The deployment's own configuration (DATABASE_URL…), as `preau import-aaf` reads it.
+    let config: Config;
+    try {
+      config = loadConfig(process.env, []);
+    } catch (e) {
+      if (e instanceof ConfigError) {
+        err.write(`${e.message}\n`);
+        return 78;
+      }
+      throw e;
+    }
+    if (options.command === 'prepare-target') {
+      const roster = await prepareTarget(config, options.prepare);
+      out.write(`Académie de l’exercice importée dans ${config.databaseUrl.replace(/\/\/[^@/]*@/, '//…@')} : ${roster.people.length} personnes, ${roster.schoolJointures?.length ?? 0} établissement(s) (UAI 999…, jointures ${roster.schoolJointures?.[0]?.replace(/\d+$/, '')}…).\nFichier de l’exercice (mot de passe et codes d’activation, lisible par vous seul) : ${options.rosterFile}\nEnsuite : npm run drill -- --target URL --roster ${options.rosterFile} --yes-i-own-this-target\n`);
+    } else {
+      const removed = await cleanTarget(config, options.rosterFile);
+      out.write(`Académie de l’exercice retirée : ${removed.people} personne(s), ${removed.schools} établissement(s). Les fichiers qu’elle laisse partent avec le prochain « preau purge ».\n`);
+    }
     return 0;
   }
   const { report } = await runDrill(options, out);

@@ -3,7 +3,12 @@ import type { DrillProfile } from './roster.js';
 import type { Phase, Scenario } from './scenario.js';
 
 export interface LoadSpec {
-  port: number;
+  /** The Préau played against: http(s)://host[:port]. */
+  origin: string;
+  /** Clients bind their own loopback addresses (the server is on loopback). */
+  bindLocal: boolean;
+  /** A deployment (`--target`): the acknowledged writes are checked through its API at the end, by the people who made them. */
+  checkThroughApi: boolean;
   /** The server's clock is the real one plus this (a school morning). */
   clockOffsetMs: number;
   scenario: Scenario;
@@ -92,6 +97,8 @@ export interface LoadResult {
   /** Visits cut at the end of the drain (still running). */
   cut: number;
   acknowledged: Acknowledged;
+  /** With `checkThroughApi`: what the API showed of the acknowledged writes. */
+  apiCheck?: import('./checker.js').CheckResult;
 }
 
 export type LoadMessage =

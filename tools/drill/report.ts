@@ -52,6 +52,8 @@ export interface DrillRunReport {
   options: { schools: number; classes: number; pupils: number; durationS: number; warmupS: number; seed: number; rememberedPercent: number };
   /** The edge protections of the Préau played against (off: the baseline), and crisis mode. */
   edge: { on: boolean; crisis: boolean };
+  /** The deployment played against (`--target`), or null for the drill's own Préau. */
+  target: string | null;
   /** The attack overlay, when it was on. */
   attack: AttackSummary | null;
   /** The fault overlay, when it was on. */
@@ -81,6 +83,7 @@ export function buildReport(input: {
   startedAt: Date;
   options: DrillRunReport['options'];
   edge: DrillRunReport['edge'];
+  target: string | null;
   population: DrillRunReport['population'];
   load: LoadResult;
   server: ServerSample[];
@@ -115,6 +118,7 @@ export function buildReport(input: {
     startedAt: input.startedAt.toISOString(),
     options: input.options,
     edge: input.edge,
+    target: input.target,
     attack: input.attack,
     fault: input.fault,
     population: input.population,
@@ -253,7 +257,7 @@ const OUTCOME_COLORS: Readonly<Record<AttackOutcome, string>> = {
   refusé: '#555', défié: '#6a1b9a', 'mis en file': '#ef6c00', 'mot de passe vérifié': '#c62828', 'session ouverte': '#000', 'sans réponse': '#9e9e9e', autre: '#00838f',
 };
 
-const sideLabel = (r: DrillRunReport) => (r.edge.on ? `avec ses protections de bordure${r.edge.crisis ? ' (mode crise)' : ''}` : 'SANS protections de bordure (référence)');
+const sideLabel = (r: DrillRunReport) => (r.target ? `déploiement ${r.target}` : r.edge.on ? `avec ses protections de bordure${r.edge.crisis ? ' (mode crise)' : ''}` : 'SANS protections de bordure (référence)');
 
 /** The attack's section: what it sent, what became of it, second by second, and the slow connections. */
 function attackSection(r: DrillRunReport, h: string): string {
@@ -319,7 +323,7 @@ ${table(['Session mémorisée', 'Mot de passe', 'Première connexion', 'Passées
 ${table(['Action', 'Réussies', 'Échouées'], Object.entries(r.actionsByKind).map(([k, v]) => [k, String(v.ok), String(v.failed)]))}
 <p>Lectures des élèves (montée et pointe) : p50 ${ms(r.pupilReads.p50)}, p95 ${ms(r.pupilReads.p95)}, p99 ${ms(r.pupilReads.p99)} sur ${r.pupilReads.n} lectures. Visites coupées à la fin : ${r.cut}.</p>
 <${h}>Écritures acquittées, vérifiées dans la base</${h}>
-<p>${r.check.handins.found} rendus retrouvés sur ${r.check.handins.acknowledged} acquittés (ligne, fichier et octets sur le disque vérifiés par SHA-256) ; ${r.check.posts.found} travaux retrouvés sur ${r.check.posts.acknowledged} publiés (avec leur dernière modification acquittée) ; ${r.check.messages.found} messages retrouvés sur ${r.check.messages.acknowledged} envoyés (expéditeur, objet et boîte du destinataire vérifiés).</p>
+<p>${r.check.method === 'api' ? 'Vérifiées par l’API du déploiement, par les personnes qui les ont faites (reçu du rendu et son empreinte SHA-256, travail vu par son enseignant, message dans la boîte de son expéditeur) : les copies en double ne se voient pas ainsi et ne sont pas comptées. ' : ''}${r.check.handins.found} rendus retrouvés sur ${r.check.handins.acknowledged} acquittés${r.check.method === 'api' ? '' : ' (ligne, fichier et octets sur le disque vérifiés par SHA-256)'} ; ${r.check.posts.found} travaux retrouvés sur ${r.check.posts.acknowledged} publiés (avec leur dernière modification acquittée) ; ${r.check.messages.found} messages retrouvés sur ${r.check.messages.acknowledged} envoyés (expéditeur, objet et boîte du destinataire vérifiés).</p>
 ${lostRows.length > 0 ? table(['État', 'Type', 'Identifiant', 'Identifiant de connexion', 'Pourquoi'], lostRows) : '<p>Aucune écriture manquante ni en double.</p>'}`;
 }
 

@@ -45,6 +45,8 @@ export interface Roster {
   clockOffsetMs: number;
   classes: RosterClass[];
   people: RosterPerson[];
+  /** On a deployment (`--prepare-target`): the drill académie's schools, for `--clean-target`. */
+  schoolJointures?: string[];
 }
 
 /**
@@ -58,8 +60,16 @@ export function schoolMorningOffsetMs(nowMs: number): number {
   return parisWallTimeToUtcMs(day, 7, 25) - nowMs;
 }
 
-export async function readRoster(db: Kysely<Database>, activationCodes: ReadonlyMap<string, string>, clockOffsetMs: number): Promise<Roster> {
-  const classes = await db.selectFrom('classes').select(['id', 'school_id', 'code']).orderBy('school_id').orderBy('code').execute();
+/** The drill's people and classes; with `schoolIds`, only those schools' (and their pupils' parents): a deployment holds real ones too. */
+export async function readRoster(db: Kysely<Database>, activationCodes: ReadonlyMap<string, string>, clockOffsetMs: number, schoolIds?: readonly string[]): Promise<Roster> {
+  const classes = await db
+    .selectFrom('classes')
+    .select(['id', 'school_id', 'code'])
+    .$if(schoolIds !== undefined, (q) => q.where('school_id', 'in', schoolIds!.length > 0 ? [...schoolIds!] : ['']))
+    .orderBy('school_id')
+    .orderBy('code')
+    .execute();
+  const drillClass = new Set(classes.map((c) => c.id));
   const entries = await db
     .selectFrom('homework_entries as e')
     .leftJoin('homework_attachments as a', 'a.entry_id', 'e.id')
@@ -77,6 +87,7 @@ export async function readRoster(db: Kysely<Database>, activationCodes: Readonly
   const schoolOfClass = new Map(classes.map((c) => [c.id, c.school_id]));
   const classesOf = new Map<string, string[]>();
   const add = (id: string, classId: string) => {
+    if (!drillClass.has(classId)) return;
     const list = classesOf.get(id) ?? [];
     if (!list.includes(classId)) list.push(classId);
     classesOf.set(id, list);
