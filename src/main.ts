@@ -6,6 +6,7 @@ import { pathToFileURL } from 'node:url';
 import { compose } from './compose.js';
 import { ConfigError, loadConfig, type Config } from './config/config.js';
 import { forgetPendingLinksOf } from './modules/schools/index.js';
+import { backupWarnings, scheduleBackups } from '../tools/backup/schedule.js';
 
 /** Purge of departed people and expired sessions: daily, first run a minute after boot. */
 const PURGE_INTERVAL_MS = 24 * 3_600_000;
@@ -42,6 +43,10 @@ export async function serve(config: Config): Promise<void> {
       .then(() => preau.idempotency.deleteExpired(preau.clock.nowMs()))
       .then(() => preau.notifications.purge(config.notificationRetentionDays))
       .catch((err: unknown) => logger.error({ err }, 'la purge a échoué'));
+  // Said at every start: backups missing, or on the data's own disk, are found before the fire.
+  for (const warning of await backupWarnings(config, process.env)) logger.warn({ backupDir: config.backupDir }, `sauvegardes : ${warning}`);
+  const backups = scheduleBackups(config, logger);
+
   const first = setTimeout(purge, PURGE_FIRST_DELAY_MS);
   const daily = setInterval(purge, PURGE_INTERVAL_MS);
   first.unref();
@@ -59,6 +64,7 @@ export async function serve(config: Config): Promise<void> {
     force.unref();
     clearTimeout(first);
     clearInterval(daily);
+    backups.stop();
     preau.close().then(
       () => process.exit(0),
       (err: unknown) => {

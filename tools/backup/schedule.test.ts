@@ -1,0 +1,87 @@
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import BetterSqlite3 from 'better-sqlite3';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import { defaultConfig } from '../../src/config/config.js';
+import { createLogger } from '../../src/platform/logger.js';
+import { backupWarnings, scheduleBackups, type BackupSettings } from './schedule.js';
+
+const work = mkdtempSync(path.join(tmpdir(), 'preau-backup-schedule-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+const dataDir = path.join(work, 'data');
+mkdirSync(dataDir, { recursive: true });
+const settings = (o: Partial<BackupSettings> = {}): BackupSettings => ({ ...defaultConfig(), dataDir, databaseUrl: `sqlite:${path.join(dataDir, 'preau.sqlite')}`, publicUrl: 'http://127.0.0.1:3000', ...o });
+
+/** A folder on another device than the data (tmpfs), when this machine has one. */
+const otherDevice = existsSync('/dev/shm') && statSync('/dev/shm').dev !== statSync(work).dev ? '/dev/shm' : undefined;
+
+describe('backup warnings at start-up', () => {
+  it('a backup folder on the data’s own disk is named as such', async () => {
+    const w = await backupWarnings(settings({ backupDir: path.join(work, 'même-disque') }), {});
+    expect(w).toHaveLength(1);
+    expect(w[0]).toContain('est sur le même disque que les données');
+    // Created, so that the operator sees it exists and its device could be compared.
+    expect(existsSync(path.join(work, 'même-disque'))).toBe(true);
+  });
+
+  it.skipIf(!otherDevice)('a backup folder on another device: no warning', async () => {
+    const dir = mkdtempSync(path.join(otherDevice!, 'preau-backup-'));
+    try {
+      expect(await backupWarnings(settings({ backupDir: dir }), {})).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('no backup configured: a warning in production (NODE_ENV or https), none on a developer’s machine', async () => {
+    expect(await backupWarnings(settings(), {})).toEqual([]);
+    expect((await backupWarnings(settings(), { NODE_ENV: 'production' }))[0]).toContain('aucune sauvegarde configurée (PREAU_BACKUP_DIR)');
+    expect((await backupWarnings(settings({ publicUrl: 'https://ent.example.fr' }), {}))[0]).toContain('aucune sauvegarde configurée');
+  });
+
+  it('PostgreSQL: the backup folder does not apply, and says where backups are', async () => {
+    expect(await backupWarnings(settings({ databaseUrl: 'postgres://u@h/db', backupDir: path.join(work, 'x') }), {})).toEqual([expect.stringContaining('pgBackRest')]);
+    expect(await backupWarnings(settings({ databaseUrl: 'postgres://u@h/db' }), { NODE_ENV: 'production' })).toEqual([]);
+  });
+
+  it('a backup folder that cannot be created is a warning, not a crash', async () => {
+    // Under a regular file: no folder can be made there.
+    const file = path.join(work, 'un-fichier');
+    writeFileSync(file, '');
+    const w = await backupWarnings(settings({ backupDir: path.join(file, 'sauvegardes') }), {});
+    expect(w).toEqual([expect.stringMatching(/^dossier de sauvegarde .* inaccessible \(ENOTDIR\) : aucune sauvegarde ne sera faite$/)]);
+  });
+});
+
+describe('scheduled backups', () => {
+  afterEach(() => vi.useRealTimers());
+
+  it('takes a backup every interval and logs it; a failure is logged and the next one runs', async () => {
+    const db = new BetterSqlite3(path.join(dataDir, 'preau.sqlite'));
+    db.exec('create table t (x); insert into t values (1)');
+    db.close();
+    const lines: string[] = [];
+    const logger = createLogger('info', new Writable({ write: (chunk: Buffer, _e, cb) => (lines.push(chunk.toString()), cb()) }));
+    const backupDir = path.join(work, 'planifiées');
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    const s = scheduleBackups(settings({ backupDir, backupEveryMinutes: 5, backupKeep: 3 }), logger);
+    const until = async (what: () => boolean) => {
+      for (let i = 0; i < 200 && !what(); i++) await new Promise((r) => setTimeout(r, 20));
+      expect(what()).toBe(true);
+    };
+    vi.advanceTimersByTime(5 * 60_000 - 1);
+    expect(existsSync(backupDir)).toBe(false);
+    vi.advanceTimersByTime(1);
+    await until(() => lines.some((l) => l.includes('sauvegarde faite')));
+    expect(readdirSync(backupDir).filter((n) => n.startsWith('preau-'))).toHaveLength(1);
+
+    rmSync(path.join(dataDir, 'preau.sqlite'));
+    vi.advanceTimersByTime(5 * 60_000);
+    await until(() => lines.some((l) => l.includes('la sauvegarde a échoué')));
+    s.stop();
+    vi.advanceTimersByTime(60 * 60_000);
+    expect(readdirSync(backupDir).filter((n) => n.startsWith('preau-'))).toHaveLength(1);
+  });
+});
