@@ -58,7 +58,7 @@ describe('backup warnings at start-up', () => {
 describe('scheduled backups', () => {
   afterEach(() => vi.useRealTimers());
 
-  it('takes a backup every interval and logs it; a failure is logged and the next one runs', async () => {
+  it('takes a backup every interval (a `preau backup` child process) and logs it; a failure is logged and the next one runs', async () => {
     const db = new BetterSqlite3(path.join(dataDir, 'preau.sqlite'));
     db.exec('create table t (x); insert into t values (1)');
     db.close();
@@ -68,13 +68,15 @@ describe('scheduled backups', () => {
     vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
     const s = scheduleBackups(settings({ backupDir, backupEveryMinutes: 5, backupKeep: 3 }), logger);
     const until = async (what: () => boolean) => {
-      for (let i = 0; i < 200 && !what(); i++) await new Promise((r) => setTimeout(r, 20));
+      for (let i = 0; i < 1500 && !what(); i++) await new Promise((r) => setTimeout(r, 20));
       expect(what()).toBe(true);
     };
     vi.advanceTimersByTime(5 * 60_000 - 1);
     expect(existsSync(backupDir)).toBe(false);
     vi.advanceTimersByTime(1);
     await until(() => lines.some((l) => l.includes('sauvegarde faite')));
+    // The child's own summary is in the log line.
+    expect(lines.find((l) => l.includes('sauvegarde faite'))).toContain('Sauvegarde faite : ');
     expect(readdirSync(backupDir).filter((n) => n.startsWith('preau-'))).toHaveLength(1);
 
     rmSync(path.join(dataDir, 'preau.sqlite'));
@@ -83,5 +85,5 @@ describe('scheduled backups', () => {
     s.stop();
     vi.advanceTimersByTime(60 * 60_000);
     expect(readdirSync(backupDir).filter((n) => n.startsWith('preau-'))).toHaveLength(1);
-  });
+  }, 120_000);
 });

@@ -2,11 +2,13 @@
  * The server's side of backups: what is wrong with the backup configuration (said at start-up),
  * and the scheduled backups of the embedded store.
  */
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, stat } from 'node:fs/promises';
+import { setPriority } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Config } from '../../src/config/config.js';
 import type { Logger } from '../../src/platform/logger.js';
-import { takeBackup } from './backup.js';
 
 export type BackupSettings = Pick<Config, 'backupDir' | 'backupEveryMinutes' | 'backupKeep' | 'dataDir' | 'databaseUrl' | 'publicUrl'>;
 
@@ -48,33 +50,68 @@ export async function backupWarnings(settings: BackupSettings, env: NodeJS.Proce
   return [];
 }
 
+/** `preau backup` of this installation: the compiled CLI next to this file, or the TypeScript one under tsx. */
+function backupCommandLine(): { file: string; execArgv: string[] } {
+  const here = fileURLToPath(import.meta.url);
+  const typescript = here.endsWith('.ts');
+  return { file: path.join(path.dirname(here), '..', '..', 'src', typescript ? 'cli.ts' : 'cli.js'), execArgv: typescript ? ['--import', 'tsx'] : [] };
+}
+
+/** Lower CPU priority of the backup process: the pupils' requests come first. */
+const BACKUP_NICENESS = 10;
+
 /**
- * Backups every `backupEveryMinutes`, the first one that long after boot. One at a time (a backup
- * still running when the next is due skips it); a failure is logged and the next one tries again.
+ * Backups every `backupEveryMinutes`, the first one that long after boot, each by `preau backup` in
+ * a child process of lower priority: a copy restarted by writes finishes in one long step, which
+ * must not hold the server's event loop. One at a time (a backup still running when the next is due
+ * skips it; one running longer than the interval is stopped, and its leftovers are cleaned by the
+ * next); a failure is logged and the next one tries again.
  */
 export function scheduleBackups(settings: BackupSettings, logger: Logger): { stop(): void } {
   const sqliteFile = sqliteFileOf(settings.databaseUrl);
   const backupDir = settings.backupDir;
   if (!sqliteFile || !backupDir) return { stop: () => undefined };
-  let running = false;
+  const { file, execArgv } = backupCommandLine();
+  const intervalMs = settings.backupEveryMinutes * 60_000;
+  let child: ChildProcess | undefined;
   const run = () => {
-    if (running) {
-      logger.warn('sauvegarde précédente encore en cours : celle-ci est sautée');
+    if (child) {
+      logger.warn({ backupDir }, 'sauvegarde précédente encore en cours : celle-ci est sautée');
       return;
     }
-    running = true;
-    takeBackup({ databaseFile: sqliteFile, blobsDir: path.join(settings.dataDir, 'blobs'), backupDir, keep: settings.backupKeep })
-      .then((r) => {
-        const log = { backup: r.path, blobs: r.manifest.blobs.length, blobsCopied: r.blobsCopied, bytesCopied: r.bytesCopied, restarts: r.restarts, deleted: r.retention.deleted, durationMs: r.manifest.durationMs };
-        if (r.manifest.corruptAtSource.length > 0) logger.error({ ...log, corruptAtSource: r.manifest.corruptAtSource }, 'sauvegarde faite, mais des fichiers sont corrompus dans les données et n’y sont pas');
-        else logger.info(log, 'sauvegarde faite');
-      })
-      .catch((err: unknown) => logger.error({ err, backupDir }, 'la sauvegarde a échoué'))
-      .finally(() => {
-        running = false;
-      });
+    const startedMs = Date.now();
+    // The settings go explicitly: the server may have had them as flags, the child sees only this.
+    const env = { ...process.env, PREAU_DATA_DIR: settings.dataDir, DATABASE_URL: settings.databaseUrl, PREAU_BACKUP_DIR: backupDir, PREAU_BACKUP_KEEP: String(settings.backupKeep) };
+    const proc = spawn(process.execPath, [...execArgv, file, 'backup'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    child = proc;
+    if (proc.pid) {
+      try {
+        setPriority(proc.pid, BACKUP_NICENESS);
+      } catch {
+        // not allowed here: the backup runs at normal priority
+      }
+    }
+    let out = '';
+    let err = '';
+    proc.stdout.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-4000)));
+    proc.stderr.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-4000)));
+    const limit = setTimeout(() => proc.kill('SIGTERM'), intervalMs);
+    limit.unref();
+    proc.once('close', (code, signal) => {
+      clearTimeout(limit);
+      child = undefined;
+      const log = { backupDir, durationMs: Date.now() - startedMs, exitCode: code, signal, output: out.trim(), errors: err.trim() || undefined };
+      if (code === 0) logger.info(log, 'sauvegarde faite');
+      else logger.error(log, 'la sauvegarde a échoué');
+    });
+    proc.once('error', (e) => logger.error({ err: e, backupDir }, 'la sauvegarde n’a pas pu démarrer'));
   };
-  const timer = setInterval(run, settings.backupEveryMinutes * 60_000);
+  const timer = setInterval(run, intervalMs);
   timer.unref();
-  return { stop: () => clearInterval(timer) };
+  return {
+    stop: () => {
+      clearInterval(timer);
+      child?.kill('SIGTERM');
+    },
+  };
 }
