@@ -17,6 +17,10 @@ const SHUTDOWN_GRACE_MS = 10_000;
 export async function serve(config: Config): Promise<void> {
   const preau = await compose(config);
   const { logger } = preau;
+  // Said at every start: backups missing, or on the data's own disk, are found before the fire.
+  const warnings = await backupWarnings(config, process.env);
+  for (const warning of warnings) logger.warn({ backupDir: config.backupDir }, `sauvegardes : ${warning}`);
+  if (preau.edge) preau.edge.controls.operatorNotices = warnings.map((w) => `Sauvegardes : ${w}`);
 
   let demoLogins: { profile: string; login: string; password: string }[] = [];
   if (config.demo === 'auto') {
@@ -43,8 +47,6 @@ export async function serve(config: Config): Promise<void> {
       .then(() => preau.idempotency.deleteExpired(preau.clock.nowMs()))
       .then(() => preau.notifications.purge(config.notificationRetentionDays))
       .catch((err: unknown) => logger.error({ err }, 'la purge a échoué'));
-  // Said at every start: backups missing, or on the data's own disk, are found before the fire.
-  for (const warning of await backupWarnings(config, process.env)) logger.warn({ backupDir: config.backupDir }, `sauvegardes : ${warning}`);
   const backups = scheduleBackups(config, logger);
 
   const first = setTimeout(purge, PURGE_FIRST_DELAY_MS);
