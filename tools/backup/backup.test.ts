@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
@@ -64,6 +64,11 @@ describe('backup → restore → verify of the embedded store (SQLite + files)',
     // Complete: no leftover of the writing, no -wal beside the copy.
     expect(readdirSync(backupDir).sort()).toEqual([POOL_DIR, m.id]);
     expect(readdirSync(first.path).sort()).toEqual([MANIFEST_FILE, DATABASE_FILE]);
+    // Pupils' data: readable by the operator's account only.
+    expect(statSync(backupDir).mode & 0o777).toBe(0o700);
+    expect(statSync(first.path).mode & 0o777).toBe(0o700);
+    expect(statSync(path.join(first.path, DATABASE_FILE)).mode & 0o777).toBe(0o600);
+    expect(statSync(path.join(first.path, MANIFEST_FILE)).mode & 0o777).toBe(0o600);
   });
 
   it('copies only the files the off-site pool does not hold yet', async () => {

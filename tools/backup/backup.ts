@@ -8,10 +8,12 @@
  * mode it does not block writers, and it always ends). Then the files: every blob of the data
  * directory that the pool lacks is copied (hashed while copied: bytes that no longer match their
  * name are left out and listed). The manifest is written last, and the folder renamed complete.
+ * Files are copied after the database snapshot, so every file it references is there: bytes are
+ * deleted only by the orphan sweep, 24 h after nothing references them.
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, open, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, open, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
@@ -54,7 +56,8 @@ export async function takeBackup(o: BackupOptions): Promise<BackupResult> {
   const started = Date.now();
   const progress = o.progress ?? silentProgress;
   if (!(await stat(o.databaseFile).catch(() => undefined))?.isFile()) throw new BackupError(`base de données introuvable : ${o.databaseFile}`);
-  await mkdir(o.backupDir, { recursive: true });
+  // Pupils' data: the backup folders are the operator's alone (0700), the database copy 0600.
+  await mkdir(o.backupDir, { recursive: true, mode: 0o700 });
   const release = await acquireLock(o.backupDir);
   try {
     const id = backupIdAt(o.nowMs ?? Date.now());
@@ -62,10 +65,11 @@ export async function takeBackup(o: BackupOptions): Promise<BackupResult> {
     const final = path.join(o.backupDir, id);
     if (await stat(final).catch(() => undefined)) throw new BackupError(`une sauvegarde ${id} existe déjà`);
     await rm(partial, { recursive: true, force: true });
-    await mkdir(partial, { recursive: true });
+    await mkdir(partial, { recursive: true, mode: 0o700 });
 
     const dbCopy = path.join(partial, DATABASE_FILE);
     const restarts = await copyDatabase(o.databaseFile, dbCopy, progress);
+    await chmod(dbCopy, 0o600);
     const described = describeDatabase(dbCopy);
     const database = { file: DATABASE_FILE, sizeBytes: (await stat(dbCopy)).size, sha256: await sha256File(dbCopy), tables: described.tables };
 

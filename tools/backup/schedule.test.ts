@@ -35,6 +35,13 @@ describe('backup warnings at start-up', () => {
     }
   });
 
+  it('backups kept longer than the purge of departed people: a warning (pupils are minors)', async () => {
+    const dir = path.join(work, 'longues');
+    expect(await backupWarnings(settings({ backupDir: dir, backupKeep: 92, backupEveryMinutes: 1440, departedRetentionDays: 92 }), {})).not.toContainEqual(expect.stringContaining('conservation après départ'));
+    const w = await backupWarnings(settings({ backupDir: dir, backupKeep: 93, backupEveryMinutes: 1440, departedRetentionDays: 92 }), {});
+    expect(w).toContainEqual('les sauvegardes couvrent 93 jours (PREAU_BACKUP_KEEP × PREAU_BACKUP_EVERY_MINUTES), plus que la conservation après départ (92 jours) : des personnes purgées y resteraient ; réduisez PREAU_BACKUP_KEEP');
+  });
+
   it('no backup configured: a warning in production (NODE_ENV or https), none on a developer’s machine', async () => {
     expect(await backupWarnings(settings(), {})).toEqual([]);
     expect((await backupWarnings(settings(), { NODE_ENV: 'production' }))[0]).toContain('aucune sauvegarde configurée (PREAU_BACKUP_DIR)');

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import type { Config } from '../../src/config/config.js';
 import type { Logger } from '../../src/platform/logger.js';
 
-export type BackupSettings = Pick<Config, 'backupDir' | 'backupEveryMinutes' | 'backupKeep' | 'dataDir' | 'databaseUrl' | 'publicUrl'>;
+export type BackupSettings = Pick<Config, 'backupDir' | 'backupEveryMinutes' | 'backupKeep' | 'dataDir' | 'databaseUrl' | 'publicUrl' | 'departedRetentionDays'>;
 
 /** The SQLite file of `sqlite:<file>`, or undefined for PostgreSQL. */
 export function sqliteFileOf(databaseUrl: string): string | undefined {
@@ -37,17 +37,23 @@ export async function backupWarnings(settings: BackupSettings, env: NodeJS.Proce
   if (!settings.backupDir) {
     return isProduction(settings, env) ? ['aucune sauvegarde configurée (PREAU_BACKUP_DIR) : un disque perdu, et toutes les données sont perdues ; voir docs/OPERATIONS.md, « Sauvegardes »'] : [];
   }
+  const warnings: string[] = [];
+  // Purged people must not live on in backups for longer than the purge allows (pupils are minors).
+  const keptDays = (settings.backupKeep * settings.backupEveryMinutes) / 1440;
+  if (keptDays > settings.departedRetentionDays) {
+    warnings.push(`les sauvegardes couvrent ${Math.ceil(keptDays)} jours (PREAU_BACKUP_KEEP × PREAU_BACKUP_EVERY_MINUTES), plus que la conservation après départ (${settings.departedRetentionDays} jours) : des personnes purgées y resteraient ; réduisez PREAU_BACKUP_KEEP`);
+  }
   try {
-    await mkdir(settings.backupDir, { recursive: true });
+    await mkdir(settings.backupDir, { recursive: true, mode: 0o700 });
   } catch (err) {
-    return [`dossier de sauvegarde ${settings.backupDir} inaccessible (${(err as NodeJS.ErrnoException).code ?? String(err)}) : aucune sauvegarde ne sera faite`];
+    return [...warnings, `dossier de sauvegarde ${settings.backupDir} inaccessible (${(err as NodeJS.ErrnoException).code ?? String(err)}) : aucune sauvegarde ne sera faite`];
   }
   const data = await stat(path.dirname(path.resolve(sqliteFile)));
   const backups = await stat(settings.backupDir);
   if (data.dev === backups.dev) {
-    return [`le dossier de sauvegarde ${settings.backupDir} est sur le même disque que les données (${path.dirname(path.resolve(sqliteFile))}) : une panne ou un incendie emporterait les deux ; montez-y un disque d’un autre site`];
+    warnings.push(`le dossier de sauvegarde ${settings.backupDir} est sur le même disque que les données (${path.dirname(path.resolve(sqliteFile))}) : une panne ou un incendie emporterait les deux ; montez-y un disque d’un autre site`);
   }
-  return [];
+  return warnings;
 }
 
 /** `preau backup` of this installation: the compiled CLI next to this file, or the TypeScript one under tsx. */
