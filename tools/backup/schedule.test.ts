@@ -64,33 +64,60 @@ describe('backup warnings at start-up', () => {
 
 describe('scheduled backups', () => {
   afterEach(() => vi.useRealTimers());
+  const realSetTimeout = globalThis.setTimeout;
+  const sleep = (ms: number) => new Promise((r) => realSetTimeout(r, ms));
+  const until = async (what: () => boolean) => {
+    for (let i = 0; i < 1500 && !what(); i++) await sleep(20);
+    expect(what()).toBe(true);
+  };
+  const backupsIn = (dir: string) => (existsSync(dir) ? readdirSync(dir).filter((n) => n.startsWith('preau-')) : []);
 
-  it('takes a backup every interval (a `preau backup` child process) and logs it; a failure is logged and the next one runs', async () => {
+  it('a `preau backup` child process a minute after boot, then every interval; logged; a failure is logged and the next one runs', async () => {
     const db = new BetterSqlite3(path.join(dataDir, 'preau.sqlite'));
     db.exec('create table t (x); insert into t values (1)');
     db.close();
     const lines: string[] = [];
     const logger = createLogger('info', new Writable({ write: (chunk: Buffer, _e, cb) => (lines.push(chunk.toString()), cb()) }));
     const backupDir = path.join(work, 'planifiées');
-    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval'] });
     const s = scheduleBackups(settings({ backupDir, backupEveryMinutes: 5, backupKeep: 3 }), logger);
-    const until = async (what: () => boolean) => {
-      for (let i = 0; i < 1500 && !what(); i++) await new Promise((r) => setTimeout(r, 20));
-      expect(what()).toBe(true);
-    };
-    vi.advanceTimersByTime(5 * 60_000 - 1);
-    expect(existsSync(backupDir)).toBe(false);
+    await until(() => vi.getTimerCount() > 0); // the first one is planned once the newest backup on disk is known
+    vi.advanceTimersByTime(60_000 - 1);
+    expect(backupsIn(backupDir)).toHaveLength(0);
     vi.advanceTimersByTime(1);
     await until(() => lines.some((l) => l.includes('sauvegarde faite')));
     // The child's own summary is in the log line.
     expect(lines.find((l) => l.includes('sauvegarde faite'))).toContain('Sauvegarde faite : ');
-    expect(readdirSync(backupDir).filter((n) => n.startsWith('preau-'))).toHaveLength(1);
+    expect(backupsIn(backupDir)).toHaveLength(1);
 
     rmSync(path.join(dataDir, 'preau.sqlite'));
     vi.advanceTimersByTime(5 * 60_000);
     await until(() => lines.some((l) => l.includes('la sauvegarde a échoué')));
     s.stop();
     vi.advanceTimersByTime(60 * 60_000);
-    expect(readdirSync(backupDir).filter((n) => n.startsWith('preau-'))).toHaveLength(1);
+    await sleep(200);
+    expect(backupsIn(backupDir)).toHaveLength(1);
+  }, 120_000);
+
+  it('after a restart, the next backup is due one interval after the newest one on disk', async () => {
+    const db = new BetterSqlite3(path.join(dataDir, 'preau.sqlite'));
+    db.exec('create table if not exists t (x)');
+    db.close();
+    const backupDir = path.join(work, 'planifiées'); // holds the backup just taken above
+    const lines: string[] = [];
+    const logger = createLogger('info', new Writable({ write: (chunk: Buffer, _e, cb) => (lines.push(chunk.toString()), cb()) }));
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval'] });
+    const s = scheduleBackups(settings({ backupDir, backupEveryMinutes: 5, backupKeep: 3 }), logger);
+    try {
+      await until(() => vi.getTimerCount() > 0);
+      vi.advanceTimersByTime(60_000);
+      await sleep(300);
+      expect(lines).toEqual([]);
+      vi.advanceTimersByTime(4 * 60_000);
+      await until(() => lines.some((l) => l.includes('sauvegarde faite')));
+      expect(backupsIn(backupDir)).toHaveLength(2);
+    } finally {
+      s.stop();
+    }
   }, 120_000);
 });

@@ -7,6 +7,7 @@ import { mkdir, stat } from 'node:fs/promises';
 import { setPriority } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { listBackups } from './retention.js';
 import type { Config } from '../../src/config/config.js';
 import type { Logger } from '../../src/platform/logger.js';
 
@@ -67,7 +68,7 @@ function backupCommandLine(): { file: string; execArgv: string[] } {
 const BACKUP_NICENESS = 10;
 
 /**
- * Backups every `backupEveryMinutes`, the first one that long after boot, each by `preau backup` in
+ * Backups every `backupEveryMinutes` (the first one that long after the newest backup on disk), each by `preau backup` in
  * a child process of lower priority: a copy restarted by writes finishes in one long step, which
  * must not hold the server's event loop. One at a time (a backup still running when the next is due
  * skips it; one running longer than the interval is stopped, and its leftovers are cleaned by the
@@ -112,12 +113,39 @@ export function scheduleBackups(settings: BackupSettings, logger: Logger): { sto
     });
     proc.once('error', (e) => logger.error({ err: e, backupDir }, 'la sauvegarde n’a pas pu démarrer'));
   };
-  const timer = setInterval(run, intervalMs);
-  timer.unref();
+  let stopped = false;
+  let interval: NodeJS.Timeout | undefined;
+  // The schedule outlives restarts: the first backup is due one interval after the newest one on
+  // disk (a server restarted every half hour still backs up every hour), and never sooner than a
+  // minute after boot.
+  let firstTimer: NodeJS.Timeout | undefined;
+  void newestBackupMs(backupDir).then((newestMs) => {
+    if (stopped) return;
+    const dueInMs = newestMs === undefined ? FIRST_BACKUP_MIN_DELAY_MS : newestMs + intervalMs - Date.now();
+    firstTimer = setTimeout(
+      () => {
+        run();
+        if (!stopped) (interval = setInterval(run, intervalMs)).unref();
+      },
+      Math.min(intervalMs, Math.max(FIRST_BACKUP_MIN_DELAY_MS, dueInMs)),
+    );
+    firstTimer.unref();
+  });
   return {
     stop: () => {
-      clearInterval(timer);
+      stopped = true;
+      clearTimeout(firstTimer);
+      clearInterval(interval);
       child?.kill('SIGTERM');
     },
   };
+}
+
+/** The first backup after boot waits at least this long (the server settles, the demo is created). */
+const FIRST_BACKUP_MIN_DELAY_MS = 60_000;
+
+async function newestBackupMs(backupDir: string): Promise<number | undefined> {
+  const newest = (await listBackups(backupDir)).filter((b) => b.good).at(-1);
+  const at = newest?.manifest ? Date.parse(newest.manifest.createdAt) : Number.NaN;
+  return Number.isFinite(at) ? at : undefined;
 }
