@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
@@ -108,6 +108,15 @@ describe('backup → restore → verify of the embedded store (SQLite + files)',
     expect(r.setAside).toBe(`${target.databaseFile}.avant-restauration-2026-11-29T10-00-00-000Z`);
     expect(describeDatabase(r.setAside!).tables.traces).toBe(1);
     expect(describeDatabase(target.databaseFile).tables).toEqual(first.manifest.database.tables);
+    // A journal left without its database is set aside too: replayed over the restored file, it would corrupt it.
+    const leftover = path.join(work, 'journal-orphelin');
+    const t2 = { databaseFile: path.join(leftover, 'preau.sqlite'), blobsDir: path.join(leftover, 'blobs') };
+    mkdirSync(leftover);
+    writeFileSync(`${t2.databaseFile}-wal`, randomBytes(4096));
+    const r2 = await restoreBackup({ backupPath: first.path, ...t2, force: false, nowMs: Date.UTC(2026, 10, 29, 11) });
+    expect(existsSync(`${t2.databaseFile}-wal`)).toBe(false);
+    expect(existsSync(`${r2.setAside}-wal`)).toBe(true);
+    expect(describeDatabase(t2.databaseFile).tables).toEqual(first.manifest.database.tables);
   });
 
   it('restore drill: a good backup passes every check', async () => {

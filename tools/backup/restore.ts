@@ -109,12 +109,15 @@ export async function restoreBackup(o: RestoreOptions): Promise<RestoreResult> {
     await rm(staging, { force: true });
     throw new RestoreRefused('la base copiée ne correspond plus au manifeste (disque de destination ?) : rien n’a été remplacé');
   }
+  // Kept, never deleted: a restore over the wrong directory can be undone. A -wal must go too, even
+  // without its database (left over): SQLite would replay it over the restored file.
+  const stamp = new Date(o.nowMs ?? Date.now()).toISOString().replace(/[:.]/g, '-');
+  const aside = `${o.databaseFile}.avant-restauration-${stamp}`;
   let setAside: string | undefined;
-  if (existing) {
-    // Kept, never deleted: a restore over the wrong directory can be undone. Its -wal must go with
-    // it, or SQLite would replay the old journal over the restored file.
-    setAside = `${o.databaseFile}.avant-restauration-${new Date(o.nowMs ?? Date.now()).toISOString().replace(/[:.]/g, '-')}`;
-    for (const suffix of ['', '-wal', '-shm']) await rename(`${o.databaseFile}${suffix}`, `${setAside}${suffix}`).catch(() => undefined);
+  for (const suffix of ['', '-wal', '-shm']) {
+    if (!(await stat(`${o.databaseFile}${suffix}`).catch(() => undefined))) continue;
+    await rename(`${o.databaseFile}${suffix}`, `${aside}${suffix}`);
+    setAside = aside;
   }
   await rename(staging, o.databaseFile);
   await fsyncPath(path.dirname(path.resolve(o.databaseFile)));
