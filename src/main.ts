@@ -3,6 +3,7 @@
  * school on an empty database, listen, and shut down gracefully.
  */
 import { pathToFileURL } from 'node:url';
+import { sql } from 'kysely';
 import { compose } from './compose.js';
 import { ConfigError, loadConfig, type Config } from './config/config.js';
 import { forgetPendingLinksOf } from './modules/schools/index.js';
@@ -18,7 +19,11 @@ export async function serve(config: Config): Promise<void> {
   const preau = await compose(config);
   const { logger } = preau;
   // Said at every start: backups missing, or on the data's own disk, are found before the fire.
-  const warnings = await backupWarnings(config, process.env);
+  const archiveMode =
+    preau.storage.capabilities.backend === 'postgres'
+      ? await sql<{ mode: string }>`select current_setting('archive_mode') as mode`.execute(preau.storage.db).then((r) => r.rows[0]?.mode, () => undefined)
+      : undefined;
+  const warnings = await backupWarnings(config, process.env, archiveMode === undefined ? {} : { archiveMode });
   for (const warning of warnings) logger.warn({ backupDir: config.backupDir }, `sauvegardes : ${warning}`);
   if (preau.edge) preau.edge.controls.operatorNotices = warnings.map((w) => `Sauvegardes : ${w}`);
 

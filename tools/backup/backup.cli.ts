@@ -11,7 +11,7 @@ import { ManifestError } from './manifest.js';
 import { terminalProgress } from './progress.js';
 import { restoreBackup, restoreDrill, RestoreRefused } from './restore.js';
 import { listBackups } from './retention.js';
-import { sqliteFileOf } from './schedule.js';
+import { POSTGRES_BACKUPS, sqliteFileOf } from './schedule.js';
 
 export const BACKUP_USAGE =
   'usage : preau backup                              une sauvegarde maintenant dans PREAU_BACKUP_DIR (--backup-dir)\n' +
@@ -65,7 +65,7 @@ async function resolveBackup(given: string, config: Config): Promise<string | un
 
 function embeddedOnly(config: Config, io: Io): string | undefined {
   const file = sqliteFileOf(config.databaseUrl);
-  if (!file) io.err.write('Ces commandes sauvegardent le stockage embarqué (SQLite). Avec PostgreSQL, les sauvegardes et restaurations passent par pgBackRest : voir docs/OPERATIONS.md, « Sauvegardes ».\n');
+  if (!file) io.err.write(`Ces commandes sauvegardent le stockage embarqué (SQLite) ; ${POSTGRES_BACKUPS}.\n`);
   return file;
 }
 

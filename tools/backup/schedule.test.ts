@@ -6,7 +6,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { defaultConfig } from '../../src/config/config.js';
 import { createLogger } from '../../src/platform/logger.js';
-import { backupWarnings, scheduleBackups, type BackupSettings } from './schedule.js';
+import { backupWarnings, POSTGRES_BACKUPS, scheduleBackups, type BackupSettings } from './schedule.js';
 
 const work = mkdtempSync(path.join(tmpdir(), 'preau-backup-schedule-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -48,9 +48,12 @@ describe('backup warnings at start-up', () => {
     expect((await backupWarnings(settings({ publicUrl: 'https://ent.example.fr' }), {}))[0]).toContain('aucune sauvegarde configurée');
   });
 
-  it('PostgreSQL: the backup folder does not apply, and says where backups are', async () => {
-    expect(await backupWarnings(settings({ databaseUrl: 'postgres://u@h/db', backupDir: path.join(work, 'x') }), {})).toEqual([expect.stringContaining('pgBackRest')]);
-    expect(await backupWarnings(settings({ databaseUrl: 'postgres://u@h/db' }), { NODE_ENV: 'production' })).toEqual([]);
+  it('PostgreSQL: the backup folder does not apply, and says where backups are; no WAL archive in production is a warning', async () => {
+    const pgUrl = 'postgres://u@h/db';
+    expect(await backupWarnings(settings({ databaseUrl: pgUrl, backupDir: path.join(work, 'x') }), {})).toEqual([`PREAU_BACKUP_DIR ne sauvegarde que le stockage embarqué (SQLite) : ${POSTGRES_BACKUPS}`]);
+    expect(await backupWarnings(settings({ databaseUrl: pgUrl }), { NODE_ENV: 'production' }, { archiveMode: 'on' })).toEqual([]);
+    expect(await backupWarnings(settings({ databaseUrl: pgUrl }), { NODE_ENV: 'production' }, { archiveMode: 'off' })).toEqual([`PostgreSQL n’archive pas ses journaux (archive_mode = off) : ${POSTGRES_BACKUPS}`]);
+    expect(await backupWarnings(settings({ databaseUrl: pgUrl }), {}, { archiveMode: 'off' })).toEqual([]);
   });
 
   it('a backup folder that cannot be created is a warning, not a crash', async () => {

@@ -23,17 +23,20 @@ export function isProduction(settings: Pick<Config, 'publicUrl'>, env: NodeJS.Pr
   return env.NODE_ENV === 'production' || settings.publicUrl.startsWith('https:');
 }
 
+export const POSTGRES_BACKUPS = 'avec PostgreSQL, les sauvegardes sont l’archivage des journaux (archive_command) vers un second site et pg_basebackup (voir docs/OPERATIONS.md, « Sauvegardes »)';
+
 /**
  * What the operator must know about backups at start-up, in French, one sentence each (empty: all
  * is well). The backup folder is created if missing, so its device can be compared with the data's:
- * a backup on the data's disk burns with it.
+ * a backup on the data's disk burns with it. `postgres.archiveMode`: the server's `archive_mode`, when on PostgreSQL.
  */
-export async function backupWarnings(settings: BackupSettings, env: NodeJS.ProcessEnv): Promise<string[]> {
+export async function backupWarnings(settings: BackupSettings, env: NodeJS.ProcessEnv, postgres: { archiveMode?: string } = {}): Promise<string[]> {
   const sqliteFile = sqliteFileOf(settings.databaseUrl);
   if (!sqliteFile) {
-    return settings.backupDir
-      ? ['PREAU_BACKUP_DIR ne sauvegarde que le stockage embarqué (SQLite) : avec PostgreSQL, les sauvegardes sont celles de pgBackRest (voir docs/OPERATIONS.md, « Sauvegardes »)']
-      : [];
+    const warnings: string[] = [];
+    if (settings.backupDir) warnings.push(`PREAU_BACKUP_DIR ne sauvegarde que le stockage embarqué (SQLite) : ${POSTGRES_BACKUPS}`);
+    if (postgres.archiveMode === 'off' && isProduction(settings, env)) warnings.push(`PostgreSQL n’archive pas ses journaux (archive_mode = off) : ${POSTGRES_BACKUPS}`);
+    return warnings;
   }
   if (!settings.backupDir) {
     return isProduction(settings, env) ? ['aucune sauvegarde configurée (PREAU_BACKUP_DIR) : un disque perdu, et toutes les données sont perdues ; voir docs/OPERATIONS.md, « Sauvegardes »'] : [];
