@@ -44,6 +44,8 @@ describe.skipIf(!available)('PostgreSQL: base backup + WAL archive, point-in-tim
         'max_wal_senders = 4',
         'shared_buffers = 16MB',
         'fsync = off', // a test cluster: speed over crash safety; archiving is unaffected
+        // Its shared memory segments in its own folder, removed with it (an immediate stop leaves them behind).
+        'dynamic_shared_memory_type = mmap',
         '',
       ].join('\n'),
     );
