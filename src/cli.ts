@@ -29,6 +29,12 @@ Commandes :
                              les notifications plus anciennes que leur durée de conservation
                              et les fichiers que plus rien ne référence
   drill [options]            l’exercice du matin de crise sur un Préau à lui (voir : drill --help)
+  backup                     une sauvegarde maintenant (base SQLite et fichiers) dans PREAU_BACKUP_DIR
+  restore <sauvegarde> [--into DIR] [--force]
+                             restaure une sauvegarde vérifiée (refuse d’écraser des données sans --force)
+  restore-drill <sauvegarde> [--scratch DIR]
+                             restaure dans un dossier jetable, vérifie lignes, empreintes et migrations ;
+                             code de sortie 0 si la sauvegarde est bonne, 1 sinon
   help                       affiche cette aide
 
 Options (ou variables d’environnement) :
@@ -99,6 +105,14 @@ async function run(argv: string[]): Promise<number> {
       } finally {
         await storage.close();
       }
+    }
+    case 'backup':
+    case 'restore':
+    case 'restore-drill': {
+      const { BACKUP_OWN_FLAGS, backupCommand } = await import('../tools/backup/backup.cli.js');
+      const args = splitArgs(rest, BACKUP_OWN_FLAGS);
+      const config = loadConfig(process.env, args.config);
+      return backupCommand(command, args.own, config, { out: process.stdout, err: process.stderr });
     }
     default:
       process.stderr.write(`Commande inconnue « ${command} ».\n\n${HELP}`);

@@ -3,9 +3,11 @@
  * school on an empty database, listen, and shut down gracefully.
  */
 import { pathToFileURL } from 'node:url';
+import { sql } from 'kysely';
 import { compose } from './compose.js';
 import { ConfigError, loadConfig, type Config } from './config/config.js';
 import { forgetPendingLinksOf } from './modules/schools/index.js';
+import { backupWarnings, scheduleBackups } from '../tools/backup/schedule.js';
 
 /** Purge of departed people and expired sessions: daily, first run a minute after boot. */
 const PURGE_INTERVAL_MS = 24 * 3_600_000;
@@ -16,6 +18,14 @@ const SHUTDOWN_GRACE_MS = 10_000;
 export async function serve(config: Config): Promise<void> {
   const preau = await compose(config);
   const { logger } = preau;
+  // Said at every start: backups missing, or on the data's own disk, are found before the fire.
+  const archiveMode =
+    preau.storage.capabilities.backend === 'postgres'
+      ? await sql<{ mode: string }>`select current_setting('archive_mode') as mode`.execute(preau.storage.db).then((r) => r.rows[0]?.mode, () => undefined)
+      : undefined;
+  const warnings = await backupWarnings(config, process.env, archiveMode === undefined ? {} : { archiveMode });
+  for (const warning of warnings) logger.warn({ backupDir: config.backupDir }, `sauvegardes : ${warning}`);
+  if (preau.edge) preau.edge.controls.operatorNotices = warnings.map((w) => `Sauvegardes : ${w}`);
 
   let demoLogins: { profile: string; login: string; password: string }[] = [];
   if (config.demo === 'auto') {
@@ -42,6 +52,8 @@ export async function serve(config: Config): Promise<void> {
       .then(() => preau.idempotency.deleteExpired(preau.clock.nowMs()))
       .then(() => preau.notifications.purge(config.notificationRetentionDays))
       .catch((err: unknown) => logger.error({ err }, 'la purge a échoué'));
+  const backups = scheduleBackups(config, logger);
+
   const first = setTimeout(purge, PURGE_FIRST_DELAY_MS);
   const daily = setInterval(purge, PURGE_INTERVAL_MS);
   first.unref();
@@ -59,6 +71,7 @@ export async function serve(config: Config): Promise<void> {
     force.unref();
     clearTimeout(first);
     clearInterval(daily);
+    backups.stop();
     preau.close().then(
       () => process.exit(0),
       (err: unknown) => {

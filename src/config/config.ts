@@ -41,6 +41,12 @@ export interface Config {
   redisUrl: string | undefined;
   /** Notifications older than this are deleted by `preau purge`. */
   notificationRetentionDays: number;
+  /** Off-site folder for scheduled backups of the embedded store (SQLite + blobs); absent: no scheduled backup. */
+  backupDir: string | undefined;
+  /** Minutes between two scheduled backups (the first one this long after boot). */
+  backupEveryMinutes: number;
+  /** Complete backups kept; older ones are deleted (never the only good one). */
+  backupKeep: number;
 }
 
 interface OptionSpec<K extends keyof Config> {
@@ -96,6 +102,9 @@ const SPECS: OptionSpec<keyof Config>[] = [
   { key: 'maxConnections', env: 'PREAU_MAX_CONNECTIONS', flag: '--max-connections', help: 'connexions ouvertes en tout', expect: 'un entier de 1 à 1000000', parse: int(1, 1_000_000) },
   { key: 'redisUrl', env: 'PREAU_REDIS_URL', flag: '--redis-url', help: 'Redis pour le temps réel entre plusieurs nœuds', expect: 'redis://hôte:port ou rediss://…', parse: (r) => (/^rediss?:\/\/[^\s]+$/.test(r) && r.length < 2048 ? r : undefined) },
   { key: 'notificationRetentionDays', env: 'PREAU_NOTIFICATION_RETENTION_DAYS', flag: '--notification-retention-days', help: 'conservation des notifications', expect: 'un entier de 1 à 366', parse: int(1, 366) },
+  { key: 'backupDir', env: 'PREAU_BACKUP_DIR', flag: '--backup-dir', help: 'dossier des sauvegardes, sur un autre disque (hors site de préférence)', expect: 'un chemin de dossier', parse: (r) => (r.length > 0 && r.length < 4096 ? r : undefined) },
+  { key: 'backupEveryMinutes', env: 'PREAU_BACKUP_EVERY_MINUTES', flag: '--backup-every-minutes', help: 'intervalle entre deux sauvegardes', expect: 'un entier de 5 à 10080 (minutes)', parse: int(5, 10_080) },
+  { key: 'backupKeep', env: 'PREAU_BACKUP_KEEP', flag: '--backup-keep', help: 'sauvegardes complètes conservées', expect: 'un entier de 1 à 1000', parse: int(1, 1_000) },
   { key: 'departedRetentionDays', env: 'PREAU_DEPARTED_RETENTION_DAYS', flag: '--departed-retention-days', help: 'conservation après départ', expect: 'un entier de 1 à 92', parse: int(1, 92) },
 ];
 
@@ -129,6 +138,9 @@ export function defaultConfig(): Config {
     maxConnections: 20_000,
     redisUrl: undefined,
     notificationRetentionDays: 90,
+    backupDir: undefined,
+    backupEveryMinutes: 60,
+    backupKeep: 48,
   };
 }
 

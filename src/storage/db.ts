@@ -50,6 +50,9 @@ const MIGRATIONS: Record<string, Migration> = {
   '0030_notifications': m0030,
 };
 
+/** The migrations this code knows, by name (the restore drill checks a backup's against them). */
+export const MIGRATION_NAMES: readonly string[] = Object.keys(MIGRATIONS).sort();
+
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };
 
 export interface OpenOptions {

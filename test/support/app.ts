@@ -27,8 +27,14 @@ export interface Client {
 
 /** A full Préau on a fresh database with the fixture, reached with `inject` (no sockets). */
 /** `edge`: settings of the edge's parts over the defaults (edge tests shrink or widen them). */
-export async function startTestPreau(backend: Backend, configOverrides: Partial<Config> = {}, edge: Pick<ComposeOverrides, 'admission' | 'rateLimits' | 'waitingRoom' | 'challenge' | 'realtime'> = {}): Promise<TestPreau> {
-  const { storage, drop } = await freshStorage(backend);
+/** `sqliteFile`: the SQLite database in this file instead of memory (backup tests). */
+export async function startTestPreau(
+  backend: Backend,
+  configOverrides: Partial<Config> = {},
+  edge: Pick<ComposeOverrides, 'admission' | 'rateLimits' | 'waitingRoom' | 'challenge' | 'realtime'> = {},
+  sqliteFile?: string,
+): Promise<TestPreau> {
+  const { storage, drop } = await freshStorage(backend, sqliteFile);
   // A school Monday at 7:45 in Paris: "today" has lessons.
   const clock = new ManualClock(parisWallTimeToUtcMs('2026-09-07', 7, 45));
   // Blobs (hand-ins, attachments) go to a directory of this suite's own, removed at close.

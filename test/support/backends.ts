@@ -44,10 +44,13 @@ export interface TestStorage {
   drop(): Promise<void>;
 }
 
-/** A fresh, migrated, isolated database: a new in-memory SQLite, or a new PostgreSQL schema. */
-export async function freshStorage(backend: Backend): Promise<TestStorage> {
+/**
+ * A fresh, migrated, isolated database: a new in-memory SQLite (or the file `sqliteFile`, for tests
+ * that need the database on disk, like backups), or a new PostgreSQL schema.
+ */
+export async function freshStorage(backend: Backend, sqliteFile?: string): Promise<TestStorage> {
   if (backend === 'sqlite') {
-    const storage = await openStorage('sqlite::memory:');
+    const storage = await openStorage(`sqlite:${sqliteFile ?? ':memory:'}`);
     await migrateToLatest(storage.db);
     return { storage, drop: () => storage.close() };
   }

@@ -13,6 +13,8 @@ export class EdgeControls {
   private lookup: CountryLookup | undefined;
   private loading: Promise<void> | undefined;
   franceNetworks: ReadonlySet<string> = new Set();
+  /** What the operator must know about this node, in French, shown on the operator page (start-up warnings: backups missing or on the data's disk). */
+  operatorNotices: readonly string[] = [];
 
   constructor(
     private readonly logger: Logger,

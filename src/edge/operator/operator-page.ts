@@ -15,6 +15,10 @@ export const OPERATOR_PAGE_HTML = `<!doctype html>
 <main>
   <h1>Entrée de Préau</h1>
   <p id="message" role="status" aria-live="polite">Chargement…</p>
+  <section id="avis" aria-labelledby="avis-titre" hidden>
+    <h2 id="avis-titre">À savoir sur ce nœud</h2>
+    <ul id="avis-liste"></ul>
+  </section>
   <form id="reglages" hidden>
     <fieldset>
       <legend>Réglages</legend>
@@ -39,6 +43,7 @@ main { max-width: 60rem; }
 table { border-collapse: collapse; width: 100%; font-variant-numeric: tabular-nums; }
 td, th { border-bottom: 1px solid #ccc; padding: 0.2rem 0.5rem; text-align: left; }
 td:last-child { text-align: right; }
+#avis { border-left: 0.3rem solid #b35900; padding: 0 0.8rem; }
 `;
 
 export const OPERATOR_PAGE_JS = `'use strict';
@@ -51,6 +56,12 @@ export const OPERATOR_PAGE_JS = `'use strict';
     $('bits').value = state.challengeBits;
     if (document.activeElement !== $('bandeau')) $('bandeau').value = state.banner || '';
     if (document.activeElement !== $('reseaux')) $('reseaux').value = state.franceNetworks.join('\\n');
+    var notices = $('avis-liste');
+    notices.textContent = '';
+    (state.notices || []).forEach(function (n) {
+      var li = document.createElement('li'); li.textContent = n; notices.appendChild(li);
+    });
+    $('avis').hidden = !state.notices || state.notices.length === 0;
     var body = $('series');
     body.textContent = '';
     state.series.forEach(function (s) {

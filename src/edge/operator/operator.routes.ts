@@ -49,6 +49,7 @@ export function registerOperatorRoutes(app: FastifyInstance, { auth, controls, c
     challengeBits: challenge.settings.bits,
     banner: (await status.current()).incident,
     franceNetworks: [...controls.franceNetworks],
+    notices: controls.operatorNotices,
     series: metrics
       .render()
       .split('\n')

@@ -51,6 +51,18 @@ describe('operator view on the composed app (sqlite)', () => {
       expect(names).toContain(expected);
   });
 
+  it('shows the node’s start-up notices (backups missing or on the data’s disk) to platform administrators only', async () => {
+    const admin = await t.as('platformAdmin');
+    expect((await admin.request({ method: 'GET', url: '/api/v1/admin/edge' })).json().notices).toEqual([]);
+    t.preau.edge!.controls.operatorNotices = ['Sauvegardes : le dossier de sauvegarde /srv/b est sur le même disque que les données'];
+    try {
+      expect((await admin.request({ method: 'GET', url: '/api/v1/admin/edge' })).json().notices).toEqual(['Sauvegardes : le dossier de sauvegarde /srv/b est sur le même disque que les données']);
+      expect((await (await t.as('teacherA')).request({ method: 'GET', url: '/api/v1/admin/edge' })).body).not.toContain('Sauvegardes');
+    } finally {
+      t.preau.edge!.controls.operatorNotices = [];
+    }
+  });
+
   it('refuses bad settings and writes without the CSRF token', async () => {
     const admin = await t.as('platformAdmin');
     const unknown = await admin.request({ method: 'PUT', url: '/api/v1/admin/edge', payload: { crisis: true } });

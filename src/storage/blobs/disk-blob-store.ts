@@ -64,7 +64,7 @@ export class DiskBlobStore implements BlobStore {
       }
       await mkdir(path.dirname(final), { recursive: true });
       await rename(tmp, final);
-      await fsyncDir(path.dirname(final));
+      await fsyncPath(path.dirname(final));
       return { sha256, sizeBytes, crc32: crc, head: Buffer.concat(headParts), created: true };
     } catch (err) {
       if (!closed) await file.close().catch(() => undefined);
@@ -109,9 +109,9 @@ export class DiskBlobStore implements BlobStore {
   }
 }
 
-/** The rename is durable only once the directory entry is on disk. */
-async function fsyncDir(dir: string): Promise<void> {
-  const handle = await open(dir, 'r');
+/** Flushes a file, or a directory (a rename is durable only once the directory entry is on disk). */
+export async function fsyncPath(fileOrDir: string): Promise<void> {
+  const handle = await open(fileOrDir, 'r');
   try {
     await handle.sync();
   } finally {

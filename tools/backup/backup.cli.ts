@@ -1,0 +1,140 @@
+/**
+ * `preau backup`, `preau restore <sauvegarde> [--into DIR] [--force]`,
+ * `preau restore-drill <sauvegarde> [--scratch DIR]`. Exit codes: 0 done (drill: backup good),
+ * 1 refused or failed (drill: backup bad), 2 wrong usage.
+ */
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { Config } from '../../src/config/config.js';
+import { BackupError, takeBackup } from './backup.js';
+import { ManifestError } from './manifest.js';
+import { terminalProgress } from './progress.js';
+import { restoreBackup, restoreDrill, RestoreRefused } from './restore.js';
+import { listBackups } from './retention.js';
+import { POSTGRES_BACKUPS, sqliteFileOf } from './schedule.js';
+
+export const BACKUP_USAGE =
+  'usage : preau backup                              une sauvegarde maintenant dans PREAU_BACKUP_DIR (--backup-dir)\n' +
+  '        preau restore <sauvegarde> [--into DIR] [--force]\n' +
+  '                                                  restaure la base et les fichiers (dans le dossier des données, ou DIR)\n' +
+  '        preau restore-drill <sauvegarde> [--scratch DIR]\n' +
+  '                                                  restaure dans un dossier jetable et vérifie tout (code 0 : bonne, 1 : mauvaise)\n' +
+  '  <sauvegarde> : le dossier d’une sauvegarde, son nom (preau-…) dans PREAU_BACKUP_DIR, ou « latest »\n';
+
+interface Io {
+  out: NodeJS.WriteStream;
+  err: NodeJS.WritableStream;
+}
+
+/** The options a backup command owns (not configuration), and which take a value. */
+export const BACKUP_OWN_FLAGS = ['--into', '--force', '--scratch'];
+
+function parse(args: string[], allowed: Record<string, 'flag' | 'value'>): { positional: string[]; flags: Map<string, string | true> } | string {
+  const positional: string[] = [];
+  const flags = new Map<string, string | true>();
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (!a.startsWith('--')) {
+      positional.push(a);
+      continue;
+    }
+    const kind = allowed[a];
+    if (!kind) return `option inconnue ${a}`;
+    if (kind === 'flag') flags.set(a, true);
+    else {
+      const v = args[i + 1];
+      if (v === undefined || v.startsWith('--')) return `l’option ${a} attend un dossier`;
+      flags.set(a, v);
+      i++;
+    }
+  }
+  return { positional, flags };
+}
+
+/** A backup given as a folder, as a name in the configured backup folder, or `latest` (the newest good one). */
+async function resolveBackup(given: string, config: Config): Promise<string | undefined> {
+  if ((await stat(given).catch(() => undefined))?.isDirectory()) return given;
+  if (!config.backupDir || given.includes('/')) return undefined;
+  if (given === 'latest') {
+    const newest = (await listBackups(config.backupDir)).filter((b) => b.good).at(-1);
+    return newest ? path.join(config.backupDir, newest.id) : undefined;
+  }
+  const candidate = path.join(config.backupDir, given);
+  return (await stat(candidate).catch(() => undefined))?.isDirectory() ? candidate : undefined;
+}
+
+function embeddedOnly(config: Config, io: Io): string | undefined {
+  const file = sqliteFileOf(config.databaseUrl);
+  if (!file) io.err.write(`Ces commandes sauvegardent le stockage embarqué (SQLite) ; ${POSTGRES_BACKUPS}.\n`);
+  return file;
+}
+
+export async function backupCommand(command: 'backup' | 'restore' | 'restore-drill', args: string[], config: Config, io: Io): Promise<number> {
+  const usage = (problem: string) => {
+    io.err.write(`${problem}\n${BACKUP_USAGE}`);
+    return 2;
+  };
+  const parsed = parse(args, command === 'restore' ? { '--into': 'value', '--force': 'flag' } : command === 'restore-drill' ? { '--scratch': 'value' } : {});
+  if (typeof parsed === 'string') return usage(parsed);
+  const databaseFile = embeddedOnly(config, io);
+  if (!databaseFile) return 2;
+  const progress = terminalProgress(io.out);
+
+  try {
+    if (command === 'backup') {
+      if (parsed.positional.length > 0) return usage(`argument inattendu « ${parsed.positional[0]} »`);
+      if (!config.backupDir) return usage('aucun dossier de sauvegarde : donnez PREAU_BACKUP_DIR ou --backup-dir');
+      const r = await takeBackup({ databaseFile, blobsDir: path.join(config.dataDir, 'blobs'), backupDir: config.backupDir, keep: config.backupKeep, progress });
+      const total = Object.values(r.manifest.database.tables).reduce((a, b) => a + b, 0);
+      io.out.write(
+        `Sauvegarde faite : ${r.path}\n` +
+          `  base : ${r.manifest.database.sizeBytes.toLocaleString('fr-FR')} octets, ${total.toLocaleString('fr-FR')} lignes, migration ${r.manifest.migrations.latest ?? 'aucune'}\n` +
+          `  fichiers : ${r.manifest.blobs.length} (dont ${r.blobsCopied} nouveaux, ${r.bytesCopied.toLocaleString('fr-FR')} octets copiés)\n` +
+          `  conservation : ${config.backupKeep} sauvegarde(s) ; ${r.retention.deleted.length} ancienne(s) supprimée(s)${r.retention.deleted.length ? ` (${r.retention.deleted.join(', ')})` : ''}\n`,
+      );
+      if (r.manifest.corruptAtSource.length > 0) {
+        io.err.write(`Attention : ${r.manifest.corruptAtSource.length} fichier(s) des données ne correspondent plus à leur empreinte et ne sont pas dans la sauvegarde :\n${r.manifest.corruptAtSource.map((s) => `  ${s}\n`).join('')}`);
+        return 1;
+      }
+      return 0;
+    }
+
+    const [given, extra] = parsed.positional;
+    if (!given) return usage('quelle sauvegarde ? donnez son dossier');
+    if (extra) return usage(`argument inattendu « ${extra} »`);
+    const backupPath = await resolveBackup(given, config);
+    if (!backupPath) return usage(`sauvegarde introuvable : « ${given} »${config.backupDir ? ` (ni un dossier, ni une sauvegarde de ${config.backupDir})` : ''}`);
+
+    if (command === 'restore') {
+      const into = parsed.flags.get('--into');
+      const target = typeof into === 'string' ? { databaseFile: path.join(into, 'preau.sqlite'), blobsDir: path.join(into, 'blobs') } : { databaseFile, blobsDir: path.join(config.dataDir, 'blobs') };
+      const r = await restoreBackup({ backupPath, ...target, force: parsed.flags.has('--force'), progress });
+      io.out.write(
+        `Restauration faite depuis ${backupPath} (du ${r.manifest.createdAt}, Préau ${r.manifest.preauVersion}) :\n` +
+          `  base : ${target.databaseFile}\n  fichiers : ${r.manifest.blobs.length} dans ${target.blobsDir} (${r.blobsRestored} copiés)\n` +
+          (r.setAside ? `  l’ancienne base est gardée : ${r.setAside}\n` : '') +
+          'Au démarrage, Préau applique les migrations manquantes. Vérifiez avec : preau restore-drill <sauvegarde>\n',
+      );
+      return 0;
+    }
+
+    const scratch = parsed.flags.get('--scratch');
+    io.out.write(`Exercice de restauration de ${backupPath}\n`);
+    const verdict = await restoreDrill(backupPath, { ...(typeof scratch === 'string' ? { scratchParent: scratch } : {}), progress });
+    io.out.write(`${verdict.lines.map((l) => `  ${l}`).join('\n')}\n`);
+    io.out.write(verdict.ok ? 'Verdict : BONNE — cette sauvegarde se restaure et elle est complète.\n' : 'Verdict : MAUVAISE — cette sauvegarde ne permet pas une restauration fiable (voir ci-dessus).\n');
+    return verdict.ok ? 0 : 1;
+  } catch (err) {
+    if (err instanceof RestoreRefused) {
+      io.err.write(`Restauration refusée : ${err.message}\n${err.problems.map((p) => `  ${p}\n`).join('')}`);
+      return 1;
+    }
+    if (err instanceof BackupError || err instanceof ManifestError) {
+      io.err.write(`${command === 'backup' ? 'Sauvegarde impossible' : 'Sauvegarde illisible'} : ${err.message}\n`);
+      return 1;
+    }
+    throw err;
+  } finally {
+    progress.end();
+  }
+}
