@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseTrustedProxies, type ClientAddressSource } from '../edge/client-address.js';
 
 /**
  * One validated configuration, from environment variables and command-line flags
@@ -41,6 +42,21 @@ export interface Config {
   redisUrl: string | undefined;
   /** Notifications older than this are deleted by `preau purge`. */
   notificationRetentionDays: number;
+  /** Load balancers whose word on the client address is taken (addresses or CIDR blocks); empty: nobody's. */
+  trustedProxies: string[];
+  /** How those proxies pass the client address: PROXY protocol v1/v2 (default) or a request header. */
+  clientAddressFrom: ClientAddressSource;
+  /** On SIGTERM, /readyz answers 503 this long before the listener closes, so the load balancer stops sending first. */
+  drainDelayMs: number;
+  /** Then in-flight requests get this long to finish before the process exits anyway. */
+  shutdownGraceMs: number;
+}
+
+/** `a,b/24,c` with each an IPv4/IPv6 address or CIDR block; undefined when any is not. */
+function cidrList(raw: string): string[] | undefined {
+  const entries = raw.split(',').map((e) => e.trim()).filter((e) => e.length > 0);
+  if (entries.length === 0 || entries.length > 64) return undefined;
+  return parseTrustedProxies(entries) ? entries : undefined;
 }
 
 interface OptionSpec<K extends keyof Config> {
@@ -96,6 +112,16 @@ const SPECS: OptionSpec<keyof Config>[] = [
   { key: 'maxConnections', env: 'PREAU_MAX_CONNECTIONS', flag: '--max-connections', help: 'connexions ouvertes en tout', expect: 'un entier de 1 à 1000000', parse: int(1, 1_000_000) },
   { key: 'redisUrl', env: 'PREAU_REDIS_URL', flag: '--redis-url', help: 'Redis pour le temps réel entre plusieurs nœuds', expect: 'redis://hôte:port ou rediss://…', parse: (r) => (/^rediss?:\/\/[^\s]+$/.test(r) && r.length < 2048 ? r : undefined) },
   { key: 'notificationRetentionDays', env: 'PREAU_NOTIFICATION_RETENTION_DAYS', flag: '--notification-retention-days', help: 'conservation des notifications', expect: 'un entier de 1 à 366', parse: int(1, 366) },
+  {
+    key: 'trustedProxies', env: 'PREAU_TRUSTED_PROXIES', flag: '--trusted-proxies', help: 'répartiteurs de charge dont l’adresse client transmise est crue',
+    expect: 'des adresses IP ou blocs CIDR séparés par des virgules (64 au plus), par exemple 10.0.0.0/8,::1', parse: cidrList,
+  },
+  {
+    key: 'clientAddressFrom', env: 'PREAU_CLIENT_ADDRESS_FROM', flag: '--client-address-from', help: 'comment ces répartiteurs transmettent l’adresse client',
+    expect: 'proxy-protocol, x-forwarded-for ou forwarded', parse: oneOf('proxy-protocol', 'x-forwarded-for', 'forwarded'),
+  },
+  { key: 'drainDelayMs', env: 'PREAU_DRAIN_DELAY_MS', flag: '--drain-delay-ms', help: 'à l’arrêt, délai entre « pas prêt » et la fermeture de l’écoute', expect: 'un entier de 0 à 60000', parse: int(0, 60_000) },
+  { key: 'shutdownGraceMs', env: 'PREAU_SHUTDOWN_GRACE_MS', flag: '--shutdown-grace-ms', help: 'à l’arrêt, délai laissé aux requêtes en cours', expect: 'un entier de 1000 à 120000', parse: int(1000, 120_000) },
   { key: 'departedRetentionDays', env: 'PREAU_DEPARTED_RETENTION_DAYS', flag: '--departed-retention-days', help: 'conservation après départ', expect: 'un entier de 1 à 92', parse: int(1, 92) },
 ];
 
@@ -129,6 +155,10 @@ export function defaultConfig(): Config {
     maxConnections: 20_000,
     redisUrl: undefined,
     notificationRetentionDays: 90,
+    trustedProxies: [],
+    clientAddressFrom: 'proxy-protocol',
+    drainDelayMs: 0,
+    shutdownGraceMs: 25_000,
   };
 }
 
@@ -177,6 +207,9 @@ export function loadConfig(env: NodeJS.ProcessEnv, argv: readonly string[]): Con
   }
   // Derived defaults follow the options they derive from.
   if (!given.has('databaseUrl')) config.databaseUrl = `sqlite:${path.join(config.dataDir, 'preau.sqlite')}`;
+  // Behind a load balancer, readiness turns 503 before the listener closes: 3 s covers deploy/haproxy.cfg's
+  // checks (every 1 s, down after 2 failures). Alone on a machine, nobody polls readiness: no delay.
+  if (!given.has('drainDelayMs') && config.trustedProxies.length > 0) config.drainDelayMs = 3_000;
   if (!given.has('publicUrl')) config.publicUrl = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}`;
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
