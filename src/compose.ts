@@ -1,4 +1,3 @@
-import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config/config.js';
 import { systemClock, type Clock } from './platform/clock.js';
@@ -16,7 +15,7 @@ import { registerWebRoutes, WebDist } from './http/static.js';
 import { installUploads } from './http/uploads.js';
 import { installReadOnly } from './http/read-only.js';
 import type { BlobStore } from './storage/blobs/blob-store.js';
-import { DiskBlobStore } from './storage/blobs/disk-blob-store.js';
+import { openBlobStore } from './storage/blobs/open-blob-store.js';
 import { IdentityRepository } from './modules/identity/identity.repository.js';
 import { IdentityService } from './modules/identity/identity.service.js';
 import { LoginThrottle, MemoryFailureStore } from './modules/identity/login-throttle.js';
@@ -132,8 +131,8 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
   );
   const schools = new SchoolsService(new SchoolsRepository(storage.db), clock);
   const timetable = new TimetableRepository(storage.db, storage.capabilities);
-  // Files: content-addressed blobs on the local disk under the data directory (embedded default).
-  const blobs = overrides.blobs ?? new DiskBlobStore(path.join(config.dataDir, 'blobs'));
+  // Files: content-addressed blobs on the local disk (embedded default) or in the database (PostgreSQL's default).
+  const blobs = overrides.blobs ?? openBlobStore(config.blobStore, config.dataDir, storage.db);
   const homework = new HomeworkService(new HomeworkRepository(storage.db), schools, clock, notifications);
   const handins = new HandinsService(new HandinsRepository(storage.db), homework, blobs, clock, notifications);
   const news = new NewsService(new NewsRepository(storage.db), clock, notifications);
@@ -143,8 +142,8 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
   const idempotency = new IdempotencyRepository(storage.db);
   const messaging = new MessagingService(new MessagingRepository(storage.db, storage.capabilities), schools, clock, notifications);
   const liaison = new LiaisonService(new LiaisonRepository(storage.db, storage.capabilities), schools, clock, notifications);
-  // Resumable uploads keep their bytes under the data directory until completion, never in memory.
-  const documents = new DocumentsService(new DocumentsRepository(storage.db), blobs, clock, path.join(config.dataDir, 'uploads'));
+  // Resumable uploads keep their accepted chunks in the blob store: any node takes the next one.
+  const documents = new DocumentsService(new DocumentsRepository(storage.db), blobs, clock);
 
   const https = config.publicUrl.startsWith('https:');
   const refusals = new Refusals(https);

@@ -52,4 +52,12 @@ describe('loadConfig', () => {
     }
     expect(() => loadConfig({ PREAU_CLIENT_ADDRESS_FROM: 'x-real-ip' }, [])).toThrow(/proxy-protocol, x-forwarded-for ou forwarded/);
   });
+
+  it('keeps files on disk alone, in the database with PostgreSQL, as told otherwise', () => {
+    expect(loadConfig({}, []).blobStore).toBe('disk');
+    expect(loadConfig({ DATABASE_URL: 'postgres://u@h/db' }, []).blobStore).toBe('database');
+    expect(loadConfig({ DATABASE_URL: 'postgres://u@h/db', PREAU_BLOB_STORE: 'disk' }, []).blobStore).toBe('disk');
+    expect(loadConfig({}, ['--blob-store', 'database']).blobStore).toBe('database');
+    expect(() => loadConfig({ PREAU_BLOB_STORE: 's3' }, [])).toThrow(/disk ou database/);
+  });
 });

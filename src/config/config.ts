@@ -3,6 +3,7 @@ import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseTrustedProxies, type ClientAddressSource } from '../edge/client-address.js';
+import type { BlobStoreKind } from '../storage/blobs/open-blob-store.js';
 
 /**
  * One validated configuration, from environment variables and command-line flags
@@ -42,6 +43,11 @@ export interface Config {
   redisUrl: string | undefined;
   /** Notifications older than this are deleted by `preau purge`. */
   notificationRetentionDays: number;
+  /**
+   * Where file bytes go: `disk` (under dataDir, the embedded default) or `database` (the default with
+   * PostgreSQL: replicated with it, readable by every node).
+   */
+  blobStore: BlobStoreKind;
   /** Load balancers whose word on the client address is taken (addresses or CIDR blocks); empty: nobody's. */
   trustedProxies: string[];
   /** How those proxies pass the client address: PROXY protocol v1/v2 (default) or a request header. */
@@ -112,6 +118,7 @@ const SPECS: OptionSpec<keyof Config>[] = [
   { key: 'maxConnections', env: 'PREAU_MAX_CONNECTIONS', flag: '--max-connections', help: 'connexions ouvertes en tout', expect: 'un entier de 1 à 1000000', parse: int(1, 1_000_000) },
   { key: 'redisUrl', env: 'PREAU_REDIS_URL', flag: '--redis-url', help: 'Redis pour le temps réel entre plusieurs nœuds', expect: 'redis://hôte:port ou rediss://…', parse: (r) => (/^rediss?:\/\/[^\s]+$/.test(r) && r.length < 2048 ? r : undefined) },
   { key: 'notificationRetentionDays', env: 'PREAU_NOTIFICATION_RETENTION_DAYS', flag: '--notification-retention-days', help: 'conservation des notifications', expect: 'un entier de 1 à 366', parse: int(1, 366) },
+  { key: 'blobStore', env: 'PREAU_BLOB_STORE', flag: '--blob-store', help: 'où sont gardés les fichiers', expect: 'disk ou database', parse: oneOf('disk', 'database') },
   {
     key: 'trustedProxies', env: 'PREAU_TRUSTED_PROXIES', flag: '--trusted-proxies', help: 'répartiteurs de charge dont l’adresse client transmise est crue',
     expect: 'des adresses IP ou blocs CIDR séparés par des virgules (64 au plus), par exemple 10.0.0.0/8,::1', parse: cidrList,
@@ -155,6 +162,7 @@ export function defaultConfig(): Config {
     maxConnections: 20_000,
     redisUrl: undefined,
     notificationRetentionDays: 90,
+    blobStore: 'disk',
     trustedProxies: [],
     clientAddressFrom: 'proxy-protocol',
     drainDelayMs: 0,
@@ -207,6 +215,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, argv: readonly string[]): Con
   }
   // Derived defaults follow the options they derive from.
   if (!given.has('databaseUrl')) config.databaseUrl = `sqlite:${path.join(config.dataDir, 'preau.sqlite')}`;
+  // Scaled mode (PostgreSQL): files in the database too, so that they survive a site with it.
+  if (!given.has('blobStore') && /^postgres(ql)?:/.test(config.databaseUrl)) config.blobStore = 'database';
   // Behind a load balancer, readiness turns 503 before the listener closes: 3 s covers deploy/haproxy.cfg's
   // checks (every 1 s, down after 2 failures). Alone on a machine, nobody polls readiness: no delay.
   if (!given.has('drainDelayMs') && config.trustedProxies.length > 0) config.drainDelayMs = 3_000;
