@@ -101,6 +101,8 @@ export interface Haproxy {
   port: number;
   /** `show stat` of the admin socket: per server, its state and the 2xx answers it has given. */
   servers(): Promise<Map<string, { status: string; answered2xx: number }>>;
+  /** One command on the admin socket (e.g. `set server preau_nodes/node2 state maint`), its answer. */
+  admin(command: string): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -115,15 +117,17 @@ export async function startHaproxy(dir: string, nodePorts: number[], port?: numb
   child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const socketPath = path.join(dir, 'admin.sock');
-  const servers = async () => {
-    const text = await new Promise<string>((resolve, reject) => {
+  const admin = (command: string) =>
+    new Promise<string>((resolve, reject) => {
       const s = net.connect(socketPath);
       let t = '';
       s.on('data', (d: Buffer) => (t += d.toString()));
       s.on('error', reject);
       s.on('close', () => resolve(t));
-      s.write('show stat\n');
+      s.write(`${command}\n`);
     });
+  const servers = async () => {
+    const text = await admin('show stat');
     const [header = '', ...rows] = text.trim().split('\n');
     const cols = header.replace(/^# /, '').split(',');
     const at = (name: string) => cols.indexOf(name);
@@ -151,6 +155,7 @@ export async function startHaproxy(dir: string, nodePorts: number[], port?: numb
     child,
     port: listenPort,
     servers,
+    admin,
     async stop() {
       if (child.exitCode === null) child.kill('SIGTERM');
       await exited;
