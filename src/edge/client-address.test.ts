@@ -1,5 +1,6 @@
 import net, { type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loopbackCountries } from '../../bench/support/abroad.js';
 import { startTestPreau, type TestPreau } from '../../test/support/app.js';
 import { forwardedHops, parseTrustedProxies, rightmostUntrusted, xForwardedForHops } from './client-address.js';
 import { parseProxyHeader, V1_MAX_BYTES } from './proxy-protocol.js';
@@ -137,7 +138,8 @@ describe('client address behind a trusted proxy sending X-Forwarded-For (real so
   let t: TestPreau;
   let port: number;
   beforeAll(async () => {
-    t = await startTestPreau('sqlite', { trustedProxies: ['127.0.0.2'], clientAddressFrom: 'x-forwarded-for' }, { rateLimits: RATE_LIMITS });
+    // Crisis mode's geography: 192.0.2.0/24 is "abroad", every other address unknown (never abroad).
+    t = await startTestPreau('sqlite', { trustedProxies: ['127.0.0.2'], clientAddressFrom: 'x-forwarded-for' }, { rateLimits: RATE_LIMITS, countryLookup: loopbackCountries('192.0.2.0/24') });
     await t.preau.app.listen({ host: '127.0.0.1', port: 0 });
     port = (t.preau.app.server.address() as AddressInfo).port;
   });
@@ -160,6 +162,24 @@ describe('client address behind a trusted proxy sending X-Forwarded-For (real so
     expect((await raw(port, '127.0.0.2', [get('/healthz', { 'X-Forwarded-For': '203.0.113.2, 203.0.113.1' })])).status).toBe(429);
     // Through the proxy, a remote client never reaches /metrics; the proxy's own local request does.
     expect((await raw(port, '127.0.0.2', [get('/metrics', { 'X-Forwarded-For': '203.0.113.3' })])).status).toBe(404);
+  });
+
+  it('crisis mode places the client, not the proxy: abroad behind the proxy is asked the challenge first, a forged header from elsewhere is not', async () => {
+    await t.preau.edge!.controls.setCrisisMode(true);
+    try {
+      const login = (from: string, forwardedFor: string) => {
+        const body = JSON.stringify({ login: 'personne', password: 'x' });
+        return raw(port, from, [`POST /api/v1/auth/login HTTP/1.1\r\nHost: preau.test\r\nOrigin: http://preau.test\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nX-Forwarded-For: ${forwardedFor}\r\nConnection: close\r\n\r\n${body}`]);
+      };
+      const abroad = await login('127.0.0.2', '192.0.2.10');
+      expect(abroad.text).toContain('"challenge.required"');
+      const unknown = await login('127.0.0.2', '203.0.113.40');
+      expect(unknown.status).toBe(401);
+      // An untrusted peer claiming to be abroad (or anywhere) is placed by its own address.
+      expect((await login('127.0.0.6', '192.0.2.11')).status).toBe(401);
+    } finally {
+      await t.preau.edge!.controls.setCrisisMode(false);
+    }
   });
 });
 

@@ -27,7 +27,7 @@ export interface Client {
 
 /** A full Préau on a fresh database with the fixture, reached with `inject` (no sockets). */
 /** `edge`: settings of the edge's parts over the defaults (edge tests shrink or widen them). */
-export async function startTestPreau(backend: Backend, configOverrides: Partial<Config> = {}, edge: Pick<ComposeOverrides, 'admission' | 'rateLimits' | 'waitingRoom' | 'challenge' | 'realtime'> = {}): Promise<TestPreau> {
+export async function startTestPreau(backend: Backend, configOverrides: Partial<Config> = {}, edge: Pick<ComposeOverrides, 'admission' | 'rateLimits' | 'waitingRoom' | 'challenge' | 'realtime' | 'countryLookup'> = {}): Promise<TestPreau> {
   const { storage, drop } = await freshStorage(backend);
   // A school Monday at 7:45 in Paris: "today" has lessons.
   const clock = new ManualClock(parisWallTimeToUtcMs('2026-09-07', 7, 45));
