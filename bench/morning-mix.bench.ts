@@ -61,34 +61,44 @@ function multipartBody(fileName: string, bytes: Buffer): { body: Buffer; content
   return { body: Buffer.concat([head, bytes, Buffer.from(`\r\n--${boundary}--\r\n`)]), contentType: `multipart/form-data; boundary=${boundary}`, dataOffset: head.length };
 }
 
+/**
+ * Signs the pupil and the teacher in at `origin`, attaches the PDF everyone downloads, and composes
+ * the 50-request mix (45 reads, 4 downloads, 1 hand-in). Shared with the nodes bench (same mix
+ * through HAProxy).
+ */
+export async function prepareMorningMix(origin: string): Promise<{ pupil: Session; pdf: Buffer; attachmentUrl: string; handin: ReturnType<typeof multipartBody>; mix: MixRequest[] }> {
+  const pupil = await signIn(origin, 'pupila1');
+  const teacher = await signIn(origin, 'teachera');
+
+  // The document everyone downloads: a 200 KB PDF attached to tomorrow's maths.
+  const pdf = Buffer.concat([Buffer.from('%PDF-1.4\n'), randomBytes(ATTACHMENT_BYTES - 9)]);
+  const form = new FormData();
+  form.append('file', new Blob([pdf]), 'fiche.pdf');
+  const up = await fetch(`${origin}/api/v1/homework/hwMaths6A/attachments`, { method: 'POST', headers: { cookie: teacher.cookie, 'x-csrf-token': teacher.csrf }, body: form });
+  if (up.status !== 201) throw new Error(`pièce jointe refusée : ${up.status} ${await up.text()}`);
+  const attachmentUrl = ((await up.json()) as { attachment: { url: string } }).attachment.url;
+
+  const handin = multipartBody('copie.jpg', Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), randomBytes(HANDIN_BYTES - 4)]));
+  const read = (p: string): MixRequest => ({ method: 'GET', path: p, headers: { cookie: pupil.cookie } });
+  // 50 requests: 45 reads (Aujourd'hui and the cahier in turn), 4 downloads, 1 hand-in = 90 / 8 / 2 %.
+  const reads = [read('/api/v1/me/today'), read('/api/v1/homework')];
+  const mix: MixRequest[] = [];
+  for (let i = 0; i < 50; i++) {
+    if (i === 25) mix.push({ method: 'POST', path: '/api/v1/homework/hwMaths6A/handins', headers: { cookie: pupil.cookie, 'x-csrf-token': pupil.csrf, 'content-type': handin.contentType }, bodyBase64: handin.body.toString('base64'), uniqueAt: handin.dataOffset + 100 });
+    else if (i % 12 === 6) mix.push(read(attachmentUrl));
+    else mix.push(reads[i % 2]!);
+  }
+  if (mix.length !== 50 || mix.filter((m) => m.method === 'POST').length !== 1 || mix.filter((m) => m.path === attachmentUrl).length !== 4) throw new Error('mélange mal composé');
+  return { pupil, pdf, attachmentUrl, handin, mix };
+}
+
 export async function runMorningMixBench(options: MorningMixOptions): Promise<BenchResult> {
   const sliceS = Math.max(1, Math.ceil(options.durationS / options.rounds));
   step('Préau : composition sur SQLite (fichier, WAL), jeu d’essai + emploi du temps + cahier de textes (CPU 0)');
   const preau = await startServer('preau-server.ts');
   try {
     const origin = `http://127.0.0.1:${preau.ready.port}`;
-    const pupil = await signIn(origin, 'pupila1');
-    const teacher = await signIn(origin, 'teachera');
-
-    // The document everyone downloads: a 200 KB PDF attached to tomorrow's maths.
-    const pdf = Buffer.concat([Buffer.from('%PDF-1.4\n'), randomBytes(ATTACHMENT_BYTES - 9)]);
-    const form = new FormData();
-    form.append('file', new Blob([pdf]), 'fiche.pdf');
-    const up = await fetch(`${origin}/api/v1/homework/hwMaths6A/attachments`, { method: 'POST', headers: { cookie: teacher.cookie, 'x-csrf-token': teacher.csrf }, body: form });
-    if (up.status !== 201) throw new Error(`pièce jointe refusée : ${up.status} ${await up.text()}`);
-    const attachmentUrl = ((await up.json()) as { attachment: { url: string } }).attachment.url;
-
-    const handin = multipartBody('copie.jpg', Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), randomBytes(HANDIN_BYTES - 4)]));
-    const read = (p: string): MixRequest => ({ method: 'GET', path: p, headers: { cookie: pupil.cookie } });
-    // 50 requests: 45 reads (Aujourd'hui and the cahier in turn), 4 downloads, 1 hand-in = 90 / 8 / 2 %.
-    const reads = [read('/api/v1/me/today'), read('/api/v1/homework')];
-    const mix: MixRequest[] = [];
-    for (let i = 0; i < 50; i++) {
-      if (i === 25) mix.push({ method: 'POST', path: '/api/v1/homework/hwMaths6A/handins', headers: { cookie: pupil.cookie, 'x-csrf-token': pupil.csrf, 'content-type': handin.contentType }, bodyBase64: handin.body.toString('base64'), uniqueAt: handin.dataOffset + 100 });
-      else if (i % 12 === 6) mix.push(read(attachmentUrl));
-      else mix.push(reads[i % 2]!);
-    }
-    if (mix.length !== 50 || mix.filter((m) => m.method === 'POST').length !== 1 || mix.filter((m) => m.path === attachmentUrl).length !== 4) throw new Error('mélange mal composé');
+    const { pupil, pdf, attachmentUrl, handin, mix } = await prepareMorningMix(origin);
 
     // The baseline moves the same bytes: Préau's own answers to the two reads, the same file, the same hand-in body.
     const bytesDir = mkdtempSync(path.join(tmpdir(), 'preau-mixbytes-'));

@@ -3,7 +3,6 @@
  * `preau <command>`: the command-line entry. `serve` (default) runs the server; the others
  * are operator tools that work on the same configured database.
  */
-import path from 'node:path';
 import { ConfigError, configHelp, loadConfig } from './config/config.js';
 import { systemClock } from './platform/clock.js';
 import { createLogger } from './platform/logger.js';
@@ -11,7 +10,7 @@ import { migrateToLatest, openStorage } from './storage/db.js';
 import { IdentityRepository, purgeDeparted } from './modules/identity/index.js';
 import { forgetPendingLinksOf } from './modules/schools/index.js';
 import { DocumentsRepository, DocumentsService, TRASH_RETENTION_DAYS } from './modules/documents/index.js';
-import { DiskBlobStore } from './storage/blobs/disk-blob-store.js';
+import { openBlobStore } from './storage/blobs/open-blob-store.js';
 import { ORPHAN_BLOB_GRACE_MS, sweepOrphanBlobs } from './storage/blobs/orphan-sweep.js';
 import { NotificationsRepository, purgeNotifications } from './modules/notifications/index.js';
 
@@ -94,8 +93,8 @@ async function run(argv: string[]): Promise<number> {
         const { purged, expiredSessions } = await purgeDeparted(new IdentityRepository(storage.db), systemClock, config.departedRetentionDays, logger, (j) => forgetPendingLinksOf(storage.db, j));
         const notifications = await purgeNotifications(new NotificationsRepository(storage.db, storage.capabilities), systemClock, config.notificationRetentionDays);
         process.stdout.write(`${purged} compte(s) parti(s) depuis plus de ${config.departedRetentionDays} jours supprimé(s) ; ${expiredSessions} session(s) expirée(s) supprimée(s) ; ${notifications} notification(s) de plus de ${config.notificationRetentionDays} jours supprimée(s).\n`);
-        const blobs = new DiskBlobStore(path.join(config.dataDir, 'blobs'));
-        const documents = new DocumentsService(new DocumentsRepository(storage.db), blobs, systemClock, path.join(config.dataDir, 'uploads'));
+        const blobs = openBlobStore(config.blobStore, config.dataDir, storage.db);
+        const documents = new DocumentsService(new DocumentsRepository(storage.db), blobs, systemClock);
         const docs = await documents.purge();
         process.stdout.write(`Documents : ${docs.trashed} élément(s) en corbeille depuis plus de ${TRASH_RETENTION_DAYS} jours et ${docs.uploads} envoi(s) expiré(s) supprimé(s).\n`);
         // Last: what the purges above let go is now unreferenced (and old enough) and goes with the other orphans.

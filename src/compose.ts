@@ -1,4 +1,3 @@
-import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config/config.js';
 import { systemClock, type Clock } from './platform/clock.js';
@@ -16,7 +15,7 @@ import { registerWebRoutes, WebDist } from './http/static.js';
 import { installUploads } from './http/uploads.js';
 import { installReadOnly } from './http/read-only.js';
 import type { BlobStore } from './storage/blobs/blob-store.js';
-import { DiskBlobStore } from './storage/blobs/disk-blob-store.js';
+import { openBlobStore } from './storage/blobs/open-blob-store.js';
 import { IdentityRepository } from './modules/identity/identity.repository.js';
 import { IdentityService } from './modules/identity/identity.service.js';
 import { LoginThrottle, MemoryFailureStore } from './modules/identity/login-throttle.js';
@@ -36,6 +35,7 @@ import { NotificationsRepository, NotificationsService, registerNotificationsRou
 import { DEFAULT_GATEWAY_LIMITS, installUpgrades, MemoryPubSub, RealtimeGateway, RedisPubSub, registerRealtimeRoutes, type GatewayLimits, type PubSub } from './realtime/index.js';
 import { createLaneResolver, DEFAULT_WAITING_ROOM_SETTINGS, registerWaitingRoomRoutes, ticketKey, WaitingRoom, type WaitingRoomSettings } from './edge/index.js';
 import { ChallengeGate, DEFAULT_CHALLENGE_SETTINGS, deriveKey, EdgeControls, registerOperatorRoutes, type ChallengeSettings, type CountryLookup } from './edge/index.js';
+import { ClientAddresses, DEFAULT_PROXY_HEADER_TIMEOUT_MS } from './edge/index.js';
 
 export interface Preau {
   config: Config;
@@ -64,7 +64,12 @@ export interface Preau {
   notifications: NotificationsService;
   realtime: RealtimeGateway;
   pubsub: PubSub;
-  /** Stop taking traffic (readiness goes 503), finish what is in flight, close the database. */
+  /**
+   * The graceful stop (SIGTERM): readiness goes 503 and the node keeps serving for
+   * `config.drainDelayMs` (the load balancer sees it and sends no more); then WebSockets are closed
+   * with a reconnect hint, the listener closes, in-flight requests get `config.shutdownGraceMs` to
+   * finish (then their connections are cut), and the pub/sub and the database are closed.
+   */
   close(): Promise<void>;
 }
 
@@ -126,8 +131,8 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
   );
   const schools = new SchoolsService(new SchoolsRepository(storage.db), clock);
   const timetable = new TimetableRepository(storage.db, storage.capabilities);
-  // Files: content-addressed blobs on the local disk under the data directory (embedded default).
-  const blobs = overrides.blobs ?? new DiskBlobStore(path.join(config.dataDir, 'blobs'));
+  // Files: content-addressed blobs on the local disk (embedded default) or in the database (PostgreSQL's default).
+  const blobs = overrides.blobs ?? openBlobStore(config.blobStore, config.dataDir, storage.db);
   const homework = new HomeworkService(new HomeworkRepository(storage.db), schools, clock, notifications);
   const handins = new HandinsService(new HandinsRepository(storage.db), homework, blobs, clock, notifications);
   const news = new NewsService(new NewsRepository(storage.db), clock, notifications);
@@ -137,8 +142,8 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
   const idempotency = new IdempotencyRepository(storage.db);
   const messaging = new MessagingService(new MessagingRepository(storage.db, storage.capabilities), schools, clock, notifications);
   const liaison = new LiaisonService(new LiaisonRepository(storage.db, storage.capabilities), schools, clock, notifications);
-  // Resumable uploads keep their bytes under the data directory until completion, never in memory.
-  const documents = new DocumentsService(new DocumentsRepository(storage.db), blobs, clock, path.join(config.dataDir, 'uploads'));
+  // Resumable uploads keep their accepted chunks in the blob store: any node takes the next one.
+  const documents = new DocumentsService(new DocumentsRepository(storage.db), blobs, clock);
 
   const https = config.publicUrl.startsWith('https:');
   const refusals = new Refusals(https);
@@ -156,6 +161,10 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
     { defaultMaxBodyBytes: 16 * 1024, requestTimeoutMs: config.requestTimeoutMs, headersTimeoutMs: 10_000, keepAliveTimeoutMs: 5_000 },
     guards?.createServer,
   );
+  // The client's address behind the load balancer: only from the configured proxies (see edge/client-address.ts).
+  const clientAddresses = new ClientAddresses({ trustedProxies: config.trustedProxies, source: config.clientAddressFrom, proxyHeaderTimeoutMs: DEFAULT_PROXY_HEADER_TIMEOUT_MS }, metrics);
+  clientAddresses.install(app.server);
+  if (guards && clientAddresses.perRequest) guards.exemptFromAddressCap = clientAddresses.isTrustedProxy;
   const auth = new HttpAuth({ identity, publicUrl: config.publicUrl });
   const edgeOn = config.edge === 'on';
   const admission = edgeOn ? new Admission({ ...DEFAULT_ADMISSION_SETTINGS, ...overrides.admission }, refusals, metrics) : undefined;
@@ -209,6 +218,7 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
   const realtime = new RealtimeGateway({ ...DEFAULT_GATEWAY_LIMITS, ...overrides.realtime }, pubsub, metrics, logger);
 
   let draining = false;
+  let closing: Promise<void> | undefined;
   registerHealthRoutes(app, { ping: () => storage.ping(), isDraining: () => draining, metrics });
   registerIdentityRoutes(app, { identity, auth });
   registerSchoolsRoutes(app, { schools, identity, auth, publicUrl: config.publicUrl });
@@ -241,13 +251,26 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
   return {
     config, app, storage, logger, clock, metrics, hasher, identity, schools, timetable, status, idempotency, web, homework, handins, blobs, messaging, liaison, news, documents, notifications, realtime, pubsub,
     edge: guards && admission && rateLimiter && waitingRoom && challenge ? { guards, admission, rateLimiter, waitingRoom, challenge, controls } : undefined,
-    async close() {
-      draining = true;
-      // Live clients are told "going away" first (they reconnect elsewhere with backoff), then requests drain.
-      await realtime.close();
-      await app.close();
-      await pubsub.close();
-      if (!overrides.storage) await storage.close();
+    close() {
+      closing ??= stop();
+      return closing;
     },
   };
+
+  async function stop(): Promise<void> {
+    draining = true;
+    if (config.drainDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, config.drainDelayMs));
+    // Live clients are told "service restart" with a jittered delay (they come back through the load balancer to another node).
+    await realtime.close();
+    // Fastify stops accepting, closes idle keep-alive connections, answers 503 to requests arriving
+    // on busy ones, and waits for in-flight requests — for the grace period, then their connections are cut.
+    const cut = setTimeout(() => app.server.closeAllConnections(), config.shutdownGraceMs);
+    try {
+      await app.close();
+    } finally {
+      clearTimeout(cut);
+    }
+    await pubsub.close();
+    if (!overrides.storage) await storage.close();
+  }
 }

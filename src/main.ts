@@ -12,8 +12,8 @@ import { backupWarnings, scheduleBackups } from '../tools/backup/schedule.js';
 /** Purge of departed people and expired sessions: daily, first run a minute after boot. */
 const PURGE_INTERVAL_MS = 24 * 3_600_000;
 const PURGE_FIRST_DELAY_MS = 60_000;
-/** In-flight requests get this long to finish on shutdown. */
-const SHUTDOWN_GRACE_MS = 10_000;
+/** Past the drain delay and the grace period, the process exits anyway (close() itself cuts connections at the grace period). */
+const SHUTDOWN_MARGIN_MS = 5_000;
 
 export async function serve(config: Config): Promise<void> {
   const preau = await compose(config);
@@ -63,11 +63,11 @@ export async function serve(config: Config): Promise<void> {
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    logger.info({ signal }, 'arrêt : plus de nouvelles requêtes, fin de celles en cours');
+    logger.info({ signal, drainDelayMs: config.drainDelayMs, graceMs: config.shutdownGraceMs }, 'arrêt : « pas prêt » d’abord, puis plus de nouvelles requêtes, fin de celles en cours');
     const force = setTimeout(() => {
       logger.warn('arrêt forcé après le délai de grâce');
       process.exit(1);
-    }, SHUTDOWN_GRACE_MS);
+    }, config.drainDelayMs + config.shutdownGraceMs + SHUTDOWN_MARGIN_MS);
     force.unref();
     clearTimeout(first);
     clearInterval(daily);

@@ -9,7 +9,8 @@ import { createLogger } from '../src/platform/logger.js';
 // The figures of the edge benches rest on these two: crisis mode must see the bench's "abroad"
 // networks as abroad (and nothing else), and an inversion must be counted only on evidence.
 
-const request = (ip: string) => ({ ip }) as FastifyRequest;
+// A request as the edge reads it: the client address comes from its socket (no proxy trusted here).
+const request = (ip: string) => ({ raw: { socket: { remoteAddress: ip } } }) as unknown as FastifyRequest;
 
 describe('bench seam: loopback networks abroad for crisis mode', () => {
   it('classifies the given networks as abroad once crisis mode is on, and nothing else', async () => {

@@ -4,7 +4,7 @@
  * directory, seeded with the test fixture plus a realistic timetable and, on request, extra
  * users with real passwords. Prints `{"type":"ready","port":…}` once listening on 127.0.0.1.
  *
- *   node --import tsx bench/support/preau-server.ts [--bench-users N] [--hash-concurrency N] [--web-dir DIR] [--edge on|off] [--rate-limits unbounded|default]
+ *   node --import tsx bench/support/preau-server.ts [--dir DIR --seed on|off] [--trusted-proxies CIDR,…] [--bench-users N] [--hash-concurrency N] [--web-dir DIR] [--edge on|off] [--rate-limits unbounded|default]
  *     [--abroad-networks CIDR,…] [--crisis on|off] [--challenge-bits N]
  *
  * Rate limits are `unbounded` by default here: the session and login benches load one account (or
@@ -17,6 +17,10 @@
  * production composes the shipped database and never takes this path. `--crisis on` switches
  * crisis mode on through the EdgeControls API, as the operator's PUT /api/v1/admin/edge does.
  * `--challenge-bits` sets the proof-of-work difficulty (the operator's run-time setting).
+ *
+ * `--dir` puts the database and files in a given directory (kept at exit) instead of a fresh one:
+ * several nodes share it (the nodes bench), and only the first seeds it (`--seed off` for the others).
+ * `--trusted-proxies` as PREAU_TRUSTED_PROXIES (behind deploy/haproxy.cfg: PROXY protocol).
  *
  * SIGTERM closes it cleanly (so that `--cpu-prof` profiles are written) and removes the directory.
  */
@@ -43,11 +47,14 @@ const { values } = parseArgs({
     'abroad-networks': { type: 'string' },
     crisis: { type: 'string', default: 'off' },
     'challenge-bits': { type: 'string' },
+    dir: { type: 'string' },
+    seed: { type: 'string', default: 'on' },
+    'trusted-proxies': { type: 'string' },
   },
 });
 const UNBOUNDED = { ratePerS: 1e9, burst: 1e9 };
 const benchUsers = Number(values['bench-users']);
-const dir = mkdtempSync(path.join(tmpdir(), 'preau-bench-'));
+const dir = values.dir ?? mkdtempSync(path.join(tmpdir(), 'preau-bench-'));
 
 const config: Config = {
   ...childConfig(dir),
@@ -56,6 +63,7 @@ const config: Config = {
   edge: values.edge === 'off' ? 'off' : 'on',
   // Bench clients come from few loopback addresses: the connection cap per address is not what is measured.
   maxConnectionsPerAddress: 100_000,
+  ...(values['trusted-proxies'] ? { trustedProxies: values['trusted-proxies'].split(',') } : {}),
 };
 
 const preau = await compose(config, {
@@ -78,55 +86,61 @@ if (values.crisis === 'on') {
   await preau.edge.controls.setCrisisMode(true);
 }
 const db = preau.storage.db;
-await seedFixture(db, systemClock);
+let seededSlots = 0;
+if (values.seed !== 'off') seededSlots = await seed();
+async function seed(): Promise<number> {
+  await seedFixture(db, systemClock);
 
-// A real timetable: 7 more lessons a day for each class of school A, every school day from the
-// start of the school year (1 September) to the end of this week, and today whatever day it is.
-// So "today" reads what a pupil really sees, among the rows a table really holds by then (the
-// past weeks stay in the table). pupilA1 (6e A + Latin) has 9 lessons today: these 7, the
-// fixture's 8:30 maths and its 10:30 Latin.
-const SUBJECTS = [
-  ['subjectFr', '020700', 'FRANCAIS'], ['subjectHg', '044900', 'HISTOIRE-GEOGRAPHIE'], ['subjectEn', '030201', 'ANGLAIS LV1'],
-  ['subjectSvt', '062900', 'SCIENCES VIE & TERRE'], ['subjectEps', '100100', 'EDUCATION PHYSIQUE ET SPORTIVE'], ['subjectPc', '061800', 'PHYSIQUE-CHIMIE'],
-  ['subjectArt', '080100', 'ARTS PLASTIQUES'],
-] as const;
-await db.insertInto('subjects').values(SUBJECTS.map(([id, code, label]) => ({ id, code, label }))).execute();
-const HOURS: [number, number][] = [[9, 30], [11, 30], [13, 30], [14, 30], [15, 30], [16, 30], [17, 30]];
-const today = parisDate(systemClock.nowMs());
-const friday = addDays(parisMonday(systemClock.nowMs()), 4);
-const yearStart = `${Number(today.slice(0, 4)) - (Number(today.slice(5, 7)) < 9 ? 1 : 0)}-09-01`;
-const days = new Set([today]);
-for (let day = yearStart; day <= friday; day = addDays(day, 1)) {
-  if (new Date(`${day}T12:00:00Z`).getUTCDay() % 6 !== 0) days.add(day);
-}
-const slots: Database['timetable_slots'][] = [];
-for (const day of days) {
-  for (const [cls, teacher] of [['class6A', 'teacherA'], ['class6B', 'teacherB']] as const) {
-    HOURS.forEach(([h, m], i) => {
-      slots.push({
-        id: `bench-${cls}-${day}-${i}`, school_id: 'schoolA', class_id: cls, group_id: null, teacher_id: teacher, subject_id: SUBJECTS[i % SUBJECTS.length]![0],
-        starts_at: parisWallTimeToUtcMs(day, h, m), ends_at: parisWallTimeToUtcMs(day, h, m + 55), room: `S${100 + i}`,
-        status: i === 3 ? 'modifie' : 'normal', note: i === 3 ? 'Salle changée' : null,
+  // A real timetable: 7 more lessons a day for each class of school A, every school day from the
+  // start of the school year (1 September) to the end of this week, and today whatever day it is.
+  // So "today" reads what a pupil really sees, among the rows a table really holds by then (the
+  // past weeks stay in the table). pupilA1 (6e A + Latin) has 9 lessons today: these 7, the
+  // fixture's 8:30 maths and its 10:30 Latin.
+  const SUBJECTS = [
+    ['subjectFr', '020700', 'FRANCAIS'], ['subjectHg', '044900', 'HISTOIRE-GEOGRAPHIE'], ['subjectEn', '030201', 'ANGLAIS LV1'],
+    ['subjectSvt', '062900', 'SCIENCES VIE & TERRE'], ['subjectEps', '100100', 'EDUCATION PHYSIQUE ET SPORTIVE'], ['subjectPc', '061800', 'PHYSIQUE-CHIMIE'],
+    ['subjectArt', '080100', 'ARTS PLASTIQUES'],
+  ] as const;
+  await db.insertInto('subjects').values(SUBJECTS.map(([id, code, label]) => ({ id, code, label }))).execute();
+  const HOURS: [number, number][] = [[9, 30], [11, 30], [13, 30], [14, 30], [15, 30], [16, 30], [17, 30]];
+  const today = parisDate(systemClock.nowMs());
+  const friday = addDays(parisMonday(systemClock.nowMs()), 4);
+  const yearStart = `${Number(today.slice(0, 4)) - (Number(today.slice(5, 7)) < 9 ? 1 : 0)}-09-01`;
+  const days = new Set([today]);
+  for (let day = yearStart; day <= friday; day = addDays(day, 1)) {
+    if (new Date(`${day}T12:00:00Z`).getUTCDay() % 6 !== 0) days.add(day);
+  }
+  const slots: Database['timetable_slots'][] = [];
+  for (const day of days) {
+    for (const [cls, teacher] of [['class6A', 'teacherA'], ['class6B', 'teacherB']] as const) {
+      HOURS.forEach(([h, m], i) => {
+        slots.push({
+          id: `bench-${cls}-${day}-${i}`, school_id: 'schoolA', class_id: cls, group_id: null, teacher_id: teacher, subject_id: SUBJECTS[i % SUBJECTS.length]![0],
+          starts_at: parisWallTimeToUtcMs(day, h, m), ends_at: parisWallTimeToUtcMs(day, h, m + 55), room: `S${100 + i}`,
+          status: i === 3 ? 'modifie' : 'normal', note: i === 3 ? 'Salle changée' : null,
+        });
       });
-    });
+    }
   }
-}
-for (let i = 0; i < slots.length; i += 500) await preau.timetable.insertSlots(slots.slice(i, i + 500));
+  for (let i = 0; i < slots.length; i += 500) await preau.timetable.insertSlots(slots.slice(i, i + 500));
 
-if (benchUsers > 0) {
-  // One hash for all (computing hundreds of Argon2id would only slow the start); each user has it.
-  const { password_hash } = await db.selectFrom('people').select('password_hash').where('id', '=', 'pupilA1').executeTakeFirstOrThrow();
-  const now = systemClock.nowMs();
-  const rows = Array.from({ length: benchUsers }, (_, i) => ({
-    id: `bench-${i}`, aaf_jointure: `J-bench-${i}`, profile: 'eleve' as const, staff_function: null, login: benchLogin(i), first_name: `Élève${i}`, last_name: 'Banc',
-    title: null, password_hash, status: 'active' as const, school_id: 'schoolA', mef_code: null, departed_at: null, created_at: now, updated_at: now,
-  }));
-  for (let i = 0; i < rows.length; i += 500) {
-    const chunk = rows.slice(i, i + 500);
-    await db.insertInto('people').values(chunk).execute();
-    await db.insertInto('school_members').values(chunk.map((r) => ({ school_id: 'schoolA', person_id: r.id }))).execute();
-    await db.insertInto('class_enrolments').values(chunk.map((r) => ({ class_id: 'class6B', person_id: r.id }))).execute();
+  if (benchUsers > 0) {
+    // One hash for all (computing hundreds of Argon2id would only slow the start); each user has it.
+    const { password_hash } = await db.selectFrom('people').select('password_hash').where('id', '=', 'pupilA1').executeTakeFirstOrThrow();
+    const now = systemClock.nowMs();
+    const rows = Array.from({ length: benchUsers }, (_, i) => ({
+      id: `bench-${i}`, aaf_jointure: `J-bench-${i}`, profile: 'eleve' as const, staff_function: null, login: benchLogin(i), first_name: `Élève${i}`, last_name: 'Banc',
+      title: null, password_hash, status: 'active' as const, school_id: 'schoolA', mef_code: null, departed_at: null, created_at: now, updated_at: now,
+    }));
+    for (let i = 0; i < rows.length; i += 500) {
+      const chunk = rows.slice(i, i + 500);
+      await db.insertInto('people').values(chunk).execute();
+      await db.insertInto('school_members').values(chunk.map((r) => ({ school_id: 'schoolA', person_id: r.id }))).execute();
+      await db.insertInto('class_enrolments').values(chunk.map((r) => ({ class_id: 'class6B', person_id: r.id }))).execute();
+    }
   }
+
+  return slots.length + 3;
 }
 
-await serveChild(preau, { hashConcurrency: config.hashConcurrency, timetableSlots: slots.length + 3 }, () => rmSync(dir, { recursive: true, force: true }));
+await serveChild(preau, { hashConcurrency: config.hashConcurrency, timetableSlots: seededSlots }, () => (values.dir ? undefined : rmSync(dir, { recursive: true, force: true })));

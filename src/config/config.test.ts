@@ -37,4 +37,27 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ PREAU_PUBLIC_URL: 'https://ent.example/app' }, [])).toThrow(/PREAU_PUBLIC_URL/);
     expect(loadConfig({ PREAU_PUBLIC_URL: 'https://ent.example' }, []).publicUrl).toBe('https://ent.example');
   });
+
+  it('trusts no proxy by default; takes a CIDR list, refuses a bad one, and drains before closing behind one', () => {
+    const alone = loadConfig({}, []);
+    expect(alone.trustedProxies).toEqual([]);
+    expect(alone.drainDelayMs).toBe(0);
+    expect(alone.shutdownGraceMs).toBe(25_000);
+    const behind = loadConfig({ PREAU_TRUSTED_PROXIES: '10.0.0.0/8, 127.0.0.1,::1,2001:db8::/32' }, ['--client-address-from', 'forwarded']);
+    expect(behind.trustedProxies).toEqual(['10.0.0.0/8', '127.0.0.1', '::1', '2001:db8::/32']);
+    expect(behind.clientAddressFrom).toBe('forwarded');
+    expect(behind.drainDelayMs).toBe(3_000);
+    for (const bad of ['10.0.0.0/33', 'proxy.example', '10.0.0.1/8/8', ',', '::1/129', '10.0.0.0/-1']) {
+      expect(() => loadConfig({ PREAU_TRUSTED_PROXIES: bad }, []), bad).toThrow(/PREAU_TRUSTED_PROXIES/);
+    }
+    expect(() => loadConfig({ PREAU_CLIENT_ADDRESS_FROM: 'x-real-ip' }, [])).toThrow(/proxy-protocol, x-forwarded-for ou forwarded/);
+  });
+
+  it('keeps files on disk alone, in the database with PostgreSQL, as told otherwise', () => {
+    expect(loadConfig({}, []).blobStore).toBe('disk');
+    expect(loadConfig({ DATABASE_URL: 'postgres://u@h/db' }, []).blobStore).toBe('database');
+    expect(loadConfig({ DATABASE_URL: 'postgres://u@h/db', PREAU_BLOB_STORE: 'disk' }, []).blobStore).toBe('disk');
+    expect(loadConfig({}, ['--blob-store', 'database']).blobStore).toBe('database');
+    expect(() => loadConfig({ PREAU_BLOB_STORE: 's3' }, [])).toThrow(/disk ou database/);
+  });
 });

@@ -2,6 +2,8 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseTrustedProxies, type ClientAddressSource } from '../edge/client-address.js';
+import type { BlobStoreKind } from '../storage/blobs/open-blob-store.js';
 
 /**
  * One validated configuration, from environment variables and command-line flags
@@ -47,6 +49,26 @@ export interface Config {
   backupEveryMinutes: number;
   /** Complete backups kept; older ones are deleted (never the only good one). */
   backupKeep: number;
+  /**
+   * Where file bytes go: `disk` (under dataDir, the embedded default) or `database` (the default with
+   * PostgreSQL: replicated with it, readable by every node).
+   */
+  blobStore: BlobStoreKind;
+  /** Load balancers whose word on the client address is taken (addresses or CIDR blocks); empty: nobody's. */
+  trustedProxies: string[];
+  /** How those proxies pass the client address: PROXY protocol v1/v2 (default) or a request header. */
+  clientAddressFrom: ClientAddressSource;
+  /** On SIGTERM, /readyz answers 503 this long before the listener closes, so the load balancer stops sending first. */
+  drainDelayMs: number;
+  /** Then in-flight requests get this long to finish before the process exits anyway. */
+  shutdownGraceMs: number;
+}
+
+/** `a,b/24,c` with each an IPv4/IPv6 address or CIDR block; undefined when any is not. */
+function cidrList(raw: string): string[] | undefined {
+  const entries = raw.split(',').map((e) => e.trim()).filter((e) => e.length > 0);
+  if (entries.length === 0 || entries.length > 64) return undefined;
+  return parseTrustedProxies(entries) ? entries : undefined;
 }
 
 interface OptionSpec<K extends keyof Config> {
@@ -105,6 +127,17 @@ const SPECS: OptionSpec<keyof Config>[] = [
   { key: 'backupDir', env: 'PREAU_BACKUP_DIR', flag: '--backup-dir', help: 'dossier des sauvegardes, sur un autre disque (hors site de préférence)', expect: 'un chemin de dossier', parse: (r) => (r.length > 0 && r.length < 4096 ? r : undefined) },
   { key: 'backupEveryMinutes', env: 'PREAU_BACKUP_EVERY_MINUTES', flag: '--backup-every-minutes', help: 'intervalle entre deux sauvegardes', expect: 'un entier de 5 à 10080 (minutes)', parse: int(5, 10_080) },
   { key: 'backupKeep', env: 'PREAU_BACKUP_KEEP', flag: '--backup-keep', help: 'sauvegardes complètes conservées', expect: 'un entier de 1 à 1000', parse: int(1, 1_000) },
+  { key: 'blobStore', env: 'PREAU_BLOB_STORE', flag: '--blob-store', help: 'où sont gardés les fichiers', expect: 'disk ou database', parse: oneOf('disk', 'database') },
+  {
+    key: 'trustedProxies', env: 'PREAU_TRUSTED_PROXIES', flag: '--trusted-proxies', help: 'répartiteurs de charge dont l’adresse client transmise est crue',
+    expect: 'des adresses IP ou blocs CIDR séparés par des virgules (64 au plus), par exemple 10.0.0.0/8,::1', parse: cidrList,
+  },
+  {
+    key: 'clientAddressFrom', env: 'PREAU_CLIENT_ADDRESS_FROM', flag: '--client-address-from', help: 'comment ces répartiteurs transmettent l’adresse client',
+    expect: 'proxy-protocol, x-forwarded-for ou forwarded', parse: oneOf('proxy-protocol', 'x-forwarded-for', 'forwarded'),
+  },
+  { key: 'drainDelayMs', env: 'PREAU_DRAIN_DELAY_MS', flag: '--drain-delay-ms', help: 'à l’arrêt, délai entre « pas prêt » et la fermeture de l’écoute', expect: 'un entier de 0 à 60000', parse: int(0, 60_000) },
+  { key: 'shutdownGraceMs', env: 'PREAU_SHUTDOWN_GRACE_MS', flag: '--shutdown-grace-ms', help: 'à l’arrêt, délai laissé aux requêtes en cours', expect: 'un entier de 1000 à 120000', parse: int(1000, 120_000) },
   { key: 'departedRetentionDays', env: 'PREAU_DEPARTED_RETENTION_DAYS', flag: '--departed-retention-days', help: 'conservation après départ', expect: 'un entier de 1 à 92', parse: int(1, 92) },
 ];
 
@@ -141,6 +174,11 @@ export function defaultConfig(): Config {
     backupDir: undefined,
     backupEveryMinutes: 60,
     backupKeep: 48,
+    blobStore: 'disk',
+    trustedProxies: [],
+    clientAddressFrom: 'proxy-protocol',
+    drainDelayMs: 0,
+    shutdownGraceMs: 25_000,
   };
 }
 
@@ -189,6 +227,11 @@ export function loadConfig(env: NodeJS.ProcessEnv, argv: readonly string[]): Con
   }
   // Derived defaults follow the options they derive from.
   if (!given.has('databaseUrl')) config.databaseUrl = `sqlite:${path.join(config.dataDir, 'preau.sqlite')}`;
+  // Scaled mode (PostgreSQL): files in the database too, so that they survive a site with it.
+  if (!given.has('blobStore') && /^postgres(ql)?:/.test(config.databaseUrl)) config.blobStore = 'database';
+  // Behind a load balancer, readiness turns 503 before the listener closes: 3 s covers deploy/haproxy.cfg's
+  // checks (every 1 s, down after 2 failures). Alone on a machine, nobody polls readiness: no delay.
+  if (!given.has('drainDelayMs') && config.trustedProxies.length > 0) config.drainDelayMs = 3_000;
   if (!given.has('publicUrl')) config.publicUrl = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}`;
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

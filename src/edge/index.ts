@@ -15,3 +15,4 @@ export { deriveKey } from './signed-token.js';
 export { EdgeControls } from './operator/controls.js';
 export { registerOperatorRoutes } from './operator/operator.routes.js';
 export { whereabouts, FRANCE, openCountryDatabase, type CountryLookup } from './geo/geo.js';
+export { ClientAddresses, DEFAULT_PROXY_HEADER_TIMEOUT_MS, clientAddress, connectionAddress, type ClientAddressSource, type ClientAddressSettings } from './client-address.js';

@@ -1,7 +1,7 @@
 import http, { type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Metrics } from '../platform/metrics.js';
-import { normaliseAddress } from './address.js';
+import { connectionAddress } from './client-address.js';
 import { jitteredRetryAfterS, type Refusals } from './refusal.js';
 
 /**
@@ -137,6 +137,12 @@ export class SocketGuards {
    */
   refuseBeforeRouting: ((request: IncomingMessage, response: ServerResponse) => boolean) | undefined;
 
+  /**
+   * Peers exempt from the per-address cap (only the total applies): trusted proxies that carry
+   * many clients per connection behind a forwarding header. Set by the composition root.
+   */
+  exemptFromAddressCap: ((address: string) => boolean) | undefined;
+
   /** The Fastify `serverFactory`. */
   createServer = (fastifyHandler: RequestListener<typeof IncomingMessage, typeof ServerResponse>): http.Server => {
     const l = this.limits;
@@ -177,9 +183,9 @@ export class SocketGuards {
   }
 
   private onConnection(socket: Socket): void {
-    const address = normaliseAddress(socket.remoteAddress);
+    const address = connectionAddress(socket);
     const fromAddress = this.perAddress.get(address) ?? 0;
-    const decision = decideConnection(this.limits, this.open.size, fromAddress);
+    const decision = decideConnection(this.limits, this.open.size, this.exemptFromAddressCap?.(address) === true ? 0 : fromAddress);
     if (!decision.accept) {
       this.refusedTotal.inc({ reason: decision.reason });
       const refusal = this.refusals.get('edge.too_many_connections', 'fr', jitteredRetryAfterS(5, 10));

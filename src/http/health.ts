@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Metrics } from '../platform/metrics.js';
+import { clientAddress } from './request-context.js';
 
 export interface HealthDeps {
   ping: () => Promise<void>;
@@ -7,7 +8,7 @@ export interface HealthDeps {
   metrics: Metrics;
 }
 
-const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
+const LOOPBACK = new Set(['127.0.0.1', '::1']);
 
 export function registerHealthRoutes(app: FastifyInstance, deps: HealthDeps): void {
   // Liveness: the process answers. Never touches the database (a slow database must not get the node killed).
@@ -28,7 +29,7 @@ export function registerHealthRoutes(app: FastifyInstance, deps: HealthDeps): vo
   // Metrics are for the operator's scraper on the machine itself, not for the Internet. Critical:
   // the morning the node is shedding is the morning the operator must see why.
   app.get('/metrics', { config: { criticality: 'critical' } }, async (request, reply) => {
-    if (!LOOPBACK.has(request.socket.remoteAddress ?? '')) return reply.callNotFound();
+    if (!LOOPBACK.has(clientAddress(request.raw))) return reply.callNotFound();
     return reply.type('text/plain; version=0.0.4').header('cache-control', 'no-store').send(deps.metrics.render());
   });
 }

@@ -36,3 +36,6 @@ export function langOfHeader(header: string | string[] | undefined): Lang {
 export function noStore(reply: FastifyReply): FastifyReply {
   return reply.header('cache-control', 'no-store');
 }
+
+/** The client's address (behind trusted proxies, the one they vouch for): the only way features read it. */
+export { clientAddress } from '../edge/client-address.js';

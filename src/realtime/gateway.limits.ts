@@ -56,3 +56,20 @@ export function canQueue(limits: Pick<GatewayLimits, 'maxBufferedBytes'>, buffer
 export function toEvict(limits: Pick<GatewayLimits, 'maxConnectionsPerPerson'>, openOfPerson: number): number {
   return Math.max(0, openOfPerson - limits.maxConnectionsPerPerson + 1);
 }
+
+/** The reconnect hint's window: at least this wide, wider with more sockets to spread, never longer than the cap. */
+export const RESTART_HINT_MIN_WINDOW_MS = 5_000;
+export const RESTART_HINT_MAX_WINDOW_MS = 30_000;
+/** Reconnections per second the other nodes are asked to absorb from one stopping node, at most. */
+const RESTART_RECONNECTS_PER_S = 1_000;
+
+/**
+ * Pure: the delay one client is told to wait before reconnecting when this node stops (close 1012,
+ * reason `reconnect=<ms>`). Drawn at random per socket over a window that grows with how many
+ * sockets close at once, so 10 000 tabs land on the other nodes spread over seconds, not in one
+ * burst; 0.5 s at least (the load balancer has marked this node down by then).
+ */
+export function restartHintMs(socketsClosing: number, random: () => number): number {
+  const windowMs = Math.min(RESTART_HINT_MAX_WINDOW_MS, Math.max(RESTART_HINT_MIN_WINDOW_MS, (socketsClosing / RESTART_RECONNECTS_PER_S) * 1000));
+  return Math.round(500 + Math.min(Math.max(random(), 0), 1) * (windowMs - 500));
+}

@@ -11,7 +11,7 @@ import type { PersonKey } from '../../test/support/fixtures.js';
 import { FIXTURE_PASSWORD } from '../../test/support/fixtures.js';
 import { eventually } from './pubsub.contract.js';
 import { CLOSE, personChannel } from './gateway.js';
-import { decideAdmit, canQueue } from './gateway.limits.js';
+import { decideAdmit, canQueue, restartHintMs, RESTART_HINT_MAX_WINDOW_MS, RESTART_HINT_MIN_WINDOW_MS } from './gateway.limits.js';
 
 const ORIGIN = 'http://preau.test';
 
@@ -24,6 +24,19 @@ describe('gateway limits (pure)', () => {
     expect(decideAdmit(limits, 10, 2)).toEqual({ accept: true, evictOldest: 1 });
     expect(canQueue({ maxBufferedBytes: 100 }, 90, 10)).toBe(true);
     expect(canQueue({ maxBufferedBytes: 100 }, 91, 10)).toBe(false);
+  });
+
+  it('spreads reconnections after a stop: a jittered hint, over a window that widens with the sockets closing, capped', () => {
+    expect(restartHintMs(1, () => 0)).toBe(500);
+    expect(restartHintMs(1, () => 1)).toBe(RESTART_HINT_MIN_WINDOW_MS);
+    expect(restartHintMs(20_000, () => 1)).toBe(20_000);
+    expect(restartHintMs(1_000_000, () => 1)).toBe(RESTART_HINT_MAX_WINDOW_MS);
+    expect(restartHintMs(1, () => 7)).toBe(RESTART_HINT_MIN_WINDOW_MS);
+    let seed = 7;
+    const random = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+    const hints = new Set(Array.from({ length: 100 }, () => Math.floor(restartHintMs(10_000, random) / 250)));
+    // 100 sockets over a 10 s window: they land in many different quarter-seconds, not in one.
+    expect(hints.size).toBeGreaterThan(25);
   });
 });
 
@@ -64,6 +77,7 @@ describe('realtime gateway over real sockets', () => {
     ws: WebSocket;
     messages: { type: string; [k: string]: unknown }[];
     closed: Promise<number>;
+    reason: Promise<string>;
   }
   async function connect(who: PersonKey | null, origin: string | undefined = ORIGIN): Promise<Live> {
     const headers: Record<string, string> = who ? { cookie: await cookieOf(who) } : {};
@@ -72,12 +86,13 @@ describe('realtime gateway over real sockets', () => {
     const messages: Live['messages'] = [];
     ws.on('message', (data) => messages.push(JSON.parse(String(data))));
     const closed = new Promise<number>((resolve) => ws.on('close', (code) => resolve(code)));
+    const reason = new Promise<string>((resolve) => ws.on('close', (_code, why) => resolve(why.toString())));
     await new Promise<void>((resolve, reject) => {
       ws.once('open', () => resolve());
       ws.once('unexpected-response', (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)));
       ws.once('error', reject);
     });
-    return { ws, messages, closed };
+    return { ws, messages, closed, reason };
   }
 
   /** A raw TCP client that completes the handshake, then behaves as told (never reads, or never pongs). */
@@ -192,14 +207,18 @@ describe('realtime gateway over real sockets', () => {
     await eventually(() => expect(t.preau.realtime.connections()).toBe(0));
   });
 
-  it('shows in /metrics, and a server stop tells clients "going away" (1001)', async () => {
+  it('shows in /metrics, and a server stop tells clients "service restart" (1012) with a reconnect delay', async () => {
     const c = await connect('directionA');
     const metrics = await t.preau.app.inject({ method: 'GET', url: '/metrics' });
     expect(metrics.body).toMatch(/^preau_realtime_connections 1$/m);
     expect(metrics.body).toMatch(/^preau_realtime_messages_sent_total \d+$/m);
     closed = true;
     await t.close();
-    expect(await c.closed).toBe(CLOSE.goingAway);
+    expect(await c.closed).toBe(CLOSE.restart);
+    const hint = /^reconnect=(\d+)$/.exec(await c.reason);
+    expect(hint, await c.reason).not.toBeNull();
+    expect(Number(hint![1])).toBeGreaterThanOrEqual(500);
+    expect(Number(hint![1])).toBeLessThanOrEqual(RESTART_HINT_MIN_WINDOW_MS);
   });
 });
 

@@ -4,7 +4,7 @@ import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import { AppError } from '../platform/errors.js';
 import type { Logger } from '../platform/logger.js';
 import type { Metrics } from '../platform/metrics.js';
-import { canQueue, decideAdmit, toEvict, type GatewayLimits } from './gateway.limits.js';
+import { canQueue, decideAdmit, restartHintMs, toEvict, type GatewayLimits } from './gateway.limits.js';
 import type { PubSub, Unsubscribe } from './pubsub.js';
 
 /** The channel of one person: everything published there is theirs alone. */
@@ -18,8 +18,8 @@ export const CLOSE = {
   dropped: 4002,
   /** The session that opened the socket has ended (logout, revocation): sign in again. */
   signedOut: 4003,
-  /** Server stopping: reconnect with backoff (another node, or this one once back). */
-  goingAway: 1001,
+  /** Server stopping (its reason says `reconnect=<ms>`): reconnect after that delay, through the load balancer to another node. */
+  restart: 1012,
 } as const;
 
 interface Person {
@@ -95,7 +95,7 @@ export class RealtimeGateway {
   }
 
   private attach(personId: string, ws: WebSocket, stillSignedIn: () => Promise<boolean>): void {
-    if (this.closing) return ws.close(CLOSE.goingAway);
+    if (this.closing) return ws.close(CLOSE.restart, `reconnect=${restartHintMs(1, Math.random)}`);
     let person = this.people.get(personId);
     if (!person) {
       person = { sockets: [], unsubscribe: this.subscribe(personId) };
@@ -208,7 +208,10 @@ export class RealtimeGateway {
     );
   }
 
-  /** Graceful stop: every client is told "going away" (it reconnects with backoff), then sockets are cut. */
+  /**
+   * Graceful stop: every client is told "service restart" (1012) with its own jittered reconnect
+   * delay (`reconnect=<ms>`, see restartHintMs), then sockets still open after `graceMs` are cut.
+   */
   async close(graceMs = 1_000): Promise<void> {
     this.closing = true;
     if (this.heartbeat) clearInterval(this.heartbeat);
@@ -226,7 +229,7 @@ export class RealtimeGateway {
               clearTimeout(timer);
               resolve();
             });
-            ws.close(CLOSE.goingAway, 'arrêt du serveur');
+            ws.close(CLOSE.restart, `reconnect=${restartHintMs(all.length, Math.random)}`);
           }),
       ),
     );

@@ -14,6 +14,8 @@ import * as m0020 from './migrations/0020_messaging.js';
 import * as m0021 from './migrations/0021_liaison.js';
 import * as m0022 from './migrations/0022_news.js';
 import * as m0030 from './migrations/0030_notifications.js';
+import * as m0040 from './migrations/0040_blob_store.js';
+import * as m0041 from './migrations/0041_doc_upload_chunks.js';
 
 export type Backend = 'sqlite' | 'postgres';
 
@@ -48,6 +50,8 @@ const MIGRATIONS: Record<string, Migration> = {
   '0021_liaison': m0021,
   '0022_news': m0022,
   '0030_notifications': m0030,
+  '0040_blob_store': m0040,
+  '0041_doc_upload_chunks': m0041,
 };
 
 /** The migrations this code knows, by name (the restore drill checks a backup's against them). */

@@ -203,6 +203,35 @@ export interface CalendarFeedsTable {
   last_used_at: number | null;
 }
 
+/** The database blob store's index: a SHA-256 and the write whose chunks hold its bytes. */
+export interface BlobStoreObjectsTable {
+  sha256: string;
+  write_id: string;
+  size_bytes: number;
+  modified_at: number;
+}
+
+/** 1 MiB (at most) of a write's bytes, in order. */
+export interface BlobStoreChunksTable {
+  write_id: string;
+  seq: number;
+  bytes: Buffer;
+}
+
+/** A write in progress (its chunks are not an object yet). */
+export interface BlobStoreWritesTable {
+  write_id: string;
+  started_at: number;
+}
+
+/** An accepted chunk of a resumable document upload: its bytes are a blob. */
+export interface DocUploadChunksTable {
+  upload_id: string;
+  offset_bytes: number;
+  size_bytes: number;
+  blob_sha256: string;
+}
+
 /** A content-addressed file (the bytes live in the blob store). */
 export interface BlobsTable {
   sha256: string;
@@ -548,4 +577,8 @@ export interface Database {
   news_acks: NewsAcksTable;
   news_attachments: NewsAttachmentsTable;
   notifications: NotificationsTable;
+  blob_store_objects: BlobStoreObjectsTable;
+  blob_store_chunks: BlobStoreChunksTable;
+  blob_store_writes: BlobStoreWritesTable;
+  doc_upload_chunks: DocUploadChunksTable;
 }

@@ -31,7 +31,7 @@ export interface Client {
 export async function startTestPreau(
   backend: Backend,
   configOverrides: Partial<Config> = {},
-  edge: Pick<ComposeOverrides, 'admission' | 'rateLimits' | 'waitingRoom' | 'challenge' | 'realtime'> = {},
+  edge: Pick<ComposeOverrides, 'admission' | 'rateLimits' | 'waitingRoom' | 'challenge' | 'realtime' | 'countryLookup'> = {},
   sqliteFile?: string,
 ): Promise<TestPreau> {
   const { storage, drop } = await freshStorage(backend, sqliteFile);

@@ -4,7 +4,7 @@ import { sendError } from '../../http/error-handler.js';
 import { normaliseLogin } from '../../modules/identity/index.js';
 import { AppError, type ErrorId } from '../../platform/errors.js';
 import type { Metrics } from '../../platform/metrics.js';
-import { normaliseAddress } from '../address.js';
+import { clientAddress } from '../client-address.js';
 import { openSigned, signClaims } from '../signed-token.js';
 import { clientBinding } from '../waiting-room/ticket.js';
 import { TICKET_COOKIE } from '../waiting-room/waiting-room.js';
@@ -101,7 +101,7 @@ export class ChallengeGate {
       const account = typeof body?.login === 'string' ? normaliseLogin(body.login) : '';
       this.detector.record(this.nowMs(), {
         account,
-        address: normaliseAddress(request.ip),
+        address: clientAddress(request.raw),
         success: status === 200,
         knownBadPassword: typeof body?.password === 'string' && KNOWN_BAD_PASSWORDS.has(body.password),
       });
@@ -159,7 +159,7 @@ export class ChallengeGate {
   }
 
   private bindingOf(request: FastifyRequest): string {
-    return clientBinding(normaliseAddress(request.ip), request.headers['user-agent']);
+    return clientBinding(clientAddress(request.raw), request.headers['user-agent']);
   }
 }
 

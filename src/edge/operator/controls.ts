@@ -1,6 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { Logger } from '../../platform/logger.js';
 import { networkOf } from '../address.js';
+import { clientAddress } from '../client-address.js';
 import { classify, openCountryDatabase, type CountryLookup } from '../geo/geo.js';
 
 /**
@@ -48,5 +49,5 @@ export class EdgeControls {
   }
 
   /** In crisis mode, a client outside France: challenged first, queued last — never dropped. */
-  isAbroad = (request: FastifyRequest): boolean => this.crisis && classify(this.lookup, request.ip, this.franceNetworks) === 'abroad';
+  isAbroad = (request: FastifyRequest): boolean => this.crisis && classify(this.lookup, clientAddress(request.raw), this.franceNetworks) === 'abroad';
 }

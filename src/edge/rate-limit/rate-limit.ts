@@ -3,7 +3,8 @@ import type { FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify
 import { langOf, langOfHeader } from '../../http/request-context.js';
 import { AppError } from '../../platform/errors.js';
 import type { Metrics } from '../../platform/metrics.js';
-import { networkOf, normaliseAddress } from '../address.js';
+import { networkOf } from '../address.js';
+import { clientAddress } from '../client-address.js';
 import type { Refusals } from '../refusal.js';
 import type { BucketStore } from './bucket-store.js';
 import type { BucketPolicy, TakeOutcome } from './token-bucket.js';
@@ -117,7 +118,7 @@ export class RateLimiter {
     if (this.boxedAddresses.size === 0 && this.boxedNetworks.size === 0) return false;
     const cookie = request.headers.cookie;
     if (cookie !== undefined && cookie.includes(this.cookiePrefix)) return false;
-    const address = normaliseAddress(request.socket.remoteAddress);
+    const address = clientAddress(request);
     const now = this.nowMs();
     let scope: RateScope = 'address';
     let boxed = this.boxedAddresses.get(address);
@@ -174,7 +175,7 @@ export class RateLimiter {
     }
     // Almost always empty: a signed-in request pays one size check here, not a bucket lookup.
     if (this.failingAddresses.size > 0) {
-      const address = normaliseAddress(request.ip);
+      const address = clientAddress(request.raw);
       const until = this.failingAddresses.get(address);
       if (until !== undefined) {
         const now = this.nowMs();
@@ -211,7 +212,7 @@ export class RateLimiter {
   /** onError: a cookie that opened no session is counted against its address. */
   recordError(request: FastifyRequest, error: Error): void {
     if (!(error instanceof AppError) || !FAILED_AUTH.has(error.id) || !this.probe.hasSessionCookie(request)) return;
-    const address = normaliseAddress(request.ip);
+    const address = clientAddress(request.raw);
     const now = this.nowMs();
     const failures = this.stores.auth_failures.take(address, this.settings.auth_failures, 1, now);
     this.stores.address.take(address, this.settings.address, 1, now);
@@ -221,7 +222,7 @@ export class RateLimiter {
 
   /** True when allowed (the caller continues); otherwise the refusal has been sent. */
   private chargeAnonymous(request: FastifyRequest, reply: FastifyReply, cost: number): boolean {
-    const address = normaliseAddress(request.ip);
+    const address = clientAddress(request.raw);
     const now = this.nowMs();
     const a = this.stores.address.take(address, this.settings.address, cost, now);
     if (!a.allowed) {

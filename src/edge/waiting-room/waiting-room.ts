@@ -3,7 +3,7 @@ import type { FastifyReply, FastifyRequest, preHandlerHookHandler } from 'fastif
 import { sendError } from '../../http/error-handler.js';
 import { AppError, type ErrorId } from '../../platform/errors.js';
 import type { Metrics } from '../../platform/metrics.js';
-import { normaliseAddress } from '../address.js';
+import { clientAddress } from '../client-address.js';
 import { FairQueue, type Lane } from './fair-queue.js';
 import { clientBinding, signTicket, verifyTicket, type TicketCheck } from './ticket.js';
 
@@ -388,7 +388,7 @@ export class WaitingRoom {
   }
 
   private bindingOf(request: FastifyRequest): string {
-    return clientBinding(normaliseAddress(request.ip), request.headers['user-agent']);
+    return clientBinding(clientAddress(request.raw), request.headers['user-agent']);
   }
 
   private sampleRate(now: number): void {

@@ -189,9 +189,24 @@ export class DocumentsRepository {
   }
 
   /** Moves the received offset forward only from where it was (compare and set); false when it had moved. */
-  async advanceUpload(id: string, from: number, to: number): Promise<boolean> {
-    const r = await this.db.updateTable('doc_uploads').set({ received_bytes: to }).where('id', '=', id).where('received_bytes', '=', from).executeTakeFirst();
-    return Number(r.numUpdatedRows) === 1;
+  /**
+   * Compare-and-set of the bytes received (`from` → `to`), with the chunk that brought them (its
+   * blob) recorded at `from` in the same transaction: only the chunk that wins the race is kept.
+   * Chunks at or past min(from, to) — left by a restart from an earlier offset — are forgotten.
+   */
+  async advanceUpload(id: string, from: number, to: number, chunk?: { sha256: string; sizeBytes: number }): Promise<boolean> {
+    return this.db.transaction().execute(async (tx) => {
+      const r = await tx.updateTable('doc_uploads').set({ received_bytes: to }).where('id', '=', id).where('received_bytes', '=', from).executeTakeFirst();
+      if (Number(r.numUpdatedRows) !== 1) return false;
+      await tx.deleteFrom('doc_upload_chunks').where('upload_id', '=', id).where('offset_bytes', '>=', Math.min(from, to)).execute();
+      if (chunk) await tx.insertInto('doc_upload_chunks').values({ upload_id: id, offset_bytes: from, size_bytes: chunk.sizeBytes, blob_sha256: chunk.sha256 }).execute();
+      return true;
+    });
+  }
+
+  /** The accepted chunks of an upload, in order. */
+  uploadChunks(id: string): Promise<{ offset_bytes: number; size_bytes: number; blob_sha256: string }[]> {
+    return this.db.selectFrom('doc_upload_chunks').select(['offset_bytes', 'size_bytes', 'blob_sha256']).where('upload_id', '=', id).orderBy('offset_bytes').execute();
   }
 
   /** Completes an upload: the file's entry in, the session out, in one transaction. */

@@ -1,6 +1,3 @@
-import { createReadStream } from 'node:fs';
-import { mkdir, open, unlink } from 'node:fs/promises';
-import path from 'node:path';
 import type { Clock } from '../../platform/clock.js';
 import { AppError } from '../../platform/errors.js';
 import { newId } from '../../platform/ids.js';
@@ -76,15 +73,17 @@ const ancestorIds = (e: { path: string }) => e.path.split('/').filter(Boolean);
 
 /** Documents: personal and shared spaces, folders, files, trash, quotas and resumable uploads. */
 export class DocumentsService {
-  /** Chunks being received on this node, by upload (one at a time: two would race for the same bytes). */
+  /**
+   * Chunks being received on this node, by upload: a newer one supersedes an older one here at once.
+   * Across nodes the compare-and-set on the received bytes decides (the loser's bytes are an orphan blob).
+   */
   private readonly inflight = new Map<string, InFlight>();
 
   constructor(
     private readonly repo: DocumentsRepository,
+    /** File bytes, and the accepted chunks of resumable uploads (shared by every node in scaled mode). */
     private readonly blobs: BlobStore,
     private readonly clock: Clock,
-    /** Temporary bytes of resumable uploads (`<data dir>/uploads`). */
-    private readonly uploadDir: string,
   ) {}
 
   // ---- spaces and entries ----
@@ -328,10 +327,6 @@ export class DocumentsService {
 
   // ---- resumable uploads ----
 
-  private partFile(id: string): string {
-    return path.join(this.uploadDir, `${id}.part`);
-  }
-
   /** Opens an upload session after checking the target, the name, the room in the folder and the quota. */
   async openUpload(actor: Scope, body: CreateUploadBody): Promise<UploadRow> {
     await this.sweepExpiredUploads(50);
@@ -359,8 +354,8 @@ export class DocumentsService {
   /**
    * Appends one chunk at `offset`, which must be exactly what was received so far (else 409 with
    * the right offset). A chunk is all or nothing: bytes of a chunk cut midway (or shorter than its
-   * Content-Length) are not counted and are overwritten by the retry. Streamed to the temporary
-   * file, never held whole in memory. A chunk sent again while an earlier one is still "in flight"
+   * Content-Length) are not counted and the retry sends them again. Streamed into the blob store
+   * (never held whole in memory) and recorded at its offset: any node can take the next chunk. A chunk sent again while an earlier one is still "in flight"
    * supersedes it: on a weak link the earlier connection is usually dead without having closed,
    * and the person must not wait for the server's request timeout to go on.
    */
@@ -383,23 +378,21 @@ export class DocumentsService {
       // Read again: the superseded chunk may have completed after all.
       const up = await this.upload(actor, uploadId);
       if (offset !== up.received_bytes) throw wrongOffset(up.received_bytes);
-      await mkdir(this.uploadDir, { recursive: true });
-      const handle = await open(this.partFile(up.id), offset === 0 ? 'w' : 'r+', 0o600);
       let pos = offset;
-      try {
+      async function* checked(): AsyncGenerator<Uint8Array> {
         for await (const chunk of clientBytes(body)) {
           if (mine.superseded) break;
           if (pos + chunk.length - offset > CHUNK_MAX_BYTES) throw new AppError('upload.chunk_too_large', { params: { max: describeBytes(CHUNK_MAX_BYTES) } });
           if (pos + chunk.length > up.size_bytes) throw new AppError('request.too_large');
-          await handle.write(chunk, 0, chunk.length, pos);
           pos += chunk.length;
+          yield chunk;
         }
         if (mine.superseded || (options.declaredBytes !== undefined && pos - offset !== options.declaredBytes)) throw new AppError('request.invalid');
-        await handle.sync();
-      } finally {
-        await handle.close();
       }
-      if (!(await this.repo.advanceUpload(up.id, offset, pos))) throw wrongOffset((await this.upload(actor, uploadId)).received_bytes);
+      // The put resolves once the bytes are durable (the store's contract); a failed one keeps nothing.
+      const stored = await this.blobs.put(checked(), { maxBytes: CHUNK_MAX_BYTES });
+      const chunk = stored.sizeBytes > 0 ? { sha256: stored.sha256, sizeBytes: stored.sizeBytes } : undefined;
+      if (!(await this.repo.advanceUpload(up.id, offset, pos, chunk))) throw wrongOffset((await this.upload(actor, uploadId)).received_bytes);
       return { ...up, received_bytes: pos };
     } finally {
       this.inflight.delete(first.id);
@@ -417,8 +410,7 @@ export class DocumentsService {
     if (up.received_bytes !== up.size_bytes) throw new AppError('upload.incomplete', { params: { received: up.received_bytes, size: up.size_bytes } });
     const t = await this.target(actor, up.space_kind === 'personal' ? 'personal' : `${up.space_kind}:${up.space_id}`, up.folder_id || undefined);
     await this.checkQuota(actor, up.size_bytes, up.id);
-    const source = up.size_bytes === 0 ? [] : createReadStream(this.partFile(up.id), { start: 0, end: up.size_bytes - 1 });
-    const stored = await this.blobs.put(source, { maxBytes: up.size_bytes });
+    const stored = await this.blobs.put(this.uploadedBytes(up), { maxBytes: up.size_bytes });
     if (stored.sizeBytes !== up.size_bytes) throw new AppError('upload.incomplete', { params: { received: stored.sizeBytes, size: up.size_bytes } });
     if (up.expected_sha256 !== null && stored.sha256 !== up.expected_sha256) {
       await this.repo.advanceUpload(up.id, up.received_bytes, 0);
@@ -432,14 +424,24 @@ export class DocumentsService {
       if (isUniqueViolation(err)) throw new AppError('documents.name_taken', { params: { name: up.name } });
       throw err;
     }
-    await unlink(this.partFile(up.id)).catch(() => undefined);
     return entry;
+  }
+
+  /** The upload's accepted chunks, in order, read back from the blob store (whichever node received them). */
+  private async *uploadedBytes(up: UploadRow): AsyncGenerator<Uint8Array> {
+    let expected = 0;
+    for (const c of await this.repo.uploadChunks(up.id)) {
+      const bytes = c.offset_bytes === expected ? await this.blobs.open(c.blob_sha256) : undefined;
+      if (!bytes) throw new AppError('upload.incomplete', { params: { received: expected, size: up.size_bytes } });
+      for await (const b of bytes) yield b as Buffer;
+      expected += c.size_bytes;
+    }
   }
 
   async cancelUpload(actor: Scope, uploadId: string): Promise<void> {
     const up = await this.upload(actor, uploadId);
+    // Its chunks' rows go with it (cascade); their bytes are orphans for the blob sweep.
     await this.repo.deleteUpload(up.id);
-    await unlink(this.partFile(up.id)).catch(() => undefined);
   }
 
   /** Removes expired sessions and their temporary bytes (bounded per call). */
@@ -447,7 +449,6 @@ export class DocumentsService {
     const expired = await this.repo.expiredUploads(this.clock.nowMs(), max);
     for (const { id } of expired) {
       await this.repo.deleteUpload(id);
-      await unlink(this.partFile(id)).catch(() => undefined);
     }
     return expired.length;
   }

@@ -1,11 +1,14 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import net from 'node:net';
 import type { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { activeBackends } from '../../../test/support/backends.js';
 import { startTestPreau, type TestPreau } from '../../../test/support/app.js';
+import { compose, type Preau } from '../../compose.js';
+import { createLogger } from '../../platform/logger.js';
 import { FIXTURE_PASSWORD, PEOPLE, type PersonKey } from '../../../test/support/fixtures.js';
 import { describeMatrix, type MatrixRow } from '../../../test/support/matrix.js';
 import { multipart, PDF_BYTES } from '../../../test/support/multipart.js';
@@ -283,9 +286,9 @@ describe.each(backends)('documents API on %s', (backend) => {
       expect(done.json().entry).toMatchObject({ name: 'film.bin', sizeBytes: data.length, contentType: 'application/octet-stream', parentId: 'docCours6A' });
       const dl = await (await as('pupilA1')).request({ method: 'GET', url: done.json().entry.downloadUrl });
       expect(dl.rawPayload.equals(data)).toBe(true);
-      // The session and its temporary bytes are gone.
+      // The session and its chunks' records are gone (their bytes are orphans for the blob sweep).
       expect((await teacher.request({ method: 'GET', url })).statusCode).toBe(404);
-      expect(existsSync(path.join(t.preau.config.dataDir, 'uploads', `${open.json().upload.id}.part`))).toBe(false);
+      expect(await db().selectFrom('doc_upload_chunks').select('upload_id').where('upload_id', '=', open.json().upload.id).execute()).toEqual([]);
       // The same bytes again, in one chunk: one blob.
       const again = (await teacher.request({ method: 'POST', url: '/api/v1/documents/uploads', payload: { space: 'personal', name: 'copie.bin', sizeBytes: data.length } })).json().upload;
       await put(teacher, again.url, 0, data, 'application/octet-stream');
@@ -315,12 +318,12 @@ describe.each(backends)('documents API on %s', (backend) => {
       // Cancel one, then let the others expire: their temporary bytes are swept.
       expect((await pupil.request({ method: 'DELETE', url: opened.pop()! })).statusCode).toBe(204);
       await put(pupil, opened[1]!, 0, randomBytes(5));
-      const part = path.join(t.preau.config.dataDir, 'uploads', `${opened[1]!.split('/').pop()}.part`);
-      expect(existsSync(part)).toBe(true);
+      const chunksOf = () => db().selectFrom('doc_upload_chunks').select('size_bytes').where('upload_id', '=', opened[1]!.split('/').pop()!).execute();
+      expect(await chunksOf()).toEqual([{ size_bytes: 5 }]);
       t.clock.advance(UPLOAD_SESSION_TTL_MS + 1);
       expect((await pupil.request({ method: 'GET', url: opened[1]! })).statusCode).toBe(404);
       expect((await t.preau.documents.purge()).uploads).toBeGreaterThanOrEqual(opened.length);
-      expect(existsSync(part)).toBe(false);
+      expect(await chunksOf()).toEqual([]);
       expect(await db().selectFrom('doc_uploads').select('id').execute()).toEqual([]);
     });
 
@@ -375,5 +378,51 @@ describe.each(backends)('documents API on %s', (backend) => {
     t.clock.advance(2 * 86_400_000);
     expect((await t.preau.documents.purge()).trashed).toBeGreaterThanOrEqual(1);
     expect(await db().selectFrom('doc_entries').select('id').where('id', '=', a2).execute()).toHaveLength(0);
+  });
+});
+
+/**
+ * Stateless nodes: two Préau over one database, files in the database blob store, the upload's
+ * chunks sent through one node then the other (a load balancer's choice), completed on the second.
+ */
+describe.each(backends)('resumable upload across two nodes on %s', (backend) => {
+  let a: TestPreau;
+  let b: Preau;
+  const otherDir = mkdtempSync(path.join(tmpdir(), 'preau-node-b-'));
+  beforeAll(async () => {
+    a = await startTestPreau(backend, { blobStore: 'database' });
+    b = await compose({ ...a.preau.config, dataDir: otherDir }, { storage: a.preau.storage, clock: a.clock, logger: createLogger('silent'), admission: { lagSampleMs: 0 } });
+  });
+  afterAll(async () => {
+    await b?.close();
+    await a?.close();
+    rmSync(otherDir, { recursive: true, force: true });
+  });
+
+  it('resumes on the other node from the offset the first one acknowledged, and completes there', async () => {
+    // Signed in through node A; the session lives in the database, so node B knows it too.
+    const login = await a.preau.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { login: a.fx.people.teacherA.login, password: FIXTURE_PASSWORD } });
+    const cookie = login.cookies.find((c) => c.name.endsWith('preau_session'))!;
+    const headers = { cookie: `${cookie.name}=${cookie.value}`, 'x-csrf-token': login.json<{ csrfToken: string }>().csrfToken };
+    const via = (node: Preau, method: 'GET' | 'HEAD' | 'PUT' | 'POST', url: string, payload?: Buffer | object) =>
+      node.app.inject({ method, url, headers: { ...headers, ...(Buffer.isBuffer(payload) ? { 'content-type': 'application/offset+octet-stream' } : {}) }, ...(payload ? { payload } : {}) });
+    const data = randomBytes(2 * 1024 * 1024 + 333);
+    const open = await via(a.preau, 'POST', '/api/v1/documents/uploads', { space: 'personal', name: 'cours.bin', sizeBytes: data.length, sha256: sha(data) });
+    expect(open.statusCode, open.body).toBe(201);
+    const { url } = open.json().upload;
+    const first = await via(a.preau, 'PUT', `${url}?offset=0`, data.subarray(0, 1_500_000));
+    expect(first.statusCode, first.body).toBe(200);
+    expect((await via(b, 'HEAD', url)).headers['upload-offset']).toBe('1500000');
+    // A client that lost its answer and resends the first chunk to node B is told where to resume.
+    const stale = await via(b, 'PUT', `${url}?offset=0`, data.subarray(0, 1_500_000));
+    expect({ status: stale.statusCode, offset: stale.headers['upload-offset'] }).toEqual({ status: 409, offset: '1500000' });
+    const rest = await via(b, 'PUT', `${url}?offset=1500000`, data.subarray(1_500_000));
+    expect(rest.statusCode, rest.body).toBe(200);
+    const done = await via(b, 'POST', `${url}/complete`);
+    expect(done.statusCode, done.body).toBe(201);
+    // Read back through node A: the same bytes, whichever node received which chunk.
+    const dl = await via(a.preau, 'GET', done.json().entry.downloadUrl);
+    expect(dl.statusCode).toBe(200);
+    expect(dl.rawPayload.equals(data)).toBe(true);
   });
 });

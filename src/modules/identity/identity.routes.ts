@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { HttpAuth } from '../../http/auth.js';
-import { noStore } from '../../http/request-context.js';
+import { clientAddress, noStore } from '../../http/request-context.js';
 import type { IdentityService, ClientInfo } from './identity.service.js';
 import { presentMe, presentPreferences, presentSession } from './identity.presenter.js';
 import { ActivateBody, AUTH_MAX_BODY_BYTES, ChangePasswordBody, LoginBody, PreferencesBody, SessionParams } from './identity.schema.js';
@@ -11,7 +11,7 @@ export interface IdentityRouteDeps {
 }
 
 function client(request: FastifyRequest): ClientInfo {
-  return { ip: request.ip, userAgent: request.headers['user-agent'] };
+  return { ip: clientAddress(request.raw), userAgent: request.headers['user-agent'] };
 }
 
 export function registerIdentityRoutes(app: FastifyInstance, { identity, auth }: IdentityRouteDeps): void {

@@ -1,4 +1,6 @@
+import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
+import { crc32 } from './crc32.js';
 
 /**
  * The port for file bytes. Blobs are content-addressed: the key is the SHA-256 of the bytes, so
@@ -58,4 +60,33 @@ export class BlobTooLargeError extends Error {
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 export function isSha256Hex(value: string): boolean {
   return SHA256_HEX.test(value);
+}
+
+/** What every adapter's put computes while the bytes stream by: the size (bounded), SHA-256, CRC-32 and the head. */
+export class PutDigest {
+  private readonly hash = createHash('sha256');
+  private crc = 0;
+  private sizeBytes = 0;
+  private readonly headParts: Buffer[] = [];
+  private headBytes = 0;
+
+  constructor(private readonly maxBytes: number) {}
+
+  /** Counts one chunk in; throws BlobTooLargeError past the limit (the caller then keeps nothing). */
+  add(chunk: Uint8Array): void {
+    this.sizeBytes += chunk.length;
+    if (this.sizeBytes > this.maxBytes) throw new BlobTooLargeError(this.maxBytes);
+    this.hash.update(chunk);
+    this.crc = crc32(chunk, this.crc);
+    if (this.headBytes < HEAD_BYTES) {
+      const part = Buffer.from(chunk.subarray(0, HEAD_BYTES - this.headBytes));
+      this.headParts.push(part);
+      this.headBytes += part.length;
+    }
+  }
+
+  /** Once every chunk is in (call once). */
+  finish(): Omit<StoredBlob, 'created'> {
+    return { sha256: this.hash.digest('hex'), sizeBytes: this.sizeBytes, crc32: this.crc, head: Buffer.concat(this.headParts) };
+  }
 }

@@ -1,10 +1,8 @@
-import { createHash } from 'node:crypto';
 import { mkdir, open, opendir, rename, rm, stat, unlink, utimes } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { newId } from '../../platform/ids.js';
-import { BlobTooLargeError, HEAD_BYTES, isSha256Hex, type BlobStore, type ByteRange, type PutOptions, type StoredBlob } from './blob-store.js';
-import { crc32 } from './crc32.js';
+import { isSha256Hex, PutDigest, type BlobStore, type ByteRange, type PutOptions, type StoredBlob } from './blob-store.js';
 
 /**
  * Blobs as files under `<root>/sha256/ab/cd/<sha256>`. A put streams into `<root>/tmp/`, is
@@ -29,30 +27,19 @@ export class DiskBlobStore implements BlobStore {
     await (this.ready ??= mkdir(this.tmpDir, { recursive: true }));
     const tmp = path.join(this.tmpDir, `${newId()}.part`);
     const file = await open(tmp, 'wx', 0o600);
-    const hash = createHash('sha256');
-    let crc = 0;
-    let sizeBytes = 0;
-    const headParts: Buffer[] = [];
-    let headBytes = 0;
+    const digest = new PutDigest(options.maxBytes);
     let closed = false;
     try {
       for await (const chunk of source) {
-        sizeBytes += chunk.length;
-        if (sizeBytes > options.maxBytes) throw new BlobTooLargeError(options.maxBytes);
-        hash.update(chunk);
-        crc = crc32(chunk, crc);
-        if (headBytes < HEAD_BYTES) {
-          const part = Buffer.from(chunk.subarray(0, HEAD_BYTES - headBytes));
-          headParts.push(part);
-          headBytes += part.length;
-        }
+        digest.add(chunk);
         let offset = 0;
         while (offset < chunk.length) offset += (await file.write(chunk, offset, chunk.length - offset)).bytesWritten;
       }
       await file.sync();
       await file.close();
       closed = true;
-      const sha256 = hash.digest('hex');
+      const stored = digest.finish();
+      const { sha256, sizeBytes } = stored;
       const final = this.pathOf(sha256);
       const existing = await stat(final).catch(() => undefined);
       if (existing && existing.size === sizeBytes) {
@@ -60,12 +47,12 @@ export class DiskBlobStore implements BlobStore {
         // Renewed: bytes being attached again are not an orphan for the sweep's grace period.
         const now = new Date();
         await utimes(final, now, now);
-        return { sha256, sizeBytes, crc32: crc, head: Buffer.concat(headParts), created: false };
+        return { ...stored, created: false };
       }
       await mkdir(path.dirname(final), { recursive: true });
       await rename(tmp, final);
       await fsyncPath(path.dirname(final));
-      return { sha256, sizeBytes, crc32: crc, head: Buffer.concat(headParts), created: true };
+      return { ...stored, created: true };
     } catch (err) {
       if (!closed) await file.close().catch(() => undefined);
       await rm(tmp, { force: true });

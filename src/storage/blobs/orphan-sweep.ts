@@ -6,7 +6,7 @@ import type { BlobStore } from './blob-store.js';
  * Every column that references a blob. A table that starts keeping blob references is added here
  * (orphan-sweep.test.ts checks the list against the database's columns named `blob_sha256`).
  */
-export const BLOB_REFERENCES = ['homework_attachments', 'handin_files', 'handin_feedback', 'message_attachments', 'doc_entries', 'news_attachments'] as const;
+export const BLOB_REFERENCES = ['homework_attachments', 'handin_files', 'handin_feedback', 'message_attachments', 'doc_entries', 'news_attachments', 'doc_upload_chunks'] as const;
 
 /**
  * Bytes nothing referenced for this long are deleted. Well over the time between a blob's put and

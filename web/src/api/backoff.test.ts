@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_BACKOFF, nextDelayMs, parseRetryAfter } from './backoff.js';
+import { DEFAULT_BACKOFF, MAX_RESTART_HINT_MS, nextDelayMs, parseRetryAfter, restartDelayMs } from './backoff.js';
 
 describe('backoff policy', () => {
   it('grows exponentially, stays within [ceiling/2, ceiling], and is capped', () => {
@@ -44,5 +44,13 @@ describe('backoff policy', () => {
     expect(parseRetryAfter('Mon, 07 Sep 2026 06:29:00 GMT', now)).toBe(0);
     expect(parseRetryAfter('bientôt', now)).toBeUndefined();
     expect(parseRetryAfter(null, now)).toBeUndefined();
+  });
+
+  it('follows a stopping node’s reconnect hint, bounded; without one, waits a jittered 1–5 s', () => {
+    expect(restartDelayMs('reconnect=2314', () => 0)).toBe(2314);
+    expect(restartDelayMs('reconnect=999999', () => 0)).toBe(MAX_RESTART_HINT_MS);
+    expect(restartDelayMs('', () => 0)).toBe(1_000);
+    expect(restartDelayMs('arrêt du serveur', () => 1)).toBe(5_000);
+    expect(restartDelayMs('reconnect=-5', () => 0.5)).toBe(3_000);
   });
 });

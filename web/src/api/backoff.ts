@@ -45,3 +45,17 @@ export function parseRetryAfter(header: string | null, nowMs: number): number | 
   const at = Date.parse(trimmed);
   return Number.isNaN(at) ? undefined : Math.max(0, Math.ceil((at - nowMs) / 1000));
 }
+
+/** A node's reconnect hint is followed up to this (a broken hint must not park a client). */
+export const MAX_RESTART_HINT_MS = 60_000;
+
+/**
+ * After a node said "service restart" (WebSocket close 1012, reason `reconnect=<ms>`): wait the
+ * delay it drew for this client (it spreads its clients itself; the load balancer sends the
+ * reconnection to another node). Without a readable hint, a jittered 1–5 s.
+ */
+export function restartDelayMs(reason: string, random: () => number): number {
+  const hint = /^reconnect=(\d{1,6})$/.exec(reason);
+  if (hint) return Math.min(Number(hint[1]), MAX_RESTART_HINT_MS);
+  return Math.round(1_000 + Math.min(Math.max(random(), 0), 1) * 4_000);
+}

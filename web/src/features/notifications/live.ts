@@ -1,5 +1,5 @@
 import { api } from '../../api/client.js';
-import { nextDelayMs } from '../../api/backoff.js';
+import { nextDelayMs, restartDelayMs } from '../../api/backoff.js';
 import { announce, me, t } from '../../app/state.js';
 import { Observable } from '../../app/store.js';
 import type { MessageKey } from '../../i18n/index.js';
@@ -34,6 +34,8 @@ const MAX_PUSHED_KEPT = 50;
 const CLOSE_REPLACED = 4001;
 /** The session ended (logged out elsewhere): nothing more to ask until someone signs in again. */
 const CLOSE_SIGNED_OUT = 4003;
+/** The node is stopping (gateway.ts CLOSE.restart): its reason carries `reconnect=<ms>`. */
+const CLOSE_RESTART = 1012;
 
 const SENTENCES: Record<string, MessageKey> = {
   'work.posted': 'notifications.kind.workPosted',
@@ -109,6 +111,12 @@ function connect(): void {
     if (socket !== ws || !running) return;
     socket = undefined;
     if (event.code === CLOSE_SIGNED_OUT) return;
+    if (event.code === CLOSE_RESTART) {
+      // The node is stopping: come back after the delay it chose for us (to another node, through the load balancer).
+      attempt = 0;
+      void refreshCount();
+      return schedule(restartDelayMs(event.reason, Math.random), connect);
+    }
     fallBack(event.code !== CLOSE_REPLACED);
   };
 }
