@@ -10,6 +10,8 @@ import { forgetPendingLinksOf } from './modules/schools/index.js';
 /** Purge of departed people and expired sessions: daily, first run a minute after boot. */
 const PURGE_INTERVAL_MS = 24 * 3_600_000;
 const PURGE_FIRST_DELAY_MS = 60_000;
+/** The suivi's CPE digests are checked this often (each school's is sent once a day, after its configured time). */
+const DIGEST_CHECK_INTERVAL_MS = 5 * 60_000;
 /** In-flight requests get this long to finish on shutdown. */
 const SHUTDOWN_GRACE_MS = 10_000;
 
@@ -41,11 +43,17 @@ export async function serve(config: Config): Promise<void> {
       // First answers kept for retries are only useful 24 h (see http/idempotency.ts).
       .then(() => preau.idempotency.deleteExpired(preau.clock.nowMs()))
       .then(() => preau.notifications.purge(config.notificationRetentionDays))
+      // The suivi's signals are kept for the school year.
+      .then(() => preau.engagement.purge())
       .catch((err: unknown) => logger.error({ err }, 'la purge a échoué'));
   const first = setTimeout(purge, PURGE_FIRST_DELAY_MS);
   const daily = setInterval(purge, PURGE_INTERVAL_MS);
   first.unref();
   daily.unref();
+  const digests = setInterval(() => {
+    preau.engagement.sendDueDigests().catch((err: unknown) => logger.error({ err }, 'suivi : le résumé quotidien du CPE a échoué'));
+  }, DIGEST_CHECK_INTERVAL_MS);
+  digests.unref();
 
   let stopping = false;
   const stop = (signal: string) => {
@@ -59,6 +67,7 @@ export async function serve(config: Config): Promise<void> {
     force.unref();
     clearTimeout(first);
     clearInterval(daily);
+    clearInterval(digests);
     preau.close().then(
       () => process.exit(0),
       (err: unknown) => {

@@ -41,6 +41,10 @@ export interface Config {
   redisUrl: string | undefined;
   /** Notifications older than this are deleted by `preau purge`. */
   notificationRetentionDays: number;
+  /** `on`: the suivi records signals (batched); `off` only for the comparison bench (recording on vs off). */
+  engagementRecording: 'on' | 'off';
+  /** The suivi's batched recorder writes its buffer this often. */
+  engagementFlushMs: number;
 }
 
 interface OptionSpec<K extends keyof Config> {
@@ -96,6 +100,8 @@ const SPECS: OptionSpec<keyof Config>[] = [
   { key: 'maxConnections', env: 'PREAU_MAX_CONNECTIONS', flag: '--max-connections', help: 'connexions ouvertes en tout', expect: 'un entier de 1 à 1000000', parse: int(1, 1_000_000) },
   { key: 'redisUrl', env: 'PREAU_REDIS_URL', flag: '--redis-url', help: 'Redis pour le temps réel entre plusieurs nœuds', expect: 'redis://hôte:port ou rediss://…', parse: (r) => (/^rediss?:\/\/[^\s]+$/.test(r) && r.length < 2048 ? r : undefined) },
   { key: 'notificationRetentionDays', env: 'PREAU_NOTIFICATION_RETENTION_DAYS', flag: '--notification-retention-days', help: 'conservation des notifications', expect: 'un entier de 1 à 366', parse: int(1, 366) },
+  { key: 'engagementRecording', env: 'PREAU_ENGAGEMENT_RECORDING', flag: '--engagement-recording', help: 'enregistrement des signaux du suivi du décrochage', expect: 'on ou off', parse: oneOf('on', 'off') },
+  { key: 'engagementFlushMs', env: 'PREAU_ENGAGEMENT_FLUSH_MS', flag: '--engagement-flush-ms', help: 'écriture groupée des signaux du suivi', expect: 'un entier de 100 à 60000', parse: int(100, 60_000) },
   { key: 'departedRetentionDays', env: 'PREAU_DEPARTED_RETENTION_DAYS', flag: '--departed-retention-days', help: 'conservation après départ', expect: 'un entier de 1 à 92', parse: int(1, 92) },
 ];
 
@@ -129,6 +135,8 @@ export function defaultConfig(): Config {
     maxConnections: 20_000,
     redisUrl: undefined,
     notificationRetentionDays: 90,
+    engagementRecording: 'on',
+    engagementFlushMs: 5_000,
   };
 }
 

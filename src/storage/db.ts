@@ -14,6 +14,7 @@ import * as m0020 from './migrations/0020_messaging.js';
 import * as m0021 from './migrations/0021_liaison.js';
 import * as m0022 from './migrations/0022_news.js';
 import * as m0030 from './migrations/0030_notifications.js';
+import * as m0040 from './migrations/0040_engagement.js';
 
 export type Backend = 'sqlite' | 'postgres';
 
@@ -48,6 +49,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0021_liaison': m0021,
   '0022_news': m0022,
   '0030_notifications': m0030,
+  '0040_engagement': m0040,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };
