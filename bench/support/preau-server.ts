@@ -5,7 +5,7 @@
  * users with real passwords. Prints `{"type":"ready","port":…}` once listening on 127.0.0.1.
  *
  *   node --import tsx bench/support/preau-server.ts [--bench-users N] [--hash-concurrency N] [--web-dir DIR] [--edge on|off] [--rate-limits unbounded|default]
- *     [--abroad-networks CIDR,…] [--crisis on|off] [--challenge-bits N]
+ *     [--abroad-networks CIDR,…] [--crisis on|off] [--challenge-bits N] [--engagement-recording on|off]
  *
  * Rate limits are `unbounded` by default here: the session and login benches load one account (or
  * one address) far beyond what one person does, to measure the cost of the path — the checks run,
@@ -43,6 +43,7 @@ const { values } = parseArgs({
     'abroad-networks': { type: 'string' },
     crisis: { type: 'string', default: 'off' },
     'challenge-bits': { type: 'string' },
+    'engagement-recording': { type: 'string', default: 'on' },
   },
 });
 const UNBOUNDED = { ratePerS: 1e9, burst: 1e9 };
@@ -54,6 +55,7 @@ const config: Config = {
   ...(values['hash-concurrency'] ? { hashConcurrency: Number(values['hash-concurrency']) } : {}),
   ...(values['web-dir'] ? { webDir: values['web-dir'] } : {}),
   edge: values.edge === 'off' ? 'off' : 'on',
+  engagementRecording: values['engagement-recording'] === 'off' ? 'off' : 'on',
   // Bench clients come from few loopback addresses: the connection cap per address is not what is measured.
   maxConnectionsPerAddress: 100_000,
 };

@@ -35,6 +35,8 @@ export class EngagementRecorder implements EngagementSignals {
   private flushing: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private dropped = 0;
+  /** The recorder's own last day: `parisDayBounds` keeps one day for every caller, and today's page asks for tomorrow too. */
+  private dayCache: { startMs: number; endMs: number; date: string } = { startMs: 0, endMs: 0, date: '' };
   private written = 0;
 
   constructor(
@@ -77,7 +79,7 @@ export class EngagementRecorder implements EngagementSignals {
           return;
         }
       }
-      this.opens.set(key, { pupil_id: pupilId, entry_id: entryId, day: parisDayBounds(atMs).date, opened_at: atMs });
+      this.opens.set(key, { pupil_id: pupilId, entry_id: entryId, day: this.dateOf(atMs), opened_at: atMs });
     }
     this.seen(pupilId, atMs);
   }
@@ -138,7 +140,7 @@ export class EngagementRecorder implements EngagementSignals {
   }
 
   private day(personId: string, atMs: number): DayCounts | undefined {
-    const date = parisDayBounds(atMs).date;
+    const date = this.dateOf(atMs);
     const key = `${personId}|${date}`;
     let row = this.days.get(key);
     if (!row) {
@@ -156,6 +158,14 @@ export class EngagementRecorder implements EngagementSignals {
     if (atMs > row.last_seen_at) row.last_seen_at = atMs;
     if (atMs < row.first_seen_at) row.first_seen_at = atMs;
     return row;
+  }
+
+  private dateOf(atMs: number): string {
+    const c = this.dayCache;
+    if (atMs >= c.startMs && atMs < c.endMs) return c.date;
+    const b = parisDayBounds(atMs);
+    this.dayCache = { startMs: b.startMs, endMs: b.endMs, date: b.date };
+    return b.date;
   }
 
   /** The buffer is full: start a flush (it swaps the buffer synchronously when none is running). */
