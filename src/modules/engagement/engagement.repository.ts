@@ -120,6 +120,24 @@ export class EngagementRepository {
     return this.db.selectFrom('classes').select(['id', 'school_id', 'name']).where('id', '=', classId).executeTakeFirst();
   }
 
+  classesByIds(ids: readonly string[]) {
+    if (ids.length === 0) return Promise.resolve([]);
+    return this.db.selectFrom('classes').select(['id', 'name', 'school_id']).where('id', 'in', ids).orderBy('name').execute();
+  }
+
+  childrenOf(parentId: string) {
+    return this.db
+      .selectFrom('guardianships as g')
+      .innerJoin('people as p', 'p.id', 'g.child_id')
+      .select(['p.id', 'p.first_name', 'p.last_name'])
+      .where('g.parent_id', '=', parentId)
+      .where('g.legal_guardian', '=', 1)
+      .where('p.profile', '=', 'eleve')
+      .where('p.status', '!=', 'departed')
+      .orderBy('p.first_name')
+      .execute();
+  }
+
   classesOf(schoolId: string) {
     return this.db.selectFrom('classes').select(['id', 'name']).where('school_id', '=', schoolId).orderBy('name').execute();
   }

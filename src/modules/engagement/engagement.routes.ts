@@ -14,6 +14,10 @@ export function registerEngagementRoutes(app: FastifyInstance, { engagement, sch
   const scope = (personId: string) => schools.scopeOf(personId);
   const read = { config: { criticality: 'sheddable' as const }, onRequest: auth.authenticate };
 
+  app.get('/api/v1/engagement', read, async (request, reply) => {
+    return noStore(reply).send(await engagement.home(await scope(request.auth!.person.id)));
+  });
+
   app.get<{ Params: ClassParams; Querystring: ClassQuery }>('/api/v1/engagement/classes/:classId', { schema: { params: ClassParams, querystring: ClassQuery }, ...read }, async (request, reply) => {
     const v = await engagement.classView(await scope(request.auth!.person.id), request.params.classId, request.query.period ?? 'today');
     return noStore(reply).send({ ...v, rules: presentRules(v.thresholds), lines: v.lines.map(presentLine) });

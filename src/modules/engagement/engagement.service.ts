@@ -59,7 +59,8 @@ export interface PupilLine {
   /** Days of the week's virtual classes missed (Paris dates). */
   classes: { held: number; attended: number; minutes: number; audioOnly: number; missedDays: string[] };
   messagesRead: number;
-  parents: { count: number; everConnected: number; liaisonsSigned: number; liaisonsTotal: number };
+  /** `ids`: to write to them through the messagerie (its own communication rules apply when sending). */
+  parents: { ids: string[]; count: number; everConnected: number; liaisonsSigned: number; liaisonsTotal: number };
   concerns: Concern[];
 }
 
@@ -124,6 +125,23 @@ export class EngagementService {
   }
 
   // ——— Views ———
+
+  /** What this person may follow: the entry page of the web client. */
+  async home(actor: Scope) {
+    if (actor.status !== 'active') throw new AppError('access.forbidden');
+    const followed = [...actor.schoolIds].filter((s) => canViewSchool(actor, s));
+    const [classes, children, schoolClasses] = await Promise.all([
+      actor.profile === 'enseignant' ? this.repo.classesByIds([...actor.taughtClassIds]) : Promise.resolve([]),
+      actor.profile === 'parent' ? this.repo.childrenOf(actor.id) : Promise.resolve([]),
+      Promise.all(followed.map(async (id) => ({ id, classes: await this.repo.classesOf(id) }))),
+    ]);
+    return {
+      self: actor.profile === 'eleve',
+      classes: classes.map((c) => ({ id: c.id, name: c.name })),
+      children: children.map((c) => ({ id: c.id, firstName: c.first_name, lastName: c.last_name })),
+      schools: schoolClasses,
+    };
+  }
 
   /** A teacher's (or the CPE's) view of a class: one line per pupil, pupils of concern first. */
   async classView(actor: Scope, classId: string, period: Period) {
@@ -315,6 +333,7 @@ export class EngagementService {
         },
         messagesRead: sum(inPeriod, (d) => d.messages_read),
         parents: {
+          ids: parents.map((p) => p.parent_id),
           count: parents.length,
           everConnected: parents.filter((p) => parentsSeen.has(p.parent_id)).length,
           liaisonsSigned: myLiaisons.filter((l) => l.signed_at !== null).length,

@@ -21,6 +21,7 @@ const at = (day: string, hour: number, minute = 0) => parisWallTimeToUtcMs(day, 
  * without the right: 403; outside: 404.
  */
 const MATRIX: MatrixRow[] = [
+  { name: 'what one may follow', method: 'GET', url: '/api/v1/engagement', allowed: SIGNED_IN },
   { name: 'class view of 6e A', method: 'GET', url: '/api/v1/engagement/classes/class6A?period=week', allowed: ['teacherA', 'cpeA', 'directionA'], forbidden: othersOfA(['teacherA', 'cpeA', 'directionA']) },
   { name: 'class view of 6e B', method: 'GET', url: '/api/v1/engagement/classes/class6B', allowed: ['teacherB', 'cpeA', 'directionA'], forbidden: othersOfA(['teacherB', 'cpeA', 'directionA']) },
   { name: 'school view of school A', method: 'GET', url: '/api/v1/engagement/schools/schoolA', allowed: ['cpeA', 'directionA'], forbidden: othersOfA(['cpeA', 'directionA']) },
@@ -121,6 +122,14 @@ describe.each(backends)('suivi du décrochage API on %s', (backend) => {
     expect(mine.recorded.days.map((d: { day: string }) => d.day)).toEqual(['2026-09-09', '2026-09-08', '2026-09-07']);
     expect(mine.recorded.virtualClasses).toEqual([{ sessionId: 'vc-tue', day: '2026-09-08', minutes: 40, audioOnly: true }]);
     expect(JSON.stringify(mine.recorded)).not.toMatch(/seen_at|T\d\d:/); // days, never the hour
+  });
+
+  it('says what each person may follow', async () => {
+    expect(await get('teacherA', '/api/v1/engagement')).toEqual({ self: false, classes: [{ id: 'class6A', name: '6e A' }], children: [], schools: [] });
+    expect((await get('cpeA', '/api/v1/engagement')).schools).toEqual([{ id: 'schoolA', classes: [{ id: 'class6A', name: '6e A' }, { id: 'class6B', name: '6e B' }] }]);
+    expect((await get('parentA1', '/api/v1/engagement')).children).toEqual([{ id: 'pupilA1', firstName: 'pupilA1', lastName: 'Fixture' }]);
+    expect(await get('adminA', '/api/v1/engagement')).toEqual({ self: false, classes: [], children: [], schools: [] });
+    expect((await get('pupilA1', '/api/v1/engagement')).self).toBe(true);
   });
 
   it('the CPE’s digest names the pupils who crossed a threshold today, once a day, when the school asked for it', async () => {
