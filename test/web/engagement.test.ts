@@ -81,7 +81,7 @@ describe.skipIf(!enabled)('suivi du décrochage in chromium', () => {
     await expect.poll(() => page.getByText('pupilA2 Fixture').count()).toBeGreaterThan(0);
   });
 
-  it('the CPE’s school view with its trend chart, a parent’s week in words and the pupil’s "Mes données" are accessible', async () => {
+  it('the CPE’s school view with its trend chart, a parent’s week in words, the pupil’s "Mes données", the direction’s rules and access log', async () => {
     const browser = await suite.open();
     const page = browser.page;
     const signOut = async () => {
@@ -112,5 +112,18 @@ describe.skipIf(!enabled)('suivi du décrochage in chromium', () => {
     // The teacher's and the parent's views of pupil A1 are listed for them.
     expect(await page.getByTestId('engagement-mine').textContent()).toContain('teacherA Fixture');
     await expectAccessible(page, 'suivi : mes données (élève)');
+    await signOut();
+
+    // The direction sets the school's thresholds; the rules stated follow; the access log shows who looked.
+    await signInThroughPage(page, suite.server.origin, 'directiona');
+    await page.getByRole('link', { name: 'Suivi', exact: true }).click();
+    await page.getByTestId('engagement-school').waitFor();
+    await page.getByText('Règles et résumé du CPE (direction)').click();
+    await page.getByLabel('Jours d’école sans connexion avant de signaler un élève').fill('5');
+    await page.getByRole('button', { name: 'Enregistrer les règles' }).click();
+    await page.getByText('pas connecté depuis 5 jours d’école').first().waitFor();
+    await page.getByText('Journal des consultations (responsable du traitement)').click();
+    await expect.poll(() => page.getByTestId('engagement-access-log').textContent()).toContain('teacherA Fixture a consulté le suivi de pupilA2 Fixture');
+    await expectAccessible(page, 'suivi : règles et journal (direction)');
   });
 });

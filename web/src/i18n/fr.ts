@@ -742,6 +742,16 @@ export const fr = {
   'engagement.mine.class': '{day} : {minutes} minutes',
   'engagement.mine.views': 'Qui a consulté ces données',
   'engagement.mine.noViews': 'Personne n’a encore consulté tes données.',
+  'engagement.settings.title': 'Règles et résumé du CPE (direction)',
+  'engagement.settings.inactive': 'Jours d’école sans connexion avant de signaler un élève',
+  'engagement.settings.missing': 'Travaux non rendus dans la semaine avant de signaler un élève',
+  'engagement.settings.missed': 'Classes virtuelles manquées d’affilée avant de signaler un élève',
+  'engagement.settings.digest': 'Envoyer chaque jour d’école au CPE la liste des élèves qui ont franchi un seuil',
+  'engagement.settings.digestTime': 'Heure du résumé (entre 12 h et 20 h)',
+  'engagement.settings.save': 'Enregistrer les règles',
+  'engagement.log.title': 'Journal des consultations (responsable du traitement)',
+  'engagement.log.empty': 'Aucune consultation enregistrée.',
+  'engagement.log.entry': '{at} — {who} a consulté le suivi de {pupil}',
   'engagement.mine.someone': 'une personne qui a quitté l’établissement',
 } as const;
 

@@ -1,11 +1,13 @@
 import { useState } from 'preact/hooks';
+import { ErrorLine } from '../../app/FormParts.js';
 import { EmptyState, PageTitle } from '../../app/EmptyState.js';
 import { Loading } from '../../app/Loading.js';
 import { currentSearch, navigate, ROUTES } from '../../app/router.js';
-import { lang, useT } from '../../app/state.js';
+import { lang, me, useT } from '../../app/state.js';
 import { useValue } from '../../app/store.js';
 import { formatDateTime, formatSchoolDay, type MessageKey } from '../../i18n/index.js';
-import { loadClass, loadHome, loadMine, loadPupil, loadSchool, type Concern, type PupilLine, type Rule, type SchoolView } from './engagement.api.js';
+import { errorMessage } from '../../app/errors.js';
+import { loadAccessLog, loadClass, loadHome, loadMine, loadPupil, loadSchool, loadSettings, saveSettings, type Concern, type PupilLine, type Rule, type SchoolView, type Settings } from './engagement.api.js';
 import { sortLines, trendPoints, writeLink, type Sort, type SortKey } from './engagement.state.js';
 
 type T = ReturnType<typeof useT>;
@@ -25,6 +27,9 @@ const fullName = (p: { firstName: string; lastName: string }) => `${p.firstName}
 export default function EngagementPage() {
   const t = useT();
   const search = new URLSearchParams(useValue(currentSearch));
+  const person = useValue(me);
+  // The direction's new rules are stated at once in the school view above the form.
+  const [revision, setRevision] = useState(0);
   return (
     <section class="card engagement" aria-labelledby="page-title">
       <Loading load={loadHome}>
@@ -59,7 +64,8 @@ export default function EngagementPage() {
                   </ul>
                 </nav>
               )}
-              {chosen ? <ClassTable key={chosen} classId={chosen} /> : home.schools.map((s) => <SchoolOverview key={s.id} schoolId={s.id} />)}
+              {chosen ? <ClassTable key={chosen} classId={chosen} /> : home.schools.map((s) => <SchoolOverview key={`${s.id}-${revision}`} schoolId={s.id} />)}
+              {!chosen && person?.staffFunction === 'direction' && home.schools.map((s) => <DirectionPanel key={`d-${s.id}`} schoolId={s.id} onSaved={() => setRevision((r) => r + 1)} />)}
               {classes.length === 0 && home.children.length === 0 && <EmptyState>{t('engagement.nothing')}</EmptyState>}
             </>
           );
@@ -233,6 +239,94 @@ function SchoolOverview({ schoolId }: { schoolId: string }) {
         </div>
       )}
     </Loading>
+  );
+}
+
+/** The direction (the school's data controller): thresholds, the CPE's digest, and who looked at which pupil. */
+function DirectionPanel({ schoolId, onSaved }: { schoolId: string; onSaved: () => void }) {
+  const t = useT();
+  const current = useValue(lang);
+  const [version, setVersion] = useState(0);
+  return (
+    <>
+      <Loading key={`s${version}`} load={() => loadSettings(schoolId)}>
+        {({ settings }) => <SettingsForm schoolId={schoolId} initial={settings} onSaved={() => (setVersion((v) => v + 1), onSaved())} />}
+      </Loading>
+      <details class="card">
+        <summary>{t('engagement.log.title')}</summary>
+        <Loading load={() => loadAccessLog(schoolId)}>
+          {({ entries }) =>
+            entries.length === 0 ? (
+              <EmptyState>{t('engagement.log.empty')}</EmptyState>
+            ) : (
+              <ul data-testid="engagement-access-log">
+                {entries.map((e) => (
+                  <li key={e.id}>
+                    {t('engagement.log.entry', {
+                      at: formatDateTime(e.at, current), who: e.actor ? `${e.actor.firstName ?? ''} ${e.actor.lastName ?? ''}`.trim() : t('engagement.mine.someone'), pupil: fullName(e.pupil),
+                    })}
+                  </li>
+                ))}
+              </ul>
+            )
+          }
+        </Loading>
+      </details>
+    </>
+  );
+}
+
+const hhmm = (minute: number) => `${String(Math.floor(minute / 60)).padStart(2, '0')}:${String(minute % 60).padStart(2, '0')}`;
+
+function SettingsForm({ schoolId, initial, onSaved }: { schoolId: string; initial: Settings; onSaved: () => void }) {
+  const t = useT();
+  const current = useValue(lang);
+  const [s, setS] = useState(initial);
+  const [error, setError] = useState<string | undefined>();
+  const [busy, setBusy] = useState(false);
+  const num = (key: 'inactiveSchoolDays' | 'missingWorksPerWeek' | 'missedClasses', label: MessageKey, max: number) => (
+    <>
+      <label for={`es-${key}`}>{t(label)}</label>
+      <input id={`es-${key}`} type="number" inputMode="numeric" min={1} max={max} required value={s[key]} onInput={(e) => setS({ ...s, [key]: Number((e.currentTarget as HTMLInputElement).value) })} />
+    </>
+  );
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    setBusy(true);
+    try {
+      await saveSettings(schoolId, s);
+      setError(undefined);
+      onSaved();
+    } catch (err) {
+      setError(errorMessage(err, current));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <details class="card">
+      <summary>{t('engagement.settings.title')}</summary>
+      <form onSubmit={(e) => void submit(e)} data-testid="engagement-settings">
+        {num('inactiveSchoolDays', 'engagement.settings.inactive', 20)}
+        {num('missingWorksPerWeek', 'engagement.settings.missing', 20)}
+        {num('missedClasses', 'engagement.settings.missed', 10)}
+        <label>
+          <input type="checkbox" checked={s.digestEnabled} onChange={(e) => setS({ ...s, digestEnabled: (e.currentTarget as HTMLInputElement).checked })} /> {t('engagement.settings.digest')}
+        </label>
+        <label for="es-digest-time">{t('engagement.settings.digestTime')}</label>
+        <input
+          id="es-digest-time" type="time" min="12:00" max="20:00" step={60} value={hhmm(s.digestMinute)}
+          onInput={(e) => {
+            const [h, m] = (e.currentTarget as HTMLInputElement).value.split(':').map(Number);
+            if (h !== undefined && m !== undefined && Number.isFinite(h) && Number.isFinite(m)) setS({ ...s, digestMinute: h * 60 + m });
+          }}
+        />
+        <ErrorLine error={error} />
+        <button type="submit" disabled={busy}>
+          {t('engagement.settings.save')}
+        </button>
+      </form>
+    </details>
   );
 }
 

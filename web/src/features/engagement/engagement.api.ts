@@ -66,7 +66,25 @@ export interface MyData extends PupilWeek {
   views: { id: string; at: string; view: string; actor: { firstName: string | null; lastName: string | null; profile: string | null; staffFunction: string | null } | null }[];
 }
 
+export interface Settings {
+  inactiveSchoolDays: number;
+  missingWorksPerWeek: number;
+  missedClasses: number;
+  digestEnabled: boolean;
+  digestMinute: number;
+}
+export interface AccessEntry {
+  id: string;
+  at: string;
+  view: string;
+  actor: { firstName: string | null; lastName: string | null } | null;
+  pupil: { id: string; firstName: string; lastName: string };
+}
+
 const enc = encodeURIComponent;
+export const loadSettings = (schoolId: string) => api<{ settings: Settings }>('GET', `/api/v1/engagement/schools/${enc(schoolId)}/settings`);
+export const saveSettings = (schoolId: string, settings: Settings) => api<{ settings: Settings }>('PUT', `/api/v1/engagement/schools/${enc(schoolId)}/settings`, { body: settings });
+export const loadAccessLog = (schoolId: string) => api<{ entries: AccessEntry[]; nextBefore: string | null }>('GET', `/api/v1/engagement/schools/${enc(schoolId)}/access-log?limit=50`);
 export const loadHome = () => api<Home>('GET', '/api/v1/engagement');
 export const loadClass = (classId: string, period: 'today' | 'week') => api<ClassView>('GET', `/api/v1/engagement/classes/${enc(classId)}?period=${period}`);
 export const loadSchool = (schoolId: string) => api<SchoolView>('GET', `/api/v1/engagement/schools/${enc(schoolId)}`);
