@@ -231,10 +231,11 @@ export class EngagementService {
       if (!(await this.repo.claimDigest(s.school_id, today))) continue;
       const crossed = await this.crossedToday(s.school_id);
       const cpe = (await this.repo.staffOf(s.school_id, 'cpe')).map((r) => r.id);
-      if (cpe.length === 0) continue;
+      // Nobody crossed a threshold today: no notification (a daily "nothing" would teach the CPE to ignore it).
+      if (cpe.length === 0 || crossed.length === 0) continue;
       const names = crossed.slice(0, DIGEST_MAX_NAMES).map((l) => `${l.pupil.firstName} ${l.pupil.lastName} (${l.pupil.className})`);
       const more = crossed.length - names.length;
-      const title = crossed.length === 0 ? 'Suivi : aucun élève n’a franchi de seuil aujourd’hui' : `Suivi : ${crossed.length} élève${crossed.length > 1 ? 's ont' : ' a'} franchi un seuil aujourd’hui — ${names.join(', ')}${more > 0 ? ` et ${more} autre${more > 1 ? 's' : ''}` : ''}`;
+      const title = `Suivi : ${crossed.length} élève${crossed.length > 1 ? 's ont' : ' a'} franchi un seuil aujourd’hui — ${names.join(', ')}${more > 0 ? ` et ${more} autre${more > 1 ? 's' : ''}` : ''}`;
       await this.notifier.notify({ kind: 'engagement.digest', schoolId: s.school_id, recipientIds: cpe, actorId: null, title, link: `/suivi?etablissement=${s.school_id}`, subjectId: `${s.school_id}:${today}` });
       sent++;
     }

@@ -147,6 +147,11 @@ describe.each(backends)('suivi du décrochage API on %s', (backend) => {
     const feed = await get('cpeA', '/api/v1/me/notifications');
     const digest = feed.notifications.find((n: { kind: string }) => n.kind === 'engagement.digest');
     expect(digest.title).toBe('Suivi : 1 élève a franchi un seuil aujourd’hui — pupilA1 Fixture (6e A)');
+    // Monday: nobody newly crosses a threshold (those of concern already were): no notification at all.
+    t.clock.set(at('2026-09-14', 18));
+    expect(await t.preau.engagement.sendDueDigests()).toBe(0);
+    const again = await get('cpeA', '/api/v1/me/notifications');
+    expect(again.notifications.filter((n: { kind: string }) => n.kind === 'engagement.digest')).toHaveLength(1);
     await direction.request({ method: 'PUT', url: '/api/v1/engagement/schools/schoolA/settings', payload: { inactiveSchoolDays: 3, missingWorksPerWeek: 2, missedClasses: 2, digestEnabled: false, digestMinute: 990 } });
   });
 
