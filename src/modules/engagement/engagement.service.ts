@@ -296,18 +296,27 @@ export class EngagementService {
     const liaisonsBy = groupBy(liaisons, (l) => `${l.parent_id}|${l.pupil_id}`);
     const schoolDaysOfPeriod = countSchoolDays(cal, periodFrom, window.today, window.todayOver);
     const mySessions = sessions.filter((s) => s.starts_at <= nowMs);
+    // Works and sessions by audience: each pupil takes those of their class and groups (no scan of the school's per pupil).
+    const audienceOf = (w: { class_id: string | null; group_id: string | null }) => (w.class_id !== null ? `c:${w.class_id}` : `g:${w.group_id}`);
+    const dueBy = groupBy(due, audienceOf);
+    const sessionsBy = groupBy(mySessions, audienceOf);
+    const ofAudiences = <W extends { starts_at?: number; due_at?: number }>(by: Map<string, W[]>, classId: string, groupIds: Iterable<string>) => {
+      const out = [...(by.get(`c:${classId}`) ?? [])];
+      for (const g of groupIds) out.push(...(by.get(`g:${g}`) ?? []));
+      return out;
+    };
 
     const lines: PupilLine[] = roster.map((r) => {
       const myGroups = new Set(groups.get(r.id) ?? []);
-      const mine = (w: { class_id: string | null; group_id: string | null }) => (w.class_id !== null && w.class_id === r.class_id) || (w.group_id !== null && myGroups.has(w.group_id));
       const myDays = (daysBy.get(r.id) ?? []).filter((d) => d.day <= window.today && d.first_seen_at <= nowMs);
       const lastSeenDay = myDays.reduce<string | undefined>((m, d) => (m === undefined || d.day > m ? d.day : m), undefined);
       const inPeriod = myDays.filter((d) => d.day >= periodFrom);
       const myHandins = new Map((handinsBy.get(r.id) ?? []).map((h) => [h.entry_id, h]));
-      const myDue = due.filter(mine);
+      const myDue = ofAudiences(dueBy, r.class_id, myGroups);
       const duePeriod = myDue.filter((w) => w.due_at >= periodFromMs && w.due_at < periodEndMs);
       const attended = new Map((attendedBy.get(r.id) ?? []).map((a) => [a.session_id, a]));
-      const mySess = mySessions.filter(mine);
+      // Latest first, as the rule reads them.
+      const mySess = ofAudiences(sessionsBy, r.class_id, myGroups).sort((a, b) => b.starts_at - a.starts_at);
       const weekSess = mySess.filter((s) => s.starts_at >= periodFromMs);
       const parents = parentsBy.get(r.id) ?? [];
       const myLiaisons = parents.flatMap((p) => liaisonsBy.get(`${p.parent_id}|${r.id}`) ?? []).filter((l) => l.signed_at === null || l.signed_at <= nowMs);
@@ -322,7 +331,7 @@ export class EngagementService {
           onTime: duePeriod.filter((w) => counted(w)?.late === 0).length,
           late: duePeriod.filter((w) => counted(w)?.late === 1).length,
           missing: missingWorks(duePeriod, new Set(myHandins.keys()), nowMs),
-          opened: new Set((opensBy.get(r.id) ?? []).map((o) => o.entry_id).filter((id) => duePeriod.some((w) => w.id === id))).size,
+          opened: (opensBy.get(r.id) ?? []).filter((o) => duePeriod.some((w) => w.id === o.entry_id)).length,
           done: sum(inPeriod, (d) => d.works_done),
         },
         classes: {
