@@ -71,6 +71,10 @@ describe.each(backends)('suivi du décrochage API on %s', (backend) => {
     expect(handin.statusCode, handin.body).toBe(201);
     const read = await (await t.as('parentA1')).request({ method: 'PUT', url: '/api/v1/messages/msgParents6A/read', payload: { read: true } });
     expect(read.statusCode, read.body).toBe(200);
+    const note = await (await t.as('teacherA')).request({ method: 'POST', url: '/api/v1/liaison', payload: { audience: { kind: 'pupil', id: 'pupilA1' }, title: 'Rendez-vous', bodyHtml: '<p>Jeudi 17 h ?</p>' } });
+    expect(note.statusCode, note.body).toBe(201);
+    const signed = await (await t.as('parentA1')).request({ method: 'POST', url: `/api/v1/liaison/${note.json().note.id}/sign` });
+    expect(signed.statusCode, signed.body).toBe(200);
     await t.preau.engagement.recordClassSession({ sessionId: 'vc-tue', schoolId: 'schoolA', classId: 'class6A', groupId: null, startsAt: at('2026-09-08', 10) });
     await t.preau.engagement.recordClassAttendance({ pupilId: 'pupilA1', sessionId: 'vc-tue', joinedAt: at('2026-09-08', 10, 2), minutes: 40, audioOnly: true });
     // Wednesday: a virtual class nobody of 6e A joins; A1 opens the second work.
@@ -91,8 +95,10 @@ describe.each(backends)('suivi du décrochage API on %s', (backend) => {
       lastSeenDay: '2026-09-09', daysSeen: 3, schoolDays: 4, concerns: [],
       works: { due: 2, onTime: 0, late: 1, missing: 1, opened: 2 },
       classes: { held: 2, attended: 1, minutes: 40, audioOnly: 1, missedDays: ['2026-09-09'] },
-      parents: { count: 1, everConnected: 1 },
+      parents: { ids: ['parentA1'], count: 1, everConnected: 1, liaisonsSigned: 1, liaisonsTotal: 1 },
     });
+    // The parent's own signals of Tuesday: the message read and the note signed.
+    expect(await t.preau.storage.db.selectFrom('engagement_days').select(['messages_read', 'liaisons_signed']).where('person_id', '=', 'parentA1').where('day', '=', '2026-09-08').executeTakeFirst()).toEqual({ messages_read: 1, liaisons_signed: 1 });
     // "Aujourd'hui": Thursday, nothing due, nobody connected yet.
     const today = await get('teacherA', '/api/v1/engagement/classes/class6A');
     expect(today.lines.find((l: { pupil: { id: string } }) => l.pupil.id === 'pupilA1')).toMatchObject({ daysSeen: 0, works: { due: 0 } });

@@ -716,6 +716,7 @@ export const en: Record<MessageKey, string> = {
   'engagement.works': '{onTime} on time, {late} late, {missing} missing of {due}',
   'engagement.classesCell': '{attended} attended of {held}',
   'engagement.parentsCell': '{connected} of {count} signed in already',
+  'engagement.liaisonsCell': '{signed} of {total} notes signed this week',
   'engagement.writePupil': 'Write to {name}',
   'engagement.writeParents': 'Write to {name}’s parents',
   'engagement.parentOf': 'Parent of {name}',

@@ -718,6 +718,7 @@ export const fr = {
   'engagement.works': '{onTime} à temps, {late} en retard, {missing} non rendu(s) sur {due}',
   'engagement.classesCell': '{attended} suivie(s) sur {held}',
   'engagement.parentsCell': '{connected} sur {count} déjà connecté(s)',
+  'engagement.liaisonsCell': '{signed} mot(s) signé(s) sur {total} cette semaine',
   'engagement.writePupil': 'Écrire à {name}',
   'engagement.writeParents': 'Écrire aux parents de {name}',
   'engagement.parentOf': 'Parent de {name}',

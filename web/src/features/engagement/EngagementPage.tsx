@@ -173,7 +173,10 @@ function Line({ l, lang: current }: { l: PupilLine; lang: 'fr' | 'en' }) {
       <td>{l.lastSeenDay ? formatSchoolDay(l.lastSeenDay, current) : t('engagement.never')}</td>
       <td>{l.works.due === 0 ? '—' : t('engagement.works', { onTime: String(l.works.onTime), late: String(l.works.late), missing: String(l.works.missing), due: String(l.works.due) })}</td>
       <td>{l.classes.held === 0 ? '—' : t('engagement.classesCell', { attended: String(l.classes.attended), held: String(l.classes.held) })}</td>
-      <td>{l.parents.count === 0 ? '—' : t('engagement.parentsCell', { connected: String(l.parents.everConnected), count: String(l.parents.count) })}</td>
+      <td>
+        {l.parents.count === 0 ? '—' : t('engagement.parentsCell', { connected: String(l.parents.everConnected), count: String(l.parents.count) })}
+        {l.parents.liaisonsTotal > 0 && ` ; ${t('engagement.liaisonsCell', { signed: String(l.parents.liaisonsSigned), total: String(l.parents.liaisonsTotal) })}`}
+      </td>
       <td>
         <a href={writeLink([{ id: l.pupil.id, name }])}>{t('engagement.writePupil', { name })}</a>
         {parents.length > 0 && (
