@@ -4,7 +4,7 @@
  * (absolute figures on a shared machine are noise). Exits non-zero only when a bench could not
  * run (or measured something invalid); a ratio under its target is reported, not fatal.
  *
- *   --only session|login|aaf|web|mix|backup|nodes   one bench (repeatable, or comma-separated)
+ *   --only session|login|aaf|web|mix|backup|nodes|engagement   one bench (repeatable, or comma-separated)
  *   --duration S               measured seconds per side (Préau, baseline), default 12
  *   --rounds N                 alternating slices the duration is split into (default 3); web: rounds of visits per side
  *   --warmup S                 warm-up seconds before the first slice of each side (default 3)
@@ -12,7 +12,7 @@
  *   --login-connections N      connections for the login bench (default 16)
  *   --users N                  accounts the login bench rotates over (default 500)
  *   --hash-concurrency N       force the server's hashing concurrency (default: its own choice)
- *   --people N                 size of the AAF import bench (default 10000)
+ *   --people N                 size of the AAF import bench (default 10000); the suivi bench's school takes min(N, 1000) pupils
  *   --profile                  CPU-profile the Préau server (session and login benches)
  */
 import { existsSync } from 'node:fs';
@@ -25,16 +25,17 @@ import { runWebBench } from './web.bench.js';
 import { runMorningMixBench } from './morning-mix.bench.js';
 import { runBackupBench } from './backup.bench.js';
 import { runNodesBench } from './nodes.bench.js';
+import { runEngagementBench } from './engagement.bench.js';
 import { pinningMode, REPO_ROOT, LOAD_CPU, SERVER_CPU } from './support/proc.js';
 import type { BenchResult } from './support/protocol.js';
 import { printSummary, writeResults } from './support/report.js';
 
-const BENCHES = ['session', 'login', 'aaf', 'web', 'mix', 'backup', 'nodes'] as const;
+const BENCHES = ['session', 'login', 'aaf', 'web', 'mix', 'backup', 'nodes', 'engagement'] as const;
 type BenchName = (typeof BENCHES)[number];
 
 function usage(message?: string): never {
   if (message) console.error(`${message}\n`);
-  console.error('usage : npm run bench -- [--only session|login|aaf|web|mix|backup|nodes] [--duration s] [--rounds n] [--warmup s] [--connections n] [--login-connections n] [--users n] [--hash-concurrency n] [--people n] [--profile]');
+  console.error('usage : npm run bench -- [--only session|login|aaf|web|mix|backup|nodes|engagement] [--duration s] [--rounds n] [--warmup s] [--connections n] [--login-connections n] [--users n] [--hash-concurrency n] [--people n] [--profile]');
   process.exit(message ? 2 : 0);
 }
 
@@ -114,7 +115,7 @@ console.log(mode === 'taskset' ? `Épinglage : serveurs et références sur le C
 const results: BenchResult[] = [];
 const failures: { name: string; error: string }[] = [];
 for (const bench of selected) {
-  const title = { session: 'Reprise de session', login: 'Connexions par mot de passe', aaf: 'Import AAF', web: 'Client web sur lien faible', mix: 'Mélange du matin', backup: 'Sauvegarde du stockage embarqué', nodes: 'Deux nœuds contre un derrière HAProxy' }[bench];
+  const title = { session: 'Reprise de session', login: 'Connexions par mot de passe', aaf: 'Import AAF', web: 'Client web sur lien faible', mix: 'Mélange du matin', backup: 'Sauvegarde du stockage embarqué', nodes: 'Deux nœuds contre un derrière HAProxy', engagement: 'Suivi du décrochage' }[bench];
   console.log(`\n▶ ${title}`);
   try {
     const result =
@@ -130,10 +131,12 @@ for (const bench of selected) {
             ? await runBackupBench({ dbMb: 64, files: 200, rounds })
           : bench === 'nodes'
             ? await runNodesBench({ durationS, warmupS, rounds, connections })
+          : bench === 'engagement'
+            ? await runEngagementBench({ durationS, warmupS, rounds, connections, pupils: Math.min(people, 1000), builds: 15 })
             : await runAaf();
-    if (result) {
-      results.push(result);
-      console.log(`    résultats : ${writeResults(result.name, { ...result, at: new Date().toISOString() })}`);
+    for (const r of Array.isArray(result) ? result : result ? [result] : []) {
+      results.push(r);
+      console.log(`    résultats : ${writeResults(r.name, { ...r, at: new Date().toISOString() })}`);
     }
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);

@@ -30,7 +30,7 @@ export interface SessionResumeOptions {
 export const SESSION_RESUME_TARGET = 0.5;
 
 /** Signs in as a fixture pupil over HTTP and returns the `Cookie` header value. */
-async function signIn(base: string, login: string): Promise<string> {
+export async function signIn(base: string, login: string): Promise<string> {
   const res = await fetch(`${base}/api/v1/auth/login`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },

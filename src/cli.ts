@@ -13,6 +13,7 @@ import { DocumentsRepository, DocumentsService, TRASH_RETENTION_DAYS } from './m
 import { openBlobStore } from './storage/blobs/open-blob-store.js';
 import { ORPHAN_BLOB_GRACE_MS, sweepOrphanBlobs } from './storage/blobs/orphan-sweep.js';
 import { NotificationsRepository, purgeNotifications } from './modules/notifications/index.js';
+import { purgeEngagement } from './modules/engagement/index.js';
 
 const HELP = `Préau — espace numérique de travail
 
@@ -93,6 +94,8 @@ async function run(argv: string[]): Promise<number> {
         const { purged, expiredSessions } = await purgeDeparted(new IdentityRepository(storage.db), systemClock, config.departedRetentionDays, logger, (j) => forgetPendingLinksOf(storage.db, j));
         const notifications = await purgeNotifications(new NotificationsRepository(storage.db, storage.capabilities), systemClock, config.notificationRetentionDays);
         process.stdout.write(`${purged} compte(s) parti(s) depuis plus de ${config.departedRetentionDays} jours supprimé(s) ; ${expiredSessions} session(s) expirée(s) supprimée(s) ; ${notifications} notification(s) de plus de ${config.notificationRetentionDays} jours supprimée(s).\n`);
+        const signals = await purgeEngagement(storage, systemClock);
+        process.stdout.write(`Suivi du décrochage : ${signals} ligne(s) de plus d’un an (année scolaire passée) supprimée(s).\n`);
         const blobs = openBlobStore(config.blobStore, config.dataDir, storage.db);
         const documents = new DocumentsService(new DocumentsRepository(storage.db), blobs, systemClock);
         const docs = await documents.purge();

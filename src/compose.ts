@@ -32,6 +32,8 @@ import { MessagingRepository, MessagingService, registerMessagingRoutes } from '
 import { HandinsRepository, HandinsService, HomeworkRepository, HomeworkService, registerHandinsRoutes, registerHomeworkRoutes } from './modules/homework/index.js';
 import { normaliseLogin } from './modules/identity/index.js';
 import { NotificationsRepository, NotificationsService, registerNotificationsRoutes } from './modules/notifications/index.js';
+import { DEFAULT_RECORDER_SETTINGS, EngagementRecorder, EngagementRepository, EngagementService, registerEngagementRoutes } from './modules/engagement/index.js';
+import { silentSignals } from './platform/engagement-signals.js';
 import { DEFAULT_GATEWAY_LIMITS, installUpgrades, MemoryPubSub, RealtimeGateway, RedisPubSub, registerRealtimeRoutes, type GatewayLimits, type PubSub } from './realtime/index.js';
 import { createLaneResolver, DEFAULT_WAITING_ROOM_SETTINGS, registerWaitingRoomRoutes, ticketKey, WaitingRoom, type WaitingRoomSettings } from './edge/index.js';
 import { ChallengeGate, DEFAULT_CHALLENGE_SETTINGS, deriveKey, EdgeControls, registerOperatorRoutes, type ChallengeSettings, type CountryLookup } from './edge/index.js';
@@ -64,6 +66,9 @@ export interface Preau {
   notifications: NotificationsService;
   realtime: RealtimeGateway;
   pubsub: PubSub;
+  engagement: EngagementService;
+  /** The suivi's batched signal recorder (undefined with PREAU_ENGAGEMENT_RECORDING=off). */
+  engagementRecorder: EngagementRecorder | undefined;
   /**
    * The graceful stop (SIGTERM): readiness goes 503 and the node keeps serving for
    * `config.drainDelayMs` (the load balancer sees it and sends no more); then WebSockets are closed
@@ -133,15 +138,20 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
   const timetable = new TimetableRepository(storage.db, storage.capabilities);
   // Files: content-addressed blobs on the local disk (embedded default) or in the database (PostgreSQL's default).
   const blobs = overrides.blobs ?? openBlobStore(config.blobStore, config.dataDir, storage.db);
-  const homework = new HomeworkService(new HomeworkRepository(storage.db), schools, clock, notifications);
-  const handins = new HandinsService(new HandinsRepository(storage.db), homework, blobs, clock, notifications);
+  // The suivi du décrochage: signals batched in memory and flushed every few seconds (never a write per request).
+  const engagementRepo = new EngagementRepository(storage.db, storage.capabilities);
+  const engagementRecorder = config.engagementRecording === 'on' ? new EngagementRecorder(engagementRepo, { ...DEFAULT_RECORDER_SETTINGS, flushIntervalMs: config.engagementFlushMs }, logger, metrics) : undefined;
+  const signals = engagementRecorder ?? silentSignals;
+  const engagement = new EngagementService(engagementRepo, schools, timetable, clock, notifications);
+  const homework = new HomeworkService(new HomeworkRepository(storage.db), schools, clock, notifications, signals);
+  const handins = new HandinsService(new HandinsRepository(storage.db), homework, blobs, clock, notifications, signals);
   const news = new NewsService(new NewsRepository(storage.db), clock, notifications);
   const today = new TodayService(schools, timetable, homework, clock, news);
   const timetableService = new TimetableService(timetable, schools, homework, clock, config.publicUrl);
   const status = new StatusService(new StatusRepository(storage.db), clock);
   const idempotency = new IdempotencyRepository(storage.db);
-  const messaging = new MessagingService(new MessagingRepository(storage.db, storage.capabilities), schools, clock, notifications);
-  const liaison = new LiaisonService(new LiaisonRepository(storage.db, storage.capabilities), schools, clock, notifications);
+  const messaging = new MessagingService(new MessagingRepository(storage.db, storage.capabilities), schools, clock, notifications, signals);
+  const liaison = new LiaisonService(new LiaisonRepository(storage.db, storage.capabilities), schools, clock, notifications, signals);
   // Resumable uploads keep their accepted chunks in the blob store: any node takes the next one.
   const documents = new DocumentsService(new DocumentsRepository(storage.db), blobs, clock);
 
@@ -165,7 +175,7 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
   const clientAddresses = new ClientAddresses({ trustedProxies: config.trustedProxies, source: config.clientAddressFrom, proxyHeaderTimeoutMs: DEFAULT_PROXY_HEADER_TIMEOUT_MS }, metrics);
   clientAddresses.install(app.server);
   if (guards && clientAddresses.perRequest) guards.exemptFromAddressCap = clientAddresses.isTrustedProxy;
-  const auth = new HttpAuth({ identity, publicUrl: config.publicUrl });
+  const auth = new HttpAuth({ identity, publicUrl: config.publicUrl, ...(engagementRecorder ? { onAuthenticated: (personId: string) => engagementRecorder.seen(personId, clock.nowMs()) } : {}) });
   const edgeOn = config.edge === 'on';
   const admission = edgeOn ? new Admission({ ...DEFAULT_ADMISSION_SETTINGS, ...overrides.admission }, refusals, metrics) : undefined;
   const rateLimiter = edgeOn ? new RateLimiter({ ...DEFAULT_RATE_LIMITS, ...overrides.rateLimits }, () => new MemoryBucketStore(), refusals, auth, metrics, () => clock.nowMs()) : undefined;
@@ -238,6 +248,7 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
   registerDocumentsRoutes(app, { documents, schools, auth, blobs });
   registerNewsRoutes(app, { news, schools, auth, blobs });
   registerNotificationsRoutes(app, { notifications, schools, auth });
+  registerEngagementRoutes(app, { engagement, schools, auth });
   registerRealtimeRoutes(app, { gateway: realtime, auth });
   if (waitingRoom) registerWaitingRoomRoutes(app, waitingRoom);
   if (challenge) registerOperatorRoutes(app, { auth, controls, challenge, metrics, status });
@@ -247,9 +258,10 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
   else logger.warn({ webDir: config.webDir }, 'client web absent (npm run build le construit) : seule l’API est servie');
   await app.ready();
   realtime.start();
+  engagementRecorder?.start();
 
   return {
-    config, app, storage, logger, clock, metrics, hasher, identity, schools, timetable, status, idempotency, web, homework, handins, blobs, messaging, liaison, news, documents, notifications, realtime, pubsub,
+    config, app, storage, logger, clock, metrics, hasher, identity, schools, timetable, status, idempotency, web, homework, handins, blobs, messaging, liaison, news, documents, notifications, realtime, pubsub, engagement, engagementRecorder,
     edge: guards && admission && rateLimiter && waitingRoom && challenge ? { guards, admission, rateLimiter, waitingRoom, challenge, controls } : undefined,
     close() {
       closing ??= stop();
@@ -270,6 +282,8 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
     } finally {
       clearTimeout(cut);
     }
+    // After the last request: what the suivi buffered is written before the database closes.
+    await engagementRecorder?.stop();
     await pubsub.close();
     if (!overrides.storage) await storage.close();
   }

@@ -14,6 +14,8 @@ const PURGE_INTERVAL_MS = 24 * 3_600_000;
 const PURGE_FIRST_DELAY_MS = 60_000;
 /** Past the drain delay and the grace period, the process exits anyway (close() itself cuts connections at the grace period). */
 const SHUTDOWN_MARGIN_MS = 5_000;
+/** The suivi's CPE digests are checked this often (each school's is sent once a day, after its configured time). */
+const DIGEST_CHECK_INTERVAL_MS = 5 * 60_000;
 
 export async function serve(config: Config): Promise<void> {
   const preau = await compose(config);
@@ -51,6 +53,8 @@ export async function serve(config: Config): Promise<void> {
       // First answers kept for retries are only useful 24 h (see http/idempotency.ts).
       .then(() => preau.idempotency.deleteExpired(preau.clock.nowMs()))
       .then(() => preau.notifications.purge(config.notificationRetentionDays))
+      // The suivi's signals are kept for the school year.
+      .then(() => preau.engagement.purge())
       .catch((err: unknown) => logger.error({ err }, 'la purge a échoué'));
   const backups = scheduleBackups(config, logger);
 
@@ -58,6 +62,10 @@ export async function serve(config: Config): Promise<void> {
   const daily = setInterval(purge, PURGE_INTERVAL_MS);
   first.unref();
   daily.unref();
+  const digests = setInterval(() => {
+    preau.engagement.sendDueDigests().catch((err: unknown) => logger.error({ err }, 'suivi : le résumé quotidien du CPE a échoué'));
+  }, DIGEST_CHECK_INTERVAL_MS);
+  digests.unref();
 
   let stopping = false;
   const stop = (signal: string) => {
@@ -72,6 +80,7 @@ export async function serve(config: Config): Promise<void> {
     clearTimeout(first);
     clearInterval(daily);
     backups.stop();
+    clearInterval(digests);
     preau.close().then(
       () => process.exit(0),
       (err: unknown) => {

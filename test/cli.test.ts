@@ -62,6 +62,7 @@ describe('preau CLI', () => {
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('Documents : 0 élément(s) en corbeille depuis plus de 30 jours et 0 envoi(s) expiré(s) supprimé(s).');
     expect(r.stdout).toContain('1 fichier(s) orphelin(s) supprimé(s) (référencés par rien depuis plus de 24 heures).');
+    expect(r.stdout).toContain('Suivi du décrochage : 0 ligne(s) de plus d’un an (année scolaire passée) supprimée(s).');
     expect(existsSync(file)).toBe(false);
     expect(existsSync(freshFile)).toBe(true);
   });

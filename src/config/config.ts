@@ -62,6 +62,10 @@ export interface Config {
   drainDelayMs: number;
   /** Then in-flight requests get this long to finish before the process exits anyway. */
   shutdownGraceMs: number;
+  /** `on`: the suivi records signals (batched); `off` only for the comparison bench (recording on vs off). */
+  engagementRecording: 'on' | 'off';
+  /** The suivi's batched recorder writes its buffer this often. */
+  engagementFlushMs: number;
 }
 
 /** `a,b/24,c` with each an IPv4/IPv6 address or CIDR block; undefined when any is not. */
@@ -138,6 +142,8 @@ const SPECS: OptionSpec<keyof Config>[] = [
   },
   { key: 'drainDelayMs', env: 'PREAU_DRAIN_DELAY_MS', flag: '--drain-delay-ms', help: 'à l’arrêt, délai entre « pas prêt » et la fermeture de l’écoute', expect: 'un entier de 0 à 60000', parse: int(0, 60_000) },
   { key: 'shutdownGraceMs', env: 'PREAU_SHUTDOWN_GRACE_MS', flag: '--shutdown-grace-ms', help: 'à l’arrêt, délai laissé aux requêtes en cours', expect: 'un entier de 1000 à 120000', parse: int(1000, 120_000) },
+  { key: 'engagementRecording', env: 'PREAU_ENGAGEMENT_RECORDING', flag: '--engagement-recording', help: 'enregistrement des signaux du suivi du décrochage', expect: 'on ou off', parse: oneOf('on', 'off') },
+  { key: 'engagementFlushMs', env: 'PREAU_ENGAGEMENT_FLUSH_MS', flag: '--engagement-flush-ms', help: 'écriture groupée des signaux du suivi', expect: 'un entier de 100 à 60000', parse: int(100, 60_000) },
   { key: 'departedRetentionDays', env: 'PREAU_DEPARTED_RETENTION_DAYS', flag: '--departed-retention-days', help: 'conservation après départ', expect: 'un entier de 1 à 92', parse: int(1, 92) },
 ];
 
@@ -179,6 +185,8 @@ export function defaultConfig(): Config {
     clientAddressFrom: 'proxy-protocol',
     drainDelayMs: 0,
     shutdownGraceMs: 25_000,
+    engagementRecording: 'on',
+    engagementFlushMs: 5_000,
   };
 }
 

@@ -19,6 +19,11 @@ const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 export interface AuthOptions {
   identity: IdentityService;
   publicUrl: string;
+  /**
+   * Called on every authenticated request (synchronous, must be cheap): the suivi's "connected today"
+   * signal, a Map update in the batched recorder.
+   */
+  onAuthenticated?: (personId: string) => void;
 }
 
 /**
@@ -78,6 +83,7 @@ export class HttpAuth {
   /** Attaches the session; on a write, checks Origin and the CSRF token. Returns the refusal, if any. */
   private admit(request: FastifyRequest, auth: Authenticated): AppError | undefined {
     request.auth = auth;
+    this.options.onAuthenticated?.(auth.person.id);
     if (!UNSAFE.has(request.method)) return undefined;
     try {
       this.assertSameOrigin(request);

@@ -15,7 +15,8 @@ export type NotificationKind =
   | 'handin.returned' // a teacher returned a hand-in (comment and/or file)
   | 'message.received' // a new message in the messagerie
   | 'news.published' // an actualité for the reader's school or class
-  | 'liaison.to_sign'; // a note of the carnet de liaison to be "lu et signé"
+  | 'liaison.to_sign' // a note of the carnet de liaison to be "lu et signé"
+  | 'engagement.digest'; // the CPE's daily list of pupils who crossed a threshold of the suivi that day
 
 export interface NewNotification {
   kind: NotificationKind;
@@ -26,8 +27,8 @@ export interface NewNotification {
    * to find (a class's families) passes it here, so that query failing cannot fail the write either.
    */
   recipientIds: readonly string[] | (() => Promise<readonly string[]>);
-  /** Who caused it (never notified of their own action). */
-  actorId: string;
+  /** Who caused it (never notified of their own action); null for Préau itself (a scheduled digest). */
+  actorId: string | null;
   /** Plain text shown in the feed: the work's title, the message's subject, the news' headline. No HTML. */
   title: string;
   /** The web client's route (path and query) that opens the thing, e.g. `/cahier-de-textes?travail=<id>`. */

@@ -16,6 +16,7 @@ import * as m0022 from './migrations/0022_news.js';
 import * as m0030 from './migrations/0030_notifications.js';
 import * as m0040 from './migrations/0040_blob_store.js';
 import * as m0041 from './migrations/0041_doc_upload_chunks.js';
+import * as m0050 from './migrations/0050_engagement.js';
 
 export type Backend = 'sqlite' | 'postgres';
 
@@ -52,6 +53,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0030_notifications': m0030,
   '0040_blob_store': m0040,
   '0041_doc_upload_chunks': m0041,
+  '0050_engagement': m0050,
 };
 
 /** The migrations this code knows, by name (the restore drill checks a backup's against them). */

@@ -534,6 +534,67 @@ export interface NotificationsTable {
   read_at: number | null;
 }
 
+/** Suivi du décrochage (see migrations/0050_engagement.ts): one row per person and Paris day. */
+export interface EngagementDaysTable {
+  person_id: string;
+  /** Paris date `YYYY-MM-DD`. */
+  day: string;
+  first_seen_at: number;
+  last_seen_at: number;
+  works_done: number;
+  handins_on_time: number;
+  handins_late: number;
+  messages_read: number;
+  liaisons_signed: number;
+}
+
+export interface EngagementOpensTable {
+  pupil_id: string;
+  entry_id: string;
+  day: string;
+  opened_at: number;
+}
+
+/** A virtual class held for a class or a group (recorded by the classroom module, issue 8). */
+export interface EngagementClassSessionsTable {
+  id: string;
+  school_id: string;
+  class_id: string | null;
+  group_id: string | null;
+  day: string;
+  starts_at: number;
+}
+
+export interface EngagementAttendanceTable {
+  session_id: string;
+  pupil_id: string;
+  joined_at: number;
+  minutes: number;
+  audio_only: number;
+}
+
+/** Who viewed a pupil's signals, when, through which view. */
+export interface EngagementAccessLogTable {
+  id: string;
+  school_id: string | null;
+  actor_id: string | null;
+  pupil_id: string;
+  view: string;
+  at: number;
+}
+
+export interface EngagementSettingsTable {
+  school_id: string;
+  inactive_school_days: number;
+  missing_works_per_week: number;
+  missed_classes: number;
+  digest_enabled: number;
+  /** Minutes after midnight (Paris) when the CPE's digest is sent. */
+  digest_minute: number;
+  last_digest_day: string | null;
+  updated_at: number;
+}
+
 export interface Database {
   schools: SchoolsTable;
   people: PeopleTable;
@@ -581,4 +642,10 @@ export interface Database {
   blob_store_chunks: BlobStoreChunksTable;
   blob_store_writes: BlobStoreWritesTable;
   doc_upload_chunks: DocUploadChunksTable;
+  engagement_days: EngagementDaysTable;
+  engagement_opens: EngagementOpensTable;
+  engagement_class_sessions: EngagementClassSessionsTable;
+  engagement_attendance: EngagementAttendanceTable;
+  engagement_access_log: EngagementAccessLogTable;
+  engagement_settings: EngagementSettingsTable;
 }

@@ -1,4 +1,5 @@
 import { silentNotifier, type Notifier } from '../../platform/notify.js';
+import { silentSignals, type EngagementSignals } from '../../platform/engagement-signals.js';
 import type { Clock } from '../../platform/clock.js';
 import { AppError } from '../../platform/errors.js';
 import { newId, sha256Hex } from '../../platform/ids.js';
@@ -35,6 +36,7 @@ export class HandinsService {
     private readonly blobs: BlobStore,
     private readonly clock: Clock,
     private readonly notifier: Notifier = silentNotifier,
+    private readonly signals: EngagementSignals = silentSignals,
   ) {}
 
   /**
@@ -72,6 +74,7 @@ export class HandinsService {
       if (err instanceof DuplicateHandinKey) return (await this.replayOf(actor.id, entry, key))!;
       throw err;
     }
+    this.signals.handedIn(actor.id, late, now);
     return { receipt: { handin, files: rows, entry, pupil: await this.pupil(actor.id) }, replayed: false };
   }
 

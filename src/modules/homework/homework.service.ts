@@ -4,6 +4,7 @@ import { addDays, parisDayBounds, parisWallTimeToUtcMs } from '../../platform/cl
 import { AppError } from '../../platform/errors.js';
 import { newId } from '../../platform/ids.js';
 import { silentNotifier, type Notifier } from '../../platform/notify.js';
+import { silentSignals, type EngagementSignals } from '../../platform/engagement-signals.js';
 import { safeHref, sanitizeRichText } from '../../platform/rich-text.js';
 import type { Upload } from '../../http/uploads.js';
 import type { SchoolsService, Scope } from '../schools/index.js';
@@ -57,6 +58,7 @@ export class HomeworkService {
     private readonly schools: SchoolsService,
     private readonly clock: Clock,
     private readonly notifier: Notifier = silentNotifier,
+    private readonly signals: EngagementSignals = silentSignals,
   ) {}
 
   version(): number {
@@ -233,6 +235,8 @@ export class HomeworkService {
     const entry = await this.readable(actor, entryId);
     const attachments = await this.repo.attachmentsOf([entry.id]);
     if (actor.profile !== 'eleve') return { entry, attachments };
+    // The suivi: the pupil opened this work (kept once per work; batched, no write here).
+    if (entry.kind === 'travail') this.signals.workOpened(actor.id, entry.id, this.clock.nowMs());
     const done = await this.repo.doneOf(actor.id, [entry.id]);
     return { entry, attachments, doneAtMs: done.get(entry.id) ?? null };
   }
@@ -353,6 +357,8 @@ export class HomeworkService {
     if (!canTick(actor, entry, now)) throw new AppError('access.forbidden');
     await this.repo.setDone(entry.id, actor.id, done, now);
     const at = (await this.repo.doneOf(actor.id, [entry.id])).get(entry.id) ?? null;
+    // Ticked now (not a repeat of an earlier tick, which keeps its first time): one signal.
+    if (done && at === now) this.signals.workDone(actor.id, now);
     return { done: at !== null, doneAtMs: at };
   }
 

@@ -1,4 +1,5 @@
 import { silentNotifier, type Notifier } from '../../platform/notify.js';
+import { silentSignals, type EngagementSignals } from '../../platform/engagement-signals.js';
 import type { Clock } from '../../platform/clock.js';
 import { AppError } from '../../platform/errors.js';
 import { newId } from '../../platform/ids.js';
@@ -29,6 +30,7 @@ export class LiaisonService {
     private readonly schools: SchoolsService,
     private readonly clock: Clock,
     private readonly notifier: Notifier = silentNotifier,
+    private readonly signals: EngagementSignals = silentSignals,
   ) {}
 
   async create(actor: Scope, body: CreateNoteBody): Promise<NoteDetail> {
@@ -87,6 +89,7 @@ export class LiaisonService {
     const { note, addressed } = await this.access(actor, noteId);
     if (!canSign(actor, note, addressed)) throw new AppError('access.forbidden');
     await this.repo.sign(note.id, actor.id, this.clock.nowMs());
+    this.signals.liaisonSigned(actor.id, this.clock.nowMs());
     await this.notifier.seen(actor.id, 'liaison.to_sign', note.id);
     return this.detail(actor, note.id);
   }

@@ -1,4 +1,5 @@
 import { silentNotifier, type Notifier } from '../../platform/notify.js';
+import { silentSignals, type EngagementSignals } from '../../platform/engagement-signals.js';
 import type { Upload } from '../../http/uploads.js';
 import { describeBytes } from '../../http/uploads.js';
 import type { Clock } from '../../platform/clock.js';
@@ -64,6 +65,7 @@ export class MessagingService {
     private readonly schools: SchoolsService,
     private readonly clock: Clock,
     private readonly notifier: Notifier = silentNotifier,
+    private readonly signals: EngagementSignals = silentSignals,
   ) {}
 
   /**
@@ -242,7 +244,10 @@ export class MessagingService {
     // Marking read twice keeps the first reading time.
     if (read && delivery!.read_at !== null) return;
     await this.repo.setRead(m.id, actor.id, read ? this.clock.nowMs() : null);
-    if (read) await this.notifier.seen(actor.id, 'message.received', m.id);
+    if (read) {
+      this.signals.messageRead(actor.id, this.clock.nowMs());
+      await this.notifier.seen(actor.id, 'message.received', m.id);
+    }
   }
 
   /** Removes the message from the actor's boxes (soft: the other side keeps theirs). */

@@ -1,13 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { Scope } from '../schools/index.js';
+import { scope, set } from '../../../test/support/scopes.js';
 import { canAcknowledge, canManage, canRead, canWriteFor, stateOf, type NewsRef } from './news.policy.js';
 
 const NOW = 1_000_000;
-const set = (...ids: string[]) => new Set(ids);
-const scope = (id: string, profile: Scope['profile'], o: Partial<Scope> = {}): Scope => ({
-  id, profile, staffFunction: null, status: 'active', schoolIds: set('S'), classIds: set(), groupIds: set(), taughtClassIds: set(), taughtGroupIds: set(),
-  childIds: set(), childClassIds: set(), childGroupIds: set(), ...o,
-});
 
 /** Everyone the policy must tell apart (school S, class C, group G; school T is another school). */
 const WHO = {

@@ -26,12 +26,14 @@ const NAV: { route: RouteName; label: MessageKey; profiles?: readonly Profile[] 
   { route: 'messaging', label: 'nav.messaging' },
   { route: 'liaison', label: 'nav.liaison', profiles: ['parent', 'enseignant', 'personnel', 'admin_etablissement'] },
   { route: 'classroom', label: 'nav.classroom' },
+  { route: 'engagement', label: 'nav.engagement', profiles: ['eleve', 'parent', 'enseignant', 'personnel'] },
   { route: 'notifications', label: 'nav.notifications' },
   { route: 'account', label: 'nav.account' },
 ];
 const TITLES: Record<RouteName, MessageKey> = {
   login: 'login.title', activate: 'activate.title', today: 'today.title', timetable: 'nav.timetable', homework: 'nav.homework', documents: 'nav.documents',
   messaging: 'nav.messaging', liaison: 'nav.liaison', news: 'nav.news', classroom: 'nav.classroom', account: 'account.title', notifications: 'notifications.title',
+  engagement: 'nav.engagement',
 };
 
 /**
@@ -53,6 +55,7 @@ const loadMessagingPage = () => import('../features/messaging/MessagingPage.js')
 const loadLiaisonPage = () => import('../features/liaison/LiaisonPage.js');
 const loadNewsPage = () => import('../features/news/NewsPage.js');
 const loadNotificationsPage = () => import('../features/notifications/NotificationsPage.js');
+const loadEngagementPage = () => import('../features/engagement/EngagementPage.js');
 
 export function App() {
   const t = useT();
@@ -67,6 +70,7 @@ export function App() {
   const LiaisonPage = useLazyPage(route === 'liaison', loadLiaisonPage);
   const NewsPage = useLazyPage(route === 'news', loadNewsPage);
   const NotificationsPage = useLazyPage(route === 'notifications', loadNotificationsPage);
+  const EngagementPage = useLazyPage(route === 'engagement', loadEngagementPage);
   const first = useRef(true);
 
   // Where a visitor may be: signed out → login; signed in on a public page or at / → Aujourd'hui.
@@ -101,6 +105,7 @@ export function App() {
   else if (route === 'liaison') page = LiaisonPage ? <LiaisonPage /> : <p class="notice">{t('app.loading')}</p>;
   else if (route === 'news') page = NewsPage ? <NewsPage /> : <p class="notice">{t('app.loading')}</p>;
   else if (route === 'notifications') page = NotificationsPage ? <NotificationsPage /> : <p class="notice">{t('app.loading')}</p>;
+  else if (route === 'engagement') page = EngagementPage ? <EngagementPage /> : <p class="notice">{t('app.loading')}</p>;
   else if (route === 'classroom') page = <ComingSoonPage feature={route} />;
   else if (route === 'login' || route === 'activate') page = <p class="notice">{t('app.loading')}</p>;
   else page = <NotFound />;

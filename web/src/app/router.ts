@@ -14,6 +14,7 @@ export const ROUTES = {
   classroom: '/classe-virtuelle',
   account: '/compte',
   notifications: '/notifications',
+  engagement: '/suivi',
 } as const;
 export type RouteName = keyof typeof ROUTES;
 export type Path = (typeof ROUTES)[RouteName];

@@ -69,7 +69,7 @@ export default function MessagingPage() {
           <p class="back-link">
             <a href={`${ROUTES.messaging}${searchOf({ box: view.box, ...(view.search ? { search: view.search } : {}) })}`}>{t('mail.back')}</a>
           </p>
-          {view.compose && !view.conversation && <Compose key="new" onDone={changed} />}
+          {view.compose && !view.conversation && <Compose key="new" onDone={changed} {...(view.prefill ? { prefill: view.prefill } : {})} />}
           {view.conversation && <Conversation key={view.conversation} id={view.conversation} box={view.box} onChange={changed} onRead={() => setUnread((u) => (u === undefined ? u : Math.max(0, u - 1)))} />}
         </div>
       )}
@@ -264,14 +264,16 @@ interface ComposeProps {
   onDone: () => void;
   draft?: Message;
   reply?: { to: Choice[]; subject: string; replyTo: string };
+  /** Recipients chosen by the page that opened the form; the server checks each against the communication rules when sending. */
+  prefill?: Choice[];
 }
 
 /** Writing: recipients from the directory, subject and text with their limits, files, draft, send. */
-function Compose({ onDone, draft, reply }: ComposeProps) {
+function Compose({ onDone, draft, reply, prefill }: ComposeProps) {
   const t = useT();
   const current = useValue(lang);
   const prefix = reply ? 'reply' : 'compose';
-  const [to, setTo] = useState<Choice[]>(draft?.to ?? reply?.to ?? []);
+  const [to, setTo] = useState<Choice[]>(draft?.to ?? reply?.to ?? prefill ?? []);
   const [cc, setCc] = useState<Choice[]>(draft?.cc ?? []);
   const [subject, setSubject] = useState(draft?.subject ?? reply?.subject ?? '');
   const [text, setText] = useState(draft ? htmlToText(draft.bodyHtml) : '');

@@ -24,6 +24,10 @@ describe('the address of a messagerie view', () => {
     expect(searchOf({ box: 'sent', conversation: 'm1' })).toBe('?dossier=envoyes&conversation=m1');
     expect(searchOf({ compose: true })).toBe('?ecrire');
     expect(viewOf(searchOf({ box: 'drafts', search: 'musée' }))).toMatchObject({ box: 'drafts', search: 'musée' });
+    // The suivi opens the form with the pupil and their parents chosen; malformed entries are ignored.
+    const prefill = [{ kind: 'person' as const, id: 'p1', name: 'Léa Martin' }, { kind: 'person' as const, id: 'r1', name: 'Parent de Léa Martin' }];
+    expect(viewOf(searchOf({ compose: true, prefill }))).toMatchObject({ compose: true, prefill });
+    expect(viewOf('?ecrire&a=bad%20id~X&a=ok~').prefill).toBeUndefined();
   });
 });
 

@@ -24,6 +24,8 @@ export interface MessagingView {
   conversation: string | undefined;
   compose: boolean;
   search: string | undefined;
+  /** Recipients chosen by the page that opened the form (`?ecrire&a=<id>~<name>`: the suivi's "écrire à l'élève, aux parents"). */
+  prefill?: Choice[];
 }
 const BOX_SLUGS: Record<MessageBox, string> = { inbox: 'recus', sent: 'envoyes', drafts: 'brouillons' };
 
@@ -32,7 +34,16 @@ export function viewOf(search: string): MessagingView {
   const slug = params.get('dossier');
   const box = (Object.keys(BOX_SLUGS) as MessageBox[]).find((b) => BOX_SLUGS[b] === slug) ?? 'inbox';
   const q = params.get('recherche')?.trim();
-  return { box, conversation: params.get('conversation') || undefined, compose: params.has('ecrire'), search: q && q.length >= MIN_SEARCH_CHARS ? q.slice(0, MAX_SEARCH_CHARS) : undefined };
+  const prefill = params
+    .getAll('a')
+    .slice(0, MAX_CHOSEN_RECIPIENTS)
+    .map((a) => /^([A-Za-z0-9_-]{1,64})~(.{1,120})$/.exec(a))
+    .filter((m): m is RegExpExecArray => m !== null)
+    .map((m) => ({ kind: 'person' as const, id: m[1]!, name: m[2]! }));
+  return {
+    box, conversation: params.get('conversation') || undefined, compose: params.has('ecrire'), search: q && q.length >= MIN_SEARCH_CHARS ? q.slice(0, MAX_SEARCH_CHARS) : undefined,
+    ...(prefill.length > 0 ? { prefill } : {}),
+  };
 }
 
 export function searchOf(view: Partial<MessagingView>): string {
@@ -41,6 +52,7 @@ export function searchOf(view: Partial<MessagingView>): string {
   if (view.conversation) params.set('conversation', view.conversation);
   if (view.compose) params.set('ecrire', '');
   if (view.search) params.set('recherche', view.search);
+  for (const p of view.prefill ?? []) params.append('a', `${p.id}~${p.name}`);
   const s = params.toString().replace(/=(&|$)/g, '$1');
   return s ? `?${s}` : '';
 }

@@ -43,6 +43,7 @@ const SENTENCES: Record<string, MessageKey> = {
   'message.received': 'notifications.kind.messageReceived',
   'news.published': 'notifications.kind.newsPublished',
   'liaison.to_sign': 'notifications.kind.liaisonToSign',
+  'engagement.digest': 'notifications.kind.engagementDigest',
 };
 
 /** The sentence of a notification in the interface language, from its kind and title. */
