@@ -36,6 +36,7 @@ import { NotificationsRepository, NotificationsService, registerNotificationsRou
 import { DEFAULT_GATEWAY_LIMITS, installUpgrades, MemoryPubSub, RealtimeGateway, RedisPubSub, registerRealtimeRoutes, type GatewayLimits, type PubSub } from './realtime/index.js';
 import { createLaneResolver, DEFAULT_WAITING_ROOM_SETTINGS, registerWaitingRoomRoutes, ticketKey, WaitingRoom, type WaitingRoomSettings } from './edge/index.js';
 import { ChallengeGate, DEFAULT_CHALLENGE_SETTINGS, deriveKey, EdgeControls, registerOperatorRoutes, type ChallengeSettings, type CountryLookup } from './edge/index.js';
+import { DEFAULT_EDGE_REDIS_SETTINGS, DEFAULT_SYNC_SETTINGS, EdgeRedis, RedisSharedBuckets, SyncedBucketStore, type BucketStore, type EdgeRedisSettings } from './edge/index.js';
 
 export interface Preau {
   config: Config;
@@ -64,6 +65,8 @@ export interface Preau {
   notifications: NotificationsService;
   realtime: RealtimeGateway;
   pubsub: PubSub;
+  /** The edge's Redis (shared state between nodes), when PREAU_REDIS_URL is set and the edge is on. */
+  edgeRedis: EdgeRedis | undefined;
   /** Stop taking traffic (readiness goes 503), finish what is in flight, close the database. */
   close(): Promise<void>;
 }
@@ -80,6 +83,8 @@ export interface ComposeOverrides {
   challenge?: Partial<ChallengeSettings>;
   /** The realtime gateway's bounds over the defaults (its tests shrink them). */
   realtime?: Partial<GatewayLimits>;
+  /** The edge's Redis timeout and breaker over the defaults (tests of the fallback shorten them). */
+  edgeRedis?: Partial<EdgeRedisSettings>;
   /** Where crisis mode reads countries (default: the shipped database). Benches classify loopback networks as abroad with it. */
   countryLookup?: () => Promise<CountryLookup>;
 }
@@ -159,7 +164,17 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
   const auth = new HttpAuth({ identity, publicUrl: config.publicUrl });
   const edgeOn = config.edge === 'on';
   const admission = edgeOn ? new Admission({ ...DEFAULT_ADMISSION_SETTINGS, ...overrides.admission }, refusals, metrics) : undefined;
-  const rateLimiter = edgeOn ? new RateLimiter({ ...DEFAULT_RATE_LIMITS, ...overrides.rateLimits }, () => new MemoryBucketStore(), refusals, auth, metrics, () => clock.nowMs()) : undefined;
+  // Several nodes: the edge's state is shared through Redis, each store falling back to this node's own when Redis is away.
+  const edgeRedis = edgeOn && config.redisUrl ? new EdgeRedis(config.redisUrl, config.redisPrefix, { ...DEFAULT_EDGE_REDIS_SETTINGS, ...overrides.edgeRedis }, logger, metrics) : undefined;
+  await edgeRedis?.connect();
+  const syncedStores: SyncedBucketStore[] = [];
+  const bucketStore = (scope: string): BucketStore => {
+    if (!edgeRedis) return new MemoryBucketStore();
+    const store = new SyncedBucketStore(new RedisSharedBuckets(edgeRedis, scope), () => edgeRedis.usable(), DEFAULT_SYNC_SETTINGS, () => clock.nowMs());
+    syncedStores.push(store);
+    return store;
+  };
+  const rateLimiter = edgeOn ? new RateLimiter({ ...DEFAULT_RATE_LIMITS, ...overrides.rateLimits }, bucketStore, refusals, auth, metrics, () => clock.nowMs()) : undefined;
   if (guards && rateLimiter) guards.refuseBeforeRouting = rateLimiter.refuseBeforeRouting;
   const controls = new EdgeControls(logger, overrides.countryLookup);
   const waitingRoom = edgeOn
@@ -209,7 +224,7 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
   const realtime = new RealtimeGateway({ ...DEFAULT_GATEWAY_LIMITS, ...overrides.realtime }, pubsub, metrics, logger);
 
   let draining = false;
-  registerHealthRoutes(app, { ping: () => storage.ping(), isDraining: () => draining, metrics });
+  registerHealthRoutes(app, { ping: () => storage.ping(), isDraining: () => draining, metrics, ...(edgeRedis ? { details: () => ({ redis: edgeRedis.health() }) } : {}) });
   registerIdentityRoutes(app, { identity, auth });
   registerSchoolsRoutes(app, { schools, identity, auth, publicUrl: config.publicUrl });
   registerTodayRoutes(app, {
@@ -239,7 +254,7 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
   realtime.start();
 
   return {
-    config, app, storage, logger, clock, metrics, hasher, identity, schools, timetable, status, idempotency, web, homework, handins, blobs, messaging, liaison, news, documents, notifications, realtime, pubsub,
+    config, app, storage, logger, clock, metrics, hasher, identity, schools, timetable, status, idempotency, web, homework, handins, blobs, messaging, liaison, news, documents, notifications, realtime, pubsub, edgeRedis,
     edge: guards && admission && rateLimiter && waitingRoom && challenge ? { guards, admission, rateLimiter, waitingRoom, challenge, controls } : undefined,
     async close() {
       draining = true;
@@ -247,6 +262,8 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
       await realtime.close();
       await app.close();
       await pubsub.close();
+      for (const store of syncedStores) store.stop();
+      await edgeRedis?.close();
       if (!overrides.storage) await storage.close();
     },
   };

@@ -15,3 +15,5 @@ export { deriveKey } from './signed-token.js';
 export { EdgeControls } from './operator/controls.js';
 export { registerOperatorRoutes } from './operator/operator.routes.js';
 export { whereabouts, FRANCE, openCountryDatabase, type CountryLookup } from './geo/geo.js';
+export { EdgeRedis, DEFAULT_EDGE_REDIS_SETTINGS, type EdgeRedisSettings, type SharedState } from './shared/edge-redis.js';
+export { SyncedBucketStore, RedisSharedBuckets, MemorySharedBuckets, DEFAULT_SYNC_SETTINGS, type SharedBuckets } from './rate-limit/shared-buckets.js';

@@ -1,12 +1,10 @@
 import net from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { compose, type Preau } from '../compose.js';
-import { defaultConfig } from '../config/config.js';
-import { createLogger } from '../platform/logger.js';
+import type { Preau } from '../compose.js';
 import { REDIS_URL, redisAvailable } from '../../test/support/redis.js';
 import { WebSocket } from 'ws';
-import { startTestPreau, type TestPreau } from '../../test/support/app.js';
+import { startPeerNode, startTestPreau, uniqueRedisPrefix, type TestPreau } from '../../test/support/app.js';
 import type { PersonKey } from '../../test/support/fixtures.js';
 import { FIXTURE_PASSWORD } from '../../test/support/fixtures.js';
 import { eventually } from './pubsub.contract.js';
@@ -211,9 +209,10 @@ describe.runIf(await redisAvailable())('realtime across two nodes through Redis'
   let a: TestPreau;
   let b: Preau;
   beforeAll(async () => {
-    a = await startTestPreau('sqlite', { redisUrl: REDIS_URL });
+    const redis = { redisUrl: REDIS_URL, redisPrefix: uniqueRedisPrefix() };
+    a = await startTestPreau('sqlite', redis);
     await a.preau.app.listen({ host: '127.0.0.1', port: 0 });
-    b = await compose({ ...defaultConfig(), dataDir: a.preau.config.dataDir, publicUrl: 'http://preau.test', logLevel: 'silent', hashConcurrency: 1, redisUrl: REDIS_URL }, { storage: a.preau.storage, clock: a.clock, logger: createLogger('silent'), admission: { lagSampleMs: 0 } });
+    b = await startPeerNode(a, redis);
   });
   afterAll(async () => {
     await b?.close();

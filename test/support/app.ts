@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -25,9 +26,25 @@ export interface Client {
   csrf: string | undefined;
 }
 
+type EdgeOverrides = Pick<ComposeOverrides, 'admission' | 'rateLimits' | 'waitingRoom' | 'challenge' | 'realtime' | 'edgeRedis'>;
+
+/** A Redis key prefix no other suite (nor engineer) uses: each test's shared state is its own. */
+export const uniqueRedisPrefix = (): string => `test:${randomBytes(6).toString('hex')}:`;
+
+/**
+ * Scaled mode in one test: a second node over the same database (and clock and data directory) as
+ * `t`, with its own edge, pub/sub and caches — give both nodes the same `redisUrl` and `redisPrefix`.
+ */
+export async function startPeerNode(t: TestPreau, configOverrides: Partial<Config>, edge: EdgeOverrides = {}): Promise<Preau> {
+  return compose(
+    { ...defaultConfig(), dataDir: t.preau.config.dataDir, publicUrl: 'http://preau.test', logLevel: 'silent', hashConcurrency: 1, ...configOverrides },
+    { storage: t.preau.storage, clock: t.clock, logger: createLogger('silent'), ...edge, admission: { lagSampleMs: 0, ...edge.admission } },
+  );
+}
+
 /** A full Préau on a fresh database with the fixture, reached with `inject` (no sockets). */
 /** `edge`: settings of the edge's parts over the defaults (edge tests shrink or widen them). */
-export async function startTestPreau(backend: Backend, configOverrides: Partial<Config> = {}, edge: Pick<ComposeOverrides, 'admission' | 'rateLimits' | 'waitingRoom' | 'challenge' | 'realtime'> = {}): Promise<TestPreau> {
+export async function startTestPreau(backend: Backend, configOverrides: Partial<Config> = {}, edge: EdgeOverrides = {}): Promise<TestPreau> {
   const { storage, drop } = await freshStorage(backend);
   // A school Monday at 7:45 in Paris: "today" has lessons.
   const clock = new ManualClock(parisWallTimeToUtcMs('2026-09-07', 7, 45));

@@ -27,3 +27,51 @@ export function redisAvailable(): Promise<boolean> {
   });
   return available;
 }
+
+/**
+ * A Redis server of the test's own, on a free port, that the test may stop (the shared one on
+ * 6379 is never stopped). Without the `redis-server` binary, `undefined` (and a failure in CI).
+ */
+export async function startOwnRedis(onPort?: number): Promise<{ url: string; port: number; stop(): Promise<void> } | undefined> {
+  const { spawn, spawnSync } = await import('node:child_process');
+  if (spawnSync('redis-server', ['--version']).status !== 0) {
+    if (process.env.CI === 'true') throw new Error('redis-server absent alors que CI=true (apt-get install redis-server)');
+    console.warn('\n!!! redis-server absent : les tests qui arrêtent Redis sont SAUTÉS. !!!\n');
+    return undefined;
+  }
+  const port = onPort ?? await new Promise<number>((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const p = (srv.address() as net.AddressInfo).port;
+      srv.close(() => resolve(p));
+    });
+  });
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  const until = Date.now() + 5_000;
+  for (;;) {
+    const up = await new Promise<boolean>((resolve) => {
+      const s = net.connect({ host: '127.0.0.1', port }, () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.once('error', () => resolve(false));
+    });
+    if (up) break;
+    if (Date.now() > until) {
+      child.kill('SIGKILL');
+      throw new Error(`redis-server de test n’a pas démarré sur le port ${port}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    port,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGKILL');
+      }),
+  };
+}

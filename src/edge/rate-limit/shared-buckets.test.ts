@@ -1,0 +1,98 @@
+import { randomBytes } from 'node:crypto';
+import { afterAll, describe, expect, it } from 'vitest';
+import { REDIS_URL, redisAvailable } from '../../../test/support/redis.js';
+import { createLogger } from '../../platform/logger.js';
+import { Metrics } from '../../platform/metrics.js';
+import { EdgeRedis } from '../shared/edge-redis.js';
+import { sharedBucketsContract } from './shared-buckets.contract.js';
+import { MemorySharedBuckets, RedisSharedBuckets, SyncedBucketStore, type SharedBuckets } from './shared-buckets.js';
+import type { BucketPolicy } from './token-bucket.js';
+
+const unique = () => randomBytes(6).toString('hex');
+
+describe('SharedBuckets contract on memory', () => {
+  sharedBucketsContract(async () => ({ buckets: new MemorySharedBuckets(), key: (k) => k }));
+});
+
+describe.runIf(await redisAvailable())('SharedBuckets contract on Redis', () => {
+  const open: EdgeRedis[] = [];
+  afterAll(async () => {
+    await Promise.all(open.map((r) => r.close()));
+  });
+  sharedBucketsContract(async () => {
+    // A generous timeout: the contract tests the adapter, not the breaker (a busy CI host may be slow).
+    const redis = new EdgeRedis(REDIS_URL, `test:${unique()}:`, { timeoutMs: 2_000, breaker: { failuresToOpen: 3, openMs: 1_000 } }, createLogger('silent'), new Metrics());
+    await redis.connect();
+    open.push(redis);
+    return { buckets: new RedisSharedBuckets(redis, 'address'), key: (k) => k };
+  });
+});
+
+const POLICY: BucketPolicy = { name: 'address', ratePerS: 0.001, burst: 4 };
+
+describe('SyncedBucketStore (local verdict now, shared verdict in the background)', () => {
+  it('a key spent on node 1 is refused on node 2 after at most one request there', async () => {
+    const shared = new MemorySharedBuckets();
+    const node1 = new SyncedBucketStore(shared, () => true);
+    const node2 = new SyncedBucketStore(shared, () => true);
+    const now = Date.now();
+    for (let i = 0; i < 4; i++) expect(node1.take('a', POLICY, 1, now).allowed).toBe(true);
+    await node1.flush();
+    // Node 2 knows nothing yet: its own bucket is full, so its first request passes and is charged…
+    expect(node2.take('a', POLICY, 1, now).allowed).toBe(true);
+    await node2.flush();
+    // …and the shared answer (empty) refuses the next ones, with a Retry-After from the shared bucket.
+    const refused = node2.take('a', POLICY, 1, now + 10);
+    expect(refused.allowed).toBe(false);
+    expect(refused.retryAfterMs).toBeGreaterThan(900_000);
+    // Node 1 learnt it too from its own charges (the fourth left less than a token).
+    expect(node1.take('a', POLICY, 1, now + 10).allowed).toBe(false);
+    // Another key is untouched.
+    expect(node2.take('b', POLICY, 1, now + 10).allowed).toBe(true);
+  });
+
+  it('while the shared store cannot answer, local limits hold (fail open to per-node buckets)', async () => {
+    const broken: SharedBuckets = { take: async () => undefined };
+    const store = new SyncedBucketStore(broken, () => true);
+    const now = Date.now();
+    const verdicts = [];
+    for (let i = 0; i < 6; i++) {
+      verdicts.push(store.take('a', POLICY, 1, now).allowed);
+      await store.flush();
+    }
+    expect(verdicts).toEqual([true, true, true, true, false, false]);
+    expect(store.counts.dropped).toBe(4);
+  });
+
+  it('with the breaker open, nothing is queued for Redis (a dead Redis costs nothing per request)', async () => {
+    let calls = 0;
+    const counting: SharedBuckets = {
+      take: async (c) => {
+        calls++;
+        return c.map(() => ({ allowed: true, tokens: 3 }));
+      },
+    };
+    const store = new SyncedBucketStore(counting, () => false);
+    for (let i = 0; i < 3; i++) store.take('a', POLICY, 1, Date.now());
+    await store.flush();
+    expect(calls).toBe(0);
+  });
+
+  it('gathers the charges of many requests into one call', async () => {
+    const batches: number[] = [];
+    const shared = new MemorySharedBuckets();
+    const spy: SharedBuckets = {
+      take: async (c) => {
+        batches.push(c.length);
+        return shared.take(c);
+      },
+    };
+    const store = new SyncedBucketStore(spy, () => true, { flushEveryMs: 5, maxBatch: 2, maxPending: 100, maxBlocked: 100 });
+    const now = Date.now();
+    for (const k of ['a', 'a', 'b', 'c']) store.take(k, POLICY, 1, now);
+    await store.flush();
+    // 'a' twice is one charge of 2; three keys in batches of at most 2.
+    expect(batches).toEqual([2, 1]);
+    expect((await shared.take([{ key: 'a', policy: POLICY, cost: 0 }]))[0]!.tokens).toBeCloseTo(2, 5);
+  });
+});
