@@ -17,3 +17,5 @@ export { registerOperatorRoutes } from './operator/operator.routes.js';
 export { whereabouts, FRANCE, openCountryDatabase, type CountryLookup } from './geo/geo.js';
 export { EdgeRedis, DEFAULT_EDGE_REDIS_SETTINGS, type EdgeRedisSettings, type SharedState } from './shared/edge-redis.js';
 export { SyncedBucketStore, RedisSharedBuckets, MemorySharedBuckets, DEFAULT_SYNC_SETTINGS, type SharedBuckets } from './rate-limit/shared-buckets.js';
+export { StuffingDetector, DEFAULT_STUFFING_SETTINGS, MemoryStuffingCounters, type StuffingCounters } from './challenge/stuffing.js';
+export { RedisStuffingCounters } from './challenge/shared-stuffing.js';

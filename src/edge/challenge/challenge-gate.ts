@@ -50,7 +50,6 @@ const accountMark = (login: string) => createHash('sha256').update(normaliseLogi
 export class ChallengeGate {
   private readonly spent = new Map<string, number>();
   private readonly counts = { issued: 0, solved: 0, failed: 0 };
-  readonly detector = new StuffingDetector();
 
   constructor(
     public settings: ChallengeSettings,
@@ -60,6 +59,8 @@ export class ChallengeGate {
     private readonly nowMs: () => number,
     metrics: Metrics,
     private readonly serializeCookie: (name: string, value: string, maxAgeS: number) => string,
+    /** This node's counts alone (embedded), or over the deployment's (several nodes: see StuffingDetector). */
+    readonly detector: StuffingDetector = new StuffingDetector(),
   ) {
     const c = metrics.trackedCounter('preau_challenges_total', 'Proof-of-work challenges by outcome');
     for (const k of ['issued', 'solved', 'failed'] as const) c.track(() => this.counts[k], { outcome: k });
