@@ -36,7 +36,7 @@ import { NotificationsRepository, NotificationsService, registerNotificationsRou
 import { DEFAULT_GATEWAY_LIMITS, installUpgrades, MemoryPubSub, RealtimeGateway, RedisPubSub, registerRealtimeRoutes, type GatewayLimits, type PubSub } from './realtime/index.js';
 import { createLaneResolver, DEFAULT_WAITING_ROOM_SETTINGS, registerWaitingRoomRoutes, ticketKey, WaitingRoom, type WaitingRoomSettings } from './edge/index.js';
 import { ChallengeGate, DEFAULT_CHALLENGE_SETTINGS, deriveKey, EdgeControls, registerOperatorRoutes, type ChallengeSettings, type CountryLookup } from './edge/index.js';
-import { DEFAULT_STUFFING_SETTINGS, RedisStuffingCounters, StuffingDetector, DEFAULT_EDGE_REDIS_SETTINGS, DEFAULT_SYNC_SETTINGS, EdgeRedis, RedisSharedBuckets, SyncedBucketStore, type BucketStore, type EdgeRedisSettings } from './edge/index.js';
+import { RedisRoomLine, DEFAULT_STUFFING_SETTINGS, RedisStuffingCounters, StuffingDetector, DEFAULT_EDGE_REDIS_SETTINGS, DEFAULT_SYNC_SETTINGS, EdgeRedis, RedisSharedBuckets, SyncedBucketStore, type BucketStore, type EdgeRedisSettings } from './edge/index.js';
 
 export interface Preau {
   config: Config;
@@ -177,10 +177,11 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
   const rateLimiter = edgeOn ? new RateLimiter({ ...DEFAULT_RATE_LIMITS, ...overrides.rateLimits }, bucketStore, refusals, auth, metrics, () => clock.nowMs()) : undefined;
   if (guards && rateLimiter) guards.refuseBeforeRouting = rateLimiter.refuseBeforeRouting;
   const controls = new EdgeControls(logger, overrides.countryLookup);
+  // About a quarter of a second of hashing may be queued before new visitors get tickets.
+  const roomSettings: WaitingRoomSettings = { ...DEFAULT_WAITING_ROOM_SETTINGS, maxLoginsInFlight: config.hashConcurrency * 16, ...overrides.waitingRoom };
   const waitingRoom = edgeOn
     ? new WaitingRoom(
-        // About a quarter of a second of hashing may be queued before new visitors get tickets.
-        { ...DEFAULT_WAITING_ROOM_SETTINGS, maxLoginsInFlight: config.hashConcurrency * 16, ...overrides.waitingRoom },
+        roomSettings,
         ticketKey(secret),
         hasher,
         createLaneResolver({
@@ -200,6 +201,8 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
         metrics,
         https,
         controls.isAbroad,
+        // Several nodes: one line for all (order and admission rate across nodes), each node's own while Redis is away.
+        edgeRedis && { line: new RedisRoomLine(edgeRedis, roomSettings), usable: () => edgeRedis.usable() },
       )
     : undefined;
   const challenge =

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Preau } from '../src/compose.js';
 import { startPeerNode, startTestPreau, uniqueRedisPrefix, type TestPreau } from './support/app.js';
+import { addPupils, FIXTURE_PASSWORD } from './support/fixtures.js';
 import { eventually } from '../src/realtime/pubsub.contract.js';
 import { REDIS_URL, redisAvailable, startOwnRedis } from './support/redis.js';
 
@@ -48,6 +49,66 @@ describe.runIf(await redisAvailable())('two nodes sharing the edge’s state thr
   });
 });
 
+describe.runIf(await redisAvailable())('the waiting room across two nodes sharing Redis', () => {
+  let a: TestPreau;
+  let b: Preau;
+  let crowd: string[];
+  const UA = 'Mozilla/5.0 (test)';
+  // Two logins at once per node; the rooms' timers never fire by themselves: the test admits with tick().
+  const edge = { waitingRoom: { maxLoginsInFlight: 2, tickMs: 1_000_000_000 }, challenge: { mode: 'off' as const } };
+  beforeAll(async () => {
+    const redis = { redisUrl: REDIS_URL, redisPrefix: uniqueRedisPrefix() };
+    a = await startTestPreau('sqlite', redis, edge);
+    b = await startPeerNode(a, redis, edge);
+    crowd = await addPupils(a.preau.storage.db, a.clock, 10, 'foule');
+  });
+  afterAll(async () => {
+    await b?.close();
+    await a?.close();
+  });
+
+  const login = (node: Preau, name: string, address: string, ticket?: string) =>
+    node.app.inject({ method: 'POST', url: '/api/v1/auth/login', remoteAddress: address, headers: { 'user-agent': UA, ...(ticket ? { cookie: `preau_ticket=${ticket}` } : {}) }, payload: { login: name, password: FIXTURE_PASSWORD } });
+  const status = (node: Preau, address: string, ticket: string) => node.app.inject({ method: 'GET', url: '/api/v1/waiting-room', remoteAddress: address, headers: { 'user-agent': UA, cookie: `preau_ticket=${ticket}` } });
+
+  it('tickets issued by node 1 are admitted in their order by both nodes, honoured on node 2, and spent once', async () => {
+    const burst = crowd.map((name, i) => ({ name, address: `10.8.${i}.1` }));
+    const answers = await Promise.all(burst.map((x) => login(a.preau, x.name, x.address)));
+    expect(answers.filter((r) => r.statusCode === 200)).toHaveLength(2);
+    const tickets = burst
+      .map((x, i) => ({ ...x, r: answers[i]! }))
+      .filter(({ r }) => r.statusCode === 503)
+      .map(({ name, address, r }) => ({ name, address, ticket: r.json().error.details.ticket as string, position: r.json().error.details.position as number }))
+      .sort((x, y) => x.position - y.position);
+    expect(tickets.map((x) => x.position)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    // Node 2 sees the same line: the same positions.
+    expect((await status(b, tickets[7]!.address, tickets[7]!.ticket)).json()).toMatchObject({ state: 'waiting', position: 8 });
+
+    const admitted: number[] = [];
+    let replayed = false;
+    for (let round = 0; round < 20 && admitted.length < tickets.length; round++) {
+      // The nodes take turns admitting (each by its own capacity); every visitor signs in on the other node.
+      const [admitter, other] = round % 2 === 0 ? [a.preau, b] : [b, a.preau];
+      await admitter.edge!.waitingRoom.tick();
+      for (const x of tickets) {
+        if (admitted.includes(x.position)) continue;
+        if ((await status(other, x.address, x.ticket)).json().state !== 'admitted') continue;
+        const res = await login(other, x.name, x.address, x.ticket);
+        expect(res.statusCode, res.body).toBe(200);
+        admitted.push(x.position);
+        // The same ticket again, on the node that admitted it, while others still wait: spent.
+        if (!replayed && admitted.length < tickets.length - 2) {
+          const again = await login(admitter, x.name, x.address, x.ticket);
+          expect(again.json().error).toMatchObject({ id: 'waiting.ticket_used' });
+          replayed = true;
+        }
+      }
+    }
+    expect(replayed).toBe(true);
+    expect(admitted).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+  });
+});
+
 describe('a node whose Redis goes away keeps serving with per-node state', () => {
   it('Redis stopped while serving: requests keep being served under local limits, readiness stays 200', async () => {
     const own = await startOwnRedis();
@@ -70,6 +131,28 @@ describe('a node whose Redis goes away keeps serving with per-node state', () =>
       // Signed-in reads still work.
       const pupil = await t.as('pupilA1');
       expect((await pupil.request({ method: 'GET', url: '/api/v1/me/today' })).statusCode).toBe(200);
+    } finally {
+      await t.close();
+      await own.stop();
+    }
+  });
+  it('Redis stopped: the waiting room falls back to the node’s own line and capacity', async () => {
+    const own = await startOwnRedis();
+    if (!own) return;
+    const t = await startTestPreau('sqlite', { redisUrl: own.url, redisPrefix: uniqueRedisPrefix() }, { waitingRoom: { maxLoginsInFlight: 2, tickMs: 1_000_000_000 }, challenge: { mode: 'off' }, edgeRedis: { timeoutMs: 50, breaker: { failuresToOpen: 1, openMs: 60_000 } } });
+    try {
+      const crowd = await addPupils(t.preau.storage.db, t.clock, 5, 'repli');
+      await own.stop();
+      const UA = 'Mozilla/5.0 (test)';
+      const login = (name: string, address: string, ticket?: string) =>
+        t.preau.app.inject({ method: 'POST', url: '/api/v1/auth/login', remoteAddress: address, headers: { 'user-agent': UA, ...(ticket ? { cookie: `preau_ticket=${ticket}` } : {}) }, payload: { login: name, password: FIXTURE_PASSWORD } });
+      const answers = await Promise.all(crowd.map((name, i) => login(name, `10.7.${i}.1`)));
+      expect(answers.map((r) => r.statusCode).sort()).toEqual([200, 200, 503, 503, 503]);
+      const first = crowd.map((name, i) => ({ name, address: `10.7.${i}.1`, r: answers[i]! })).find((x) => x.r.json().error?.details?.position === 1)!;
+      await t.preau.edge!.waitingRoom.tick();
+      const res = await login(first.name, first.address, first.r.json().error.details.ticket);
+      expect(res.statusCode, res.body).toBe(200);
+      expect(t.preau.edgeRedis?.health()).toBe('degraded');
     } finally {
       await t.close();
       await own.stop();

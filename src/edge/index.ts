@@ -19,3 +19,5 @@ export { EdgeRedis, DEFAULT_EDGE_REDIS_SETTINGS, type EdgeRedisSettings, type Sh
 export { SyncedBucketStore, RedisSharedBuckets, MemorySharedBuckets, DEFAULT_SYNC_SETTINGS, type SharedBuckets } from './rate-limit/shared-buckets.js';
 export { StuffingDetector, DEFAULT_STUFFING_SETTINGS, MemoryStuffingCounters, type StuffingCounters } from './challenge/stuffing.js';
 export { RedisStuffingCounters } from './challenge/shared-stuffing.js';
+export { MemoryRoomLine, type RoomLine } from './waiting-room/room-line.js';
+export { RedisRoomLine } from './waiting-room/redis-room-line.js';

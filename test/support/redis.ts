@@ -1,4 +1,9 @@
+import { randomBytes } from 'node:crypto';
 import net from 'node:net';
+import { afterAll } from 'vitest';
+import { EdgeRedis } from '../../src/edge/shared/edge-redis.js';
+import { createLogger } from '../../src/platform/logger.js';
+import { Metrics } from '../../src/platform/metrics.js';
 
 /**
  * Redis for the suites that need it (the Redis pub/sub). Like PostgreSQL (backends.ts): outside CI
@@ -73,5 +78,23 @@ export async function startOwnRedis(onPort?: number): Promise<{ url: string; por
         child.once('exit', () => resolve());
         child.kill('SIGKILL');
       }),
+  };
+}
+
+/**
+ * The edge's Redis connection for a contract suite: a key prefix of its own, a generous timeout
+ * (the suites test the adapters, not the breaker: a busy CI host may be slow). Call inside a
+ * `describe`: the connections it opened are closed after the suite.
+ */
+export function contractEdgeRedis(): () => Promise<EdgeRedis> {
+  const open: EdgeRedis[] = [];
+  afterAll(async () => {
+    await Promise.all(open.splice(0).map((r) => r.close()));
+  });
+  return async () => {
+    const redis = new EdgeRedis(REDIS_URL, `test:${randomBytes(6).toString('hex')}:`, { timeoutMs: 2_000, breaker: { failuresToOpen: 3, openMs: 1_000 } }, createLogger('silent'), new Metrics());
+    await redis.connect();
+    open.push(redis);
+    return redis;
   };
 }

@@ -1,9 +1,5 @@
-import { afterAll, describe, expect, it } from 'vitest';
-import { uniqueRedisPrefix } from '../../../test/support/app.js';
-import { REDIS_URL, redisAvailable } from '../../../test/support/redis.js';
-import { createLogger } from '../../platform/logger.js';
-import { Metrics } from '../../platform/metrics.js';
-import { EdgeRedis } from '../shared/edge-redis.js';
+import { describe, expect, it } from 'vitest';
+import { contractEdgeRedis, redisAvailable } from '../../../test/support/redis.js';
 import { RedisStuffingCounters } from './shared-stuffing.js';
 import { stuffingCountersContract } from './stuffing.contract.js';
 import { DEFAULT_STUFFING_SETTINGS, MemoryStuffingCounters, StuffingDetector, type StuffingCounters } from './stuffing.js';
@@ -13,16 +9,8 @@ describe('StuffingCounters contract on memory', () => {
 });
 
 describe.runIf(await redisAvailable())('StuffingCounters contract on Redis', () => {
-  const open: EdgeRedis[] = [];
-  afterAll(async () => {
-    await Promise.all(open.map((r) => r.close()));
-  });
-  stuffingCountersContract(async () => {
-    const redis = new EdgeRedis(REDIS_URL, uniqueRedisPrefix(), { timeoutMs: 2_000, breaker: { failuresToOpen: 3, openMs: 1_000 } }, createLogger('silent'), new Metrics());
-    await redis.connect();
-    open.push(redis);
-    return new RedisStuffingCounters(redis);
-  });
+  const redis = contractEdgeRedis();
+  stuffingCountersContract(async () => new RedisStuffingCounters(await redis()));
 });
 
 /** An attack: 120 failures on 40 accounts from 20 addresses within a minute. */

@@ -1,31 +1,17 @@
-import { randomBytes } from 'node:crypto';
-import { afterAll, describe, expect, it } from 'vitest';
-import { REDIS_URL, redisAvailable } from '../../../test/support/redis.js';
-import { createLogger } from '../../platform/logger.js';
-import { Metrics } from '../../platform/metrics.js';
-import { EdgeRedis } from '../shared/edge-redis.js';
+import { describe, expect, it } from 'vitest';
+import { contractEdgeRedis, redisAvailable } from '../../../test/support/redis.js';
 import { sharedBucketsContract } from './shared-buckets.contract.js';
 import { MemorySharedBuckets, RedisSharedBuckets, SyncedBucketStore, type SharedBuckets } from './shared-buckets.js';
 import type { BucketPolicy } from './token-bucket.js';
 
-const unique = () => randomBytes(6).toString('hex');
 
 describe('SharedBuckets contract on memory', () => {
   sharedBucketsContract(async () => ({ buckets: new MemorySharedBuckets(), key: (k) => k }));
 });
 
 describe.runIf(await redisAvailable())('SharedBuckets contract on Redis', () => {
-  const open: EdgeRedis[] = [];
-  afterAll(async () => {
-    await Promise.all(open.map((r) => r.close()));
-  });
-  sharedBucketsContract(async () => {
-    // A generous timeout: the contract tests the adapter, not the breaker (a busy CI host may be slow).
-    const redis = new EdgeRedis(REDIS_URL, `test:${unique()}:`, { timeoutMs: 2_000, breaker: { failuresToOpen: 3, openMs: 1_000 } }, createLogger('silent'), new Metrics());
-    await redis.connect();
-    open.push(redis);
-    return { buckets: new RedisSharedBuckets(redis, 'address'), key: (k) => k };
-  });
+  const redis = contractEdgeRedis();
+  sharedBucketsContract(async () => ({ buckets: new RedisSharedBuckets(await redis(), 'address'), key: (k) => k }));
 });
 
 const POLICY: BucketPolicy = { name: 'address', ratePerS: 0.001, burst: 4 };
