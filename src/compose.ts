@@ -33,7 +33,7 @@ import { MessagingRepository, MessagingService, registerMessagingRoutes } from '
 import { HandinsRepository, HandinsService, HomeworkRepository, HomeworkService, registerHandinsRoutes, registerHomeworkRoutes } from './modules/homework/index.js';
 import { normaliseLogin } from './modules/identity/index.js';
 import { NotificationsRepository, NotificationsService, registerNotificationsRoutes } from './modules/notifications/index.js';
-import { DEFAULT_GATEWAY_LIMITS, installUpgrades, MemoryPubSub, RealtimeGateway, RedisPubSub, registerRealtimeRoutes, type GatewayLimits, type PubSub } from './realtime/index.js';
+import { DEFAULT_GATEWAY_LIMITS, installUpgrades, MemoryPubSub, RedisPresence, RealtimeGateway, RedisPubSub, registerRealtimeRoutes, type GatewayLimits, type PubSub } from './realtime/index.js';
 import { createLaneResolver, DEFAULT_WAITING_ROOM_SETTINGS, registerWaitingRoomRoutes, ticketKey, WaitingRoom, type WaitingRoomSettings } from './edge/index.js';
 import { ChallengeGate, DEFAULT_CHALLENGE_SETTINGS, deriveKey, EdgeControls, registerOperatorRoutes, type ChallengeSettings, type CountryLookup } from './edge/index.js';
 import { RedisRoomLine, DEFAULT_STUFFING_SETTINGS, RedisStuffingCounters, StuffingDetector, DEFAULT_EDGE_REDIS_SETTINGS, DEFAULT_SYNC_SETTINGS, EdgeRedis, RedisSharedBuckets, SyncedBucketStore, type BucketStore, type EdgeRedisSettings } from './edge/index.js';
@@ -225,7 +225,7 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
   installReadOnly(app, async () => (await status.current()).readOnly);
   // WebSocket upgrades go through the same pipeline as requests (edge, session, Origin).
   installUpgrades(app);
-  const realtime = new RealtimeGateway({ ...DEFAULT_GATEWAY_LIMITS, ...overrides.realtime }, pubsub, metrics, logger);
+  const realtime = new RealtimeGateway({ ...DEFAULT_GATEWAY_LIMITS, ...overrides.realtime }, pubsub, metrics, logger, Date.now, edgeRedis ? { store: new RedisPresence(edgeRedis), nodeId: edgeRedis.nodeId } : undefined);
 
   let draining = false;
   registerHealthRoutes(app, { ping: () => storage.ping(), isDraining: () => draining, metrics, ...(edgeRedis ? { details: () => ({ redis: edgeRedis.health() }) } : {}) });

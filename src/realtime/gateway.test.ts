@@ -241,6 +241,16 @@ describe.runIf(await redisAvailable())('realtime across two nodes through Redis'
     });
     expect(sent.statusCode, sent.body).toBe(201);
     await eventually(() => expect(got.find((m) => m.type === 'notification')?.notification?.title).toBe('Par Redis'));
+    // Presence is shared too: node B knows the teacher is connected (on node A), and when no more.
+    expect(await b.realtime.online(['teacherA', 'parentA1'])).toEqual(new Set(['teacherA']));
     ws.close();
+    await eventually(() => expect(a.preau.realtime.connections('teacherA')).toBe(0));
+    // The departure reaches Redis asynchronously.
+    let left = await b.realtime.online(['teacherA']);
+    for (let i = 0; i < 50 && left.size > 0; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      left = await b.realtime.online(['teacherA']);
+    }
+    expect(left).toEqual(new Set());
   });
 });
