@@ -114,7 +114,7 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
   let pubsub: PubSub;
   if (config.redisUrl) {
     const redis = new RedisPubSub(config.redisUrl, onPubSubError);
-    await redis.connect();
+    if (!(await redis.connectOrDegrade())) logger.error('Redis injoignable au démarrage : le nœud sert quand même ; les notifications en direct entre nœuds reprendront à son retour (vérifiez PREAU_REDIS_URL)');
     pubsub = redis;
   } else pubsub = new MemoryPubSub(onPubSubError);
   const notifications = new NotificationsService(new NotificationsRepository(storage.db, storage.capabilities), pubsub, clock, logger);

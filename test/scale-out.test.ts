@@ -110,6 +110,23 @@ describe.runIf(await redisAvailable())('the waiting room across two nodes sharin
 });
 
 describe('a node whose Redis goes away keeps serving with per-node state', () => {
+  it('Redis unreachable from the start: the node boots, is ready (degraded), and applies local limits', async () => {
+    const t = await startTestPreau('sqlite', { redisUrl: 'redis://127.0.0.1:1', redisPrefix: uniqueRedisPrefix() }, { rateLimits: TIGHT });
+    try {
+      const ready = await t.anonymous.request({ method: 'GET', url: '/readyz' });
+      expect([ready.statusCode, ready.json()]).toEqual([200, { status: 'ready', redis: 'degraded' }]);
+      const codes = [];
+      for (let i = 0; i < 7; i++) codes.push((await t.preau.app.inject(fromAddress('127.22.0.1'))).statusCode);
+      expect(codes).toEqual([200, 200, 200, 200, 200, 429, 429]);
+      // A write that notifies (through the pub/sub that cannot publish) still succeeds.
+      const parent = await t.as('parentA1');
+      const sent = await parent.request({ method: 'POST', url: '/api/v1/messages', payload: { to: [{ kind: 'person', id: 'teacherA' }], subject: 'Sans Redis', bodyHtml: '<p>x</p>' } });
+      expect(sent.statusCode, sent.body).toBe(201);
+    } finally {
+      await t.close();
+    }
+  });
+
   it('Redis stopped while serving: requests keep being served under local limits, readiness stays 200', async () => {
     const own = await startOwnRedis();
     if (!own) return;

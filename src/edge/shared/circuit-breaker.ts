@@ -16,7 +16,8 @@ export type BreakerState =
   | { mode: 'open'; untilMs: number }
   | { mode: 'half_open'; probing: boolean };
 
-export type BreakerEvent = { kind: 'success' } | { kind: 'failure'; nowMs: number } | { kind: 'tick'; nowMs: number } | { kind: 'probe' };
+/** `trip`: Redis is certainly away (no connection at boot): open at once. */
+export type BreakerEvent = { kind: 'success' } | { kind: 'failure'; nowMs: number } | { kind: 'trip'; nowMs: number } | { kind: 'tick'; nowMs: number } | { kind: 'probe' };
 
 export const INITIAL_BREAKER: BreakerState = { mode: 'closed', failures: 0 };
 
@@ -27,6 +28,8 @@ export function nextBreaker(s: BreakerSettings, state: BreakerState, e: BreakerE
     case 'failure':
       if (state.mode === 'closed' && state.failures + 1 < s.failuresToOpen) return { mode: 'closed', failures: state.failures + 1 };
       if (state.mode === 'open') return state;
+      return { mode: 'open', untilMs: e.nowMs + s.openMs };
+    case 'trip':
       return { mode: 'open', untilMs: e.nowMs + s.openMs };
     case 'tick':
       return state.mode === 'open' && e.nowMs >= state.untilMs ? { mode: 'half_open', probing: false } : state;

@@ -20,6 +20,7 @@ describe('circuit breaker (pure)', () => {
       [{ mode: 'half_open', probing: false }, { kind: 'probe' }, { mode: 'half_open', probing: true }],
       [{ mode: 'half_open', probing: true }, { kind: 'failure', nowMs: 2_000 }, { mode: 'open', untilMs: 3_000 }],
       [{ mode: 'half_open', probing: true }, { kind: 'success' }, INITIAL_BREAKER],
+      [INITIAL_BREAKER, { kind: 'trip', nowMs: 10 }, { mode: 'open', untilMs: 1_010 }],
     ];
     for (const [from, event, to] of cases) expect(nextBreaker(S, from, event)).toEqual(to);
     expect([INITIAL_BREAKER, { mode: 'closed', failures: 1 }, { mode: 'open', untilMs: 1 }, { mode: 'half_open', probing: false }, { mode: 'half_open', probing: true }].map((s) => mayCall(s as BreakerState))).toEqual([true, true, false, true, false]);
@@ -38,7 +39,8 @@ describe('EdgeRedis when Redis is away', () => {
   it('pointed at a closed port: boots degraded, answers undefined at once, says it once, then makes no call', async () => {
     const { logger, lines } = recordingLogger();
     const metrics = new Metrics();
-    const redis = new EdgeRedis('redis://127.0.0.1:1', 'test:', { timeoutMs: 50, breaker: { failuresToOpen: 1, openMs: 60_000 } }, logger, metrics);
+    // Even with a breaker that needs three failures: no connection at boot opens it at once.
+    const redis = new EdgeRedis('redis://127.0.0.1:1', 'test:', { timeoutMs: 50, breaker: { failuresToOpen: 3, openMs: 60_000 } }, logger, metrics);
     await redis.connect();
     expect(redis.health()).toBe('degraded');
     expect(redis.usable()).toBe(false);

@@ -72,7 +72,7 @@ export class EdgeRedis implements SharedState {
     try {
       await this.redis.connect();
     } catch (err) {
-      this.fail(err);
+      this.fail(err, 'trip');
     }
   }
 
@@ -118,9 +118,9 @@ export class EdgeRedis implements SharedState {
     if (was !== 'closed') this.logger.info('Redis de nouveau joignable : l’état partagé de l’entrée reprend');
   }
 
-  private fail(err: unknown): void {
+  private fail(err: unknown, kind: 'failure' | 'trip' = 'failure'): void {
     const was = this.state.mode;
-    const next = nextBreaker(this.settings.breaker, this.state, { kind: 'failure', nowMs: this.nowMs() });
+    const next = nextBreaker(this.settings.breaker, this.state, { kind, nowMs: this.nowMs() });
     this.state = next;
     // Said once per outage (closed → open), not on every failed probe.
     if (was === 'closed' && next.mode === 'open') {
