@@ -36,7 +36,7 @@ import { NotificationsRepository, NotificationsService, registerNotificationsRou
 import { DEFAULT_GATEWAY_LIMITS, installUpgrades, MemoryPubSub, RedisPresence, RealtimeGateway, RedisPubSub, registerRealtimeRoutes, type GatewayLimits, type PubSub } from './realtime/index.js';
 import { createLaneResolver, DEFAULT_WAITING_ROOM_SETTINGS, registerWaitingRoomRoutes, ticketKey, WaitingRoom, type WaitingRoomSettings } from './edge/index.js';
 import { ChallengeGate, DEFAULT_CHALLENGE_SETTINGS, deriveKey, EdgeControls, registerOperatorRoutes, type ChallengeSettings, type CountryLookup } from './edge/index.js';
-import { RedisRoomLine, DEFAULT_STUFFING_SETTINGS, RedisStuffingCounters, StuffingDetector, DEFAULT_EDGE_REDIS_SETTINGS, DEFAULT_SYNC_SETTINGS, EdgeRedis, RedisSharedBuckets, SyncedBucketStore, type BucketStore, type EdgeRedisSettings } from './edge/index.js';
+import { RedisSpentIds, RedisRoomLine, DEFAULT_STUFFING_SETTINGS, RedisStuffingCounters, StuffingDetector, DEFAULT_EDGE_REDIS_SETTINGS, DEFAULT_SYNC_SETTINGS, EdgeRedis, RedisSharedBuckets, SyncedBucketStore, type BucketStore, type EdgeRedisSettings } from './edge/index.js';
 
 export interface Preau {
   config: Config;
@@ -216,6 +216,7 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
       metrics,
       (name, value, maxAgeS) => app.serializeCookie(name, value, { path: '/', httpOnly: true, sameSite: 'lax', secure: https, maxAge: maxAgeS }),
       new StuffingDetector(DEFAULT_STUFFING_SETTINGS, edgeRedis && { counters: new RedisStuffingCounters(edgeRedis), usable: () => edgeRedis.usable(), refreshMs: 1_000, staleMs: 5_000 }),
+      edgeRedis && { ids: new RedisSpentIds(edgeRedis, 'challenge'), usable: () => edgeRedis.usable() },
     );
   // The edge wraps every route registered after it: installed before any route.
   installEdge(app, { admission, rateLimiter, waitingRoom, challenge });

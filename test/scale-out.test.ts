@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Preau } from '../src/compose.js';
 import { startPeerNode, startTestPreau, uniqueRedisPrefix, type TestPreau } from './support/app.js';
 import { addPupils, FIXTURE_PASSWORD } from './support/fixtures.js';
+import { solveChallenge } from '../src/edge/index.js';
 import { eventually } from '../src/realtime/pubsub.contract.js';
 import { REDIS_URL, redisAvailable, startOwnRedis } from './support/redis.js';
 
@@ -106,6 +107,34 @@ describe.runIf(await redisAvailable())('the waiting room across two nodes sharin
     }
     expect(replayed).toBe(true);
     expect(admitted).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+  });
+});
+
+describe.runIf(await redisAvailable())('proof-of-work solutions across two nodes sharing Redis', () => {
+  let a: TestPreau;
+  let b: Preau;
+  const edge = { challenge: { mode: 'always' as const, bits: 8 } };
+  beforeAll(async () => {
+    const redis = { redisUrl: REDIS_URL, redisPrefix: uniqueRedisPrefix() };
+    a = await startTestPreau('sqlite', redis, edge);
+    b = await startPeerNode(a, redis, edge);
+  });
+  afterAll(async () => {
+    await b?.close();
+    await a?.close();
+  });
+
+  it('a solution spent on node 1 is refused on node 2', async () => {
+    const login = (node: Preau, headers: Record<string, string> = {}) =>
+      node.app.inject({ method: 'POST', url: '/api/v1/auth/login', remoteAddress: '10.6.0.1', headers: { 'user-agent': 'Mozilla/5.0 (test)', ...headers }, payload: { login: a.fx.people.pupilA1.login, password: FIXTURE_PASSWORD } });
+    const asked = await login(a.preau);
+    expect(asked.json().error.id).toBe('challenge.required');
+    const { challenge, bits } = asked.json().error.details as { challenge: string; bits: number };
+    const proof = { 'x-preau-challenge': challenge, 'x-preau-nonce': solveChallenge(challenge, bits) };
+    expect((await login(a.preau, proof)).statusCode).toBe(200);
+    const replay = await login(b, proof);
+    expect(replay.statusCode).toBe(409);
+    expect(replay.json().error.id).toBe('challenge.used');
   });
 });
 

@@ -21,3 +21,4 @@ export { StuffingDetector, DEFAULT_STUFFING_SETTINGS, MemoryStuffingCounters, ty
 export { RedisStuffingCounters } from './challenge/shared-stuffing.js';
 export { MemoryRoomLine, type RoomLine } from './waiting-room/room-line.js';
 export { RedisRoomLine } from './waiting-room/redis-room-line.js';
+export { MemorySpentIds, RedisSpentIds, type SpentIds } from './shared/spent-ids.js';
