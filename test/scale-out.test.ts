@@ -107,6 +107,12 @@ describe.runIf(await redisAvailable())('the waiting room across two nodes sharin
     }
     expect(replayed).toBe(true);
     expect(admitted).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    // Every ticket was spent on the node that did not admit it: at their next tick, the admitting
+    // nodes stop reserving capacity for them (the test's clock never moves: no hold expires by time).
+    await a.preau.edge!.waitingRoom.tick();
+    await b.edge!.waitingRoom.tick();
+    expect(a.preau.metrics.render()).toContain('preau_waiting_room_admitted_unclaimed 0');
+    expect(b.metrics.render()).toContain('preau_waiting_room_admitted_unclaimed 0');
   });
 });
 

@@ -44,13 +44,19 @@ for _, k in ipairs({KEYS[7], KEYS[lane], KEYS[5], KEYS[6]}) do
 end
 return 1`);
 
-/** KEYS: 4 lines, ticket, used. ARGV: id, now, claim (1|0), expiresAt. */
+/** KEYS: 4 lines, ticket, used. ARGV: id, now, claim (1|0), expiresAt, spent-list key prefix. */
 const LOOK = new Script(`${POSITION}
 if redis.call('EXISTS', KEYS[6]) == 1 then return {'used'} end
-local t = redis.call('HMGET', KEYS[5], 'state', 'lane')
+local t = redis.call('HMGET', KEYS[5], 'state', 'lane', 'node')
 if not t[1] then return {'unknown'} end
 if t[1] == 'admitted' then
   if ARGV[3] == '1' then
+    -- The admitting node learns it at its next tick (its capacity is no longer reserved).
+    if t[3] then
+      local spent = ARGV[5] .. t[3]
+      redis.call('RPUSH', spent, ARGV[1])
+      redis.call('PEXPIRE', spent, 60000)
+    end
     redis.call('DEL', KEYS[5])
     redis.call('SET', KEYS[6], '1', 'PX', math.max(1, tonumber(ARGV[4]) - tonumber(ARGV[2])))
   end
@@ -59,7 +65,7 @@ end
 redis.call('HSET', KEYS[5], 'seen', ARGV[2])
 return {'waiting', position(tonumber(t[2]), ARGV[1])}`);
 
-/** KEYS: 4 lines, 4 v(lane). ARGV: n, now, abandonAfterMs, admittedTtlMs, ticket key prefix. */
+/** KEYS: 4 lines, 4 v(lane). ARGV: n, now, abandonAfterMs, admittedTtlMs, ticket key prefix, admitting node. */
 const ADMIT = new Script(`local n = tonumber(ARGV[1])
 local now = tonumber(ARGV[2])
 local admitted = {}
@@ -76,7 +82,7 @@ for i = 1, 4 do
         abandoned = abandoned + 1
         redis.call('DEL', tk)
       else
-        redis.call('HSET', tk, 'state', 'admitted')
+        redis.call('HSET', tk, 'state', 'admitted', 'node', ARGV[6])
         redis.call('PEXPIRE', tk, ARGV[4])
         admitted[#admitted + 1] = top[1]
       end
@@ -116,7 +122,7 @@ export class RedisRoomLine implements RoomLine {
   }
 
   private async lookOrClaim(id: string, nowMs: number, claim: boolean, expiresAtMs: number): Promise<Look> {
-    const [state, position] = (await this.run(LOOK, [...this.lines, this.ticket(id), `${this.base}used:${id}`], [id, nowMs, claim ? 1 : 0, expiresAtMs])) as [string, number?];
+    const [state, position] = (await this.run(LOOK, [...this.lines, this.ticket(id), `${this.base}used:${id}`], [id, nowMs, claim ? 1 : 0, expiresAtMs, `${this.base}spent:`])) as [string, number?];
     if (state === 'waiting') return { state, position: position ?? 1 };
     return { state: state as 'admitted' | 'used' | 'unknown' };
   }
@@ -131,7 +137,7 @@ export class RedisRoomLine implements RoomLine {
 
   async admit(n: number, nowMs: number): Promise<{ admitted: string[]; abandoned: number }> {
     if (n <= 0) return { admitted: [], abandoned: 0 };
-    const [abandoned, admitted] = (await this.run(ADMIT, [...this.lines, ...this.clocks], [n, nowMs, this.settings.abandonAfterMs, this.settings.admittedTtlMs, `${this.base}t:`])) as [number, string[]];
+    const [abandoned, admitted] = (await this.run(ADMIT, [...this.lines, ...this.clocks], [n, nowMs, this.settings.abandonAfterMs, this.settings.admittedTtlMs, `${this.base}t:`, this.shared.nodeId])) as [number, string[]];
     return { admitted, abandoned };
   }
 
@@ -143,6 +149,13 @@ export class RedisRoomLine implements RoomLine {
     });
     if (!out || out.some(([err]) => err)) throw new RedisAway();
     return out.reduce((n, [, v]) => n + Number(v), 0);
+  }
+
+  async spentElsewhere(): Promise<string[]> {
+    // At most a tick's worth of admissions: bounded work per call.
+    const out = await this.shared.run((r) => r.lpop(`${this.base}spent:${this.shared.nodeId}`, 1_000));
+    if (out === undefined) throw new RedisAway();
+    return out ?? [];
   }
 
   /** Tickets and spent ids expire by themselves in Redis. */

@@ -42,6 +42,10 @@ export function roomLineContract(make: () => Promise<RoomLine>): void {
     expect(await line.claim('a', now, exp)).toEqual({ state: 'admitted' });
     expect(await line.claim('a', now, exp)).toEqual({ state: 'used' });
     expect(await line.look('nobody', now)).toEqual({ state: 'unknown' });
+    // Spent by this same line's owner: nothing to learn from elsewhere (the Redis line reports it once).
+    const elsewhere = await line.spentElsewhere();
+    expect(elsewhere.length <= 1 && elsewhere.every((id) => id === 'a')).toBe(true);
+    expect(await line.spentElsewhere()).toEqual([]);
   });
 
   it('concurrent claims of one admitted ticket: exactly one spends it', async () => {

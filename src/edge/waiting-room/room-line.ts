@@ -37,6 +37,12 @@ export interface RoomLine {
   /** Admits up to `n` waiting tickets in order (dropping abandoned ones). */
   admit(n: number, nowMs: number): Promise<{ admitted: string[]; abandoned: number }>;
   size(): Promise<number>;
+  /**
+   * Tickets this node admitted that have been spent since the last call, on any node: their
+   * reservation of this node's capacity ends (else a ticket spent elsewhere would hold it for
+   * `claimHoldMs` and pace the room). The memory line's tickets are all spent here: none.
+   */
+  spentElsewhere(): Promise<string[]>;
   /** Forgets expired tickets and spent ids. */
   cleanup(nowMs: number): Promise<void>;
 }
@@ -118,6 +124,10 @@ export class MemoryRoomLine implements RoomLine {
 
   async size(): Promise<number> {
     return this.queue.size;
+  }
+
+  async spentElsewhere(): Promise<string[]> {
+    return [];
   }
 
   async cleanup(nowMs: number): Promise<void> {

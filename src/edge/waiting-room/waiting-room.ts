@@ -159,6 +159,7 @@ export class WaitingRoom {
     this.local = new MemoryRoomLine(settings);
     metrics.gauge('preau_waiting_room_waiting', 'Visitors holding a waiting ticket').track(() => this.waiting());
     metrics.gauge('preau_waiting_room_logins_in_flight', 'Logins let through and not yet answered').track(() => this.inFlight);
+    metrics.gauge('preau_waiting_room_admitted_unclaimed', 'Tickets this node admitted that still reserve its login capacity').track(() => this.holds.size);
     metrics.gauge('preau_waiting_room_rate_per_s', 'Estimated password checks per second (the wait estimate)').track(() => this.rateEstimatePerS);
     const c = metrics.trackedCounter('preau_waiting_room_tickets_total', 'Waiting-room tickets by outcome');
     for (const k of ['issued', 'admitted', 'used', 'refused', 'abandoned'] as const) c.track(() => this.counts[k], { outcome: k });
@@ -224,7 +225,10 @@ export class WaitingRoom {
       for (const id of admitted) this.holds.set(id, now);
       this.counts.admitted += admitted.length;
       this.counts.abandoned += abandoned;
-      if (this.shared?.usable()) this.sharedWaiting = await this.shared.line.size().catch(() => this.sharedWaiting);
+      if (this.shared?.usable()) {
+        this.sharedWaiting = await this.shared.line.size().catch(() => this.sharedWaiting);
+        for (const id of await this.shared.line.spentElsewhere().catch(() => [])) this.holds.delete(id);
+      }
     } finally {
       this.ticking = false;
     }
