@@ -20,6 +20,7 @@ import { DiskBlobStore } from './storage/blobs/disk-blob-store.js';
 import { IdentityRepository } from './modules/identity/identity.repository.js';
 import { IdentityService } from './modules/identity/identity.service.js';
 import { LoginThrottle, MemoryFailureStore } from './modules/identity/login-throttle.js';
+import { FallbackFailureStore, RedisFailureStore } from './modules/identity/login-throttle.redis.js';
 import { PasswordHasher } from './modules/identity/password-hasher.js';
 import { registerIdentityRoutes } from './modules/identity/identity.routes.js';
 import { SchoolsRepository, SchoolsService, registerSchoolsRoutes } from './modules/schools/index.js';
@@ -119,12 +120,16 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
   } else pubsub = new MemoryPubSub(onPubSubError);
   const notifications = new NotificationsService(new NotificationsRepository(storage.db, storage.capabilities), pubsub, clock, logger);
 
+  // Several nodes: failed logins are counted in Redis (for every node), in this node's memory while Redis is away.
+  const edgeRedis = config.edge === 'on' && config.redisUrl ? new EdgeRedis(config.redisUrl, config.redisPrefix, { ...DEFAULT_EDGE_REDIS_SETTINGS, ...overrides.edgeRedis }, logger, metrics) : undefined;
+  await edgeRedis?.connect();
+  const failureStore = edgeRedis ? new FallbackFailureStore(new RedisFailureStore(edgeRedis), new MemoryFailureStore(), () => edgeRedis.usable()) : new MemoryFailureStore();
   const hasher = new PasswordHasher({ concurrency: config.hashConcurrency, maxQueued: config.hashQueueMax, maxWaitMs: config.hashQueueWaitMs }, clock, metrics);
   const identityRepo = new IdentityRepository(storage.db);
   const identity = new IdentityService(
     identityRepo,
     hasher,
-    new LoginThrottle(new MemoryFailureStore()),
+    new LoginThrottle(failureStore),
     clock,
     { sessionTtlDays: config.sessionTtlDays, shortSessionTtlHours: config.shortSessionTtlHours, secret },
     logger,
@@ -164,9 +169,7 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
   const auth = new HttpAuth({ identity, publicUrl: config.publicUrl });
   const edgeOn = config.edge === 'on';
   const admission = edgeOn ? new Admission({ ...DEFAULT_ADMISSION_SETTINGS, ...overrides.admission }, refusals, metrics) : undefined;
-  // Several nodes: the edge's state is shared through Redis, each store falling back to this node's own when Redis is away.
-  const edgeRedis = edgeOn && config.redisUrl ? new EdgeRedis(config.redisUrl, config.redisPrefix, { ...DEFAULT_EDGE_REDIS_SETTINGS, ...overrides.edgeRedis }, logger, metrics) : undefined;
-  await edgeRedis?.connect();
+  // Several nodes: the edge's state is shared through Redis (edgeRedis, above), each store falling back to this node's own when Redis is away.
   const syncedStores: SyncedBucketStore[] = [];
   const bucketStore = (scope: string): BucketStore => {
     if (!edgeRedis) return new MemoryBucketStore();
