@@ -174,6 +174,8 @@ export class SyncedBucketStore implements BucketStore {
           break;
         }
         const now = this.nowMs();
+        // Full of verdicts: the expired ones go (else a spray of keys would stop new verdicts being kept).
+        if (this.blocked.size >= this.settings.maxBlocked) for (const [k, b] of this.blocked) if (b.untilMs <= now) this.blocked.delete(k);
         batch.forEach((c, i) => {
           const a = answers[i]!;
           // Less than one token left in the shared bucket: this key is spent for every node.
