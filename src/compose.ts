@@ -37,7 +37,7 @@ import { NotificationsRepository, NotificationsService, registerNotificationsRou
 import { DEFAULT_GATEWAY_LIMITS, installUpgrades, MemoryPubSub, RedisPresence, RealtimeGateway, RedisPubSub, registerRealtimeRoutes, type GatewayLimits, type PubSub } from './realtime/index.js';
 import { createLaneResolver, DEFAULT_WAITING_ROOM_SETTINGS, registerWaitingRoomRoutes, ticketKey, WaitingRoom, type WaitingRoomSettings } from './edge/index.js';
 import { ChallengeGate, DEFAULT_CHALLENGE_SETTINGS, deriveKey, EdgeControls, registerOperatorRoutes, type ChallengeSettings, type CountryLookup } from './edge/index.js';
-import { RedisSpentIds, RedisRoomLine, DEFAULT_STUFFING_SETTINGS, RedisStuffingCounters, StuffingDetector, DEFAULT_EDGE_REDIS_SETTINGS, DEFAULT_SYNC_SETTINGS, EdgeRedis, RedisSharedBuckets, SyncedBucketStore, type BucketStore, type EdgeRedisSettings } from './edge/index.js';
+import { SharedSwitches, RedisSpentIds, RedisRoomLine, DEFAULT_STUFFING_SETTINGS, RedisStuffingCounters, StuffingDetector, DEFAULT_EDGE_REDIS_SETTINGS, DEFAULT_SYNC_SETTINGS, EdgeRedis, RedisSharedBuckets, SyncedBucketStore, type BucketStore, type EdgeRedisSettings } from './edge/index.js';
 
 export interface Preau {
   config: Config;
@@ -58,7 +58,7 @@ export interface Preau {
   handins: HandinsService;
   blobs: BlobStore;
   /** The edge's parts (undefined with PREAU_EDGE=off). */
-  edge: { guards: SocketGuards; admission: Admission; rateLimiter: RateLimiter; waitingRoom: WaitingRoom; challenge: ChallengeGate; controls: EdgeControls } | undefined;
+  edge: { guards: SocketGuards; admission: Admission; rateLimiter: RateLimiter; waitingRoom: WaitingRoom; challenge: ChallengeGate; controls: EdgeControls; switches: SharedSwitches | undefined } | undefined;
   messaging: MessagingService;
   liaison: LiaisonService;
   documents: DocumentsService;
@@ -253,17 +253,20 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
   registerNotificationsRoutes(app, { notifications, schools, auth });
   registerRealtimeRoutes(app, { gateway: realtime, auth });
   if (waitingRoom) registerWaitingRoomRoutes(app, waitingRoom);
-  if (challenge) registerOperatorRoutes(app, { auth, controls, challenge, metrics, status });
+  // Several nodes: the operator's switches set on one node are followed by all (within 2 s).
+  const switches = challenge && edgeRedis ? new SharedSwitches(edgeRedis, controls, challenge, logger) : undefined;
+  if (challenge) registerOperatorRoutes(app, { auth, controls, challenge, metrics, status, switches });
   // The web client's SPA fallback comes last: every API and page route above takes precedence.
   const web = WebDist.load(config.webDir);
   if (web) registerWebRoutes(app, web);
   else logger.warn({ webDir: config.webDir }, 'client web absent (npm run build le construit) : seule l’API est servie');
   await app.ready();
   realtime.start();
+  switches?.start();
 
   return {
     config, app, storage, logger, clock, metrics, hasher, identity, schools, timetable, status, idempotency, web, homework, handins, blobs, messaging, liaison, news, documents, notifications, realtime, pubsub, edgeRedis,
-    edge: guards && admission && rateLimiter && waitingRoom && challenge ? { guards, admission, rateLimiter, waitingRoom, challenge, controls } : undefined,
+    edge: guards && admission && rateLimiter && waitingRoom && challenge ? { guards, admission, rateLimiter, waitingRoom, challenge, controls, switches } : undefined,
     async close() {
       draining = true;
       // Live clients are told "going away" first (they reconnect elsewhere with backoff), then requests drain.
@@ -271,6 +274,7 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
       await app.close();
       await pubsub.close();
       for (const store of syncedStores) store.stop();
+      switches?.stop();
       await edgeRedis?.close();
       if (!overrides.storage) await storage.close();
     },

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Preau } from '../src/compose.js';
 import { startPeerNode, startTestPreau, uniqueRedisPrefix, type TestPreau } from './support/app.js';
 import { addPupils, FIXTURE_PASSWORD } from './support/fixtures.js';
-import { solveChallenge } from '../src/edge/index.js';
+import { parseSwitches, solveChallenge } from '../src/edge/index.js';
 import { eventually } from '../src/realtime/pubsub.contract.js';
 import { REDIS_URL, redisAvailable, startOwnRedis } from './support/redis.js';
 
@@ -141,6 +141,41 @@ describe.runIf(await redisAvailable())('proof-of-work solutions across two nodes
     const replay = await login(b, proof);
     expect(replay.statusCode).toBe(409);
     expect(replay.json().error.id).toBe('challenge.used');
+  });
+});
+
+describe.runIf(await redisAvailable())('the operator’s switches across two nodes sharing Redis', () => {
+  let a: TestPreau;
+  let b: Preau;
+  beforeAll(async () => {
+    const redis = { redisUrl: REDIS_URL, redisPrefix: uniqueRedisPrefix() };
+    a = await startTestPreau('sqlite', redis);
+    b = await startPeerNode(a, redis);
+  });
+  afterAll(async () => {
+    await b?.close();
+    await a?.close();
+  });
+
+  it('a switch set on node 1 is followed by node 2 at its next read', async () => {
+    const admin = await a.as('platformAdmin');
+    const put = await admin.request({ method: 'PUT', url: '/api/v1/admin/edge', payload: { challengeMode: 'always', challengeBits: 12, franceNetworks: ['203.0.113.0/24'] } });
+    expect(put.statusCode, put.body).toBe(200);
+    expect(b.edge!.challenge.settings).toMatchObject({ mode: 'auto' });
+    // The timer reads every 2 s; the test reads at once.
+    await b.edge!.switches!.poll();
+    expect(b.edge!.challenge.settings).toMatchObject({ mode: 'always', bits: 12 });
+    expect([...b.edge!.controls.franceNetworks]).toEqual([...a.preau.edge!.controls.franceNetworks]);
+  });
+});
+
+describe('parseSwitches (a stored value is taken only if it is exactly the switches)', () => {
+  it('refuses what is not', () => {
+    const ok = { crisisMode: false, challengeMode: 'auto', challengeBits: 16, franceNetworks: ['203.0.113.0'] };
+    expect(parseSwitches(JSON.stringify(ok))).toEqual(ok);
+    for (const bad of ['{', 'null', JSON.stringify({ ...ok, challengeMode: 'never' }), JSON.stringify({ ...ok, crisisMode: 'yes' }), JSON.stringify({ ...ok, franceNetworks: [1] }), JSON.stringify({ ...ok, challengeBits: '16' })]) {
+      expect(parseSwitches(bad)).toBeUndefined();
+    }
   });
 });
 

@@ -22,3 +22,4 @@ export { RedisStuffingCounters } from './challenge/shared-stuffing.js';
 export { MemoryRoomLine, type RoomLine } from './waiting-room/room-line.js';
 export { RedisRoomLine } from './waiting-room/redis-room-line.js';
 export { MemorySpentIds, RedisSpentIds, type SpentIds } from './shared/spent-ids.js';
+export { SharedSwitches, parseSwitches, type Switches } from './operator/shared-switches.js';

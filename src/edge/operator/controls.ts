@@ -5,8 +5,8 @@ import { classify, openCountryDatabase, type CountryLookup } from '../geo/geo.js
 
 /**
  * What the operator switches at run time on this node: crisis mode and the
- * networks abroad treated as France (a partner school, a VPN). In memory, per node even with
- * Redis (not shared yet: the operator sets them on every node, see docs/OPERATIONS.md).
+ * networks abroad treated as France (a partner school, a VPN). In memory; with several nodes,
+ * followed by all through Redis (shared-switches.ts).
  */
 export class EdgeControls {
   private crisis = false;
