@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { Preau } from '../src/compose.js';
-import { startPeerNode, startTestPreau, uniqueRedisPrefix, type TestPreau } from './support/app.js';
+import { startTestPreau, twoNodesSharingRedis, uniqueRedisPrefix } from './support/app.js';
 import { addPupils, FIXTURE_PASSWORD } from './support/fixtures.js';
 import { parseSwitches, solveChallenge } from '../src/edge/index.js';
 import { eventually } from '../src/realtime/pubsub.contract.js';
@@ -15,19 +15,10 @@ const fromAddress = (remoteAddress: string) => ({ method: 'GET' as const, url: '
  * The edge's state is shared; each node falls back to its own when Redis is away.
  */
 describe.runIf(await redisAvailable())('two nodes sharing the edge’s state through Redis', () => {
-  let a: TestPreau;
-  let b: Preau;
-  beforeAll(async () => {
-    const redis = { redisUrl: REDIS_URL, redisPrefix: uniqueRedisPrefix() };
-    a = await startTestPreau('sqlite', redis, { rateLimits: TIGHT });
-    b = await startPeerNode(a, redis, { rateLimits: TIGHT });
-  });
-  afterAll(async () => {
-    await b?.close();
-    await a?.close();
-  });
+  const nodes = twoNodesSharingRedis(REDIS_URL, { rateLimits: TIGHT });
 
   it('a rate limit spent on node 1 is refused on node 2 (after at most one request there)', async () => {
+    const { a, b } = nodes;
     for (let i = 0; i < 5; i++) expect((await a.preau.app.inject(fromAddress('127.20.0.1'))).statusCode).toBe(200);
     // Node 1's charges reach Redis within a few ms (they are gathered every 5 ms, then sent).
     await new Promise((r) => setTimeout(r, 100));
@@ -45,27 +36,20 @@ describe.runIf(await redisAvailable())('two nodes sharing the edge’s state thr
   });
 
   it('/readyz says Redis is fine as a detail', async () => {
+    const { b } = nodes;
     const res = await b.app.inject({ method: 'GET', url: '/readyz' });
     expect(res.json()).toEqual({ status: 'ready', redis: 'ok' });
   });
 });
 
 describe.runIf(await redisAvailable())('the waiting room across two nodes sharing Redis', () => {
-  let a: TestPreau;
-  let b: Preau;
   let crowd: string[];
   const UA = 'Mozilla/5.0 (test)';
   // Two logins at once per node; the rooms' timers never fire by themselves: the test admits with tick().
   const edge = { waitingRoom: { maxLoginsInFlight: 2, tickMs: 1_000_000_000 }, challenge: { mode: 'off' as const } };
+  const nodes = twoNodesSharingRedis(REDIS_URL, edge);
   beforeAll(async () => {
-    const redis = { redisUrl: REDIS_URL, redisPrefix: uniqueRedisPrefix() };
-    a = await startTestPreau('sqlite', redis, edge);
-    b = await startPeerNode(a, redis, edge);
-    crowd = await addPupils(a.preau.storage.db, a.clock, 10, 'foule');
-  });
-  afterAll(async () => {
-    await b?.close();
-    await a?.close();
+    crowd = await addPupils(nodes.a.preau.storage.db, nodes.a.clock, 10, 'foule');
   });
 
   const login = (node: Preau, name: string, address: string, ticket?: string) =>
@@ -73,6 +57,7 @@ describe.runIf(await redisAvailable())('the waiting room across two nodes sharin
   const status = (node: Preau, address: string, ticket: string) => node.app.inject({ method: 'GET', url: '/api/v1/waiting-room', remoteAddress: address, headers: { 'user-agent': UA, cookie: `preau_ticket=${ticket}` } });
 
   it('tickets issued by node 1 are admitted in their order by both nodes, honoured on node 2, and spent once', async () => {
+    const { a, b } = nodes;
     const burst = crowd.map((name, i) => ({ name, address: `10.8.${i}.1` }));
     const answers = await Promise.all(burst.map((x) => login(a.preau, x.name, x.address)));
     expect(answers.filter((r) => r.statusCode === 200)).toHaveLength(2);
@@ -117,20 +102,11 @@ describe.runIf(await redisAvailable())('the waiting room across two nodes sharin
 });
 
 describe.runIf(await redisAvailable())('proof-of-work solutions across two nodes sharing Redis', () => {
-  let a: TestPreau;
-  let b: Preau;
   const edge = { challenge: { mode: 'always' as const, bits: 8 } };
-  beforeAll(async () => {
-    const redis = { redisUrl: REDIS_URL, redisPrefix: uniqueRedisPrefix() };
-    a = await startTestPreau('sqlite', redis, edge);
-    b = await startPeerNode(a, redis, edge);
-  });
-  afterAll(async () => {
-    await b?.close();
-    await a?.close();
-  });
+  const nodes = twoNodesSharingRedis(REDIS_URL, edge);
 
   it('a solution spent on node 1 is refused on node 2', async () => {
+    const { a, b } = nodes;
     const login = (node: Preau, headers: Record<string, string> = {}) =>
       node.app.inject({ method: 'POST', url: '/api/v1/auth/login', remoteAddress: '10.6.0.1', headers: { 'user-agent': 'Mozilla/5.0 (test)', ...headers }, payload: { login: a.fx.people.pupilA1.login, password: FIXTURE_PASSWORD } });
     const asked = await login(a.preau);
@@ -145,19 +121,10 @@ describe.runIf(await redisAvailable())('proof-of-work solutions across two nodes
 });
 
 describe.runIf(await redisAvailable())('the operator’s switches across two nodes sharing Redis', () => {
-  let a: TestPreau;
-  let b: Preau;
-  beforeAll(async () => {
-    const redis = { redisUrl: REDIS_URL, redisPrefix: uniqueRedisPrefix() };
-    a = await startTestPreau('sqlite', redis);
-    b = await startPeerNode(a, redis);
-  });
-  afterAll(async () => {
-    await b?.close();
-    await a?.close();
-  });
+  const nodes = twoNodesSharingRedis(REDIS_URL);
 
   it('a switch set on node 1 is followed by node 2 at its next read', async () => {
+    const { a, b } = nodes;
     const admin = await a.as('platformAdmin');
     const put = await admin.request({ method: 'PUT', url: '/api/v1/admin/edge', payload: { challengeMode: 'always', challengeBits: 12, franceNetworks: ['203.0.113.0/24'] } });
     expect(put.statusCode, put.body).toBe(200);

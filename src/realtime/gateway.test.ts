@@ -1,10 +1,9 @@
 import net from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Preau } from '../compose.js';
 import { REDIS_URL, redisAvailable } from '../../test/support/redis.js';
 import { WebSocket } from 'ws';
-import { startPeerNode, startTestPreau, uniqueRedisPrefix, type TestPreau } from '../../test/support/app.js';
+import { startTestPreau, twoNodesSharingRedis, type TestPreau } from '../../test/support/app.js';
 import type { PersonKey } from '../../test/support/fixtures.js';
 import { FIXTURE_PASSWORD } from '../../test/support/fixtures.js';
 import { eventually } from './pubsub.contract.js';
@@ -206,20 +205,10 @@ describe('realtime gateway over real sockets', () => {
  * parent's message is written through node B; node A pushes it (the pub/sub went through Redis).
  */
 describe.runIf(await redisAvailable())('realtime across two nodes through Redis', () => {
-  let a: TestPreau;
-  let b: Preau;
-  beforeAll(async () => {
-    const redis = { redisUrl: REDIS_URL, redisPrefix: uniqueRedisPrefix() };
-    a = await startTestPreau('sqlite', redis);
-    await a.preau.app.listen({ host: '127.0.0.1', port: 0 });
-    b = await startPeerNode(a, redis);
-  });
-  afterAll(async () => {
-    await b?.close();
-    await a?.close();
-  });
+  const nodes = twoNodesSharingRedis(REDIS_URL, {}, true);
 
   it('a message written on node B is pushed to the recipient’s socket on node A', async () => {
+    const { a, b } = nodes;
     const login = await a.preau.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { login: a.fx.people.teacherA.login, password: FIXTURE_PASSWORD } });
     const c = login.cookies.find((x) => x.name.endsWith('preau_session'))!;
     const port = (a.preau.app.server.address() as net.AddressInfo).port;

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -40,6 +41,31 @@ export async function startPeerNode(t: TestPreau, configOverrides: Partial<Confi
     { ...defaultConfig(), dataDir: t.preau.config.dataDir, publicUrl: 'http://preau.test', logLevel: 'silent', hashConcurrency: 1, ...configOverrides },
     { storage: t.preau.storage, clock: t.clock, logger: createLogger('silent'), ...edge, admission: { lagSampleMs: 0, ...edge.admission } },
   );
+}
+
+export interface TwoNodes {
+  a: TestPreau;
+  b: Preau;
+}
+
+/**
+ * Two nodes over one database and one Redis (a key prefix of the suite's own), started before the
+ * suite's tests and closed after them. Call inside a `describe`; read `a` and `b` inside the tests.
+ * `listen`: node A also listens on a free port (for WebSocket clients).
+ */
+export function twoNodesSharingRedis(redisUrl: string, edge: EdgeOverrides = {}, listen = false): TwoNodes {
+  const nodes = {} as TwoNodes;
+  beforeAll(async () => {
+    const redis = { redisUrl, redisPrefix: uniqueRedisPrefix() };
+    nodes.a = await startTestPreau('sqlite', redis, edge);
+    if (listen) await nodes.a.preau.app.listen({ host: '127.0.0.1', port: 0 });
+    nodes.b = await startPeerNode(nodes.a, redis, edge);
+  });
+  afterAll(async () => {
+    await nodes.b?.close();
+    await nodes.a?.close();
+  });
+  return nodes;
 }
 
 /** A full Préau on a fresh database with the fixture, reached with `inject` (no sockets). */
