@@ -20,6 +20,11 @@
  *     and 500 slow-read connections, crisis mode on, while signed-in pupils read GET /me/today:
  *     their success rate (target ≥ 99 %) and p95 (target ≤ 1 s) with the edge and without, slow
  *     connections cut and when, the flood's answers by status (edge-flood.bench.ts).
+ *  redis. The edge's state in Redis (scaled mode) against in memory (one node): GET /me/today
+ *     (cached session; its account and school buckets charged to Redis in the background), two
+ *     Préau with the edge on side by side, alternating slices. Figure: req/s on Redis ÷ on memory,
+ *     and the same by CPU per request. Redis at PREAU_BENCH_REDIS_URL (default 127.0.0.1:6379),
+ *     keys under a prefix of this run's own.
  *  surge. A login surge at 20× hashing capacity (20 × 3 s of hashes, all at once), each visitor
  *     following the browser's protocol (challenge, ticket, polls, sign-in once admitted):
  *     admitted at once or ticketed (target: no plain refusal), admission in ticket order, median
@@ -35,7 +40,7 @@ import { num, printSummary, step, writeResults } from './support/report.js';
 import { alternate, combineLoads, runLoad, type LoadOutcome } from './support/run-load.js';
 import { runGenerator, signIn, signInMany, startPreau, type Server } from './support/edge-servers.js';
 
-const PARTS = ['A', 'B', 'C', 'flood', 'surge'] as const;
+const PARTS = ['A', 'B', 'C', 'flood', 'surge', 'redis'] as const;
 type Part = (typeof PARTS)[number];
 const USAGE = `usage : npm run bench:edge -- [--only ${PARTS.join(',')}] [--duration s] [--rounds n] [--open-duration s]
   [--flood-duration s] [--flood-watch s] [--flood-multiple x] [--slow-headers n] [--slow-reads n] [--flood-pupils n]
@@ -120,6 +125,38 @@ async function part(name: string, run: () => Promise<void>): Promise<void> {
     console.error(`\n✖ ${name} : ${message}`);
     failures.push({ name, error: message });
   }
+}
+
+if (runs('redis')) {
+  await part('edge redis', async () => {
+    const redisUrl = process.env.PREAU_BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
+    step(`Préau avec l’entrée en mémoire, Préau avec l’entrée sur Redis (${redisUrl}) (CPU 0)`);
+    const memory = await startPreau(['--edge', 'on', '--bench-users', '1']);
+    const shared = await startPreau(['--edge', 'on', '--bench-users', '1', '--redis-url', redisUrl, '--redis-prefix', `bench:${process.pid}:${Date.now()}:`]);
+    try {
+      console.log('\n▶ redis. Coût de l’état partagé sur GET /me/today (session en cache)');
+      const [cMem, cRedis] = [await signIn(memory.origin, 'pupila1'), await signIn(shared.origin, 'pupila1')];
+      const today = (s: Server, cookie: string, warm: number) => ({ url: `${s.origin}/api/v1/me/today`, method: 'GET' as const, connections: 50, warmupS: warm, durationS: sliceS, headers: { cookie } });
+      const slices = await alternate(
+        rounds,
+        (r) => runLoad(`entrée en mémoire [${r + 1}/${rounds}]`, today(memory, cMem, r === 0 ? 3 : 0), memory.child.process.pid),
+        (r) => runLoad(`entrée sur Redis [${r + 1}/${rounds}]`, today(shared, cRedis, r === 0 ? 3 : 0), shared.child.process.pid),
+      );
+      const a = combineLoads(slices.preau);
+      const b = combineLoads(slices.baseline);
+      const cpuRedis = cpuPerReqUs(a, a.ok2xx);
+      const cpuMemory = cpuPerReqUs(b, b.ok2xx);
+      const hot: BenchResult = {
+        name: 'edge-redis-hot-path', title: 'Entrée sur Redis : coût sur GET /me/today', unit: 'req/s', preau: a.requestsPerSecond, baseline: b.requestsPerSecond, baselineLabel: 'entrée en mémoire',
+        ratio: a.requestsPerSecond / b.requestsPerSecond, target: 0.9, cpuRatio: cpuMemory / cpuRedis,
+        details: { cpuUsPerRequestRedis: cpuRedis, cpuUsPerRequestMemory: cpuMemory, p99MsRedis: a.latencyP99Ms, p99MsMemory: b.latencyP99Ms, non2xxRedis: a.non2xx, non2xxMemory: b.non2xx },
+      };
+      results.push(hot);
+      console.log(`    Redis ${num(a.requestsPerSecond)} req/s (${num(cpuRedis, 1)} µs CPU/req) · mémoire ${num(b.requestsPerSecond)} req/s (${num(cpuMemory, 1)} µs CPU/req) → ratio ${num(hot.ratio, 3)}, ratio CPU ${num(hot.cpuRatio!, 3)}`);
+    } finally {
+      await Promise.all([memory.child.stop(), shared.child.stop()]);
+    }
+  });
 }
 
 if (runs('A') || runs('B') || runs('C')) {

@@ -19,6 +19,7 @@ import { openBlobStore } from './storage/blobs/open-blob-store.js';
 import { IdentityRepository } from './modules/identity/identity.repository.js';
 import { IdentityService } from './modules/identity/identity.service.js';
 import { LoginThrottle, MemoryFailureStore } from './modules/identity/login-throttle.js';
+import { FallbackFailureStore, RedisFailureStore } from './modules/identity/login-throttle.redis.js';
 import { PasswordHasher } from './modules/identity/password-hasher.js';
 import { registerIdentityRoutes } from './modules/identity/identity.routes.js';
 import { SchoolsRepository, SchoolsService, registerSchoolsRoutes } from './modules/schools/index.js';
@@ -34,10 +35,11 @@ import { normaliseLogin } from './modules/identity/index.js';
 import { NotificationsRepository, NotificationsService, registerNotificationsRoutes } from './modules/notifications/index.js';
 import { DEFAULT_RECORDER_SETTINGS, EngagementRecorder, EngagementRepository, EngagementService, registerEngagementRoutes } from './modules/engagement/index.js';
 import { silentSignals } from './platform/engagement-signals.js';
-import { DEFAULT_GATEWAY_LIMITS, installUpgrades, MemoryPubSub, RealtimeGateway, RedisPubSub, registerRealtimeRoutes, type GatewayLimits, type PubSub } from './realtime/index.js';
+import { DEFAULT_GATEWAY_LIMITS, installUpgrades, MemoryPubSub, RedisPresence, RealtimeGateway, RedisPubSub, registerRealtimeRoutes, type GatewayLimits, type PubSub } from './realtime/index.js';
 import { createLaneResolver, DEFAULT_WAITING_ROOM_SETTINGS, registerWaitingRoomRoutes, ticketKey, WaitingRoom, type WaitingRoomSettings } from './edge/index.js';
 import { ChallengeGate, DEFAULT_CHALLENGE_SETTINGS, deriveKey, EdgeControls, registerOperatorRoutes, type ChallengeSettings, type CountryLookup } from './edge/index.js';
 import { ClientAddresses, DEFAULT_PROXY_HEADER_TIMEOUT_MS } from './edge/index.js';
+import { SharedSwitches, RedisSpentIds, RedisRoomLine, DEFAULT_STUFFING_SETTINGS, RedisStuffingCounters, StuffingDetector, DEFAULT_EDGE_REDIS_SETTINGS, DEFAULT_SYNC_SETTINGS, EdgeRedis, RedisSharedBuckets, SyncedBucketStore, type BucketStore, type EdgeRedisSettings } from './edge/index.js';
 
 export interface Preau {
   config: Config;
@@ -58,7 +60,7 @@ export interface Preau {
   handins: HandinsService;
   blobs: BlobStore;
   /** The edge's parts (undefined with PREAU_EDGE=off). */
-  edge: { guards: SocketGuards; admission: Admission; rateLimiter: RateLimiter; waitingRoom: WaitingRoom; challenge: ChallengeGate; controls: EdgeControls } | undefined;
+  edge: { guards: SocketGuards; admission: Admission; rateLimiter: RateLimiter; waitingRoom: WaitingRoom; challenge: ChallengeGate; controls: EdgeControls; switches: SharedSwitches | undefined } | undefined;
   messaging: MessagingService;
   liaison: LiaisonService;
   documents: DocumentsService;
@@ -69,6 +71,8 @@ export interface Preau {
   engagement: EngagementService;
   /** The suivi's batched signal recorder (undefined with PREAU_ENGAGEMENT_RECORDING=off). */
   engagementRecorder: EngagementRecorder | undefined;
+  /** The edge's Redis (shared state between nodes), when PREAU_REDIS_URL is set and the edge is on. */
+  edgeRedis: EdgeRedis | undefined;
   /**
    * The graceful stop (SIGTERM): readiness goes 503 and the node keeps serving for
    * `config.drainDelayMs` (the load balancer sees it and sends no more); then WebSockets are closed
@@ -90,6 +94,8 @@ export interface ComposeOverrides {
   challenge?: Partial<ChallengeSettings>;
   /** The realtime gateway's bounds over the defaults (its tests shrink them). */
   realtime?: Partial<GatewayLimits>;
+  /** The edge's Redis timeout and breaker over the defaults (tests of the fallback shorten them). */
+  edgeRedis?: Partial<EdgeRedisSettings>;
   /** Where crisis mode reads countries (default: the shipped database). Benches classify loopback networks as abroad with it. */
   countryLookup?: () => Promise<CountryLookup>;
 }
@@ -119,17 +125,21 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
   let pubsub: PubSub;
   if (config.redisUrl) {
     const redis = new RedisPubSub(config.redisUrl, onPubSubError);
-    await redis.connect();
+    if (!(await redis.connectOrDegrade())) logger.error('Redis injoignable au démarrage : le nœud sert quand même ; les notifications en direct entre nœuds reprendront à son retour (vérifiez PREAU_REDIS_URL)');
     pubsub = redis;
   } else pubsub = new MemoryPubSub(onPubSubError);
   const notifications = new NotificationsService(new NotificationsRepository(storage.db, storage.capabilities), pubsub, clock, logger);
 
+  // Several nodes: failed logins are counted in Redis (for every node), in this node's memory while Redis is away.
+  const edgeRedis = config.edge === 'on' && config.redisUrl ? new EdgeRedis(config.redisUrl, config.redisPrefix, { ...DEFAULT_EDGE_REDIS_SETTINGS, ...overrides.edgeRedis }, logger, metrics) : undefined;
+  await edgeRedis?.connect();
+  const failureStore = edgeRedis ? new FallbackFailureStore(new RedisFailureStore(edgeRedis), new MemoryFailureStore(), () => edgeRedis.usable()) : new MemoryFailureStore();
   const hasher = new PasswordHasher({ concurrency: config.hashConcurrency, maxQueued: config.hashQueueMax, maxWaitMs: config.hashQueueWaitMs }, clock, metrics);
   const identityRepo = new IdentityRepository(storage.db);
   const identity = new IdentityService(
     identityRepo,
     hasher,
-    new LoginThrottle(new MemoryFailureStore()),
+    new LoginThrottle(failureStore),
     clock,
     { sessionTtlDays: config.sessionTtlDays, shortSessionTtlHours: config.shortSessionTtlHours, secret },
     logger,
@@ -178,13 +188,22 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
   const auth = new HttpAuth({ identity, publicUrl: config.publicUrl, ...(engagementRecorder ? { onAuthenticated: (personId: string) => engagementRecorder.seen(personId, clock.nowMs()) } : {}) });
   const edgeOn = config.edge === 'on';
   const admission = edgeOn ? new Admission({ ...DEFAULT_ADMISSION_SETTINGS, ...overrides.admission }, refusals, metrics) : undefined;
-  const rateLimiter = edgeOn ? new RateLimiter({ ...DEFAULT_RATE_LIMITS, ...overrides.rateLimits }, () => new MemoryBucketStore(), refusals, auth, metrics, () => clock.nowMs()) : undefined;
+  // Several nodes: the edge's state is shared through Redis (edgeRedis, above), each store falling back to this node's own when Redis is away.
+  const syncedStores: SyncedBucketStore[] = [];
+  const bucketStore = (scope: string): BucketStore => {
+    if (!edgeRedis) return new MemoryBucketStore();
+    const store = new SyncedBucketStore(new RedisSharedBuckets(edgeRedis, scope), () => edgeRedis.usable(), DEFAULT_SYNC_SETTINGS, () => clock.nowMs());
+    syncedStores.push(store);
+    return store;
+  };
+  const rateLimiter = edgeOn ? new RateLimiter({ ...DEFAULT_RATE_LIMITS, ...overrides.rateLimits }, bucketStore, refusals, auth, metrics, () => clock.nowMs()) : undefined;
   if (guards && rateLimiter) guards.refuseBeforeRouting = rateLimiter.refuseBeforeRouting;
   const controls = new EdgeControls(logger, overrides.countryLookup);
+  // About a quarter of a second of hashing may be queued before new visitors get tickets.
+  const roomSettings: WaitingRoomSettings = { ...DEFAULT_WAITING_ROOM_SETTINGS, maxLoginsInFlight: config.hashConcurrency * 16, ...overrides.waitingRoom };
   const waitingRoom = edgeOn
     ? new WaitingRoom(
-        // About a quarter of a second of hashing may be queued before new visitors get tickets.
-        { ...DEFAULT_WAITING_ROOM_SETTINGS, maxLoginsInFlight: config.hashConcurrency * 16, ...overrides.waitingRoom },
+        roomSettings,
         ticketKey(secret),
         hasher,
         createLaneResolver({
@@ -204,6 +223,8 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
         metrics,
         https,
         controls.isAbroad,
+        // Several nodes: one line for all (order and admission rate across nodes), each node's own while Redis is away.
+        edgeRedis && { line: new RedisRoomLine(edgeRedis, roomSettings), usable: () => edgeRedis.usable() },
       )
     : undefined;
   const challenge =
@@ -216,6 +237,8 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
       () => clock.nowMs(),
       metrics,
       (name, value, maxAgeS) => app.serializeCookie(name, value, { path: '/', httpOnly: true, sameSite: 'lax', secure: https, maxAge: maxAgeS }),
+      new StuffingDetector(DEFAULT_STUFFING_SETTINGS, edgeRedis && { counters: new RedisStuffingCounters(edgeRedis), usable: () => edgeRedis.usable(), refreshMs: 1_000, staleMs: 5_000 }),
+      edgeRedis && { ids: new RedisSpentIds(edgeRedis, 'challenge'), usable: () => edgeRedis.usable() },
     );
   // The edge wraps every route registered after it: installed before any route.
   installEdge(app, { admission, rateLimiter, waitingRoom, challenge });
@@ -225,11 +248,11 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
   installReadOnly(app, async () => (await status.current()).readOnly);
   // WebSocket upgrades go through the same pipeline as requests (edge, session, Origin).
   installUpgrades(app);
-  const realtime = new RealtimeGateway({ ...DEFAULT_GATEWAY_LIMITS, ...overrides.realtime }, pubsub, metrics, logger);
+  const realtime = new RealtimeGateway({ ...DEFAULT_GATEWAY_LIMITS, ...overrides.realtime }, pubsub, metrics, logger, Date.now, edgeRedis ? { store: new RedisPresence(edgeRedis), nodeId: edgeRedis.nodeId } : undefined);
 
   let draining = false;
   let closing: Promise<void> | undefined;
-  registerHealthRoutes(app, { ping: () => storage.ping(), isDraining: () => draining, metrics });
+  registerHealthRoutes(app, { ping: () => storage.ping(), isDraining: () => draining, metrics, ...(edgeRedis ? { details: () => ({ redis: edgeRedis.health() }) } : {}) });
   registerIdentityRoutes(app, { identity, auth });
   registerSchoolsRoutes(app, { schools, identity, auth, publicUrl: config.publicUrl });
   registerTodayRoutes(app, {
@@ -251,7 +274,9 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
   registerEngagementRoutes(app, { engagement, schools, auth });
   registerRealtimeRoutes(app, { gateway: realtime, auth });
   if (waitingRoom) registerWaitingRoomRoutes(app, waitingRoom);
-  if (challenge) registerOperatorRoutes(app, { auth, controls, challenge, metrics, status });
+  // Several nodes: the operator's switches set on one node are followed by all (within 2 s).
+  const switches = challenge && edgeRedis ? new SharedSwitches(edgeRedis, controls, challenge, logger) : undefined;
+  if (challenge) registerOperatorRoutes(app, { auth, controls, challenge, metrics, status, switches });
   // The web client's SPA fallback comes last: every API and page route above takes precedence.
   const web = WebDist.load(config.webDir);
   if (web) registerWebRoutes(app, web);
@@ -259,10 +284,11 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
   await app.ready();
   realtime.start();
   engagementRecorder?.start();
+  switches?.start();
 
   return {
-    config, app, storage, logger, clock, metrics, hasher, identity, schools, timetable, status, idempotency, web, homework, handins, blobs, messaging, liaison, news, documents, notifications, realtime, pubsub, engagement, engagementRecorder,
-    edge: guards && admission && rateLimiter && waitingRoom && challenge ? { guards, admission, rateLimiter, waitingRoom, challenge, controls } : undefined,
+    config, app, storage, logger, clock, metrics, hasher, identity, schools, timetable, status, idempotency, web, homework, handins, blobs, messaging, liaison, news, documents, notifications, realtime, pubsub, engagement, engagementRecorder, edgeRedis,
+    edge: guards && admission && rateLimiter && waitingRoom && challenge ? { guards, admission, rateLimiter, waitingRoom, challenge, controls, switches } : undefined,
     close() {
       closing ??= stop();
       return closing;
@@ -285,6 +311,9 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
     // After the last request: what the suivi buffered is written before the database closes.
     await engagementRecorder?.stop();
     await pubsub.close();
+    for (const store of syncedStores) store.stop();
+    switches?.stop();
+    await edgeRedis?.close();
     if (!overrides.storage) await storage.close();
   }
 }

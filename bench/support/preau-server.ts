@@ -5,7 +5,7 @@
  * users with real passwords. Prints `{"type":"ready","port":…}` once listening on 127.0.0.1.
  *
  *   node --import tsx bench/support/preau-server.ts [--dir DIR --seed on|off] [--trusted-proxies CIDR,…] [--bench-users N] [--hash-concurrency N] [--web-dir DIR] [--edge on|off] [--rate-limits unbounded|default]
- *     [--abroad-networks CIDR,…] [--crisis on|off] [--challenge-bits N] [--engagement-recording on|off]
+ *     [--abroad-networks CIDR,…] [--crisis on|off] [--challenge-bits N] [--engagement-recording on|off] [--redis-url URL --redis-prefix P]
  *
  * Rate limits are `unbounded` by default here: the session and login benches load one account (or
  * one address) far beyond what one person does, to measure the cost of the path — the checks run,
@@ -51,6 +51,9 @@ const { values } = parseArgs({
     seed: { type: 'string', default: 'on' },
     'trusted-proxies': { type: 'string' },
     'engagement-recording': { type: 'string', default: 'on' },
+    // Scaled mode: the edge's state (and the pub/sub, presence) through this Redis, under this key prefix.
+    'redis-url': { type: 'string' },
+    'redis-prefix': { type: 'string', default: 'bench:' },
   },
 });
 const UNBOUNDED = { ratePerS: 1e9, burst: 1e9 };
@@ -63,6 +66,7 @@ const config: Config = {
   ...(values['web-dir'] ? { webDir: values['web-dir'] } : {}),
   edge: values.edge === 'off' ? 'off' : 'on',
   engagementRecording: values['engagement-recording'] === 'off' ? 'off' : 'on',
+  ...(values['redis-url'] ? { redisUrl: values['redis-url'], redisPrefix: values['redis-prefix'] } : {}),
   // Bench clients come from few loopback addresses: the connection cap per address is not what is measured.
   maxConnectionsPerAddress: 100_000,
   ...(values['trusted-proxies'] ? { trustedProxies: values['trusted-proxies'].split(',') } : {}),

@@ -39,8 +39,10 @@ export interface Config {
   maxConnectionsPerAddress: number;
   /** Open connections allowed in total. */
   maxConnections: number;
-  /** `redis://…`: the realtime pub/sub goes through Redis (several nodes); absent: in memory (one node). */
+  /** `redis://…`: the realtime pub/sub and the edge's shared state go through Redis (several nodes); absent: in memory (one node). */
   redisUrl: string | undefined;
+  /** Prefix of every key Préau writes in Redis (several deployments, or tests, can share one server). */
+  redisPrefix: string;
   /** Notifications older than this are deleted by `preau purge`. */
   notificationRetentionDays: number;
   /** Off-site folder for scheduled backups of the embedded store (SQLite + blobs); absent: no scheduled backup. */
@@ -126,7 +128,8 @@ const SPECS: OptionSpec<keyof Config>[] = [
   { key: 'edge', env: 'PREAU_EDGE', flag: '--edge', help: 'protections d’entrée (admission, limites, file d’attente)', expect: 'on ou off', parse: oneOf('on', 'off') },
   { key: 'maxConnectionsPerAddress', env: 'PREAU_MAX_CONNECTIONS_PER_ADDRESS', flag: '--max-connections-per-address', help: 'connexions ouvertes par adresse', expect: 'un entier de 1 à 1000000', parse: int(1, 1_000_000) },
   { key: 'maxConnections', env: 'PREAU_MAX_CONNECTIONS', flag: '--max-connections', help: 'connexions ouvertes en tout', expect: 'un entier de 1 à 1000000', parse: int(1, 1_000_000) },
-  { key: 'redisUrl', env: 'PREAU_REDIS_URL', flag: '--redis-url', help: 'Redis pour le temps réel entre plusieurs nœuds', expect: 'redis://hôte:port ou rediss://…', parse: (r) => (/^rediss?:\/\/[^\s]+$/.test(r) && r.length < 2048 ? r : undefined) },
+  { key: 'redisUrl', env: 'PREAU_REDIS_URL', flag: '--redis-url', help: 'Redis pour l’état partagé entre plusieurs nœuds (temps réel, limites, file d’attente, présence)', expect: 'redis://hôte:port ou rediss://…', parse: (r) => (/^rediss?:\/\/[^\s]+$/.test(r) && r.length < 2048 ? r : undefined) },
+  { key: 'redisPrefix', env: 'PREAU_REDIS_PREFIX', flag: '--redis-prefix', help: 'préfixe des clés Redis de ce déploiement', expect: 'de 1 à 64 lettres, chiffres, « : », « _ » ou « - »', parse: (r) => (/^[A-Za-z0-9:_-]{1,64}$/.test(r) ? r : undefined) },
   { key: 'notificationRetentionDays', env: 'PREAU_NOTIFICATION_RETENTION_DAYS', flag: '--notification-retention-days', help: 'conservation des notifications', expect: 'un entier de 1 à 366', parse: int(1, 366) },
   { key: 'backupDir', env: 'PREAU_BACKUP_DIR', flag: '--backup-dir', help: 'dossier des sauvegardes, sur un autre disque (hors site de préférence)', expect: 'un chemin de dossier', parse: (r) => (r.length > 0 && r.length < 4096 ? r : undefined) },
   { key: 'backupEveryMinutes', env: 'PREAU_BACKUP_EVERY_MINUTES', flag: '--backup-every-minutes', help: 'intervalle entre deux sauvegardes', expect: 'un entier de 5 à 10080 (minutes)', parse: int(5, 10_080) },
@@ -176,6 +179,7 @@ export function defaultConfig(): Config {
     maxConnectionsPerAddress: 1_000,
     maxConnections: 20_000,
     redisUrl: undefined,
+    redisPrefix: 'preau:',
     notificationRetentionDays: 90,
     backupDir: undefined,
     backupEveryMinutes: 60,

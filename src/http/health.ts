@@ -6,6 +6,8 @@ export interface HealthDeps {
   ping: () => Promise<void>;
   isDraining: () => boolean;
   metrics: Metrics;
+  /** Said in /readyz's answer, never a reason to be unready (e.g. `{ redis: 'degraded' }`: the node serves on its own state). */
+  details?: () => Record<string, string>;
 }
 
 const LOOPBACK = new Set(['127.0.0.1', '::1']);
@@ -15,12 +17,13 @@ export function registerHealthRoutes(app: FastifyInstance, deps: HealthDeps): vo
   app.get('/healthz', { config: { criticality: 'critical' } }, async (_request, reply) => reply.header('cache-control', 'no-store').send({ status: 'ok' }));
 
   // Readiness: the node should get traffic (database answers, not draining). Load balancers poll it.
+  // Redis is not part of it: a node whose Redis is away serves on per-node state (see docs/OPERATIONS.md).
   app.get('/readyz', { config: { criticality: 'critical' } }, async (_request, reply) => {
     reply.header('cache-control', 'no-store');
     if (deps.isDraining()) return reply.code(503).send({ status: 'draining' });
     try {
       await deps.ping();
-      return reply.send({ status: 'ready' });
+      return reply.send({ status: 'ready', ...deps.details?.() });
     } catch {
       return reply.code(503).send({ status: 'database_unavailable' });
     }

@@ -1,12 +1,9 @@
 import net from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { compose, type Preau } from '../compose.js';
-import { defaultConfig } from '../config/config.js';
-import { createLogger } from '../platform/logger.js';
 import { REDIS_URL, redisAvailable } from '../../test/support/redis.js';
 import { WebSocket } from 'ws';
-import { startTestPreau, type TestPreau } from '../../test/support/app.js';
+import { startTestPreau, twoNodesSharingRedis, type TestPreau } from '../../test/support/app.js';
 import type { PersonKey } from '../../test/support/fixtures.js';
 import { FIXTURE_PASSWORD } from '../../test/support/fixtures.js';
 import { eventually } from './pubsub.contract.js';
@@ -227,19 +224,10 @@ describe('realtime gateway over real sockets', () => {
  * parent's message is written through node B; node A pushes it (the pub/sub went through Redis).
  */
 describe.runIf(await redisAvailable())('realtime across two nodes through Redis', () => {
-  let a: TestPreau;
-  let b: Preau;
-  beforeAll(async () => {
-    a = await startTestPreau('sqlite', { redisUrl: REDIS_URL });
-    await a.preau.app.listen({ host: '127.0.0.1', port: 0 });
-    b = await compose({ ...defaultConfig(), dataDir: a.preau.config.dataDir, publicUrl: 'http://preau.test', logLevel: 'silent', hashConcurrency: 1, redisUrl: REDIS_URL }, { storage: a.preau.storage, clock: a.clock, logger: createLogger('silent'), admission: { lagSampleMs: 0 } });
-  });
-  afterAll(async () => {
-    await b?.close();
-    await a?.close();
-  });
+  const nodes = twoNodesSharingRedis(REDIS_URL, {}, true);
 
   it('a message written on node B is pushed to the recipient’s socket on node A', async () => {
+    const { a, b } = nodes;
     const login = await a.preau.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { login: a.fx.people.teacherA.login, password: FIXTURE_PASSWORD } });
     const c = login.cookies.find((x) => x.name.endsWith('preau_session'))!;
     const port = (a.preau.app.server.address() as net.AddressInfo).port;
@@ -261,6 +249,16 @@ describe.runIf(await redisAvailable())('realtime across two nodes through Redis'
     });
     expect(sent.statusCode, sent.body).toBe(201);
     await eventually(() => expect(got.find((m) => m.type === 'notification')?.notification?.title).toBe('Par Redis'));
+    // Presence is shared too: node B knows the teacher is connected (on node A), and when no more.
+    expect(await b.realtime.online(['teacherA', 'parentA1'])).toEqual(new Set(['teacherA']));
     ws.close();
+    await eventually(() => expect(a.preau.realtime.connections('teacherA')).toBe(0));
+    // The departure reaches Redis asynchronously.
+    let left = await b.realtime.online(['teacherA']);
+    for (let i = 0; i < 50 && left.size > 0; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      left = await b.realtime.online(['teacherA']);
+    }
+    expect(left).toEqual(new Set());
   });
 });

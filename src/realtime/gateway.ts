@@ -5,6 +5,7 @@ import { AppError } from '../platform/errors.js';
 import type { Logger } from '../platform/logger.js';
 import type { Metrics } from '../platform/metrics.js';
 import { canQueue, decideAdmit, restartHintMs, toEvict, type GatewayLimits } from './gateway.limits.js';
+import { MemoryPresence, type PresenceStore } from './presence.js';
 import type { PubSub, Unsubscribe } from './pubsub.js';
 
 /** The channel of one person: everything published there is theirs alone. */
@@ -60,6 +61,8 @@ export class RealtimeGateway {
     metrics: Metrics,
     private readonly logger: Logger,
     private readonly nowMs: () => number = Date.now,
+    /** Where presence is told (several nodes: Redis); by default this node's memory. */
+    private readonly presence: { store: PresenceStore; nodeId: string } = { store: new MemoryPresence(nowMs), nodeId: 'local' },
   ) {
     // No compression: per-message deflate keeps a zlib context per socket (memory × 10 000 sockets) for tiny JSON.
     this.wss = new WebSocketServer({ noServer: true, maxPayload: limits.maxIncomingBytes, perMessageDeflate: false, clientTracking: false });
@@ -100,6 +103,7 @@ export class RealtimeGateway {
     if (!person) {
       person = { sockets: [], unsubscribe: this.subscribe(personId) };
       this.people.set(personId, person);
+      this.announce([personId]);
     }
     for (const old of person.sockets.slice(0, toEvict(this.limits, person.sockets.length))) {
       this.drops.inc({ reason: 'replaced' });
@@ -167,11 +171,33 @@ export class RealtimeGateway {
     this.open--;
     if (person.sockets.length > 0) return;
     this.people.delete(personId);
+    this.presence.store.leave(this.presence.nodeId, personId).catch((err: unknown) => this.logger.debug({ err }, 'présence : départ non transmis'));
     void person.unsubscribe.then((off) => off?.()).catch((err: unknown) => this.logger.warn({ err }, 'temps réel : désabonnement impossible'));
+  }
+
+  /**
+   * Presence entries live three heartbeats: renewed by every beat of a live node, gone soon after a
+   * node dies. Fails open: a renewal Redis did not take is retried at the next beat.
+   */
+  private announce(personIds: string[]): void {
+    this.presence.store.announce(this.presence.nodeId, personIds, 3 * this.limits.heartbeatMs).catch((err: unknown) => this.logger.debug({ err }, 'présence : annonce non transmise'));
+  }
+
+  /**
+   * Which of these people have a live connection, on this node or any other. Fails open to what
+   * this node knows when the shared presence does not answer (people on other nodes then look away).
+   */
+  async online(personIds: readonly string[]): Promise<Set<string>> {
+    try {
+      return await this.presence.store.online(personIds);
+    } catch {
+      return new Set(personIds.filter((id) => this.people.has(id)));
+    }
   }
 
   /** Heartbeat: a socket that did not answer the previous ping (or send anything) is dead: dropped. */
   private beat(): void {
+    if (this.people.size > 0) this.announce([...this.people.keys()]);
     const now = this.nowMs();
     for (const person of this.people.values()) {
       for (const ws of [...person.sockets]) {

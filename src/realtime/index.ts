@@ -5,3 +5,4 @@ export { RealtimeGateway, personChannel, CLOSE } from './gateway.js';
 export { DEFAULT_GATEWAY_LIMITS, type GatewayLimits } from './gateway.limits.js';
 export { installUpgrades } from './upgrade.js';
 export { registerRealtimeRoutes } from './realtime.routes.js';
+export { MemoryPresence, RedisPresence, type PresenceStore } from './presence.js';

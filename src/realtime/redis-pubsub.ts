@@ -23,8 +23,9 @@ export class RedisPubSub implements PubSub {
     this.where = `${u.protocol}//${u.host}`;
     const options = { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 5_000 };
     this.pub = new Redis(url, options);
-    // The subscriber must queue its SUBSCRIBE until connected (it is what makes a subscription durable).
-    this.sub = new Redis(url, { ...options, enableOfflineQueue: true });
+    // The subscriber must queue its SUBSCRIBE until connected, however long Redis is away (it is what
+    // makes a subscription durable: pushes resume for everyone once Redis is back).
+    this.sub = new Redis(url, { ...options, enableOfflineQueue: true, maxRetriesPerRequest: null });
     this.pub.on('error', onError);
     this.sub.on('error', onError);
     this.sub.on('message', (channel: string, message: string) => this.handlers.deliver(channel, message, this.onError));
@@ -44,6 +45,17 @@ export class RedisPubSub implements PubSub {
     }
   }
 
+  /**
+   * The boot's way: connects, or, when Redis does not answer, says so (false) and keeps both
+   * connections retrying in the background. A node that restarts during a Redis outage serves
+   * (its pushes reach only its own sockets' channels once Redis is back): Préau never stops
+   * serving because Redis is down.
+   */
+  async connectOrDegrade(): Promise<boolean> {
+    const results = await Promise.allSettled([this.pub.connect(), this.sub.connect()]);
+    return results.every((r) => r.status === 'fulfilled');
+  }
+
   async publish(channel: string, message: string): Promise<void> {
     await this.pub.publish(channel, message);
   }
@@ -57,6 +69,7 @@ export class RedisPubSub implements PubSub {
 
   async close(): Promise<void> {
     this.handlers.clear();
-    await Promise.allSettled([this.pub.quit(), this.sub.quit()]);
+    // QUIT would wait in the offline queue for a Redis that is away: those connections are just cut.
+    await Promise.allSettled([this.pub, this.sub].map((c) => (c.status === 'ready' ? c.quit() : Promise.resolve(c.disconnect()))));
   }
 }

@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -25,15 +27,51 @@ export interface Client {
   csrf: string | undefined;
 }
 
+type EdgeOverrides = Pick<ComposeOverrides, 'admission' | 'rateLimits' | 'waitingRoom' | 'challenge' | 'realtime' | 'edgeRedis' | 'countryLookup'>;
+
+/** A Redis key prefix no other suite (nor engineer) uses: each test's shared state is its own. */
+export const uniqueRedisPrefix = (): string => `test:${randomBytes(6).toString('hex')}:`;
+
+/**
+ * Scaled mode in one test: a second node over the same database (and clock and data directory) as
+ * `t`, with its own edge, pub/sub and caches — give both nodes the same `redisUrl` and `redisPrefix`.
+ */
+export async function startPeerNode(t: TestPreau, configOverrides: Partial<Config>, edge: EdgeOverrides = {}): Promise<Preau> {
+  return compose(
+    { ...defaultConfig(), dataDir: t.preau.config.dataDir, publicUrl: 'http://preau.test', logLevel: 'silent', hashConcurrency: 1, ...configOverrides },
+    { storage: t.preau.storage, clock: t.clock, logger: createLogger('silent'), ...edge, admission: { lagSampleMs: 0, ...edge.admission } },
+  );
+}
+
+export interface TwoNodes {
+  a: TestPreau;
+  b: Preau;
+}
+
+/**
+ * Two nodes over one database and one Redis (a key prefix of the suite's own), started before the
+ * suite's tests and closed after them. Call inside a `describe`; read `a` and `b` inside the tests.
+ * `listen`: node A also listens on a free port (for WebSocket clients).
+ */
+export function twoNodesSharingRedis(redisUrl: string, edge: EdgeOverrides = {}, listen = false): TwoNodes {
+  const nodes = {} as TwoNodes;
+  beforeAll(async () => {
+    const redis = { redisUrl, redisPrefix: uniqueRedisPrefix() };
+    nodes.a = await startTestPreau('sqlite', redis, edge);
+    if (listen) await nodes.a.preau.app.listen({ host: '127.0.0.1', port: 0 });
+    nodes.b = await startPeerNode(nodes.a, redis, edge);
+  });
+  afterAll(async () => {
+    await nodes.b?.close();
+    await nodes.a?.close();
+  });
+  return nodes;
+}
+
 /** A full Préau on a fresh database with the fixture, reached with `inject` (no sockets). */
 /** `edge`: settings of the edge's parts over the defaults (edge tests shrink or widen them). */
 /** `sqliteFile`: the SQLite database in this file instead of memory (backup tests). */
-export async function startTestPreau(
-  backend: Backend,
-  configOverrides: Partial<Config> = {},
-  edge: Pick<ComposeOverrides, 'admission' | 'rateLimits' | 'waitingRoom' | 'challenge' | 'realtime' | 'countryLookup'> = {},
-  sqliteFile?: string,
-): Promise<TestPreau> {
+export async function startTestPreau(backend: Backend, configOverrides: Partial<Config> = {}, edge: EdgeOverrides = {}, sqliteFile?: string): Promise<TestPreau> {
   const { storage, drop } = await freshStorage(backend, sqliteFile);
   // A school Monday at 7:45 in Paris: "today" has lessons.
   const clock = new ManualClock(parisWallTimeToUtcMs('2026-09-07', 7, 45));

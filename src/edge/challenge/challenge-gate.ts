@@ -9,6 +9,7 @@ import { openSigned, signClaims } from '../signed-token.js';
 import { clientBinding } from '../waiting-room/ticket.js';
 import { TICKET_COOKIE } from '../waiting-room/waiting-room.js';
 import { issueChallenge, MAX_BITS, MIN_BITS, verifySolution } from './proof-of-work.js';
+import { MemorySpentIds, type SpentIds } from '../shared/spent-ids.js';
 import { KNOWN_BAD_PASSWORDS, StuffingDetector } from './stuffing.js';
 
 export const CHALLENGE_HEADER = 'x-preau-challenge';
@@ -48,9 +49,9 @@ const accountMark = (login: string) => createHash('sha256').update(normaliseLogi
  * closed on solutions (a solution that does not verify, or was already spent, is refused).
  */
 export class ChallengeGate {
-  private readonly spent = new Map<string, number>();
+  /** Solved challenges on this node (always checked: cheap), bounded by `maxSpent`. */
+  private readonly spent: MemorySpentIds;
   private readonly counts = { issued: 0, solved: 0, failed: 0 };
-  readonly detector = new StuffingDetector();
 
   constructor(
     public settings: ChallengeSettings,
@@ -60,7 +61,12 @@ export class ChallengeGate {
     private readonly nowMs: () => number,
     metrics: Metrics,
     private readonly serializeCookie: (name: string, value: string, maxAgeS: number) => string,
+    /** This node's counts alone (embedded), or over the deployment's (several nodes: see StuffingDetector). */
+    readonly detector: StuffingDetector = new StuffingDetector(),
+    /** Several nodes: solved challenges every node knows (a solution is spent once across nodes); this node's alone while it cannot answer. */
+    private readonly sharedSpent?: { ids: SpentIds; usable(): boolean },
   ) {
+    this.spent = new MemorySpentIds(settings.maxSpent);
     const c = metrics.trackedCounter('preau_challenges_total', 'Proof-of-work challenges by outcome');
     for (const k of ['issued', 'solved', 'failed'] as const) c.track(() => this.counts[k], { outcome: k });
     metrics.gauge('preau_stuffing_elevated', 'Credential stuffing detected (1) or not (0)').track(() => (this.detector.level(this.nowMs()) === 'elevated' ? 1 : 0));
@@ -88,10 +94,23 @@ export class ChallengeGate {
       this.counts.failed++;
       return this.challenge(request, reply, check.reason === 'replayed' ? 'challenge.used' : 'challenge.invalid', now, bind);
     }
-    this.spend(check.claims.id, check.claims.expiresAtMs, now);
+    this.spent.spendNow(check.claims.id, check.claims.expiresAtMs, now);
+    if (!this.sharedSpent?.usable()) return this.solved(done);
+    // Fails open to this node's memory when the shared set does not answer (the solution is still spent here).
+    this.sharedSpent.ids.spend(check.claims.id, check.claims.expiresAtMs, now).then(
+      (first) => {
+        if (first) return this.solved(done);
+        this.counts.failed++;
+        this.challenge(request, reply, 'challenge.used', now, bind);
+      },
+      () => this.solved(done),
+    );
+  };
+
+  private solved(done: (err?: Error) => void): void {
     this.counts.solved++;
     done();
-  };
+  }
 
   /** Records each password check's outcome for the stuffing watch. */
   readonly onResponse: onResponseHookHandler = (request, reply, done) => {
@@ -139,15 +158,6 @@ export class ChallengeGate {
     const { token, claims } = issueChallenge(this.key, this.settings.bits, now, this.settings.ttlMs, bind);
     this.counts.issued++;
     sendError(request, reply, new AppError(id, { details: { challenge: token, bits: claims.bits, algorithm: 'sha256-leading-zero-bits', input: 'challenge:nonce', expiresAt: new Date(claims.expiresAtMs).toISOString() } }));
-  }
-
-  private spend(id: string, expiresAtMs: number, now: number): void {
-    this.spent.set(id, expiresAtMs);
-    if (this.spent.size > this.settings.maxSpent) {
-      // Expired ids first; if none, the oldest (fails open for a very old solution: it has expired by then anyway).
-      for (const [k, exp] of this.spent) if (exp <= now) this.spent.delete(k);
-      while (this.spent.size > this.settings.maxSpent) this.spent.delete(this.spent.keys().next().value!);
-    }
   }
 
   private deviceMarks(request: FastifyRequest): string[] {

@@ -57,12 +57,30 @@ interface Minute {
   addresses: Set<string>;
 }
 
-export class StuffingDetector {
+export interface LoginOutcome {
+  account: string;
+  address: string;
+  success: boolean;
+  knownBadPassword: boolean;
+}
+
+/**
+ * Where the per-minute counts live (the port). Memory: this node's logins; Redis
+ * (`shared-stuffing.ts`): every node's, so an attack spread over nodes behind a load balancer is
+ * seen whole. `summary` is `undefined` when the store could not answer.
+ */
+export interface StuffingCounters {
+  record(nowMs: number, e: LoginOutcome): void | Promise<void>;
+  summary(nowMs: number): StuffingSummary | undefined | Promise<StuffingSummary | undefined>;
+}
+
+/** One node's counts: a minute per slot, only the window's minutes kept, distinct sets bounded. */
+export class MemoryStuffingCounters implements StuffingCounters {
   private minutes: Minute[] = [];
 
   constructor(readonly settings: StuffingSettings = DEFAULT_STUFFING_SETTINGS) {}
 
-  record(nowMs: number, e: { account: string; address: string; success: boolean; knownBadPassword: boolean }): void {
+  record(nowMs: number, e: LoginOutcome): void {
     const m = this.current(nowMs);
     m.attempts++;
     if (e.knownBadPassword) m.knownBad++;
@@ -90,10 +108,6 @@ export class StuffingDetector {
     };
   }
 
-  level(nowMs: number): StuffingLevel {
-    return decideStuffing(this.settings, this.summary(nowMs));
-  }
-
   private current(nowMs: number): Minute {
     const minute = Math.floor(nowMs / 60_000);
     let m = this.minutes[this.minutes.length - 1];
@@ -104,6 +118,69 @@ export class StuffingDetector {
       if (this.minutes.length > this.settings.windowMinutes) this.minutes = this.minutes.slice(-this.settings.windowMinutes);
     }
     return m;
+  }
+}
+
+/** How the detector reads shared counts: at most once per `refreshMs`, in the background; older than `staleMs`, ignored. */
+export interface SharedStuffing {
+  counters: StuffingCounters;
+  usable(): boolean;
+  refreshMs: number;
+  staleMs: number;
+}
+
+/**
+ * The detector the challenge gate asks (synchronously: `level` is on the login path). It always
+ * counts locally; with shared counters (several nodes) it also records there and decides on the
+ * whole deployment's counts, read in the background at most once a second. Fails open to local:
+ * while the shared counts are unavailable or stale, it decides on this node's logins alone (an
+ * attack spread thinly over many nodes may then stay under the thresholds until Redis is back).
+ */
+export class StuffingDetector {
+  private readonly local: MemoryStuffingCounters;
+  private sharedSummary: { atMs: number; summary: StuffingSummary } | undefined;
+  private lastRefreshMs = -Infinity;
+  private refreshing = false;
+
+  constructor(readonly settings: StuffingSettings = DEFAULT_STUFFING_SETTINGS, private readonly shared?: SharedStuffing) {
+    this.local = new MemoryStuffingCounters(settings);
+  }
+
+  record(nowMs: number, e: LoginOutcome): void {
+    this.local.record(nowMs, e);
+    if (this.shared?.usable()) void Promise.resolve(this.shared.counters.record(nowMs, e)).catch(() => undefined);
+  }
+
+  /** The counts the level is decided on: the deployment's when fresh, else this node's. */
+  summary(nowMs: number): StuffingSummary {
+    if (this.shared) {
+      this.refresh(nowMs);
+      if (this.sharedSummary && nowMs - this.sharedSummary.atMs <= this.shared.staleMs) return this.sharedSummary.summary;
+    }
+    return this.local.summary(nowMs);
+  }
+
+  level(nowMs: number): StuffingLevel {
+    return decideStuffing(this.settings, this.summary(nowMs));
+  }
+
+  /** Reads the shared counts now (tests) or in the background (`summary`). */
+  async refreshNow(nowMs: number): Promise<void> {
+    if (!this.shared || this.refreshing) return;
+    this.refreshing = true;
+    this.lastRefreshMs = nowMs;
+    try {
+      const summary = this.shared.usable() ? await this.shared.counters.summary(nowMs) : undefined;
+      if (summary) this.sharedSummary = { atMs: nowMs, summary };
+    } catch {
+      // Fails open: the local counts decide until the next refresh.
+    } finally {
+      this.refreshing = false;
+    }
+  }
+
+  private refresh(nowMs: number): void {
+    if (this.shared && !this.refreshing && nowMs - this.lastRefreshMs >= this.shared.refreshMs) void this.refreshNow(nowMs);
   }
 }
 

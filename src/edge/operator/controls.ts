@@ -6,8 +6,8 @@ import { classify, openCountryDatabase, type CountryLookup } from '../geo/geo.js
 
 /**
  * What the operator switches at run time on this node: crisis mode and the
- * networks abroad treated as France (a partner school, a VPN). In memory (one node); the shared
- * version comes with the scale-out work.
+ * networks abroad treated as France (a partner school, a VPN). In memory; with several nodes,
+ * followed by all through Redis (shared-switches.ts).
  */
 export class EdgeControls {
   private crisis = false;

@@ -7,6 +7,7 @@ import type { Metrics } from '../../platform/metrics.js';
 import type { ChallengeGate, ChallengeMode } from '../challenge/challenge-gate.js';
 import { MAX_BITS } from '../challenge/proof-of-work.js';
 import type { EdgeControls } from './controls.js';
+import type { SharedSwitches } from './shared-switches.js';
 import type { StatusService } from '../../modules/status/index.js';
 import { OPERATOR_PAGE_CSS, OPERATOR_PAGE_HTML, OPERATOR_PAGE_JS } from './operator-page.js';
 
@@ -32,6 +33,8 @@ export interface OperatorDeps {
   metrics: Metrics;
   /** The one incident banner (shared by every node through the database; shown by the web client from GET /api/v1/status). */
   status: StatusService;
+  /** Several nodes: the switches set here are shared (see shared-switches.ts). */
+  switches?: SharedSwitches | undefined;
 }
 
 /**
@@ -39,7 +42,7 @@ export interface OperatorDeps {
  * mode, challenge level, incident banner). Platform administrators only; writes carry the CSRF
  * token like every cookie-authenticated write.
  */
-export function registerOperatorRoutes(app: FastifyInstance, { auth, controls, challenge, metrics, status }: OperatorDeps): void {
+export function registerOperatorRoutes(app: FastifyInstance, { auth, controls, challenge, metrics, status, switches }: OperatorDeps): void {
   const platformAdmin = async (request: FastifyRequest) => {
     if (request.auth?.person.profile !== 'admin_plateforme') throw new AppError('access.forbidden');
   };
@@ -75,6 +78,7 @@ export function registerOperatorRoutes(app: FastifyInstance, { auth, controls, c
         await status.update(request.auth!.person, { incident: b.banner, readOnly });
       }
       if (b.franceNetworks !== undefined) controls.setFranceNetworks(b.franceNetworks);
+      await switches?.publish();
       request.log.warn({ by: request.auth!.person.id, change: { ...b, franceNetworks: b.franceNetworks?.length } }, 'réglages de l’entrée modifiés');
       return noStore(reply).send(await state());
     },

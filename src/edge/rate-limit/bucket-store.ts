@@ -2,9 +2,9 @@ import { takeTokens, type BucketPolicy, type TakeOutcome, type BucketState } fro
 
 /**
  * Where buckets live. Synchronous on purpose: a rate-limit check is on the path of every request
- * and must cost no promise. The memory store is the embedded one; the Redis store of the
- * scale-out work keeps this interface by leasing tokens: it spends a local allowance and tops it
- * up from Redis in the background (a node can overspend by at most one lease).
+ * and must cost no promise. The memory store is the embedded one; with several nodes,
+ * `SyncedBucketStore` (shared-buckets.ts) keeps this interface by judging locally and charging
+ * Redis in the background (a node can overspend a key by what it admits during one round trip).
  */
 export interface BucketStore {
   take(key: string, policy: BucketPolicy, cost: number, nowMs: number): TakeOutcome;

@@ -11,8 +11,8 @@ const STATIC_CACHE = 'public, max-age=300';
 
 export function registerWaitingRoomRoutes(app: FastifyInstance, room: WaitingRoom): void {
   // The poll of the waiting page. Class `login`: it is part of getting a new session.
-  app.get('/api/v1/waiting-room', { config: { criticality: 'login' } }, (request, reply) => {
-    const s = room.status(request);
+  app.get('/api/v1/waiting-room', { config: { criticality: 'login' } }, async (request, reply) => {
+    const s = await room.status(request);
     if ('state' in s) return void noStore(reply).send(s);
     sendError(request, reply, new AppError(s.id, { ...(s.params ? { params: s.params } : {}), ...(s.retryAfterSeconds !== undefined ? { retryAfterSeconds: s.retryAfterSeconds } : {}) }));
   });

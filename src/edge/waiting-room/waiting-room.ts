@@ -4,7 +4,9 @@ import { sendError } from '../../http/error-handler.js';
 import { AppError, type ErrorId } from '../../platform/errors.js';
 import type { Metrics } from '../../platform/metrics.js';
 import { clientAddress } from '../client-address.js';
-import { FairQueue, type Lane } from './fair-queue.js';
+import type { Lane } from './fair-queue.js';
+import { RedisAway } from './redis-room-line.js';
+import { MemoryRoomLine, type Look, type RoomLine } from './room-line.js';
 import { clientBinding, signTicket, verifyTicket, type TicketCheck } from './ticket.js';
 
 export const TICKET_COOKIE = 'preau_ticket';
@@ -93,19 +95,6 @@ export function admissionsNow(s: { inFlight: number; admittedUnclaimed: number; 
   return Math.max(0, Math.min(capacity, s.maxUnclaimed - s.admittedUnclaimed));
 }
 
-interface Place {
-  state: 'waiting' | 'admitted';
-  lane: Lane;
-  issuedAtMs: number;
-  expiresAtMs: number;
-  lastSeenMs: number;
-  admittedAtMs: number;
-  /** Admitted and still reserving capacity (see claimHoldMs). */
-  holding: boolean;
-  /** Issue order: the test of "admitted in order" and the figure of the bench. */
-  seq: number;
-}
-
 export interface TicketStatus {
   state: 'waiting' | 'admitted';
   position: number;
@@ -115,6 +104,12 @@ export interface TicketStatus {
 
 type Refusal = { id: ErrorId; params?: Record<string, string | number>; retryAfterSeconds?: number };
 
+/** The line shared by every node (Redis), and whether it can be used now (its breaker). */
+export interface SharedLine {
+  line: RoomLine;
+  usable(): boolean;
+}
+
 /**
  * The waiting room for new sessions. While login capacity (password hashing) is short, a new
  * visitor gets a signed ticket with a position and an estimated wait instead of a refusal; the
@@ -122,22 +117,26 @@ type Refusal = { id: ErrorId; params?: Record<string, string | number>; retryAft
  * served within — and an admitted ticket is spent by one login. Invisible without pressure.
  * Existing sessions never pass here (only `login` routes do), so none is ever evicted.
  *
+ * Several nodes (a shared line, Redis): one line for all; each node admits from it as its own
+ * hashing capacity frees, so the room's admission rate is the sum of the nodes' and its order is
+ * global; a ticket issued by one node is honoured, and spent once, on any. While the shared line
+ * cannot be reached, each node falls back to its own line and its own capacity (tickets issued
+ * before are unknown to it and get a new place — see docs/OPERATIONS.md).
+ *
  * Fails closed for tickets (a ticket that does not verify is refused: the line is only fair if it
  * cannot be jumped) and open for the room itself (no capacity signal, no pressure: everyone passes).
  * Bounded: `maxWaiting` places; used ids are remembered until they expire, and so bounded too.
  */
 export class WaitingRoom {
-  private readonly line: FairQueue;
-  private readonly places = new Map<string, Place>();
-  /** Spent ticket ids until their expiry: a replay is recognised. */
-  private readonly used = new Map<string, number>();
+  private readonly local: MemoryRoomLine;
   private inFlight = 0;
-  /** Admitted tickets still reserving capacity, and the order they were admitted in (to release them). */
-  private holding = 0;
-  private admittedOrder: { id: string; atMs: number }[] = [];
+  /** Tickets this node admitted and that still reserve its capacity, by admission time (oldest first). */
+  private readonly holds = new Map<string, number>();
   private lastCleanupMs = 0;
-  private seq = 0;
   private timer: NodeJS.Timeout | undefined;
+  private ticking = false;
+  /** The shared line's size at the last tick (the synchronous `waiting()` reads it). */
+  private sharedWaiting = 0;
   /** Password checks per second, smoothed: the wait estimate. */
   private rateEstimatePerS = 0;
   private lastCompleted = 0;
@@ -155,14 +154,18 @@ export class WaitingRoom {
     private readonly secureCookie: boolean,
     /** Crisis mode: clients outside France queue in the last lane. */
     private readonly isAbroad: (request: FastifyRequest) => boolean = () => false,
+    private readonly shared?: SharedLine,
   ) {
-    this.line = new FairQueue(settings.maxWaiting);
-    metrics.gauge('preau_waiting_room_waiting', 'Visitors holding a waiting ticket').track(() => this.line.size);
+    this.local = new MemoryRoomLine(settings);
+    metrics.gauge('preau_waiting_room_waiting', 'Visitors holding a waiting ticket').track(() => this.waiting());
     metrics.gauge('preau_waiting_room_logins_in_flight', 'Logins let through and not yet answered').track(() => this.inFlight);
+    metrics.gauge('preau_waiting_room_admitted_unclaimed', 'Tickets this node admitted that still reserve its login capacity').track(() => this.holds.size);
     metrics.gauge('preau_waiting_room_rate_per_s', 'Estimated password checks per second (the wait estimate)').track(() => this.rateEstimatePerS);
     const c = metrics.trackedCounter('preau_waiting_room_tickets_total', 'Waiting-room tickets by outcome');
     for (const k of ['issued', 'admitted', 'used', 'refused', 'abandoned'] as const) c.track(() => this.counts[k], { outcome: k });
-    this.hookFn = (request, reply, done) => this.guard(request, reply, done);
+    this.hookFn = (request, reply, done) => {
+      this.guard(request, reply, done).catch((err: unknown) => done(err instanceof Error ? err : new Error(String(err))));
+    };
   }
 
   /** The preHandler for login routes (they have a validated body with `login`). */
@@ -170,13 +173,29 @@ export class WaitingRoom {
     return this.hookFn;
   }
 
+  /** The line in use now: the shared one while it answers, else this node's. */
+  private line(): RoomLine {
+    return this.shared?.usable() ? this.shared.line : this.local;
+  }
+
+  /** Runs on the line in use; when the shared line fails mid-call, again on this node's (fails open to local). */
+  private async onLine<T>(op: (line: RoomLine) => Promise<T>): Promise<T> {
+    const line = this.line();
+    try {
+      return await op(line);
+    } catch (err) {
+      if (line === this.local || !(err instanceof RedisAway)) throw err;
+      return op(this.local);
+    }
+  }
+
   waiting(): number {
-    return this.line.size;
+    return this.shared?.usable() ? this.sharedWaiting : this.local.waiting;
   }
 
   start(): void {
     this.stop();
-    this.timer = setInterval(() => this.tick(), this.settings.tickMs);
+    this.timer = setInterval(() => void this.tick(), this.settings.tickMs);
     this.timer.unref();
   }
 
@@ -185,75 +204,55 @@ export class WaitingRoom {
     this.timer = undefined;
   }
 
-  /** Admits as many waiting tickets as capacity allows; forgets expired state. Called by the timer (and by tests). O(admitted) per tick, O(room) every cleanup. */
-  tick(): void {
-    const now = this.nowMs();
-    this.sampleRate(now);
-    // Admitted tickets not claimed in time stop reserving capacity.
-    let i = 0;
-    for (; i < this.admittedOrder.length && now - this.admittedOrder[i]!.atMs > this.settings.claimHoldMs; i++) this.release(this.places.get(this.admittedOrder[i]!.id));
-    if (i > 0) this.admittedOrder = this.admittedOrder.slice(i);
-    if (now - this.lastCleanupMs >= this.settings.cleanupEveryMs) this.cleanup(now);
-    let free = admissionsNow({ inFlight: this.inFlight, admittedUnclaimed: this.holding, maxInFlight: this.settings.maxLoginsInFlight, hashQueued: this.capacity.queued(), maxUnclaimed: this.maxUnclaimed() });
-    while (free > 0) {
-      const id = this.line.pop();
-      if (id === undefined) break;
-      const p = this.places.get(id);
-      if (!p) continue;
-      if (now - p.lastSeenMs > this.settings.abandonAfterMs) {
-        this.counts.abandoned++;
-        this.places.delete(id);
-        continue;
+  /** Admits as many waiting tickets as this node's capacity allows; forgets expired state. Called by the timer (and by tests). */
+  async tick(): Promise<void> {
+    if (this.ticking) return;
+    this.ticking = true;
+    try {
+      const now = this.nowMs();
+      this.sampleRate(now);
+      // Admitted tickets not claimed in time stop reserving capacity.
+      for (const [id, atMs] of this.holds) {
+        if (now - atMs <= this.settings.claimHoldMs) break;
+        this.holds.delete(id);
       }
-      p.state = 'admitted';
-      p.admittedAtMs = now;
-      p.holding = true;
-      this.holding++;
-      this.admittedOrder.push({ id, atMs: now });
-      this.counts.admitted++;
-      free--;
-    }
-  }
-
-  private release(p: Place | undefined): void {
-    if (p?.holding) {
-      p.holding = false;
-      this.holding--;
-    }
-  }
-
-  private cleanup(now: number): void {
-    this.lastCleanupMs = now;
-    for (const [id, p] of this.places) {
-      if (now >= p.expiresAtMs || (p.state === 'admitted' && now - p.admittedAtMs > this.settings.admittedTtlMs)) {
-        this.release(p);
-        this.places.delete(id);
-        this.line.remove(id);
+      if (now - this.lastCleanupMs >= this.settings.cleanupEveryMs) {
+        this.lastCleanupMs = now;
+        await this.local.cleanup(now);
       }
+      const free = admissionsNow({ inFlight: this.inFlight, admittedUnclaimed: this.holds.size, maxInFlight: this.settings.maxLoginsInFlight, hashQueued: this.capacity.queued(), maxUnclaimed: this.maxUnclaimed() });
+      const { admitted, abandoned } = await this.onLine((line) => line.admit(free, now));
+      for (const id of admitted) this.holds.set(id, now);
+      this.counts.admitted += admitted.length;
+      this.counts.abandoned += abandoned;
+      if (this.shared?.usable()) {
+        this.sharedWaiting = await this.shared.line.size().catch(() => this.sharedWaiting);
+        for (const id of await this.shared.line.spentElsewhere().catch(() => [])) this.holds.delete(id);
+      }
+    } finally {
+      this.ticking = false;
     }
-    for (const [id, exp] of this.used) if (now >= exp) this.used.delete(id);
   }
 
   /** The status a waiting page polls. */
-  status(request: FastifyRequest): TicketStatus | Refusal {
+  async status(request: FastifyRequest): Promise<TicketStatus | Refusal> {
     const token = ticketOf(request);
     if (!token) return { id: 'waiting.invalid_ticket' };
     const now = this.nowMs();
     const check = verifyTicket(this.key, token, now, this.bindingOf(request));
     if (!check.ok) return refusalFor(check);
-    if (this.used.has(check.claims.id)) return { id: 'waiting.ticket_used' };
-    const p = this.places.get(check.claims.id);
-    if (!p) return { id: 'waiting.ticket_expired' };
-    p.lastSeenMs = now;
-    return this.describe(check.claims.id, p);
+    const look = await this.onLine((line) => line.look(check.claims.id, now));
+    if (look.state === 'used') return { id: 'waiting.ticket_used' };
+    if (look.state === 'unknown') return { id: 'waiting.ticket_expired' };
+    return this.describe(look);
   }
 
-  /** Issue order of a ticket (tests and benches check that admission follows it). */
+  /** Issue order of a ticket on this node's line (tests and benches check that admission follows it). */
   seqOf(token: string): number | undefined {
     const dot = token.indexOf('.');
     try {
       const id = (JSON.parse(Buffer.from(token.slice(0, dot), 'base64url').toString('utf8')) as { id: string }).id;
-      return this.places.get(id)?.seq;
+      return this.local.seqOf(id);
     } catch {
       return undefined;
     }
@@ -269,9 +268,9 @@ export class WaitingRoom {
     return Math.max(this.settings.maxLoginsInFlight, Math.ceil((this.rate() * this.settings.claimWindowMs) / 1000));
   }
 
-  private describe(id: string, p: Place): TicketStatus {
-    if (p.state === 'admitted') return { state: 'admitted', position: 0, estimatedWaitSeconds: 0, pollAfterMs: 0 };
-    const position = this.line.position(id) ?? 1;
+  private describe(look: Extract<Look, { state: 'waiting' | 'admitted' }>): TicketStatus {
+    if (look.state === 'admitted') return { state: 'admitted', position: 0, estimatedWaitSeconds: 0, pollAfterMs: 0 };
+    const position = look.position;
     const rate = this.rate();
     const head = position <= Math.max(this.maxUnclaimed(), Math.ceil(rate * 2));
     const pollAfterMs = head
@@ -280,7 +279,7 @@ export class WaitingRoom {
     return { state: 'waiting', position, estimatedWaitSeconds: Math.max(1, Math.ceil(position / rate)), pollAfterMs };
   }
 
-  private guard(request: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void): void {
+  private async guard(request: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void): Promise<void> {
     const token = ticketOf(request);
     const now = this.nowMs();
     if (token) {
@@ -292,29 +291,26 @@ export class WaitingRoom {
         return this.refuse(request, reply, refusalFor(check), true);
       }
       const id = check.claims.id;
-      if (this.used.has(id)) {
+      // Admitted: spent now (on whichever node), whatever the password check says.
+      const look = await this.onLine((line) => line.claim(id, now, check.claims.expiresAtMs));
+      if (look.state === 'used') {
         if (!pressure) return this.pass(reply, done, true);
         return this.refuse(request, reply, { id: 'waiting.ticket_used' }, true);
       }
-      const p = this.places.get(id);
-      if (!p) {
+      if (look.state === 'unknown') {
         if (!pressure) return this.pass(reply, done, true);
         return this.refuse(request, reply, { id: 'waiting.ticket_expired' }, true);
       }
-      p.lastSeenMs = now;
-      if (p.state === 'waiting') {
-        const s = this.describe(id, p);
+      if (look.state === 'waiting') {
+        const s = this.describe(look);
         return this.refuse(request, reply, { id: 'waiting.not_your_turn', params: { position: s.position }, retryAfterSeconds: Math.ceil(s.pollAfterMs / 1000) }, false);
       }
-      // Admitted: spent now, whatever the password check says.
-      this.release(p);
-      this.places.delete(id);
-      this.used.set(id, check.claims.expiresAtMs);
+      this.holds.delete(id);
       this.counts.used++;
       return this.pass(reply, done, true);
     }
     if (this.pressure() === 'pass') return this.pass(reply, done, false);
-    this.issue(request, reply, now).catch((err: unknown) => done(err instanceof Error ? err : new Error(String(err))));
+    await this.issue(request, reply, now);
   }
 
   /**
@@ -332,9 +328,9 @@ export class WaitingRoom {
   private pressure(): 'pass' | 'queue' {
     return decideEntry({
       inFlight: this.inFlight,
-      admittedUnclaimed: this.holding,
+      admittedUnclaimed: this.holds.size,
       maxInFlight: this.settings.maxLoginsInFlight,
-      waiting: this.line.size,
+      waiting: this.waiting(),
       hashQueued: this.capacity.queued(),
       hashConcurrency: this.capacity.concurrency(),
     });
@@ -346,16 +342,16 @@ export class WaitingRoom {
     const lane: Lane = this.isAbroad(request) ? 'abroad' : resolved.lane;
     const schoolId = resolved.schoolId;
     const id = randomBytes(16).toString('base64url');
-    if (!this.line.push(id, lane, schoolId)) {
+    const expiresAtMs = now + this.settings.ticketTtlMs;
+    if (!(await this.onLine((line) => line.push({ id, lane, school: schoolId, nowMs: now, expiresAtMs })))) {
       this.counts.refused++;
       return void sendError(request, reply, new AppError('waiting.full', { retryAfterSeconds: 30 + Math.random() * 60 }));
     }
-    const place: Place = { state: 'waiting', lane, issuedAtMs: now, expiresAtMs: now + this.settings.ticketTtlMs, lastSeenMs: now, admittedAtMs: 0, holding: false, seq: ++this.seq };
-    this.places.set(id, place);
     this.counts.issued++;
-    const token = signTicket(this.key, { v: 1, id, issuedAtMs: now, expiresAtMs: place.expiresAtMs, bind: this.bindingOf(request) });
+    const token = signTicket(this.key, { v: 1, id, issuedAtMs: now, expiresAtMs, bind: this.bindingOf(request) });
     this.setCookie(reply, token, this.settings.ticketTtlMs);
-    const s = this.describe(id, place);
+    const look = await this.onLine((line) => line.look(id, now));
+    const s = this.describe(look.state === 'waiting' || look.state === 'admitted' ? look : { state: 'waiting', position: 1 });
     sendError(
       request,
       reply,

@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { decideAttempt, DEFAULT_THROTTLE_POLICY as P, LoginThrottle, MemoryFailureStore } from './login-throttle.js';
+import { contractEdgeRedis, redisAvailable } from '../../../test/support/redis.js';
+import { failureStoreContract } from './login-throttle.contract.js';
+import { decideAttempt, DEFAULT_THROTTLE_POLICY as P, LoginThrottle, MemoryFailureStore, type FailureStore } from './login-throttle.js';
+import { FallbackFailureStore, RedisFailureStore } from './login-throttle.redis.js';
 
 describe('decideAttempt (pure policy)', () => {
   it('allows the first failures, then waits grow and are capped', () => {
@@ -45,5 +48,32 @@ describe('LoginThrottle', () => {
     expect(store.size()).toBe(100);
     expect(await store.get('a:999')).toBeDefined();
     expect(await store.get('a:0')).toBeUndefined();
+  });
+});
+
+describe('FailureStore contract on memory', () => {
+  failureStoreContract(async () => new MemoryFailureStore());
+});
+
+describe.runIf(await redisAvailable())('FailureStore contract on Redis', () => {
+  const redis = contractEdgeRedis();
+  failureStoreContract(async () => new RedisFailureStore(await redis()));
+});
+
+describe('FallbackFailureStore', () => {
+  it('counts on the shared store while it answers, on this node’s memory when it does not', async () => {
+    const shared = new MemoryFailureStore();
+    const local = new MemoryFailureStore();
+    let up = true;
+    const broken: FailureStore = { get: async () => Promise.reject(new Error('away')), add: async () => Promise.reject(new Error('away')), reset: async () => Promise.reject(new Error('away')) };
+    const store = new FallbackFailureStore(shared, local, () => up);
+    await store.add('k', 1_000, 60_000);
+    expect([shared.size(), local.size()]).toEqual([1, 0]);
+    up = false;
+    await store.add('k', 1_001, 60_000);
+    expect(await local.get('k')).toMatchObject({ count: 1 });
+    // Breaker closed but the call fails: the node's memory answers.
+    const failing = new FallbackFailureStore(broken, local, () => true);
+    expect(await failing.add('k', 1_002, 60_000)).toMatchObject({ count: 2 });
   });
 });

@@ -4,7 +4,7 @@
  *    so an attacker elsewhere cannot lock a pupil out of their own account;
  *  - the client address alone: a flood of failures from one address across many accounts.
  * The decision is a pure function of the recorded failures (unit-tested); the store is an
- * interface (memory now, Redis with the scale-out work).
+ * interface (memory; with several nodes, Redis with a memory fallback: `login-throttle.redis.ts`).
  */
 
 export interface FailureRecord {
