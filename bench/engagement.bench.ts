@@ -5,6 +5,8 @@
  *     (GET /api/v1/me/today with a remembered session) on two Préau children pinned to the same CPU,
  *     one with PREAU_ENGAGEMENT_RECORDING=on (every request updates the batched recorder), one with
  *     it off, loaded identically in alternating slices. Ratio: req/s on ÷ req/s off (target ≥ 0.95).
+ *     A third child, recording off too, is the A/A control: when it differs from the first by more
+ *     than AA_TOLERANCE, the run is invalid (an error, not a ratio).
  *
  * (b) Time to build the CPE's view of a school of 1,000 pupils (30 classes) with 10 school days of
  *     signals, on the embedded store (SQLite file, WAL) in this process, against a baseline that
@@ -25,7 +27,7 @@ import { signIn } from './session-resume.bench.js';
 import { pinningMode, startServer } from './support/proc.js';
 import type { BenchResult } from './support/protocol.js';
 import { num, step } from './support/report.js';
-import { alternate, assertAllOk, combineLoads, roundRatios, runLoad } from './support/run-load.js';
+import { assertAllOk, combineLoads, roundRatios, runLoad, type LoadOutcome } from './support/run-load.js';
 
 export const RECORDING_TARGET = 0.95;
 export const CPE_VIEW_BUDGET_MS = 200;
@@ -41,52 +43,56 @@ export interface EngagementBenchOptions {
   builds: number;
 }
 
+/** Two identically configured Préau children may differ by more than this (A/A control): then no ratio between them means anything. */
+export const AA_TOLERANCE = 0.1;
+
 async function recordingOverhead(o: EngagementBenchOptions): Promise<BenchResult> {
   const sliceS = Math.max(1, Math.ceil(o.durationS / o.rounds));
-  step('Préau sans enregistrement du suivi (CPU 0)');
-  const off = await startServer('preau-server.ts', ['--engagement-recording', 'off']);
-  step('Préau avec enregistrement du suivi (CPU 0)');
-  let on;
+  // Three children on CPU 0: recording off, on, and a second "off" as an A/A control — two Préau
+  // processes with the same settings have been seen to settle at throughputs 2× apart (STATUS).
+  const sides = [
+    { label: 'suivi off', flag: 'off' },
+    { label: 'suivi on ', flag: 'on' },
+    { label: 'témoin off', flag: 'off' },
+  ] as const;
+  const servers: Awaited<ReturnType<typeof startServer>>[] = [];
+  const slices: LoadOutcome[][] = [[], [], []];
   try {
-    on = await startServer('preau-server.ts', ['--engagement-recording', 'on']);
-  } catch (err) {
-    await off.child.stop();
-    throw err;
-  }
-  let slices;
-  try {
-    const cookieOff = await signIn(`http://127.0.0.1:${off.ready.port}`, 'pupila1');
-    const cookieOn = await signIn(`http://127.0.0.1:${on.ready.port}`, 'pupila1');
-    const load = (port: number, cookie: string, warmupS: number) => ({
-      url: `http://127.0.0.1:${port}/api/v1/me/today`, method: 'GET' as const, connections: o.connections, warmupS, durationS: sliceS, headers: { cookie },
-    });
-    slices = await alternate(
-      o.rounds,
-      async (r) => {
-        const res = await runLoad(`suivi off [${r + 1}/${o.rounds}]`, load(off.ready.port, cookieOff, r === 0 ? o.warmupS : 0), off.child.process.pid);
-        assertAllOk('Préau sans suivi', res);
-        return res;
-      },
-      async (r) => {
-        const res = await runLoad(`suivi on  [${r + 1}/${o.rounds}]`, load(on.ready.port, cookieOn, r === 0 ? o.warmupS : 0), on.child.process.pid);
-        assertAllOk('Préau avec suivi', res);
-        return res;
-      },
-    );
+    for (const side of sides) {
+      step(`Préau, ${side.label.trim()} (CPU 0)`);
+      servers.push(await startServer('preau-server.ts', ['--engagement-recording', side.flag]));
+    }
+    const cookies = await Promise.all(servers.map((s) => signIn(`http://127.0.0.1:${s.ready.port}`, 'pupila1')));
+    for (let r = 0; r < o.rounds; r++) {
+      // Each round in another order, so that no side is always measured first.
+      for (let k = 0; k < sides.length; k++) {
+        const i = (k + r) % sides.length;
+        const s = servers[i]!;
+        const res = await runLoad(`${sides[i]!.label} [${r + 1}/${o.rounds}]`, {
+          url: `http://127.0.0.1:${s.ready.port}/api/v1/me/today`, method: 'GET', connections: o.connections, warmupS: r === 0 ? o.warmupS : 0, durationS: sliceS, headers: { cookie: cookies[i]! },
+        }, s.child.process.pid);
+        assertAllOk(`Préau ${sides[i]!.label.trim()}`, res);
+        slices[i]!.push(res);
+      }
+    }
   } finally {
-    await Promise.all([on.child.stop(), off.child.stop()]);
+    await Promise.all(servers.map((s) => s.child.stop()));
   }
-  const base = combineLoads(slices.baseline);
-  const mine = combineLoads(slices.preau);
-  const spread = roundRatios(slices.preau.map((s) => s.requestsPerSecond), slices.baseline.map((s) => s.requestsPerSecond));
+  const [base, mine, control] = slices.map((x) => combineLoads(x)) as [LoadOutcome, LoadOutcome, LoadOutcome];
+  const spread = roundRatios(slices[1]!.map((s) => s.requestsPerSecond), slices[0]!.map((s) => s.requestsPerSecond));
   const ratio = mine.requestsPerSecond / base.requestsPerSecond;
-  console.log(`    suivi on  ${num(mine.requestsPerSecond)} req/s   p50 ${num(mine.latencyP50Ms, 2)} ms`);
-  console.log(`    suivi off ${num(base.requestsPerSecond)} req/s   p50 ${num(base.latencyP50Ms, 2)} ms`);
-  console.log(`    ratio     ${num(ratio, 3)} (objectif ≥ ${RECORDING_TARGET}) ; par tranche : ${spread.perRound.map((r) => num(r, 3)).join(' · ')}`);
+  const aa = control.requestsPerSecond / base.requestsPerSecond;
+  console.log(`    suivi on   ${num(mine.requestsPerSecond)} req/s   p50 ${num(mine.latencyP50Ms, 2)} ms`);
+  console.log(`    suivi off  ${num(base.requestsPerSecond)} req/s   p50 ${num(base.latencyP50Ms, 2)} ms`);
+  console.log(`    témoin off ${num(control.requestsPerSecond)} req/s   (contrôle A/A : ${num(aa, 3)})`);
+  console.log(`    ratio      ${num(ratio, 3)} (objectif ≥ ${RECORDING_TARGET}) ; par tranche : ${spread.perRound.map((x) => num(x, 3)).join(' · ')}`);
+  if (Math.abs(aa - 1) > AA_TOLERANCE) {
+    throw new Error(`mesure invalide : deux Préau identiques (suivi off) diffèrent de ${num(aa, 3)} (tolérance ±${AA_TOLERANCE}) ; le ratio ${num(ratio, 3)} ne dit rien — relancer, ou chercher la cause (docs/STATUS.md)`);
+  }
   return {
     name: 'engagement-recording', title: 'Suivi : reprise de session, enregistrement on/off', unit: 'req/s', preau: mine.requestsPerSecond, baseline: base.requestsPerSecond,
     baselineLabel: 'Préau sans enregistrement', ratio, target: RECORDING_TARGET,
-    details: { ratioPerRound: spread.perRound.map((r) => r.toFixed(3)).join(' '), connections: o.connections, sliceS, rounds: o.rounds, pinning: pinningMode(), node: process.version },
+    details: { ratioPerRound: spread.perRound.map((x) => x.toFixed(3)).join(' '), aaControl: aa.toFixed(3), connections: o.connections, sliceS, rounds: o.rounds, pinning: pinningMode(), node: process.version },
   };
 }
 
