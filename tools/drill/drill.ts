@@ -60,6 +60,9 @@ Options :
                    rejoue le même matin contre le même Préau, protections de bordure coupées, et met
                    les deux côte à côte dans le rapport (le code de sortie reste celui du premier)
   --out DOSSIER    où écrire rapport.json et rapport.html (défaut ./exercice-<date>)
+  --keep           garde le dossier temporaire du Préau de l’exercice (base, fichiers)
+  --help           cette aide
+
 Contre un déploiement qui vous appartient (trois temps) :
   --prepare-target --roster FICHIER --yes-i-own-this-target
                    sur le serveur du déploiement (sa configuration : DATABASE_URL…) : importe une
@@ -72,8 +75,6 @@ Contre un déploiement qui vous appartient (trois temps) :
                    un Préau de cette machine (127.0.0.1)
   --clean-target --roster FICHIER --yes-i-own-this-target
                    sur le serveur du déploiement : retire l’académie d’exercice
-  --keep           garde le dossier temporaire du Préau de l’exercice (base, fichiers)
-  --help           cette aide
 
 Code de sortie : 0 si tous les objectifs sont tenus, 1 sinon, 64 pour une option invalide,
 78 pour une cible refusée ou une configuration invalide.
