@@ -11,6 +11,7 @@
  * is played by the edge benches' generator (bench/support/flood-load.ts), bounded in rate, count
  * and time. Pure here: the plan, and how answers are classified for the report.
  */
+import { loopbackAddresses } from '../../bench/support/loopback-client.js';
 import type { FloodResultMessage, FloodSpec, FloodStreamResult, SlowCutSummary } from '../../bench/support/protocol.js';
 import type { Roster } from './roster.js';
 
@@ -46,11 +47,8 @@ export interface AttackOptions {
 export const DEFAULT_ATTACK: AttackOptions = { floodRatePerS: 300, stuffingRatePerS: 30, stuffingAddresses: 3_000, slowHeaders: 400, slowReads: 100 };
 export const MAX_ATTACK: AttackOptions = { floodRatePerS: 5_000, stuffingRatePerS: 1_000, stuffingAddresses: 60_000, slowHeaders: 5_000, slowReads: 1_000 };
 
-/** 10.0.0.1 style: the i-th address of a /16 (250 per /24, never .0 nor .255). */
-export function addressIn(network: string, i: number): string {
-  const [a, b] = network.split('.');
-  return `${a}.${b}.${Math.floor(i / 250) % 250}.${1 + (i % 250)}`;
-}
+/** Addresses in one of NETWORKS' /16s, as the edge benches number them (loopbackAddresses: 250 per /24, never .0 nor .255). */
+const addressesIn = (network: string, count: number) => loopbackAddresses(Number(network.split('.')[1]), count);
 
 const COMMON_PASSWORDS = ['123456', 'azerty', 'motdepasse', 'soleil', 'doudou', 'loulou', '000000', 'marseille', 'chocolat', 'bonjour'];
 const MAX_BODIES = 2_000;
@@ -68,16 +66,19 @@ export function planAttack(roster: Roster, o: AttackOptions, origin: string, dur
   // Leaked-looking pairs: each identifier with a password that was never its own.
   const leaked = pupils.slice(0, MAX_BODIES).map((login, i) => JSON.stringify({ login, password: `${login.slice(0, 4)}${1990 + (i % 30)}!`, remember: false }));
   const half = Math.ceil(o.stuffingAddresses / 2);
-  const stuffingAddresses = Array.from({ length: o.stuffingAddresses }, (_, i) => (i % 2 === 0 ? addressIn(NETWORKS.stuffingFrance, i >> 1) : addressIn(NETWORKS.stuffingAbroad, i >> 1)));
+  const france = addressesIn(NETWORKS.stuffingFrance, half);
+  const abroad = addressesIn(NETWORKS.stuffingAbroad, half);
+  const stuffingAddresses = Array.from({ length: o.stuffingAddresses }, (_, i) => (i % 2 === 0 ? france : abroad)[i >> 1]!);
+  const slow = addressesIn(NETWORKS.slow, o.slowHeaders + o.slowReads);
   return {
     origin,
     durationS,
     slowWatchS: Math.min(durationS, SLOW_WATCH_MAX_S),
-    flood: { path: '/api/v1/auth/login', ratePerS: o.floodRatePerS, bodies: guesses, addresses: Array.from({ length: 1_000 }, (_, i) => addressIn(NETWORKS.flood, i)), maxConnections: 64 },
+    flood: { path: '/api/v1/auth/login', ratePerS: o.floodRatePerS, bodies: guesses, addresses: addressesIn(NETWORKS.flood, 1_000), maxConnections: 64 },
     // One connection per address at a time, so the attempts really spread over the addresses.
     stuffing: { path: '/api/v1/auth/login', ratePerS: o.stuffingRatePerS, bodies: leaked, addresses: stuffingAddresses, maxConnections: Math.min(half, 256) },
-    slowHeaders: { count: o.slowHeaders, addresses: Array.from({ length: o.slowHeaders }, (_, i) => addressIn(NETWORKS.slow, i)), byteEveryMs: 3_000 },
-    slowReads: { count: o.slowReads, addresses: Array.from({ length: o.slowReads }, (_, i) => addressIn(NETWORKS.slow, 20_000 + i)), path: '/attente.js', pipelined: 100, receiveBufferBytes: 2_048 },
+    slowHeaders: { count: o.slowHeaders, addresses: slow.slice(0, o.slowHeaders), byteEveryMs: 3_000 },
+    slowReads: { count: o.slowReads, addresses: slow.slice(o.slowHeaders), path: '/attente.js', pipelined: 100, receiveBufferBytes: 2_048 },
     pupils: { path: '/api/v1/me/today', ratePerS: 0, cookies: [], addresses: [], deadlineMs: 1_000, timeoutMs: 5_000 },
   };
 }

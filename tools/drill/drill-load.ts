@@ -321,6 +321,7 @@ async function checkThroughApi(): Promise<CheckResult> {
     handins: { acknowledged: acknowledged.handins.length, found: 0 }, posts: { acknowledged: acknowledged.posts.length, found: 0 }, messages: { acknowledged: acknowledged.messages.length, found: 0 },
     missing: [], duplicated: [], method: 'api',
   };
+  // The morning's cut is over: the checks below may retry (call() gives up while `stopping`).
   stopping = false;
   const ask = async (login: string, path: string): Promise<Record<string, unknown> | string> => {
     const session = sessions.get(login);
