@@ -21,6 +21,7 @@ import { IdentityService } from './modules/identity/identity.service.js';
 import { LoginThrottle, MemoryFailureStore } from './modules/identity/login-throttle.js';
 import { FallbackFailureStore, RedisFailureStore } from './modules/identity/login-throttle.redis.js';
 import { PasswordHasher } from './modules/identity/password-hasher.js';
+import { DEFAULT_HASH_GOVERNOR } from './modules/identity/hash-governor.js';
 import { registerIdentityRoutes } from './modules/identity/identity.routes.js';
 import { SchoolsRepository, SchoolsService, registerSchoolsRoutes } from './modules/schools/index.js';
 import { TimetableRepository, TimetableService, registerTimetableRoutes } from './modules/timetable/index.js';
@@ -134,7 +135,7 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
   const edgeRedis = config.edge === 'on' && config.redisUrl ? new EdgeRedis(config.redisUrl, config.redisPrefix, { ...DEFAULT_EDGE_REDIS_SETTINGS, ...overrides.edgeRedis }, logger, metrics) : undefined;
   await edgeRedis?.connect();
   const failureStore = edgeRedis ? new FallbackFailureStore(new RedisFailureStore(edgeRedis), new MemoryFailureStore(), () => edgeRedis.usable()) : new MemoryFailureStore();
-  const hasher = new PasswordHasher({ concurrency: config.hashConcurrency, maxQueued: config.hashQueueMax, maxWaitMs: config.hashQueueWaitMs }, clock, metrics);
+  const hasher = new PasswordHasher({ concurrency: config.hashConcurrency, maxQueued: config.hashQueueMax, maxWaitMs: config.hashQueueWaitMs }, clock, metrics, config.hashGovernor === 'on' ? DEFAULT_HASH_GOVERNOR : undefined);
   const identityRepo = new IdentityRepository(storage.db);
   const identity = new IdentityService(
     identityRepo,
@@ -283,6 +284,7 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
   else logger.warn({ webDir: config.webDir }, 'client web absent (npm run build le construit) : seule l’API est servie');
   await app.ready();
   realtime.start();
+  hasher.start();
   engagementRecorder?.start();
   switches?.start();
 
@@ -310,6 +312,7 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
     }
     // After the last request: what the suivi buffered is written before the database closes.
     await engagementRecorder?.stop();
+    hasher.stop();
     await pubsub.close();
     for (const store of syncedStores) store.stop();
     switches?.stop();

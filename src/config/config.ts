@@ -26,6 +26,8 @@ export interface Config {
   hashConcurrency: number;
   hashQueueMax: number;
   hashQueueWaitMs: number;
+  /** `on`: password checks yield the CPU while the event loop is saturated (identity/hash-governor.ts); `off`: only for comparisons. */
+  hashGovernor: 'on' | 'off';
   requestTimeoutMs: number;
   /** Secret for derived tokens (CSRF). When not given, generated once and kept in the database so every node agrees. */
   secret: string | undefined;
@@ -122,6 +124,7 @@ const SPECS: OptionSpec<keyof Config>[] = [
   { key: 'hashConcurrency', env: 'PREAU_HASH_CONCURRENCY', flag: '--hash-concurrency', help: 'calculs de mot de passe en parallèle', expect: 'un entier de 1 à 64', parse: int(1, 64) },
   { key: 'hashQueueMax', env: 'PREAU_HASH_QUEUE_MAX', flag: '--hash-queue-max', help: 'file d’attente des calculs de mot de passe', expect: 'un entier de 1 à 100000', parse: int(1, 100_000) },
   { key: 'hashQueueWaitMs', env: 'PREAU_HASH_QUEUE_WAIT_MS', flag: '--hash-queue-wait-ms', help: 'attente maximale dans cette file', expect: 'un entier de 100 à 60000', parse: int(100, 60_000) },
+  { key: 'hashGovernor', env: 'PREAU_HASH_GOVERNOR', flag: '--hash-governor', help: 'les calculs de mot de passe cèdent le processeur quand la boucle est saturée', expect: 'on ou off', parse: oneOf('on', 'off') },
   { key: 'requestTimeoutMs', env: 'PREAU_REQUEST_TIMEOUT_MS', flag: '--request-timeout-ms', help: 'durée maximale d’une requête', expect: 'un entier de 1000 à 600000', parse: int(1000, 600_000) },
   { key: 'secret', env: 'PREAU_SECRET', flag: '--secret', help: 'secret de signature', expect: 'au moins 32 caractères', parse: (r) => (r.length >= 32 ? r : undefined) },
   { key: 'webDir', env: 'PREAU_WEB_DIR', flag: '--web-dir', help: 'client web construit', expect: 'un chemin de dossier', parse: (r) => (r.length > 0 && r.length < 4096 ? r : undefined) },
@@ -171,6 +174,7 @@ export function defaultConfig(): Config {
     hashConcurrency: Math.max(1, availableParallelism()),
     hashQueueMax: 2000,
     hashQueueWaitMs: 10_000,
+    hashGovernor: 'on',
     requestTimeoutMs: 30_000,
     secret: undefined,
     departedRetentionDays: 92,

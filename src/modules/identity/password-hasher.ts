@@ -2,6 +2,7 @@ import { hash, verify } from '@node-rs/argon2';
 import { AppError } from '../../platform/errors.js';
 import { LATENCY_BUCKETS_MS, type Metrics } from '../../platform/metrics.js';
 import type { Clock } from '../../platform/clock.js';
+import { HashBudget, nextHashShare, type HashGovernorSettings } from './hash-governor.js';
 
 /** OWASP's Argon2id setting: m = 19 MiB, t = 2, p = 1 (≈ 15 ms of one core here). */
 export const ARGON2_OPTIONS = { algorithm: 2 /* Argon2id (a const enum in the typings) */, memoryCost: 19_456, timeCost: 2, parallelism: 1 } as const;
@@ -50,12 +51,23 @@ export class PasswordHasher {
   private readonly waitMs;
   private readonly computeMs;
   private readonly refused;
+  /** The governor's budget (hash-governor.ts): at share 1 it never binds. */
+  private readonly budget: HashBudget;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private sampleTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly limits: HasherLimits,
     private readonly clock: Clock,
     metrics: Metrics,
+    /** Yield the CPU to the event loop when it is saturated; undefined: never (the share stays 1). */
+    private readonly governor?: HashGovernorSettings,
+    /** Monotonic time of the budget (tests drive it). */
+    private readonly monotonicMs: () => number = () => performance.now(),
   ) {
+    // 200 ms of burst: a few checks at once after a quiet spell, never a minute's worth.
+    this.budget = new HashBudget(limits.concurrency, 200, monotonicMs());
+    metrics.gauge('preau_password_cpu_share', 'Share of its threads the hashing governor lets password checks use (1: unthrottled)').track(() => this.budget.currentShare());
     metrics.gauge('preau_password_queue_depth', 'Password checks waiting for a hashing thread').track(() => this.queue.length);
     metrics.gauge('preau_password_running', 'Password checks being computed').track(() => this.running);
     this.waitMs = metrics.histogram('preau_password_queue_wait_ms', 'Time a password check waited in the queue', LATENCY_BUCKETS_MS);
@@ -67,9 +79,51 @@ export class PasswordHasher {
     return this.queue.length;
   }
 
-  /** Hashing threads: what the waiting room admits logins against. */
+  /** Hashing threads: what the waiting room admits logins against (fewer while the governor throttles). */
   concurrency(): number {
-    return this.limits.concurrency;
+    return this.budget.threadsAllowed();
+  }
+
+  /** The share the governor gives hashing now (1: unthrottled). */
+  share(): number {
+    return this.budget.currentShare();
+  }
+
+  /** True while checks wait only for the governor's budget to refill (no thread busy). */
+  waitingForBudget(): boolean {
+    return this.queue.length > 0 && this.running === 0 && this.retryTimer !== undefined;
+  }
+
+  /** Sets the share by hand (tests; the governor's sampler does it otherwise). */
+  setShare(share: number): void {
+    this.budget.setShare(share, this.monotonicMs());
+    this.pump();
+  }
+
+  /**
+   * Starts the governor's sampler: every `sampleMs` the event loop's utilisation since the last
+   * sample moves the share (nextHashShare). Nothing when no governor is configured.
+   */
+  start(): void {
+    this.stop();
+    const settings = this.governor;
+    if (!settings || settings.sampleMs <= 0) return;
+    let last = performance.eventLoopUtilization();
+    this.sampleTimer = setInterval(() => {
+      const now = performance.eventLoopUtilization();
+      const utilisation = performance.eventLoopUtilization(now, last).utilization;
+      last = now;
+      const next = nextHashShare(settings, this.budget.currentShare(), utilisation);
+      if (next !== this.budget.currentShare()) this.setShare(next);
+    }, settings.sampleMs);
+    this.sampleTimer.unref();
+  }
+
+  stop(): void {
+    if (this.sampleTimer) clearInterval(this.sampleTimer);
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.sampleTimer = undefined;
+    this.retryTimer = undefined;
   }
 
   /** Checks computed since start: the waiting room's measure of the hash rate. */
@@ -102,7 +156,11 @@ export class PasswordHasher {
   }
 
   private pump(): void {
-    while (this.running < this.limits.concurrency && this.queue.length > 0) {
+    while (this.running < this.budget.threadsAllowed() && this.queue.length > 0) {
+      if (!this.budget.canStart(this.monotonicMs())) {
+        this.pumpLater();
+        return;
+      }
       const job = this.queue.shift()!;
       const waitedMs = this.clock.nowMs() - job.enqueuedAtMs;
       this.waitMs.observe(waitedMs);
@@ -117,6 +175,7 @@ export class PasswordHasher {
       const done = () => {
         const tookMs = performance.now() - startedMs;
         this.computeMs.observe(tookMs);
+        this.budget.spend(tookMs, this.monotonicMs());
         this.hashMsAverage += (tookMs - this.hashMsAverage) / 16;
         this.running--;
         this.completedCount++;
@@ -133,5 +192,16 @@ export class PasswordHasher {
         },
       );
     }
+  }
+
+  /** The budget is spent: try again when it has refilled (one timer at most). */
+  private pumpLater(): void {
+    if (this.retryTimer) return;
+    const waitMs = Math.min(1_000, Math.max(1, this.budget.waitMs(this.monotonicMs())));
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      this.pump();
+    }, waitMs);
+    this.retryTimer.unref();
   }
 }
