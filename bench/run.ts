@@ -4,7 +4,7 @@
  * (absolute figures on a shared machine are noise). Exits non-zero only when a bench could not
  * run (or measured something invalid); a ratio under its target is reported, not fatal.
  *
- *   --only session|login|aaf|web|mix|backup|nodes|engagement   one bench (repeatable, or comma-separated)
+ *   --only session|login|aaf|web|mix|backup|nodes|engagement|pg   one bench (repeatable, or comma-separated)
  *   --duration S               measured seconds per side (Préau, baseline), default 12
  *   --rounds N                 alternating slices the duration is split into (default 3); web: rounds of visits per side
  *   --warmup S                 warm-up seconds before the first slice of each side (default 3)
@@ -26,16 +26,17 @@ import { runMorningMixBench } from './morning-mix.bench.js';
 import { runBackupBench } from './backup.bench.js';
 import { runNodesBench } from './nodes.bench.js';
 import { runEngagementBench } from './engagement.bench.js';
+import { runPostgresMixBench } from './postgres.bench.js';
 import { pinningMode, REPO_ROOT, LOAD_CPU, SERVER_CPU } from './support/proc.js';
 import type { BenchResult } from './support/protocol.js';
 import { printSummary, writeResults } from './support/report.js';
 
-const BENCHES = ['session', 'login', 'aaf', 'web', 'mix', 'backup', 'nodes', 'engagement'] as const;
+const BENCHES = ['session', 'login', 'aaf', 'web', 'mix', 'backup', 'nodes', 'engagement', 'pg'] as const;
 type BenchName = (typeof BENCHES)[number];
 
 function usage(message?: string): never {
   if (message) console.error(`${message}\n`);
-  console.error('usage : npm run bench -- [--only session|login|aaf|web|mix|backup|nodes|engagement] [--duration s] [--rounds n] [--warmup s] [--connections n] [--login-connections n] [--users n] [--hash-concurrency n] [--people n] [--profile]');
+  console.error('usage : npm run bench -- [--only session|login|aaf|web|mix|backup|nodes|engagement|pg] [--duration s] [--rounds n] [--warmup s] [--connections n] [--login-connections n] [--users n] [--hash-concurrency n] [--people n] [--profile]');
   process.exit(message ? 2 : 0);
 }
 
@@ -115,7 +116,7 @@ console.log(mode === 'taskset' ? `Épinglage : serveurs et références sur le C
 const results: BenchResult[] = [];
 const failures: { name: string; error: string }[] = [];
 for (const bench of selected) {
-  const title = { session: 'Reprise de session', login: 'Connexions par mot de passe', aaf: 'Import AAF', web: 'Client web sur lien faible', mix: 'Mélange du matin', backup: 'Sauvegarde du stockage embarqué', nodes: 'Deux nœuds contre un derrière HAProxy', engagement: 'Suivi du décrochage' }[bench];
+  const title = { session: 'Reprise de session', login: 'Connexions par mot de passe', aaf: 'Import AAF', web: 'Client web sur lien faible', mix: 'Mélange du matin', backup: 'Sauvegarde du stockage embarqué', nodes: 'Deux nœuds contre un derrière HAProxy', engagement: 'Suivi du décrochage', pg: 'Mélange du matin : PostgreSQL contre SQLite' }[bench];
   console.log(`\n▶ ${title}`);
   try {
     const result =
@@ -133,6 +134,8 @@ for (const bench of selected) {
             ? await runNodesBench({ durationS, warmupS, rounds, connections })
           : bench === 'engagement'
             ? await runEngagementBench({ durationS, warmupS, rounds, connections, pupils: Math.min(people, 1000), builds: 15 })
+          : bench === 'pg'
+            ? await runPostgresMixBench({ durationS, warmupS, rounds, connections })
             : await runAaf();
     for (const r of Array.isArray(result) ? result : result ? [result] : []) {
       results.push(r);

@@ -18,12 +18,13 @@ export function childConfig(dir: string): Config {
     dataDir: dir,
     databaseUrl: `sqlite:${path.join(dir, 'preau.sqlite')}`,
     publicUrl: 'http://127.0.0.1',
-    logLevel: 'silent',
+    // PREAU_BENCH_LOG_LEVEL=error shows what a bench's child logs (a 500 in a mix, say).
+    logLevel: (process.env.PREAU_BENCH_LOG_LEVEL as Config['logLevel'] | undefined) ?? 'silent',
     demo: 'off',
   };
 }
 
-export async function serveChild(preau: Preau, ready: Omit<ReadyMessage, 'type' | 'port'> = {}, cleanup: () => void = () => undefined, port = 0): Promise<void> {
+export async function serveChild(preau: Preau, ready: Omit<ReadyMessage, 'type' | 'port'> = {}, cleanup: () => void | Promise<void> = () => undefined, port = 0): Promise<void> {
   await preau.app.listen({ host: '127.0.0.1', port });
   const address = preau.app.server.address();
   if (!address || typeof address !== 'object') throw new Error('adresse d’écoute inconnue');
@@ -35,10 +36,9 @@ export async function serveChild(preau: Preau, ready: Omit<ReadyMessage, 'type' 
     preau
       .close()
       .catch((err: unknown) => console.error('arrêt du serveur enfant en erreur', err))
-      .finally(() => {
-        cleanup();
-        process.exit(0);
-      });
+      .then(() => cleanup())
+      .catch((err: unknown) => console.error('nettoyage du serveur enfant en erreur', err))
+      .finally(() => process.exit(0));
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);

@@ -24,11 +24,14 @@
  *
  * SIGTERM closes it cleanly (so that `--cpu-prof` profiles are written) and removes the directory.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
+import pg from 'pg';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { compose } from '../../src/compose.js';
+import { migrateToLatest, openStorage, type Storage } from '../../src/storage/db.js';
 import { loopbackCountries } from './abroad.js';
 import type { Config } from '../../src/config/config.js';
 import { parisDate, parisWallTimeToUtcMs, systemClock, addDays, parisMonday } from '../../src/platform/clock.js';
@@ -54,6 +57,8 @@ const { values } = parseArgs({
     // Scaled mode: the edge's state (and the pub/sub, presence) through this Redis, under this key prefix.
     'redis-url': { type: 'string' },
     'redis-prefix': { type: 'string', default: 'bench:' },
+    // PostgreSQL instead of the SQLite file: a fresh schema of this URL's database, dropped at exit.
+    'postgres-url': { type: 'string' },
   },
 });
 const UNBOUNDED = { ratePerS: 1e9, burst: 1e9 };
@@ -72,7 +77,28 @@ const config: Config = {
   ...(values['trusted-proxies'] ? { trustedProxies: values['trusted-proxies'].split(',') } : {}),
 };
 
+// PostgreSQL: a schema of the bench's own (created, migrated, and dropped when this child stops).
+const pgSchema = values['postgres-url'] ? `bench_${randomBytes(5).toString('hex')}` : undefined;
+let pgStorage: Storage | undefined;
+if (values['postgres-url'] && pgSchema) {
+  const admin = new pg.Client({ connectionString: values['postgres-url'] });
+  await admin.connect();
+  await admin.query(`create schema ${pgSchema}`);
+  await admin.end();
+  pgStorage = await openStorage(values['postgres-url'], { pgSchema });
+  await migrateToLatest(pgStorage.db, pgSchema);
+}
+async function dropPgSchema(): Promise<void> {
+  if (!pgStorage || !values['postgres-url']) return;
+  await pgStorage.close();
+  const admin = new pg.Client({ connectionString: values['postgres-url'] });
+  await admin.connect();
+  await admin.query(`drop schema if exists ${pgSchema} cascade`);
+  await admin.end();
+}
+
 const preau = await compose(config, {
+  ...(pgStorage ? { storage: pgStorage } : {}),
   ...(values['abroad-networks'] ? { countryLookup: loopbackCountries(values['abroad-networks']) } : {}),
   ...(values['challenge-bits'] ? { challenge: { bits: Number(values['challenge-bits']) } } : {}),
   ...(values['rate-limits'] === 'default'
@@ -149,4 +175,7 @@ async function seed(): Promise<number> {
   return slots.length + 3;
 }
 
-await serveChild(preau, { hashConcurrency: config.hashConcurrency, timetableSlots: seededSlots }, () => (values.dir ? undefined : rmSync(dir, { recursive: true, force: true })));
+await serveChild(preau, { hashConcurrency: config.hashConcurrency, timetableSlots: seededSlots }, async () => {
+  if (!values.dir) rmSync(dir, { recursive: true, force: true });
+  await dropPgSchema();
+});

@@ -87,6 +87,11 @@ export function startPinned(cpu: number, script: string, args: string[] = [], no
       process.stderr.write(`[${script}] ${line}\n`);
       return;
     }
+    // A log line of the child's (pino, see PREAU_BENCH_LOG_LEVEL), not a protocol message.
+    if (typeof (message as { level?: unknown }).level === 'number') {
+      process.stderr.write(`[${script}] ${line}\n`);
+      return;
+    }
     for (const l of listeners) l(message);
   });
 

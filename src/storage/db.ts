@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type Migration, type MigrationProvider } from 'kysely';
+import { Kysely, Migrator, PostgresAdapter, PostgresDialect, SqliteDialect, sql, type Migration, type MigrationProvider } from 'kysely';
 import pg from 'pg';
 import type { Database } from './schema.js';
 import * as m0001 from './migrations/0001_core.js';
@@ -168,6 +168,21 @@ export function chunkForInsert<T>(rows: readonly T[], columnsPerRow: number, cap
 }
 
 /** A unique-constraint violation, on either backend (SQLite: SQLITE_CONSTRAINT_UNIQUE / PRIMARYKEY; PostgreSQL: 23505). */
+/** True when this Kysely (or transaction) runs on PostgreSQL (row locks and advisory locks exist there; SQLite serialises writers anyway). */
+export function isPostgres(db: Kysely<Database>): boolean {
+  return db.getExecutor().adapter instanceof PostgresAdapter;
+}
+
+/**
+ * Serialises transactions that take the same key until they end, on PostgreSQL (a transaction-scoped
+ * advisory lock on a 64-bit hash of the key); nothing on SQLite, whose writers are serialised by the
+ * database itself. For "replace the current X of this person" transactions whose unique constraint
+ * would otherwise be hit by concurrent writers under READ COMMITTED.
+ */
+export async function lockForTransaction(tx: Kysely<Database>, key: string): Promise<void> {
+  if (isPostgres(tx)) await sql`select pg_advisory_xact_lock(hashtextextended(${key}, 0))`.execute(tx);
+}
+
 export function isUniqueViolation(err: unknown): boolean {
   const code = (err as { code?: unknown }).code;
   return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';

@@ -1,6 +1,6 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { Database, HandinFeedbackTable, HandinFilesTable, HandinsTable } from '../../storage/schema.js';
-import { isUniqueViolation } from '../../storage/db.js';
+import { isUniqueViolation, lockForTransaction } from '../../storage/db.js';
 
 export type HandinRow = Selectable<HandinsTable>;
 export type HandinFileRow = Selectable<HandinFilesTable>;
@@ -47,11 +47,15 @@ export class HandinsRepository {
   /**
    * Stores a hand-in whole or not at all: blobs described, the previous hand-in marked replaced,
    * the new one and its files inserted, in one transaction. A concurrent retry with the same key
-   * hits the unique constraint and gets DuplicateHandinKey.
+   * hits the unique constraint and gets DuplicateHandinKey. Two different hand-ins of one pupil for
+   * one work at once (two tabs, a phone and a computer) take turns on PostgreSQL (advisory lock):
+   * without it both would mark "no current one" and insert a current one, and the second would hit
+   * the unique current-hand-in index (a 500 in the morning mix on PostgreSQL).
    */
   async insert(handin: HandinRow, files: HandinFileRow[], blobs: Database['blobs'][], attempt = 1): Promise<void> {
     try {
       await this.db.transaction().execute(async (tx) => {
+        await lockForTransaction(tx, `handin:${handin.entry_id}:${handin.pupil_id}`);
         for (const b of blobs) await tx.insertInto('blobs').values(b).onConflict((oc) => oc.column('sha256').doNothing()).execute();
         await tx
           .updateTable('handins')

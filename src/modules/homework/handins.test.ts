@@ -79,6 +79,18 @@ describe.each(backends)('hand-ins (rendus) on %s', (backend) => {
     expect(reused.json().error.id).toBe('idempotency.key_reused');
   });
 
+  it('different hand-ins of one pupil for one work at the same moment are all stored, the last one current (no 500 on PostgreSQL)', async () => {
+    const entry = (await (await t.as('teacherA')).request({ method: 'POST', url: '/api/v1/homework', payload: { kind: 'travail', classId: 'class6A', title: 'Course', bodyHtml: 'x', date: '2026-09-21', onlineHandin: true, publishAt: 'now' } })).json().entry.id as string;
+    const racing = await Promise.all(
+      Array.from({ length: 8 }, (_, i) => handIn('pupilA1', entry, [{ name: 'files', file: { fileName: `copie-${i}.jpg`, data: Buffer.concat([JPEG_BYTES, Buffer.from(`#${i}`)]) } }], `a1-race-${i}`)),
+    );
+    expect(racing.map((r) => r.statusCode)).toEqual(Array(8).fill(201));
+    const rows = await t.preau.storage.db.selectFrom('handins').select(['id', 'superseded_at']).where('entry_id', '=', entry).where('pupil_id', '=', 'pupilA1').execute();
+    expect(rows).toHaveLength(8);
+    expect(rows.filter((r) => r.superseded_at === null)).toHaveLength(1);
+    expect(new Set(racing.map((r) => r.json().receipt.id))).toEqual(new Set(rows.map((r) => r.id)));
+  });
+
   it('a pupil may replace a hand-in until the deadline; both receipts stay true', async () => {
     const second = await handIn('pupilA1', 'hwMaths6A', [{ name: 'text', value: 'Exercice 1 : 3/4 (corrigé)' }], 'a1-second-upload');
     expect(second.statusCode).toBe(201);
