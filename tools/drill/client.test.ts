@@ -3,7 +3,8 @@ import { startTestPreau, type TestPreau } from '../../test/support/app.js';
 import { FIXTURE_PASSWORD } from '../../test/support/fixtures.js';
 import { leadingZeroBits } from '../../src/edge/challenge/proof-of-work.js';
 import { createHash } from 'node:crypto';
-import { call, isOk, jsonOf, newClient, reasonOf, signIn, solveInSlices, type Answer, type Client, type ClientContext } from './client.js';
+import http from 'node:http';
+import { call, isOk, MAX_RETRIES, MAX_WRITE_RETRIES, jsonOf, newClient, reasonOf, signIn, solveInSlices, type Answer, type Client, type ClientContext } from './client.js';
 
 /** The drill's client against a real, listening Préau whose edge is under pressure. */
 describe('the drill client signs in as the web client does', () => {
@@ -96,5 +97,37 @@ describe('the drill client signs in as the web client does', () => {
     const done: string[] = [];
     await Promise.all(['a', 'b', 'c'].map((t) => solveInSlices(`jeton-${t}`, 12).then(() => done.push(t))));
     expect(done).toEqual(['a', 'b', 'c']);
+  });
+});
+
+describe('the drill client retries a write as the outbox does, a read as a person does', () => {
+  it('keeps a hand-in through a restart longer than a reader’s patience, and gives a read up after MAX_RETRIES', async () => {
+    // A server that is "restarting": it fails the first N requests of each path, then answers.
+    const failuresBefore = MAX_RETRIES + 2;
+    const seenBy = new Map<string, number>();
+    const server = http.createServer((req, res) => {
+      const n = (seenBy.get(req.url!) ?? 0) + 1;
+      seenBy.set(req.url!, n);
+      req.resume();
+      if (n <= failuresBefore) return void res.writeHead(503, { 'content-type': 'application/json' }).end('{"error":{"id":"server.unavailable"}}');
+      res.writeHead(req.method === 'POST' ? 201 : 200, { 'content-type': 'application/json' }).end('{}');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const ctx: ClientContext = {
+        origin: new URL(`http://127.0.0.1:${(server.address() as { port: number }).port}`), bindLocal: false, random: () => 0,
+        record: () => undefined, stopping: () => false, waiting: () => undefined, backoff: { baseMs: 1, maxMs: 5, maxRetryAfterMs: 5, retryAfterSpread: 0 },
+      };
+      const client = newClient({ login: 'x', address: '127.0.0.1', activationCode: null });
+      const read = await call(ctx, client, 'lecture', 'GET', '/read');
+      expect(read.status).toBe(503);
+      expect(seenBy.get('/read')).toBe(MAX_RETRIES + 1);
+      const write = await call(ctx, client, 'rendu', 'POST', '/write', {}, Buffer.from('copie'));
+      expect(write.status).toBe(201);
+      expect(seenBy.get('/write')).toBe(failuresBefore + 1);
+      expect(MAX_WRITE_RETRIES).toBeGreaterThan(failuresBefore);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });

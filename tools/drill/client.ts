@@ -11,12 +11,18 @@ import https from 'node:https';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createHash } from 'node:crypto';
 import { leadingZeroBits, MAX_BITS } from '../../src/edge/challenge/proof-of-work.js';
-import { nextDelayMs } from '../../web/src/api/backoff.js';
+import { nextDelayMs, type BackoffPolicy } from '../../web/src/api/backoff.js';
 
 const USER_AGENT = 'Mozilla/5.0 (Linux; Android 12) PreauExercice/1';
 const REQUEST_TIMEOUT_MS = 15_000;
-/** Retries of one request after 429/503 or a network failure (the web client's outbox does the same, bounded). */
+/** Retries of one read after 429/503 or a network failure (then the person gives up, or reloads later). */
 export const MAX_RETRIES = 4;
+/**
+ * Retries of one write: the web client's outbox keeps a write until it is delivered or refused, so
+ * a hand-in made during a restart of 12 s is not lost to the person's patience. Bounded here by the
+ * count (about three minutes of backoff) and by the drill's end (`ctx.stopping()`).
+ */
+export const MAX_WRITE_RETRIES = 9;
 /** Answers, polls, challenges and retries of one sign-in, at most. */
 const MAX_SIGN_IN_STEPS = 60;
 const MAX_SIGN_IN_RETRIES = 6;
@@ -85,6 +91,8 @@ export interface ClientContext {
   stopping(): boolean;
   /** A client starts (+1) or stops (-1) holding a waiting-room ticket. */
   waiting(delta: 1 | -1): void;
+  /** The web client's backoff by default; tests shorten it. */
+  backoff?: BackoffPolicy;
 }
 
 export interface SignInOutcome {
@@ -159,8 +167,8 @@ export async function call(ctx: ClientContext, client: Client, kind: string, met
     const a = await send(ctx, client, method, path, headers, body);
     ctx.record(client, kind, startedMs, a);
     const again = a.failure !== undefined || a.status === 429 || a.status === 503;
-    if (!again || attempt >= MAX_RETRIES || ctx.stopping()) return a;
-    await sleep(nextDelayMs(attempt, retryAfterOf(a), ctx.random));
+    if (!again || attempt >= (method === 'GET' ? MAX_RETRIES : MAX_WRITE_RETRIES) || ctx.stopping()) return a;
+    await sleep(nextDelayMs(attempt, retryAfterOf(a), ctx.random, ctx.backoff));
   }
 }
 
