@@ -14,6 +14,7 @@
  *
  *   node --import tsx tools/drill/drill-server.ts --dir DIR --schools N --classes N --pupils N --activations N --seed N
  *        [--edge on|off] [--crisis on|off] [--countries 127.64.0.0/13=FR,…] [--resume --port N]
+ *        [--postgres-url URL --pg-schema S]   (PostgreSQL instead of the SQLite file; the drill creates and drops the schema)
  *
  * `--resume` starts again on a directory already prepared (after the fault overlay killed the
  * first process): no preparation, the same moved clock (from roster.json), the same port.
@@ -22,6 +23,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { compose } from '../../src/compose.js';
+import { migrateToLatest, openStorage, type Storage } from '../../src/storage/db.js';
 import type { Config } from '../../src/config/config.js';
 import { countryTable } from '../../bench/support/abroad.js';
 import { childConfig, serveChild } from '../../bench/support/child-server.js';
@@ -42,6 +44,9 @@ const { values } = parseArgs({
     countries: { type: 'string' },
     resume: { type: 'boolean', default: false },
     port: { type: 'string', default: '0' },
+    // PostgreSQL instead of the SQLite file: this URL's database, in this schema (created by the drill; kept on a resume).
+    'postgres-url': { type: 'string' },
+    'pg-schema': { type: 'string' },
   },
 });
 if (!values.dir) throw new Error('--dir est obligatoire');
@@ -56,14 +61,24 @@ const config: Config = { ...childConfig(dir), edge: values.edge === 'off' ? 'off
 // weekday — on a resume, the clock the first process had.
 const clockOffsetMs = values.resume ? (JSON.parse(readFileSync(path.join(dir, 'roster.json'), 'utf8')) as Roster).clockOffsetMs : schoolMorningOffsetMs(Date.now());
 const clock: Clock = { nowMs: () => Date.now() + clockOffsetMs };
-const preau = await compose(config, { clock, ...(values.countries ? { countryLookup: countryTable(values.countries) } : {}) });
+let storage: Storage | undefined;
+if (values['postgres-url']) {
+  if (!values['pg-schema'] || !/^[a-z_][a-z0-9_]{0,62}$/.test(values['pg-schema'])) throw new Error('--postgres-url demande --pg-schema (un nom de schéma simple)');
+  storage = await openStorage(values['postgres-url'], { pgSchema: values['pg-schema'] });
+  await migrateToLatest(storage.db, values['pg-schema']);
+}
+const preau = await compose(config, { clock, ...(storage ? { storage } : {}), ...(values.countries ? { countryLookup: countryTable(values.countries) } : {}) });
 if (values.crisis === 'on' && preau.edge) await preau.edge.controls.setCrisisMode(true);
+// A storage given to compose is closed by its owner: here, after Préau has closed.
+const closeStorage = async () => {
+  await storage?.close();
+};
 if (values.resume) {
-  await serveChild(preau, {}, () => undefined, Number(values.port));
+  await serveChild(preau, {}, closeStorage, Number(values.port));
 } else {
   await prepare();
   // The directory stays: the drill checks the store once this process has stopped.
-  await serveChild(preau, {}, () => undefined, Number(values.port));
+  await serveChild(preau, {}, closeStorage, Number(values.port));
 }
 
 /** The evening before (evening.ts), then the roster the load generator needs. */

@@ -8,6 +8,8 @@ import { defaultConfig } from '../../src/config/config.js';
 import { openStorage, migrateToLatest } from '../../src/storage/db.js';
 import { systemClock } from '../../src/platform/clock.js';
 import { seedFixture } from '../../test/support/fixtures.js';
+import pg from 'pg';
+import { PG_URL, postgresAvailable } from '../../test/support/backends.js';
 import { DrillUsageError, parseDrillArgs, runDrill, type DrillOptions } from './drill.js';
 import { cleanTarget, prepareTarget } from './target.js';
 import type { DrillReport } from './report.js';
@@ -57,6 +59,10 @@ describe('preau drill: options', () => {
     expect(parseDrillArgs(['--crisis', 'on'])).toMatchObject({ attack: null, crisis: true, fault: null });
     expect(parseDrillArgs(['--fault', 'restart'])).toMatchObject({ fault: { kind: 'restart', at: '08:30' } });
     expect(parseDrillArgs(['--fault', 'restart', '--fault-at', '07:45'])).toMatchObject({ fault: { kind: 'restart', at: '07:45' } });
+    expect(parseDrillArgs([])).toMatchObject({ database: 'sqlite' });
+    expect(parseDrillArgs(['--database', 'postgres'])).toMatchObject({ database: 'postgres' });
+    expect(refusal(['--database', 'mysql']).message).toContain('--database attend sqlite ou postgres');
+    expect(refusal(['--database', 'postgres', '--target', 'http://127.0.0.1:1', '--roster', '/tmp/r', '--yes-i-own-this-target']).message).toContain('a sa propre base');
   });
 
   it('never sends load to a target without --yes-i-own-this-target, and refuses what cannot be played there', () => {
@@ -95,7 +101,7 @@ describe('a small drill, for real', () => {
     const sink = { isTTY: false, write: (s: string) => ((printed += s), true) } as unknown as NodeJS.WriteStream;
     const options: DrillOptions = {
       schools: 1, classes: 3, pupils: 20, durationS: 8, warmupS: 3, seed: 4, rememberedPercent: 80, out, keep: false, firstTime: 3, drainS: 15,
-      attack: { floodRatePerS: 40, stuffingRatePerS: 6, stuffingAddresses: 200, slowHeaders: 20, slowReads: 4 }, crisis: true, compareBaseline: true, fault: { kind: 'restart', at: '08:15' }, target: null,
+      attack: { floodRatePerS: 40, stuffingRatePerS: 6, stuffingAddresses: 200, slowHeaders: 20, slowReads: 4 }, crisis: true, compareBaseline: true, fault: { kind: 'restart', at: '08:15' }, target: null, database: 'sqlite',
     };
     const { report, jsonFile, htmlFile } = await runDrill(options, sink);
 
@@ -168,6 +174,43 @@ describe('a small drill, for real', () => {
     expect(html).toContain('La panne (08:15)');
   }, 240_000);
 });
+
+describe.skipIf(!(await postgresAvailable()))('a small drill on PostgreSQL (--database postgres)', () => {
+  const out = mkdtempSync(path.join(tmpdir(), 'preau-drill-pg-'));
+  afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+  it('plays the morning on a fresh schema, kills and restarts Préau on it, checks every acknowledged write through the API, and drops the schema', async () => {
+    let printed = '';
+    const sink = { isTTY: false, write: (s: string) => ((printed += s), true) } as unknown as NodeJS.WriteStream;
+    const schemasBefore = await drillSchemas();
+    const options: DrillOptions = {
+      schools: 1, classes: 2, pupils: 15, durationS: 6, warmupS: 3, seed: 7, rememberedPercent: 80, out, keep: false, firstTime: 2, drainS: 15,
+      attack: null, crisis: false, compareBaseline: false, fault: { kind: 'restart', at: '08:15' }, target: null, database: 'postgres',
+    };
+    const { report } = await runDrill(options, sink);
+    expect(report.options.database).toBe('postgres');
+    expect(report.fault).toMatchObject({ kind: 'restart', at: '08:15' });
+    expect(report.verdicts.find((v) => v.id === 'nothing_lost')!.ok).toBe(true);
+    expect(report.check.missing).toEqual([]);
+    expect(report.check.duplicated).toEqual([]);
+    expect(report.check.handins.acknowledged).toBeGreaterThan(0);
+    expect(report.check.posts.acknowledged).toBeGreaterThan(0);
+    expect(printed).toContain('Préau sur PostgreSQL (schéma exercice_');
+    expect(printed).toContain('sur PostgreSQL');
+    // The schema it made is gone.
+    expect(await drillSchemas()).toEqual(schemasBefore);
+  }, 240_000);
+});
+
+async function drillSchemas(): Promise<string[]> {
+  const c = new pg.Client({ connectionString: PG_URL });
+  await c.connect();
+  try {
+    return (await c.query<{ n: string }>("select schema_name as n from information_schema.schemata where schema_name like 'exercice\\_%' order by 1")).rows.map((r) => r.n);
+  } finally {
+    await c.end();
+  }
+}
 
 describe('the drill on a deployment (--prepare-target, --target, --clean-target)', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'preau-drill-target-'));

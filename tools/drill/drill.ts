@@ -6,11 +6,14 @@
  * acknowledged write in the store (checker.ts) and writes the report (report.ts). Bounded: every
  * phase has a duration, the whole drill a deadline; it stops by itself.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import pg from 'pg';
+import { PG_URL } from '../../test/support/backends.js';
 import { LOAD_CPU, REPO_ROOT, SERVER_CPU, startPinned, type BenchChild } from '../../bench/support/proc.js';
 import { cpuTimeMs } from '../../bench/support/run-load.js';
 import type { FloodResultMessage } from '../../bench/support/protocol.js';
@@ -53,6 +56,10 @@ Options :
                    essais de bourrage d’identifiants par seconde (défaut 30, 1 à 1000)
   --attack-slow N  connexions aux en-têtes lents (défaut 400, 0 à 5000 ; lectures lentes : un quart)
   --crisis on|off  mode crise pendant l’exercice (défaut : on avec --attack, off sinon)
+  --database sqlite|postgres
+                   le stockage du Préau de l’exercice (défaut sqlite : un fichier) ; postgres : un schéma
+                   neuf du PostgreSQL local (PREAU_DRILL_PG_URL, défaut celui des tests), retiré à la fin ;
+                   les écritures acquittées sont alors vérifiées par l’API
   --fault restart  à l’heure --fault-at, le Préau est tué brutalement (SIGKILL) puis relancé sur la
                    même base et le même port : les clients réessaient, rien d’acquitté ne doit manquer
   --fault-at HH:MM heure simulée de la panne, de 07:30 à 08:45 (défaut 08:30)
@@ -114,6 +121,8 @@ export interface DrillOptions {
   fault: { kind: 'restart'; at: string } | null;
   /** A deployment to play against instead of the drill's own Préau, with the roster `--prepare-target` wrote there. */
   target: { origin: string; rosterFile: string } | null;
+  /** The drill's own Préau on its SQLite file, or on a fresh schema of a PostgreSQL. */
+  database: 'sqlite' | 'postgres';
 }
 
 /** The steps of the drill on a deployment that write into its store (target.ts). */
@@ -140,7 +149,7 @@ export function parseDrillArgs(argv: string[], now = new Date()): DrillOptions |
         schools: { type: 'string' }, classes: { type: 'string' }, pupils: { type: 'string' }, duration: { type: 'string' }, warmup: { type: 'string' }, remembered: { type: 'string' },
         seed: { type: 'string' }, out: { type: 'string' }, target: { type: 'string' }, 'yes-i-own-this-target': { type: 'boolean' }, keep: { type: 'boolean' }, help: { type: 'boolean' },
         roster: { type: 'string' }, 'prepare-target': { type: 'boolean' }, 'clean-target': { type: 'boolean' },
-        attack: { type: 'boolean' }, 'attack-flood': { type: 'string' }, 'attack-stuffing': { type: 'string' }, 'attack-slow': { type: 'string' }, crisis: { type: 'string' }, 'compare-baseline': { type: 'boolean' }, fault: { type: 'string' }, 'fault-at': { type: 'string' },
+        attack: { type: 'boolean' }, 'attack-flood': { type: 'string' }, 'attack-stuffing': { type: 'string' }, 'attack-slow': { type: 'string' }, crisis: { type: 'string' }, 'compare-baseline': { type: 'boolean' }, fault: { type: 'string' }, 'fault-at': { type: 'string' }, database: { type: 'string' },
       },
       strict: true,
       allowPositionals: false,
@@ -202,6 +211,9 @@ export function parseDrillArgs(argv: string[], now = new Date()): DrillOptions |
   if (faultRaw !== undefined && faultRaw !== 'restart') throw new DrillUsageError(`--fault attend restart (reçu « ${faultRaw} ») : arrêter la base primaire ou couper un site demande le déploiement à plusieurs nœuds (npm run drill:fire).`, 64);
   if (values['fault-at'] !== undefined && faultRaw === undefined) throw new DrillUsageError('--fault-at règle la panne : ajoutez --fault restart.', 64);
   if (drillMsAt(faultAt, { warmupS: 1, peakS: 1 }) === undefined) throw new DrillUsageError(`--fault-at attend une heure simulée de 07:30 à 08:45 (reçu « ${faultAt} »).`, 64);
+  const databaseRaw = (values.database as string | undefined) ?? 'sqlite';
+  if (databaseRaw !== 'sqlite' && databaseRaw !== 'postgres') throw new DrillUsageError(`--database attend sqlite ou postgres (reçu « ${databaseRaw} »).`, 64);
+  if (values.database !== undefined && target) throw new DrillUsageError('--database règle le Préau de l’exercice : un déploiement (--target) a sa propre base.', 64);
   const crisisRaw = values.crisis as string | undefined;
   if (crisisRaw !== undefined && crisisRaw !== 'on' && crisisRaw !== 'off') throw new DrillUsageError(`--crisis attend on ou off (reçu « ${crisisRaw} »).`, 64);
   const stamp = now.toISOString().slice(0, 19).replace(/[:T]/g, '-');
@@ -219,6 +231,7 @@ export function parseDrillArgs(argv: string[], now = new Date()): DrillOptions |
     compareBaseline: values['compare-baseline'] === true,
     fault: faultRaw === 'restart' ? { kind: 'restart', at: faultAt } : null,
     target,
+    database: databaseRaw,
   };
 }
 
@@ -303,6 +316,7 @@ async function runMorning(o: DrillOptions, side: Side, out: NodeJS.WriteStream):
   let attacker: BenchChild | undefined;
   let attackTimer: NodeJS.Timeout | undefined;
   let faultTimer: NodeJS.Timeout | undefined;
+  let dropSchema: (() => Promise<void>) | undefined;
   let faultDone: Promise<FaultRecord | null> = Promise.resolve(null);
   // The whole morning's deadline: setup, the morning, the drain, the check; then everything is stopped.
   const deadline = setTimeout(() => {
@@ -380,12 +394,15 @@ async function runMorning(o: DrillOptions, side: Side, out: NodeJS.WriteStream):
 
   try {
     if (side === 'target') return await playTarget();
-    say(`la veille : Préau sur SQLite (CPU ${SERVER_CPU}), ${edgeOn ? `protections de bordure actives${o.crisis ? ', mode crise' : ''}` : 'SANS protections de bordure (référence)'}, académie de ${o.schools} × ${o.classes} classes × ${o.pupils} élèves (flux AAF généré, importé), emploi du temps et travail publié`);
+    const postgres = o.database === 'postgres' ? await createDrillSchema() : undefined;
+    dropSchema = postgres?.drop;
+    say(`la veille : Préau sur ${postgres ? `PostgreSQL (schéma ${postgres.schema})` : 'SQLite'} (CPU ${SERVER_CPU}), ${edgeOn ? `protections de bordure actives${o.crisis ? ', mode crise' : ''}` : 'SANS protections de bordure (référence)'}, académie de ${o.schools} × ${o.classes} classes × ${o.pupils} élèves (flux AAF généré, importé), emploi du temps et travail publié`);
     const serverDir = path.join(work, 'preau');
     mkdirSync(serverDir);
     const serverArgs = [
       '--dir', serverDir, '--schools', String(o.schools), '--classes', String(o.classes), '--pupils', String(o.pupils), '--activations', String(o.firstTime), '--seed', String(o.seed),
       '--edge', edgeOn ? 'on' : 'off', '--crisis', edgeOn && o.crisis ? 'on' : 'off', '--countries', COUNTRY_TABLE,
+      ...(postgres ? ['--postgres-url', postgres.url, '--pg-schema', postgres.schema] : []),
     ];
     server = startPinned(SERVER_CPU, path.join(HERE, 'drill-server.ts'), serverArgs);
     const { port } = await server.next('ready', 300_000);
@@ -407,7 +424,7 @@ async function runMorning(o: DrillOptions, side: Side, out: NodeJS.WriteStream):
       await again.next('ready', 60_000);
       return { kind: 'restart', at: o.fault!.at, atSec: Math.floor(faultMs / 1000), readyAfterMs: Date.now() - killedAt };
     };
-    const spec: LoadSpec = { origin: `http://127.0.0.1:${port}`, bindLocal: true, checkThroughApi: false, clockOffsetMs: roster.clockOffsetMs, scenario, password: roster.password, newPassword: DRILL_NEW_PASSWORD, drainS: o.drainS, resultFile: path.join(work, 'result.json') };
+    const spec: LoadSpec = { origin: `http://127.0.0.1:${port}`, bindLocal: true, checkThroughApi: postgres !== undefined, clockOffsetMs: roster.clockOffsetMs, scenario, password: roster.password, newPassword: DRILL_NEW_PASSWORD, drainS: o.drainS, resultFile: path.join(work, 'result.json') };
     const { result, samples, attack } = await playMorning(spec, roster, () => server?.process.pid, (t0) => {
       if (!o.fault) return;
       const faultMs = drillMsAt(o.fault.at, scenario)!;
@@ -417,9 +434,18 @@ async function runMorning(o: DrillOptions, side: Side, out: NodeJS.WriteStream):
     });
     const fault = await faultDone;
 
-    say('arrêt du Préau, puis recherche de chaque écriture acquittée dans la base (lecture seule) et sur le disque');
-    await server.stop();
-    const check = checkAcknowledged(serverDir, result.acknowledged);
+    let check;
+    if (postgres) {
+      // The generator asked the API for every acknowledged write, as its author, before stopping.
+      if (!result.apiCheck) throw new Error('le générateur n’a pas rendu la vérification par l’API');
+      check = result.apiCheck;
+      say('chaque écriture acquittée a été redemandée à l’API, par la personne qui l’a faite ; arrêt du Préau');
+      await server.stop();
+    } else {
+      say('arrêt du Préau, puis recherche de chaque écriture acquittée dans la base (lecture seule) et sur le disque');
+      await server.stop();
+      check = checkAcknowledged(serverDir, result.acknowledged);
+    }
     const report = buildReport({
       startedAt, options: reportOptions(o), edge: edgeOn ? { on: true, crisis: o.crisis } : { on: false, crisis: false }, target: null, population, load: result, server: samples, check, attack, fault,
     });
@@ -432,11 +458,33 @@ async function runMorning(o: DrillOptions, side: Side, out: NodeJS.WriteStream):
     await attacker?.stop(2_000);
     await load?.stop(2_000);
     await server?.stop(5_000);
+    if (!o.keep) await dropSchema?.().catch((err: unknown) => out.write(`  ! schéma PostgreSQL de l’exercice non retiré : ${String(err)}\n`));
     if (!o.keep) rmSync(work, { recursive: true, force: true });
   }
 }
 
-const reportOptions = (o: DrillOptions): DrillRunReport['options'] => ({ schools: o.schools, classes: o.classes, pupils: o.pupils, durationS: o.durationS, warmupS: o.warmupS, seed: o.seed, rememberedPercent: o.rememberedPercent });
+const reportOptions = (o: DrillOptions): DrillRunReport['options'] => ({ schools: o.schools, classes: o.classes, pupils: o.pupils, durationS: o.durationS, warmupS: o.warmupS, seed: o.seed, rememberedPercent: o.rememberedPercent, ...(o.target ? {} : { database: o.database }) });
+
+/** `--database postgres`: a fresh schema of the local PostgreSQL for the drill's own Préau, and its removal. */
+async function createDrillSchema(): Promise<{ url: string; schema: string; drop: () => Promise<void> }> {
+  const url = process.env.PREAU_DRILL_PG_URL ?? PG_URL;
+  const schema = `exercice_${randomBytes(5).toString('hex')}`;
+  const run = async (statement: string) => {
+    const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5_000 });
+    await c.connect();
+    try {
+      await c.query(statement);
+    } finally {
+      await c.end();
+    }
+  };
+  try {
+    await run(`create schema ${schema}`);
+  } catch (err) {
+    throw new Error(`PostgreSQL injoignable pour --database postgres (${url.replace(/\/\/[^@/]*@/, '//…@')}) : ${err instanceof Error ? err.message : String(err)}`);
+  }
+  return { url, schema, drop: () => run(`drop schema if exists ${schema} cascade`) };
+}
 
 function populationOf(roster: Roster, scenario: LoadSpec['scenario']): DrillRunReport['population'] {
   const count = (p: string) => roster.people.filter((x) => x.profile === p).length;

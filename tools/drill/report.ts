@@ -49,7 +49,7 @@ export interface FaultRecord {
 export interface DrillRunReport {
   version: 1;
   startedAt: string;
-  options: { schools: number; classes: number; pupils: number; durationS: number; warmupS: number; seed: number; rememberedPercent: number };
+  options: { schools: number; classes: number; pupils: number; durationS: number; warmupS: number; seed: number; rememberedPercent: number; database?: 'sqlite' | 'postgres' };
   /** The edge protections of the Préau played against (off: the baseline), and crisis mode. */
   edge: { on: boolean; crisis: boolean };
   /** The deployment played against (`--target`), or null for the drill's own Préau. */
@@ -257,7 +257,9 @@ const OUTCOME_COLORS: Readonly<Record<AttackOutcome, string>> = {
   refusé: '#555', défié: '#6a1b9a', 'mis en file': '#ef6c00', 'mot de passe vérifié': '#c62828', 'session ouverte': '#000', 'sans réponse': '#9e9e9e', autre: '#00838f',
 };
 
-const sideLabel = (r: DrillRunReport) => (r.target ? `déploiement ${r.target}` : r.edge.on ? `avec ses protections de bordure${r.edge.crisis ? ' (mode crise)' : ''}` : 'SANS protections de bordure (référence)');
+const sideLabel = (r: DrillRunReport) =>
+  (r.target ? `déploiement ${r.target}` : r.edge.on ? `avec ses protections de bordure${r.edge.crisis ? ' (mode crise)' : ''}` : 'SANS protections de bordure (référence)') +
+  (r.options.database === 'postgres' ? ', sur PostgreSQL' : '');
 
 /** The attack's section: what it sent, what became of it, second by second, and the slow connections. */
 function attackSection(r: DrillRunReport, h: string): string {
