@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fastifyMultipart from '@fastify/multipart';
-import { AppError } from '../platform/errors.js';
+import { AppError, type ErrorId } from '../platform/errors.js';
 import { BlobTooLargeError, type BlobStore } from '../storage/blobs/blob-store.js';
 import { sniffContentType } from '../storage/blobs/sniff.js';
 
@@ -28,6 +28,8 @@ export interface UploadLimits {
   maxTotalBytes: number;
   /** Per text field, in UTF-8 bytes. */
   maxFieldBytes: number;
+  /** The error when the files together exceed maxTotalBytes (default `files.too_large`; a route may say it in its own words). */
+  totalTooLarge?: ErrorId;
 }
 
 export interface UploadedFile {
@@ -122,10 +124,10 @@ export async function readUpload(request: FastifyRequest, blobs: BlobStore, limi
         throw new AppError('request.unknown_field', { details: { field: part.fieldname.slice(0, 100) } });
       }
       const budget = Math.min(limits.maxFileBytes, limits.maxTotalBytes - totalBytes);
-      if (budget <= 0 && part.filename) throw new AppError('handin.too_large', { params: { max: describeBytes(limits.maxTotalBytes) } });
+      if (budget <= 0 && part.filename) throw new AppError(limits.totalTooLarge ?? 'files.too_large', { params: { max: describeBytes(limits.maxTotalBytes) } });
       const stored = await blobs.put(guarded(part.file), { maxBytes: Math.max(0, budget) }).catch((err: unknown) => {
         // Over the per-request total rather than the per-file limit: say which.
-        if (err instanceof BlobTooLargeError && budget < limits.maxFileBytes) throw new AppError('handin.too_large', { params: { max: describeBytes(limits.maxTotalBytes) } });
+        if (err instanceof BlobTooLargeError && budget < limits.maxFileBytes) throw new AppError(limits.totalTooLarge ?? 'files.too_large', { params: { max: describeBytes(limits.maxTotalBytes) } });
         throw err;
       });
       // A browser sends an empty, nameless part for a file input left empty.

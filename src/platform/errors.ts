@@ -32,6 +32,7 @@ export const ERRORS = {
   'idempotency.key_reused': { status: 422, fr: 'Cette clé d’idempotence a déjà servi pour une autre modification.', en: 'This Idempotency-Key was already used for a different request.' },
   'idempotency.in_progress': { status: 409, fr: 'Cette modification est déjà en cours d’envoi. Nouvel essai dans {wait}.', en: 'This change is already being applied. Retry in {wait}.' },
   'file.too_large': { status: 413, fr: 'Ce fichier est trop volumineux (maximum {max}).', en: 'This file is too large (at most {max}).' },
+  'files.too_large': { status: 413, fr: 'Ces fichiers sont trop volumineux ensemble (maximum {max} en tout).', en: 'These files are too large together (at most {max} in all).' },
   'file.too_many': { status: 413, fr: 'Trop de fichiers envoyés en une fois.', en: 'Too many files in one request.' },
   'file.not_found': { status: 404, fr: 'Ce fichier est introuvable.', en: 'No such file.' },
   'homework.not_found': { status: 404, fr: 'Cette entrée du cahier de textes est introuvable.', en: 'No such cahier de textes entry.' },

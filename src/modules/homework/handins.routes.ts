@@ -40,7 +40,7 @@ export function registerHandinsRoutes(app: FastifyInstance, { handins, schools, 
     async (request, reply) => {
       const actor = await scope(request.auth!.person.id);
       const result = await handins.handIn(actor, request.params.entryId, request.headers['idempotency-key'], () =>
-        readUpload(request, blobs, { fields: ['text'], fileField: 'files', maxFiles: MAX_HANDIN_FILES, maxFileBytes: MAX_HANDIN_FILE_BYTES, maxTotalBytes: MAX_HANDIN_TOTAL_BYTES, maxFieldBytes: MAX_HANDIN_TEXT_BYTES }),
+        readUpload(request, blobs, { fields: ['text'], fileField: 'files', maxFiles: MAX_HANDIN_FILES, maxFileBytes: MAX_HANDIN_FILE_BYTES, maxTotalBytes: MAX_HANDIN_TOTAL_BYTES, maxFieldBytes: MAX_HANDIN_TEXT_BYTES, totalTooLarge: 'handin.too_large' }),
       );
       if (result.replayed) reply.header('idempotent-replayed', 'true');
       return noStore(reply).code(result.replayed ? 200 : 201).send({ receipt: presentReceipt(result.receipt) });
