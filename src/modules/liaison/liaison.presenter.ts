@@ -21,6 +21,7 @@ export function presentNote(d: NoteDetail) {
     bodyHtml: d.note.body_html,
     ...(d.mine.length > 0 ? { mySignatures: d.mine.map((m) => ({ pupilId: m.pupil_id, signedAt: iso(m.signed_at), remindedAt: iso(m.reminded_at) })) } : {}),
     ...(d.counts ? { signed: d.counts.signed, total: d.counts.total } : {}),
+    canWithdraw: d.canWithdraw,
   };
 }
 

@@ -14,7 +14,7 @@ export function registerLiaisonRoutes(app: FastifyInstance, { liaison, schools, 
 
   app.get<{ Querystring: ListQuery }>('/api/v1/liaison', { schema: { querystring: ListQuery }, config: normal, onRequest: auth.authenticate }, async (request, reply) => {
     const r = await liaison.list(await scope(request.auth!.person.id), request.query);
-    const notes = r.kind === 'parent' ? r.rows.map(presentParentRow) : r.rows.map((x) => ({ ...presentNote({ note: x.note, mine: [], counts: x.counts }), bodyHtml: undefined }));
+    const notes = r.kind === 'parent' ? r.rows.map(presentParentRow) : r.rows.map((x) => ({ ...presentNote({ note: x.note, mine: [], counts: x.counts, canWithdraw: x.canWithdraw }), bodyHtml: undefined }));
     return noStore(reply).send({ notes, nextCursor: r.nextCursor });
   });
 

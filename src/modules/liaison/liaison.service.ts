@@ -15,6 +15,8 @@ export interface NoteDetail {
   mine: { pupil_id: string; signed_at: number | null; reminded_at: number | null }[];
   /** Totals for who follows the note (author, staff). */
   counts: { total: number; signed: number } | null;
+  /** May the actor withdraw the note (its author only): the web client offers "Retirer ce mot" only then. */
+  canWithdraw: boolean;
 }
 
 function parseCursor(cursor: string | undefined): { atMs: number; id: string } | undefined {
@@ -81,7 +83,7 @@ export class LiaisonService {
       addressed ? this.repo.parentSignature(note.id, actor.id) : Promise.resolve([]),
       canFollow(actor, note) ? this.repo.counts(note.id) : Promise.resolve(null),
     ]);
-    return { note, mine, counts };
+    return { note, mine, counts, canWithdraw: canDelete(actor, note) };
   }
 
   /** "Lu et signé", for every child of this parent the note concerns. Signing twice keeps the first time. */
@@ -135,7 +137,7 @@ export class LiaisonService {
     }
     const rows = await this.repo.byAuthor(actor.id, after, limit);
     const last = rows[rows.length - 1];
-    const withCounts = await Promise.all(rows.map(async (n) => ({ note: n, counts: await this.repo.counts(n.id) })));
+    const withCounts = await Promise.all(rows.map(async (n) => ({ note: n, counts: await this.repo.counts(n.id), canWithdraw: canDelete(actor, n) })));
     return { kind: 'author' as const, rows: withCounts, nextCursor: rows.length === limit && last ? `${last.created_at}~${last.id}` : null };
   }
 

@@ -103,6 +103,11 @@ describe.each(backends)('carnet de liaison API on %s', (backend) => {
       expect({ who, status: res.statusCode }).toEqual({ who, status: who === 'parentA1' ? 403 : 404 });
     }
 
+    // The API says who may withdraw: the author, not the CPE who follows it, nor a parent.
+    expect((await teacher.request({ method: 'GET', url: `/api/v1/liaison/${id}` })).json().note.canWithdraw).toBe(true);
+    expect((await (await as('cpeA')).request({ method: 'GET', url: `/api/v1/liaison/${id}` })).json().note.canWithdraw).toBe(false);
+    expect((await parent.request({ method: 'GET', url: `/api/v1/liaison/${id}` })).json().note.canWithdraw).toBe(false);
+    expect((await teacher.request({ method: 'GET', url: '/api/v1/liaison' })).json().notes.find((n: { id: string }) => n.id === id).canWithdraw).toBe(true);
     // Withdrawn (soft): gone for the parent, kept in the database.
     expect((await (await as('cpeA')).request({ method: 'DELETE', url: `/api/v1/liaison/${id}` })).statusCode).toBe(403);
     expect((await teacher.request({ method: 'DELETE', url: `/api/v1/liaison/${id}` })).statusCode).toBe(204);

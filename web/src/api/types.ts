@@ -240,6 +240,8 @@ export interface LiaisonNote {
   /** For whoever follows the note (its author, the school's staff). */
   signed?: number;
   total?: number;
+  /** Whether this person may withdraw the note (its author). */
+  canWithdraw?: boolean;
   /** A parent's list: one row per note and child. */
   pupilId?: string;
   signedAt?: string | null;

@@ -348,9 +348,11 @@ function FollowNote({ note: initial }: { note: LiaisonNote }) {
         <button type="button" disabled={!availability.allowed} aria-describedby="remind-reason" onClick={() => void doRemind()}>
           {t('liaison.remind')}
         </button>
-        <button type="button" class="button-secondary" onClick={() => void doWithdraw()}>
-          {t('liaison.withdraw')}
-        </button>
+        {note.canWithdraw === true && (
+          <button type="button" class="button-secondary" onClick={() => void doWithdraw()}>
+            {t('liaison.withdraw')}
+          </button>
+        )}
       </div>
       <p id="remind-reason" class="hint" data-testid="remind-reason">
         {reason}
