@@ -12,6 +12,13 @@ import type { ErrorId } from '../../platform/errors.js';
 
 export type Role = 'teacher' | 'co_teacher' | 'pupil' | 'guest';
 
+/** The actor of commands the server itself gives (a teacher's open, lock or close through the HTTP API): allowed those only. */
+export const SYSTEM_ACTOR = '~system';
+const SYSTEM_OPS: ReadonlySet<string> = new Set(['open', 'close', 'lock', 'admit-all']);
+const SYSTEM_PARTICIPANT: Participant = {
+  id: SYSTEM_ACTOR, name: 'Préau', role: 'teacher', presence: 'in', awayFrom: null, awaySince: null, audioOnly: false, camera: false, boardAllowed: false, level: 'full',
+};
+
 /** Every bound of a room, named. */
 export interface RoomLimits {
   /** Participants at most (teachers are always let in beyond it: a class never locks its teacher out). */
@@ -38,14 +45,15 @@ export interface RoomLimits {
 
 export const DEFAULT_ROOM_LIMITS: RoomLimits = {
   maxParticipants: 40,
-  maxChatMessages: 200,
+  // A snapshot at every bound (chat, strokes) stays well under the gateway's buffered bytes per client (room.state.test.ts checks it).
+  maxChatMessages: 100,
   maxChatChars: 500,
   maxPolls: 20,
   maxPollOptions: 8,
   maxPollQuestionChars: 200,
   maxPollOptionChars: 100,
-  maxStrokes: 500,
-  maxStrokePoints: 200,
+  maxStrokes: 150,
+  maxStrokePoints: 64,
   maxFloor: 3,
   maxPupilCameras: 4,
   // Longer than an ICE restart (10 s, the engine's business): a page reload or a phone switching networks.
@@ -366,7 +374,8 @@ const ok = (state: RoomState, effects: Effect[]): Result => ({ ok: true, state, 
 
 /** Applies one command of `actorId` at `now`. Errors leave the state untouched (the same object is kept by the caller). */
 export function reduce(state: RoomState, command: Command, actorId: string, now: number): Result {
-  const actor = state.participants[actorId];
+  if (actorId === SYSTEM_ACTOR && !SYSTEM_OPS.has(command.op)) return invalid('commande réservée aux participants');
+  const actor = actorId === SYSTEM_ACTOR ? SYSTEM_PARTICIPANT : state.participants[actorId];
   const L = state.limits;
 
   // Commands that do not need the actor in the room.
