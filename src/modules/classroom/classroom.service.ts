@@ -238,14 +238,15 @@ export class ClassroomService {
       return;
     }
     if (m.op === 'signal') return this.runtime.signal(m.roomId, ctx.personId, ctx.connectionId, m.signal);
+    // Opening and closing from the room are the HTTP API's (caps, the room's record, the suivi's session), from a socket that joined.
+    if (m.op === 'open' || m.op === 'close') {
+      this.runtime.bound(m.roomId, ctx.personId, ctx.connectionId);
+      await (m.op === 'open' ? this.open(actor, m.roomId) : this.close(actor, m.roomId));
+      return;
+    }
     // Every other op acts on a room the socket joined (the reducer checks the role for each).
     const { roomId: _roomId, ...command } = m;
     this.runtime.command(m.roomId, ctx.personId, ctx.connectionId, command as Command);
-    if (m.op === 'close') await this.closedByCommand(m.roomId);
-  }
-
-  private async closedByCommand(roomId: string): Promise<void> {
-    await this.repo.update(roomId, { status: 'closed', closed_at: this.clock.nowMs(), host_node: null, guest_token_hash: null, guest_token_expires_at: null });
   }
 
   // ——— Runtime hooks ———

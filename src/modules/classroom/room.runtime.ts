@@ -195,7 +195,8 @@ export class ClassroomRuntime {
     }
   }
 
-  private bound(roomId: string, personId: string, connectionId: string): Live {
+  /** The live room this socket joined as this person; `classroom.not_joined` otherwise. */
+  bound(roomId: string, personId: string, connectionId: string): Live {
     const live = this.rooms.get(roomId);
     if (!live || live.connections.get(personId) !== connectionId) throw new AppError('classroom.not_joined');
     return live;
