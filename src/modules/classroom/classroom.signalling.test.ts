@@ -154,6 +154,22 @@ describe('classe virtuelle signalling over the realtime gateway', () => {
     expect(engine.lastMedia(roomId, 'pupilA1')!.send.audio).toBe(true);
   });
 
+  it('the engine’s link estimates degrade a subscriber at once (told on their socket, engine updated), other subscribers untouched', async () => {
+    engine.emitEvent({ kind: 'link', roomId, participantId: 'pupilA2', downlinkBps: 90_000, loss: 0.01 });
+    expect(await a2.next(ev('level'))).toMatchObject({ level: 'audio-only' });
+    await t.preau.classroomRuntime.settled(roomId);
+    expect(engine.lastMedia(roomId, 'pupilA2')!.level).toBe('audio-only');
+    expect(engine.lastMedia(roomId, 'teacherA')!.level).toBe('full');
+    // A good estimate right after does not bring video back at once (hysteresis).
+    engine.emitEvent({ kind: 'link', roomId, participantId: 'pupilA2', downlinkBps: 10_000_000, loss: 0 });
+    await t.preau.classroomRuntime.settled(roomId);
+    expect(engine.lastMedia(roomId, 'pupilA2')!.level).toBe('audio-only');
+    // Events of unknown rooms or people are ignored.
+    engine.emitEvent({ kind: 'speaking', roomId: 'nope', participantId: 'x', speaking: true });
+    engine.emitEvent({ kind: 'link', roomId, participantId: 'ghost', downlinkBps: 1, loss: 1 });
+    expect(t.preau.classroomRuntime.state(roomId)!.participants.ghost).toBeUndefined();
+  });
+
   it('the teacher closes: everyone is told, the engine room closes, attendance is written for the suivi', async () => {
     const r = await (await t.as('teacherA')).request({ method: 'POST', url: `/api/v1/classrooms/${roomId}/close` });
     expect(r.statusCode, r.body).toBe(200);

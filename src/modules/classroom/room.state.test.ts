@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_ROOM_LIMITS, mediaOf, newRoom, reduce, snapshotOf, type Command, type Effect, type RoomState } from './room.state.js';
+import { DEFAULT_GATEWAY_LIMITS } from '../../realtime/index.js';
+import { DEFAULT_ROOM_LIMITS, WHITEBOARD_SIZE, mediaOf, newRoom, reduce, snapshotOf, type Command, type Effect, type RoomState } from './room.state.js';
 
 const T0 = 1_000_000;
 
@@ -233,6 +234,19 @@ describe('room state: chat, polls, whiteboard', () => {
     expect(events(cleared.effects, 'board-cleared')).toHaveLength(1);
     s = apply(cleared.state, 't', { op: 'board-allow', participantId: 'p1', allowed: false }).state;
     expect(refused(s, 'p1', stroke)).toBe('classroom.whiteboard_forbidden');
+  });
+});
+
+describe('room state: bounds', () => {
+  it('a snapshot at every bound (chat, strokes, polls, a full room) fits in what the gateway buffers for one client', () => {
+    const L = DEFAULT_ROOM_LIMITS;
+    let s = openRoom(L.maxParticipants);
+    for (let i = 0; i < L.maxChatMessages; i++) s = apply(s, 't', { op: 'chat', text: 'é'.repeat(L.maxChatChars) }).state;
+    const points = Array.from({ length: L.maxStrokePoints * 2 }, () => WHITEBOARD_SIZE);
+    for (let i = 0; i < L.maxStrokes; i++) s = apply(s, 't', { op: 'stroke', color: '#000000', width: 4, points }).state;
+    for (let i = 0; i < L.maxPolls; i++) s = apply(s, 't', { op: 'poll-create', question: 'q'.repeat(L.maxPollQuestionChars - 3) + i, options: Array.from({ length: L.maxPollOptions }, (_, j) => `${j}`.repeat(L.maxPollOptionChars)), multiple: true }).state;
+    const bytes = Buffer.byteLength(JSON.stringify({ type: 'classroom', roomId: 'x'.repeat(22), ...snapshotOf(s, 't') }));
+    expect(bytes).toBeLessThan(DEFAULT_GATEWAY_LIMITS.maxBufferedBytes);
   });
 });
 
