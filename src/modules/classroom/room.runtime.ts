@@ -58,7 +58,7 @@ export class ClassroomRuntime {
   private readonly byConnection = new Map<string, string>();
   private readonly offs: (() => void)[] = [];
   private readonly lag: IntervalHistogram;
-  private tick: NodeJS.Timeout | undefined;
+  private timer: NodeJS.Timeout | undefined;
   private stopping = false;
 
   constructor(
@@ -80,8 +80,8 @@ export class ClassroomRuntime {
 
   start(): void {
     this.lag.enable();
-    this.tick ??= setInterval(() => this.onTick(), RUNTIME_TICK_MS);
-    this.tick.unref();
+    this.timer ??= setInterval(() => this.tick(), RUNTIME_TICK_MS);
+    this.timer.unref();
   }
 
   get available(): boolean {
@@ -96,9 +96,13 @@ export class ClassroomRuntime {
     return this.rooms.size;
   }
 
+  /** Participants (teachers apart, as in the caps) of this node's live rooms, or of one school's. */
   participants(filter?: { schoolId: string }): number {
     let n = 0;
-    for (const live of this.rooms.values()) if (!filter || live.meta.schoolId === filter.schoolId) n += Object.keys(live.state.participants).length;
+    for (const live of this.rooms.values()) {
+      if (filter && live.meta.schoolId !== filter.schoolId) continue;
+      for (const p of Object.values(live.state.participants)) if (p.role !== 'teacher' && p.role !== 'co_teacher') n++;
+    }
     return n;
   }
 
@@ -343,7 +347,8 @@ export class ClassroomRuntime {
     if (next.level !== p.level) this.apply(live, { op: 'level', participantId, level: next.level }, 'engine');
   }
 
-  private onTick(): void {
+  /** Every RUNTIME_TICK_MS: expired places end, rungs follow the node's load (public for tests). */
+  tick(): void {
     const now = this.clock.nowMs();
     const pressure = this.pressure();
     this.lag.reset();
@@ -359,8 +364,8 @@ export class ClassroomRuntime {
 
   /** Stops the tick; live rooms' media are closed (their attendance so far is written by the closes). */
   async close(): Promise<void> {
-    if (this.tick) clearInterval(this.tick);
-    this.tick = undefined;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
     this.stopping = true;
     this.lag.disable();
     for (const roomId of [...this.rooms.keys()]) {
