@@ -1,5 +1,5 @@
 import type { Clock } from '../../platform/clock.js';
-import { parisDayBounds, parisWallTimeToUtcMs } from '../../platform/clock.js';
+import { addDays, parisDayBounds, parisWallTimeToUtcMs } from '../../platform/clock.js';
 import { AppError } from '../../platform/errors.js';
 import { newId, newSecretToken, sha256Hex } from '../../platform/ids.js';
 import type { Logger } from '../../platform/logger.js';
@@ -88,8 +88,11 @@ export class ClassroomService {
   /** "Mes classes virtuelles" of a Paris day (today by default): those of my classes and groups, those I teach, open ones. */
   async list(actor: Scope, day: string | undefined): Promise<RoomAccess[]> {
     if (actor.status === 'departed' || actor.profile === 'parent' || actor.profile === 'admin_plateforme') return [];
-    const bounds = day ? { startMs: parisWallTimeToUtcMs(day, 0), endMs: parisWallTimeToUtcMs(day, 0) + 86_400_000 } : parisDayBounds(this.clock.nowMs());
-    if (!Number.isFinite(bounds.startMs)) throw new AppError('request.invalid');
+    // A real calendar day (the schema only checks the shape: 2026-13-45 passes it).
+    const noon = day === undefined ? undefined : Date.parse(`${day}T12:00:00Z`);
+    if (noon !== undefined && (Number.isNaN(noon) || new Date(noon).toISOString().slice(0, 10) !== day)) throw new AppError('request.invalid');
+    // Paris days are 23 or 25 hours at the clock changes: the next day's midnight ends this one.
+    const bounds = day ? { startMs: parisWallTimeToUtcMs(day, 0), endMs: parisWallTimeToUtcMs(addDays(day, 1), 0) } : parisDayBounds(this.clock.nowMs());
     const staff = actor.profile === 'personnel' || actor.profile === 'admin_etablissement';
     const rows = await this.repo.listFor(
       {

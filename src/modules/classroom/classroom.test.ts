@@ -106,6 +106,7 @@ describe.each(backends)('classe virtuelle API on %s', (backend) => {
     }
     expect(await count()).toBe(before);
     expect((await teacher.request({ method: 'GET', url: '/api/v1/classrooms?day=demain' })).statusCode).toBe(400);
+    expect((await teacher.request({ method: 'GET', url: '/api/v1/classrooms?day=2026-13-45' })).statusCode).toBe(400);
     expect((await teacher.request({ method: 'POST', url: `${ROOM}/guest-link`, payload: { hours: 0 } })).statusCode).toBe(400);
     expect((await teacher.request({ method: 'PUT', url: `${ROOM}/lock`, payload: { locked: 'oui' } })).statusCode).toBe(400);
   });
