@@ -170,16 +170,35 @@ describe('classe virtuelle signalling over the realtime gateway', () => {
     expect(t.preau.classroomRuntime.state(roomId)!.participants.ghost).toBeUndefined();
   });
 
+  it('a guest joins with the teacher’s link (and only with it); the school’s CPE looks in as a guest', async () => {
+    const teacherHttp = await t.as('teacherA');
+    await teacherHttp.request({ method: 'PUT', url: `/api/v1/classrooms/${roomId}/guests`, payload: { allowed: true } });
+    const token = (await teacherHttp.request({ method: 'POST', url: `/api/v1/classrooms/${roomId}/guest-link`, payload: {} })).json().token as string;
+    const guest = await connect('teacherOther');
+    guest.send({ type: 'classroom', roomId, op: 'join', ref: 'nolink' });
+    expect(await errorOf(guest, 'nolink')).toMatchObject({ id: 'classroom.not_found' });
+    guest.send({ type: 'classroom', roomId, op: 'join', guestToken: token });
+    expect(await guest.next(ev('snapshot'))).toMatchObject({ you: { id: 'teacherOther', role: 'guest' } });
+    guest.send({ type: 'classroom', roomId, op: 'mute-all', ref: 'g1' });
+    expect(await errorOf(guest, 'g1')).toMatchObject({ id: 'classroom.teacher_only' });
+    const cpe = await connect('cpeA');
+    cpe.send({ type: 'classroom', roomId, op: 'join' });
+    expect(await cpe.next(ev('snapshot'))).toMatchObject({ you: { id: 'cpeA', role: 'guest' } });
+    const parent = await connect('parentA1');
+    parent.send({ type: 'classroom', roomId, op: 'join', guestToken: token, ref: 'p' });
+    expect(await errorOf(parent, 'p')).toMatchObject({ id: 'classroom.not_found' });
+  });
+
   it('the teacher closes: everyone is told, the engine room closes, attendance is written for the suivi', async () => {
     const r = await (await t.as('teacherA')).request({ method: 'POST', url: `/api/v1/classrooms/${roomId}/close` });
     expect(r.statusCode, r.body).toBe(200);
     await a2.next(ev('closed'));
     expect(engine.calls.at(-1)).toEqual({ op: 'closeRoom', roomId });
     const rows = await t.preau.storage.db.selectFrom('classroom_attendance').selectAll().where('room_id', '=', roomId).orderBy('person_id').execute();
-    expect(rows.map((x) => [x.person_id, x.role])).toEqual([['pupilA1', 'pupil'], ['pupilA2', 'pupil'], ['teacherA', 'teacher']]);
+    expect(rows.map((x) => [x.person_id, x.role])).toEqual([['cpeA', 'guest'], ['pupilA1', 'pupil'], ['pupilA2', 'pupil'], ['teacherA', 'teacher'], ['teacherOther', 'guest']]);
     const suivi = await t.preau.storage.db.selectFrom('engagement_attendance').selectAll().where('session_id', '=', roomId).orderBy('pupil_id').execute();
     expect(suivi.map((x) => x.pupil_id)).toEqual(['pupilA1', 'pupilA2']);
     const att = await (await t.as('cpeA')).request({ method: 'GET', url: `/api/v1/classrooms/${roomId}/attendance` });
-    expect(att.json().attendance).toHaveLength(3);
+    expect(att.json().attendance).toHaveLength(5);
   });
 });
