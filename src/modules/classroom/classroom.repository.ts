@@ -27,6 +27,13 @@ export class ClassroomRepository {
     return this.db.selectFrom('classroom_teachers').select(['person_id', 'role']).where('room_id', '=', roomId).execute();
   }
 
+  /** This person's teacher rows in these rooms (one query for a whole list). */
+  async teacherRolesOf(personId: string, roomIds: readonly string[]): Promise<Map<string, string>> {
+    if (roomIds.length === 0) return new Map();
+    const rows = await this.db.selectFrom('classroom_teachers').select(['room_id', 'role']).where('person_id', '=', personId).where('room_id', 'in', roomIds).execute();
+    return new Map(rows.map((r) => [r.room_id, r.role]));
+  }
+
   /** Rooms of these audiences, or with this person as a teacher, that start in [from, to) or are open now. */
   async listFor(who: { classIds: readonly string[]; groupIds: readonly string[]; teacherId?: string; schoolIds?: readonly string[] }, fromMs: number, toMs: number, limit: number): Promise<RoomRow[]> {
     return this.db

@@ -101,9 +101,11 @@ export class ClassroomService {
       },
       bounds.startMs, bounds.endMs, MAX_LISTED,
     );
+    const listed = await this.repo.teacherRolesOf(actor.id, rows.map((r) => r.id));
     const out: RoomAccess[] = [];
     for (const room of rows) {
-      const role = roleIn(actor, room, await this.listed(room.id, actor.id), false);
+      const row = listed.get(room.id);
+      const role = roleIn(actor, room, row === undefined ? undefined : row === 'teacher' ? 'teacher' : 'co_teacher', false);
       if (role) out.push({ room, role });
     }
     return out;

@@ -85,6 +85,19 @@ describe.each(backends)('classe virtuelle API on %s', (backend) => {
     expect([other.statusCode, other.json().error.id]).toEqual([400, 'classroom.invalid_lesson']);
   });
 
+  it('a co-teacher named at creation (of the same school) sees the room in their day and runs it', async () => {
+    const r = await (await as('teacherA')).request({ method: 'POST', url: '/api/v1/classrooms', payload: { audience: { kind: 'group', id: 'groupLatin' }, coTeacherIds: ['teacherB'] } });
+    expect(r.statusCode, r.body).toBe(201);
+    const id = r.json().classroom.id as string;
+    const co = await as('teacherB');
+    const mine = (await co.request({ method: 'GET', url: '/api/v1/classrooms' })).json().classrooms as { id: string; yourRole: string }[];
+    expect(mine.find((c) => c.id === id)).toMatchObject({ yourRole: 'co_teacher' });
+    expect((await co.request({ method: 'PUT', url: `/api/v1/classrooms/${id}/guests`, payload: { allowed: true } })).statusCode).toBe(200);
+    // The group's pupil sees it; a pupil of 6e A outside the Latin group does not.
+    expect((await (await as('pupilA1')).request({ method: 'GET', url: `/api/v1/classrooms/${id}` })).statusCode).toBe(200);
+    expect((await (await as('pupilA2')).request({ method: 'GET', url: `/api/v1/classrooms/${id}` })).statusCode).toBe(404);
+  });
+
   it('refuses bad input with a stable id and creates nothing', async () => {
     const teacher = await as('teacherA');
     const count = async () => Number((await t.preau.storage.db.selectFrom('classroom_rooms').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
