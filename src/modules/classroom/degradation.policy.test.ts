@@ -1,17 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { ceilingOf, decideLevel, DEFAULT_DEGRADATION_SETTINGS as S, initialDegradation, pressureOf, type NodePressure, type SubscriberDegradation, type SubscriberInputs } from './degradation.policy.js';
+import { ceilingOf, decideLevel, DEFAULT_DEGRADATION_SETTINGS as S, pressureOf, type NodePressure, type SubscriberDegradation, type SubscriberInputs } from './degradation.policy.js';
 
 const calm: NodePressure = { eventLoopLagP99Ms: 5, engineLagP99Ms: 5, engineCpu: 0.2 };
 const link = (downlinkBps: number | undefined, loss = 0, o: Partial<SubscriberInputs> = {}): SubscriberInputs => ({ downlinkBps, loss, audioOnlyChosen: false, participants: 20, ...o });
 const at = (level: SubscriberDegradation['level'], changedAtMs = 0): SubscriberDegradation => ({ level, changedAtMs, upSinceMs: null });
 
 describe('degradation policy', () => {
-  it('starts at full, low-bandwidth above 30 participants, audio only when chosen', () => {
-    expect(initialDegradation(S, { audioOnlyChosen: false, participants: 30 }, 0).level).toBe('full');
-    expect(initialDegradation(S, { audioOnlyChosen: false, participants: 31 }, 0).level).toBe('teacher-low');
-    expect(initialDegradation(S, { audioOnlyChosen: true, participants: 5 }, 0).level).toBe('audio-only');
-  });
-
   it('steps down at once, as far as the link needs, in the ladder’s order', () => {
     expect(decideLevel(S, at('full'), link(1_000_000), calm, 1).level).toBe('no-pupil-video');
     expect(decideLevel(S, at('full'), link(300_000), calm, 1).level).toBe('teacher-low');

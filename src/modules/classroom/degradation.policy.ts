@@ -26,7 +26,7 @@ export interface DegradationSettings {
   lagCriticalMs: number;
   cpuHigh: number;
   cpuCritical: number;
-  /** Classes over this many participants start at `teacher-low` and never receive pupil cameras (`no-pupil-video` at best). */
+  /** Classes over this many participants never receive pupil cameras (`no-pupil-video` at best; they start at `teacher-low`: room.state.ts). */
   largeClassAbove: number;
 }
 
@@ -102,12 +102,6 @@ function linkLevel(settings: DegradationSettings, bps: number, loss: number, mar
     }
   }
   return loss > settings.lossStepDown ? atRank(rank(level) + 1) : level;
-}
-
-/** Where a subscriber starts: low-bandwidth for a large class, audio-only when they chose it. */
-export function initialDegradation(settings: DegradationSettings, inputs: Pick<SubscriberInputs, 'audioOnlyChosen' | 'participants'>, nowMs: number): SubscriberDegradation {
-  const level: DegradeLevel = inputs.audioOnlyChosen ? 'audio-only' : inputs.participants > settings.largeClassAbove ? 'teacher-low' : 'full';
-  return { level, changedAtMs: nowMs, upSinceMs: null };
 }
 
 /** Pure: the rung for one subscriber now. */

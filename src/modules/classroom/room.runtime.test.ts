@@ -62,6 +62,25 @@ describe('classroom runtime (one node, fake engine)', () => {
     await expect(other.ensure(meta('r9'))).rejects.toMatchObject({ id: 'classroom.node_full' });
   });
 
+  it('a node already short when a room opens starts it in low-bandwidth mode (new rooms degrade too), and steps up only after the hold', async () => {
+    const engine = new FakeMediaEngine();
+    engine.currentLoad = { workers: [{ id: 0, rooms: 3, participants: 90, eventLoopLagP99Ms: 400, cpu: 0.99 }] };
+    const { r, clock } = runtime(engine);
+    await r.ensure(meta('r1'));
+    expect(engine.calls[0]).toMatchObject({ op: 'openRoom', spec: { lowBandwidth: true } });
+    r.join('r1', 't', 'ct', 'teacher', 'Prof');
+    await r.settled('r1');
+    expect(engine.lastMedia('r1', 't')!.level).toBe('teacher-low');
+    engine.currentLoad = { workers: [{ id: 0, rooms: 3, participants: 90, eventLoopLagP99Ms: 2, cpu: 0.1 }] };
+    engine.emitEvent({ kind: 'link', roomId: 'r1', participantId: 't', downlinkBps: 20_000_000, loss: 0 });
+    r.tick();
+    expect(r.state('r1')!.participants.t!.level).toBe('teacher-low');
+    clock.advance(DEFAULT_DEGRADATION_SETTINGS.upHoldMs);
+    r.tick();
+    await r.settled('r1');
+    expect(engine.lastMedia('r1', 't')!.level).toBe('no-pupil-video');
+  });
+
   it('a socket acts only for the person who joined from it, in that one room', async () => {
     const engine = new FakeMediaEngine();
     const { r } = runtime(engine);

@@ -3,7 +3,7 @@ import { MediaEngineError, type MediaEngine, type MediaEvent, type MediaSignal }
 import type { Clock } from '../../platform/clock.js';
 import { AppError, renderMessage, type ErrorId } from '../../platform/errors.js';
 import type { Logger } from '../../platform/logger.js';
-import { decideLevel, initialDegradation, pressureOf, type DegradationSettings, type NodePressure, type SubscriberDegradation } from './degradation.policy.js';
+import { ceilingOf, decideLevel, pressureOf, type DegradationSettings, type NodePressure, type SubscriberDegradation } from './degradation.policy.js';
 import { mediaOf, newRoom, reduce, snapshotOf, SYSTEM_ACTOR, type Attendance, type Command, type Effect, type Role, type RoomLimits, type RoomState } from './room.state.js';
 
 /** What the runtime knows of a room besides its live state (from the database). */
@@ -116,7 +116,8 @@ export class ClassroomRuntime {
     if (this.rooms.has(meta.roomId)) return;
     if (!this.engine) throw new AppError('classroom.media_unavailable', { retryAfterSeconds: 60 });
     if (this.rooms.size >= this.caps.maxRoomsPerNode) throw new AppError('classroom.node_full', { params: { max: this.caps.maxRoomsPerNode }, retryAfterSeconds: 120 });
-    const state = newRoom(meta.roomId, this.limits, meta.expectedParticipants);
+    // A node already short when the room opens starts it in low-bandwidth mode, as a large class (new rooms degrade too).
+    const state = newRoom(meta.roomId, this.limits, meta.expectedParticipants, ceilingOf(this.degradation, this.pressure()) !== 'full');
     try {
       await this.engine.openRoom({ roomId: meta.roomId, maxParticipants: this.limits.maxParticipants + 8, lowBandwidth: state.lowBandwidth });
     } catch (err) {
@@ -140,7 +141,6 @@ export class ClassroomRuntime {
     const previous = this.byConnection.get(connectionId);
     if (previous && previous !== roomId) throw new AppError('classroom.invalid_command', { params: { reason: 'une seule classe virtuelle par connexion' } });
     const now = this.clock.nowMs();
-    if (!live.degradation.has(personId)) live.degradation.set(personId, initialDegradation(this.degradation, { audioOnlyChosen: false, participants: live.meta.expectedParticipants }, now));
     // Bind before applying: the snapshot and the waiting notice go to this socket.
     const formerConnection = live.connections.get(personId);
     live.connections.set(personId, connectionId);
@@ -153,6 +153,9 @@ export class ClassroomRuntime {
       throw new AppError(ok.error, ok.params ? { params: ok.params } : {});
     }
     if (formerConnection && formerConnection !== connectionId) this.byConnection.delete(formerConnection);
+    // The policy starts from the rung the room gave them (low-bandwidth rooms: teacher-low), and steps up from there only slowly.
+    const level = live.state.participants[personId]?.level;
+    if (level && !live.degradation.has(personId)) live.degradation.set(personId, { level, changedAtMs: now, upSinceMs: null });
   }
 
   /** A command from a participant's socket (the one they joined from). */

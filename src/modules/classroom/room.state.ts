@@ -147,9 +147,10 @@ export interface RoomState {
 
 export const LOW_BANDWIDTH_ABOVE = 30;
 
-export function newRoom(id: string, limits: RoomLimits, expectedParticipants: number): RoomState {
+/** `loaded`: the node is already short when the room opens (the degradation policy's ceiling is below `full`): start low too. */
+export function newRoom(id: string, limits: RoomLimits, expectedParticipants: number, loaded = false): RoomState {
   return {
-    id, status: 'waiting', locked: false, pupilChat: true, lowBandwidth: expectedParticipants > LOW_BANDWIDTH_ABOVE, limits,
+    id, status: 'waiting', locked: false, pupilChat: true, lowBandwidth: loaded || expectedParticipants > LOW_BANDWIDTH_ABOVE, limits,
     participants: {}, lobby: [], hands: [], floor: [], speakers: [], chat: [], polls: [], strokes: [], seq: 0, attendance: {},
   };
 }
