@@ -165,7 +165,8 @@ describe.each(backends)('classe virtuelle API on %s', (backend) => {
     const opened = await teacher.request({ method: 'POST', url: '/api/v1/classrooms/roomCap/open' });
     expect(opened.statusCode, opened.body).toBe(200);
     expect(opened.json().classroom).toMatchObject({ status: 'open', live: true });
-    expect(engine.calls).toContainEqual({ op: 'openRoom', spec: { roomId: 'roomCap', maxParticipants: expect.any(Number), lowBandwidth: false } });
+    // lowBandwidth depends on this machine's event-loop lag at that moment (a loaded node opens rooms low): not asserted here (room.runtime.test.ts does).
+    expect(engine.calls).toContainEqual({ op: 'openRoom', spec: { roomId: 'roomCap', maxParticipants: expect.any(Number), lowBandwidth: expect.any(Boolean) } });
     const full = await teacher.request({ method: 'POST', url: '/api/v1/classrooms/roomCap2/open' });
     expect([full.statusCode, full.json().error.id]).toEqual([503, 'classroom.school_full']);
     expect(full.json().error.message).toMatch(/^Votre établissement a atteint/);
