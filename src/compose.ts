@@ -36,6 +36,9 @@ import { normaliseLogin } from './modules/identity/index.js';
 import { NotificationsRepository, NotificationsService, registerNotificationsRoutes } from './modules/notifications/index.js';
 import { DEFAULT_RECORDER_SETTINGS, EngagementRecorder, EngagementRepository, EngagementService, registerEngagementRoutes } from './modules/engagement/index.js';
 import { silentSignals } from './platform/engagement-signals.js';
+import { hostname } from 'node:os';
+import type { MediaEngine } from './media/media-engine.js';
+import { ClassroomRepository, ClassroomRuntime, ClassroomService, DEFAULT_DEGRADATION_SETTINGS, DEFAULT_ROOM_LIMITS, registerClassroomRoutes, registerClassroomSignalling, type RoomLimits } from './modules/classroom/index.js';
 import { DEFAULT_GATEWAY_LIMITS, installUpgrades, MemoryPubSub, RedisPresence, RealtimeGateway, RedisPubSub, registerRealtimeRoutes, type GatewayLimits, type PubSub } from './realtime/index.js';
 import { createLaneResolver, DEFAULT_WAITING_ROOM_SETTINGS, registerWaitingRoomRoutes, ticketKey, WaitingRoom, type WaitingRoomSettings } from './edge/index.js';
 import { ChallengeGate, DEFAULT_CHALLENGE_SETTINGS, deriveKey, EdgeControls, registerOperatorRoutes, type ChallengeSettings, type CountryLookup } from './edge/index.js';
@@ -70,6 +73,9 @@ export interface Preau {
   realtime: RealtimeGateway;
   pubsub: PubSub;
   engagement: EngagementService;
+  classroom: ClassroomService;
+  /** The classe virtuelle's live rooms on this node. */
+  classroomRuntime: ClassroomRuntime;
   /** The suivi's batched signal recorder (undefined with PREAU_ENGAGEMENT_RECORDING=off). */
   engagementRecorder: EngagementRecorder | undefined;
   /** The edge's Redis (shared state between nodes), when PREAU_REDIS_URL is set and the edge is on. */
@@ -99,6 +105,13 @@ export interface ComposeOverrides {
   edgeRedis?: Partial<EdgeRedisSettings>;
   /** Where crisis mode reads countries (default: the shipped database). Benches classify loopback networks as abroad with it. */
   countryLookup?: () => Promise<CountryLookup>;
+  /**
+   * The classe virtuelle's media engine. None by default until the embedded engine is wired: rooms
+   * then refuse to open (`classroom.media_unavailable`). Tests give the fake one (src/media/testing/).
+   */
+  mediaEngine?: MediaEngine;
+  /** Room bounds over the defaults (tests shrink them). */
+  classroom?: Partial<RoomLimits>;
 }
 
 /** Reads (or creates once) the secret that derives CSRF tokens; kept in the database so every node agrees. */
@@ -251,6 +264,25 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
   installUpgrades(app);
   const realtime = new RealtimeGateway({ ...DEFAULT_GATEWAY_LIMITS, ...overrides.realtime }, pubsub, metrics, logger, Date.now, edgeRedis ? { store: new RedisPresence(edgeRedis), nodeId: edgeRedis.nodeId } : undefined);
 
+  // La classe virtuelle: rooms live in this node's memory (the node that opened them), signalling over the gateway.
+  const classroomRuntime = new ClassroomRuntime(
+    overrides.mediaEngine,
+    (connectionId, message) => realtime.sendToConnection(connectionId, message),
+    { ...DEFAULT_ROOM_LIMITS, maxParticipants: config.classroomMaxParticipantsPerRoom, ...overrides.classroom },
+    DEFAULT_DEGRADATION_SETTINGS,
+    { maxRoomsPerNode: config.classroomMaxRoomsPerNode, maxParticipantsPerNode: config.classroomMaxParticipantsPerNode, maxParticipantsPerSchool: config.classroomMaxParticipantsPerSchool },
+    clock,
+    logger,
+    // The service is built just below; the runtime calls these only once rooms are live.
+    { onAttendance: (...a) => classroom.onAttendance(...a), onClosed: (...a) => classroom.onClosed(...a) },
+  );
+  // A node's id for the rooms it hosts: stable across a restart on the same host and port (it takes its rooms back).
+  const classroom = new ClassroomService(
+    new ClassroomRepository(storage.db), schools, timetable, classroomRuntime, clock, logger, { maxRoomsPerSchool: config.classroomMaxRoomsPerSchool },
+    `${hostname()}:${config.port}`, engagement,
+  );
+  registerClassroomSignalling(realtime, classroom, classroomRuntime);
+
   let draining = false;
   let closing: Promise<void> | undefined;
   registerHealthRoutes(app, { ping: () => storage.ping(), isDraining: () => draining, metrics, ...(edgeRedis ? { details: () => ({ redis: edgeRedis.health() }) } : {}) });
@@ -273,6 +305,7 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
   registerNewsRoutes(app, { news, schools, auth, blobs });
   registerNotificationsRoutes(app, { notifications, schools, auth });
   registerEngagementRoutes(app, { engagement, schools, auth });
+  registerClassroomRoutes(app, { classroom, runtime: classroomRuntime, schools, auth });
   registerRealtimeRoutes(app, { gateway: realtime, auth });
   if (waitingRoom) registerWaitingRoomRoutes(app, waitingRoom);
   // Several nodes: the operator's switches set on one node are followed by all (within 2 s).
@@ -285,11 +318,12 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
   await app.ready();
   realtime.start();
   hasher.start();
+  classroomRuntime.start();
   engagementRecorder?.start();
   switches?.start();
 
   return {
-    config, app, storage, logger, clock, metrics, hasher, identity, schools, timetable, status, idempotency, web, homework, handins, blobs, messaging, liaison, news, documents, notifications, realtime, pubsub, engagement, engagementRecorder, edgeRedis,
+    config, app, storage, logger, clock, metrics, hasher, identity, schools, timetable, status, idempotency, web, homework, handins, blobs, messaging, liaison, news, documents, notifications, realtime, pubsub, engagement, engagementRecorder, edgeRedis, classroom, classroomRuntime,
     edge: guards && admission && rateLimiter && waitingRoom && challenge ? { guards, admission, rateLimiter, waitingRoom, challenge, controls, switches } : undefined,
     close() {
       closing ??= stop();
@@ -300,7 +334,10 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
   async function stop(): Promise<void> {
     draining = true;
     if (config.drainDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, config.drainDelayMs));
-    // Live clients are told "service restart" with a jittered delay (they come back through the load balancer to another node).
+    // Live classes end on this node (attendance written; their teachers open them again on another node), then
+    // live clients are told "service restart" with a jittered delay (they come back through the load balancer to another node).
+    await classroomRuntime.close();
+    await classroom.flush();
     await realtime.close();
     // Fastify stops accepting, closes idle keep-alive connections, answers 503 to requests arriving
     // on busy ones, and waits for in-flight requests — for the grace period, then their connections are cut.

@@ -35,6 +35,8 @@ const WRITES: { url: string; method: 'POST' | 'PUT' | 'PATCH'; as: PersonKey | n
   { url: '/api/v1/me/notifications/notifPupilA1/read', method: 'POST', as: 'pupilA1', valid: { read: true } },
   { url: '/api/v1/me/notifications/read-all', method: 'POST', as: 'pupilA1', valid: { upTo: '2026-09-07T06:00:00Z' } },
   { url: '/api/v1/engagement/schools/schoolA/settings', method: 'PUT', as: 'directionA', valid: { inactiveSchoolDays: 3, missingWorksPerWeek: 2, missedClasses: 2, digestEnabled: false, digestMinute: 990 } },
+  { url: '/api/v1/classrooms', method: 'POST', as: 'teacherA', valid: { audience: { kind: 'class', id: 'class6A' }, title: 'x' } },
+  { url: '/api/v1/classrooms/invitations', method: 'POST', as: 'teacherOther', valid: { token: 'abcdefghijklmnopqrstuvwxyz' } },
   // Multipart routes: a JSON body of any shape is refused before anything is stored.
   { url: '/api/v1/homework/hwMaths6A/handins', method: 'POST', as: 'pupilA1', valid: { text: 'x' }, multipart: true },
   { url: '/api/v1/homework/hwMaths6A/attachments', method: 'POST', as: 'teacherA', valid: { file: 'x' }, multipart: true },
@@ -51,6 +53,7 @@ const TABLES = [
   'homework_entries', 'homework_attachments', 'homework_done', 'cahier_visas', 'handins', 'handin_files', 'handin_feedback', 'blobs',
   'messages', 'message_recipients', 'message_attachments', 'liaison_notes', 'liaison_targets',
   'news', 'news_acks', 'news_attachments', 'doc_entries', 'doc_uploads', 'notifications', 'engagement_settings',
+  'classroom_rooms', 'classroom_teachers', 'classroom_attendance',
 ] as const;
 
 describe.each(backends)('hostile bodies on every write route (%s)', (backend) => {

@@ -70,6 +70,14 @@ export interface Config {
   engagementRecording: 'on' | 'off';
   /** The suivi's batched recorder writes its buffer this often. */
   engagementFlushMs: number;
+  /** Classes virtuelles live on this node at once, and their participants (the node's memory and the media engine's capacity). */
+  classroomMaxRoomsPerNode: number;
+  classroomMaxParticipantsPerNode: number;
+  /** Classes virtuelles open at once in one school (every node counts the same, in the database), and participants of one school on this node. */
+  classroomMaxRoomsPerSchool: number;
+  classroomMaxParticipantsPerSchool: number;
+  /** Participants of one classe virtuelle besides its teachers. */
+  classroomMaxParticipantsPerRoom: number;
 }
 
 /** `a,b/24,c` with each an IPv4/IPv6 address or CIDR block; undefined when any is not. */
@@ -150,6 +158,11 @@ const SPECS: OptionSpec<keyof Config>[] = [
   { key: 'shutdownGraceMs', env: 'PREAU_SHUTDOWN_GRACE_MS', flag: '--shutdown-grace-ms', help: 'à l’arrêt, délai laissé aux requêtes en cours', expect: 'un entier de 1000 à 120000', parse: int(1000, 120_000) },
   { key: 'engagementRecording', env: 'PREAU_ENGAGEMENT_RECORDING', flag: '--engagement-recording', help: 'enregistrement des signaux du suivi du décrochage', expect: 'on ou off', parse: oneOf('on', 'off') },
   { key: 'engagementFlushMs', env: 'PREAU_ENGAGEMENT_FLUSH_MS', flag: '--engagement-flush-ms', help: 'écriture groupée des signaux du suivi', expect: 'un entier de 100 à 60000', parse: int(100, 60_000) },
+  { key: 'classroomMaxRoomsPerNode', env: 'PREAU_CLASSROOM_MAX_ROOMS_PER_NODE', flag: '--classroom-max-rooms-per-node', help: 'classes virtuelles ouvertes sur ce nœud', expect: 'un entier de 1 à 10000', parse: int(1, 10_000) },
+  { key: 'classroomMaxParticipantsPerNode', env: 'PREAU_CLASSROOM_MAX_PARTICIPANTS_PER_NODE', flag: '--classroom-max-participants-per-node', help: 'participants des classes virtuelles de ce nœud', expect: 'un entier de 1 à 1000000', parse: int(1, 1_000_000) },
+  { key: 'classroomMaxRoomsPerSchool', env: 'PREAU_CLASSROOM_MAX_ROOMS_PER_SCHOOL', flag: '--classroom-max-rooms-per-school', help: 'classes virtuelles ouvertes en même temps dans un établissement', expect: 'un entier de 1 à 10000', parse: int(1, 10_000) },
+  { key: 'classroomMaxParticipantsPerSchool', env: 'PREAU_CLASSROOM_MAX_PARTICIPANTS_PER_SCHOOL', flag: '--classroom-max-participants-per-school', help: 'participants d’un établissement sur ce nœud', expect: 'un entier de 1 à 1000000', parse: int(1, 1_000_000) },
+  { key: 'classroomMaxParticipantsPerRoom', env: 'PREAU_CLASSROOM_MAX_PARTICIPANTS_PER_ROOM', flag: '--classroom-max-participants-per-room', help: 'participants d’une classe virtuelle (professeurs en plus)', expect: 'un entier de 2 à 500', parse: int(2, 500) },
   { key: 'departedRetentionDays', env: 'PREAU_DEPARTED_RETENTION_DAYS', flag: '--departed-retention-days', help: 'conservation après départ', expect: 'un entier de 1 à 92', parse: int(1, 92) },
 ];
 
@@ -195,6 +208,12 @@ export function defaultConfig(): Config {
     shutdownGraceMs: 25_000,
     engagementRecording: 'on',
     engagementFlushMs: 5_000,
+    // Unmeasured guesses until the classroom bench has run on the embedded engine: a 2-core node, a few classes of 30.
+    classroomMaxRoomsPerNode: 20,
+    classroomMaxParticipantsPerNode: 600,
+    classroomMaxRoomsPerSchool: 40,
+    classroomMaxParticipantsPerSchool: 600,
+    classroomMaxParticipantsPerRoom: 40,
   };
 }
 

@@ -1,3 +1,5 @@
+import { MEDIA_SIGNAL_MAX_BYTES } from '../media/media-engine.js';
+
 /**
  * The realtime gateway's bounds, and the pure decisions taken from them (LiveKit-style small
  * policies: `decide(state) → action`, applied by gateway.ts).
@@ -7,9 +9,13 @@ export interface GatewayLimits {
   maxConnectionsPerPerson: number;
   /** Open sockets on this node: descriptors and memory are finite; past it, new ones are refused (503). */
   maxConnections: number;
-  /** Largest message a client may send: it only ever sends "ping". Larger closes the socket (1009). */
+  /**
+   * Largest message a client may send: "ping", or a routed JSON message (the classe virtuelle's
+   * signalling: an SDP of at most MEDIA_SIGNAL_MAX_BYTES in an envelope). Larger closes the socket
+   * (1009); each route also has its own, smaller or equal, bound answered with an error.
+   */
   maxIncomingBytes: number;
-  /** Messages a client may send per heartbeat interval (pings every few seconds at most). */
+  /** Messages a client may send per heartbeat interval, every type together: past it the socket is closed (flood cut). Each route also has its own budget (`RouteBudget`). */
   maxIncomingPerInterval: number;
   /** How often the server pings; a socket that has not answered the previous ping is dropped. */
   heartbeatMs: number;
@@ -22,11 +28,17 @@ export interface GatewayLimits {
   maxBufferedBytes: number;
 }
 
+/** What a routed message carries besides a media signal's SDP (type, room, op, connection label, quoting). */
+export const INCOMING_ENVELOPE_BYTES = 1024;
+/** The largest message the gateway takes: a media signal at its bound in its envelope. */
+export const INCOMING_MAX_BYTES = MEDIA_SIGNAL_MAX_BYTES + INCOMING_ENVELOPE_BYTES;
+
 export const DEFAULT_GATEWAY_LIMITS: GatewayLimits = {
   maxConnectionsPerPerson: 5,
   maxConnections: 10_000,
-  maxIncomingBytes: 64,
-  maxIncomingPerInterval: 20,
+  maxIncomingBytes: INCOMING_MAX_BYTES,
+  // A classe virtuelle's negotiation (offer, answer, a few dozen ICE candidates), chat, whiteboard strokes: ~24 messages/s on average over a heartbeat.
+  maxIncomingPerInterval: 600,
   // Under the socket guards' 30 s idle cut and most proxies' 60 s: a healthy socket always has traffic.
   heartbeatMs: 25_000,
   revalidateMs: 5 * 60_000,
@@ -72,4 +84,27 @@ const RESTART_RECONNECTS_PER_S = 1_000;
 export function restartHintMs(socketsClosing: number, random: () => number): number {
   const windowMs = Math.min(RESTART_HINT_MAX_WINDOW_MS, Math.max(RESTART_HINT_MIN_WINDOW_MS, (socketsClosing / RESTART_RECONNECTS_PER_S) * 1000));
   return Math.round(500 + Math.min(Math.max(random(), 0), 1) * (windowMs - 500));
+}
+
+/**
+ * A route's own budget per socket: a token bucket of `burst` messages refilled at `perSecond`. A
+ * message over budget is refused with an error (`realtime.rate_limited`) and dropped; the socket
+ * stays (the flood cut above closes it if the client keeps going).
+ */
+export interface RouteBudget {
+  perSecond: number;
+  burst: number;
+}
+
+export interface Bucket {
+  tokens: number;
+  atMs: number;
+}
+
+/** Pure: takes one token from this bucket at `nowMs` if there is one; returns the bucket after, and whether the message may pass. */
+export function takeToken(budget: RouteBudget, bucket: Bucket | undefined, nowMs: number): { ok: boolean; bucket: Bucket } {
+  const start = bucket ?? { tokens: budget.burst, atMs: nowMs };
+  const tokens = Math.min(budget.burst, start.tokens + (Math.max(0, nowMs - start.atMs) / 1000) * budget.perSecond);
+  if (tokens < 1) return { ok: false, bucket: { tokens, atMs: nowMs } };
+  return { ok: true, bucket: { tokens: tokens - 1, atMs: nowMs } };
 }

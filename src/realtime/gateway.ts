@@ -1,10 +1,12 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
-import { AppError } from '../platform/errors.js';
+import type { Static, TSchema } from '@sinclair/typebox';
+import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
+import { AppError, renderMessage, type ErrorId } from '../platform/errors.js';
 import type { Logger } from '../platform/logger.js';
 import type { Metrics } from '../platform/metrics.js';
-import { canQueue, decideAdmit, restartHintMs, toEvict, type GatewayLimits } from './gateway.limits.js';
+import { canQueue, decideAdmit, restartHintMs, takeToken, toEvict, type Bucket, type GatewayLimits, type RouteBudget } from './gateway.limits.js';
 import { MemoryPresence, type PresenceStore } from './presence.js';
 import type { PubSub, Unsubscribe } from './pubsub.js';
 
@@ -34,12 +36,53 @@ interface Tracked {
   incoming: number;
   checkedAtMs: number;
   stillSignedIn: () => Promise<boolean>;
+  /** This socket's id (routes address replies and room events to one tab, not to every tab of the person). */
+  connectionId: string;
+  personId: string;
+  /** Per-route budgets of this socket. */
+  buckets: Map<string, Bucket>;
+}
+
+/** Who sent a routed message: the socket's person (authenticated at the upgrade, revalidated by the heartbeat) and which of their sockets. */
+export interface RouteContext {
+  personId: string;
+  connectionId: string;
+  /** The client's correlation token (`ref`, optional, echoed in the error that refuses this message). */
+  ref: string | undefined;
 }
 
 /**
+ * An inbound message type a module handles (`gateway.route('classroom', …)`). The gateway checks,
+ * in order: JSON object with a known `type` → the route's own size bound → its budget → its TypeBox
+ * schema (closed objects; `ref` is taken off first) → the handler, which authorises against the
+ * sender's person. Any refusal answers `{type:'error', id, message, ref?}` and changes nothing; a
+ * handler that throws an AppError answers its id; anything else is logged and answered
+ * `server.internal`. Nothing a client sends can crash the gateway or a room.
+ */
+export interface GatewayRoute<S extends TSchema> {
+  schema: S;
+  /** Largest message of this type, in bytes (the gateway's maxIncomingBytes when smaller). */
+  maxBytes: number;
+  budget: RouteBudget;
+  handle(ctx: RouteContext, message: Static<S>): void | Promise<void>;
+}
+
+interface CompiledRoute {
+  check: TypeCheck<TSchema>;
+  maxBytes: number;
+  budget: RouteBudget;
+  handle(ctx: RouteContext, message: unknown): void | Promise<void>;
+}
+
+/** `type` of a routed message: a short lowercase word. `ref`: the client's correlation token. */
+const TYPE_PATTERN = /^[a-z][a-z0-9-]{0,31}$/;
+const REF_PATTERN = /^[A-Za-z0-9_-]{1,32}$/;
+
+/**
  * The WebSocket gateway: one socket per open tab of a signed-in person, fed from that person's
- * pub/sub channel. The server only pushes (`{type:'notification'}`, `{type:'unread'}`); the client
- * only sends "ping" (answered "pong") to learn early that a link died. Everything is bounded (see
+ * pub/sub channel. The server pushes (`{type:'notification'}`, `{type:'unread'}`, room events); the
+ * client sends "ping" (answered "pong") to learn early that a link died, and JSON messages routed by
+ * their `type` to the module that registered it (`route()`: the classe virtuelle's signalling). Everything is bounded (see
  * gateway.limits.ts): sockets per person and per node, incoming size and rate, bytes waiting for a
  * slow client. A push is best effort (fails open): the feed in the database is the truth, and the
  * client reloads it on (re)connection.
@@ -48,12 +91,17 @@ export class RealtimeGateway {
   private readonly wss: WebSocketServer;
   private readonly people = new Map<string, Person>();
   private readonly tracked = new WeakMap<WebSocket, Tracked>();
+  private readonly byConnection = new Map<string, WebSocket>();
+  private readonly routes = new Map<string, CompiledRoute>();
+  private readonly closeListeners: ((personId: string, connectionId: string) => void)[] = [];
+  private nextConnection = 0;
   private open = 0;
   private heartbeat: NodeJS.Timeout | undefined;
   private closing = false;
   private readonly sent;
   private readonly drops;
   private readonly refused;
+  private readonly badMessages;
 
   constructor(
     readonly limits: GatewayLimits,
@@ -71,6 +119,29 @@ export class RealtimeGateway {
     this.sent = metrics.counter('preau_realtime_messages_sent_total', 'Messages pushed to realtime clients');
     this.drops = metrics.counter('preau_realtime_drops_total', 'Realtime connections closed by the server, by reason');
     this.refused = metrics.counter('preau_realtime_refused_total', 'Realtime connections refused at upgrade, by reason');
+    this.badMessages = metrics.counter('preau_realtime_bad_messages_total', 'Incoming realtime messages refused, by reason');
+  }
+
+  /** Registers the handler of one inbound message type (at composition, before clients connect). */
+  route<S extends TSchema>(type: string, route: GatewayRoute<S>): void {
+    if (!TYPE_PATTERN.test(type) || type === 'error' || type === 'pong') throw new Error(`type de message temps réel invalide : ${type}`);
+    if (this.routes.has(type)) throw new Error(`type de message temps réel déjà routé : ${type}`);
+    // A route never takes more than the gateway does (a gateway shrunk by configuration or a test bounds every route).
+    const maxBytes = Math.min(route.maxBytes, this.limits.maxIncomingBytes);
+    this.routes.set(type, { check: TypeCompiler.Compile(route.schema), maxBytes, budget: route.budget, handle: route.handle as CompiledRoute['handle'] });
+  }
+
+  /** Called when a socket closes (a module's live state bound to that socket: a participant of a room). */
+  onClose(listener: (personId: string, connectionId: string) => void): void {
+    this.closeListeners.push(listener);
+  }
+
+  /** Sends to one socket of this node; false when it is gone. */
+  sendToConnection(connectionId: string, message: string): boolean {
+    const ws = this.byConnection.get(connectionId);
+    if (!ws) return false;
+    this.sendTo(ws, message);
+    return true;
   }
 
   start(): void {
@@ -112,7 +183,9 @@ export class RealtimeGateway {
     }
     person.sockets.push(ws);
     this.open++;
-    this.tracked.set(ws, { alive: true, incoming: 0, checkedAtMs: this.nowMs(), stillSignedIn });
+    const connectionId = `c${(++this.nextConnection).toString(36)}`;
+    this.byConnection.set(connectionId, ws);
+    this.tracked.set(ws, { alive: true, incoming: 0, checkedAtMs: this.nowMs(), stillSignedIn, connectionId, personId, buckets: new Map() });
     ws.on('pong', () => {
       const t = this.tracked.get(ws);
       if (t) t.alive = true;
@@ -134,7 +207,48 @@ export class RealtimeGateway {
       ws.close(CLOSE.dropped, 'trop de messages');
       return;
     }
-    if (!isBinary && data.toString() === 'ping') this.sendTo(ws, '{"type":"pong"}');
+    if (isBinary) return this.refuse(ws, 'realtime.bad_message', undefined, 'binary');
+    const text = data.toString();
+    if (text === 'ping') return this.sendTo(ws, '{"type":"pong"}');
+    this.dispatch(ws, t, text);
+  }
+
+  private dispatch(ws: WebSocket, t: Tracked, text: string): void {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      return this.refuse(ws, 'realtime.bad_message', undefined, 'json');
+    }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return this.refuse(ws, 'realtime.bad_message', undefined, 'shape');
+    const { type, ref: rawRef, ...rest } = parsed as Record<string, unknown>;
+    const ref = typeof rawRef === 'string' && REF_PATTERN.test(rawRef) ? rawRef : undefined;
+    if (rawRef !== undefined && ref === undefined) return this.refuse(ws, 'realtime.bad_message', undefined, 'ref');
+    const route = typeof type === 'string' ? this.routes.get(type) : undefined;
+    if (!route || typeof type !== 'string') return this.refuse(ws, 'realtime.unknown_type', ref, 'type');
+    if (Buffer.byteLength(text) > route.maxBytes) return this.refuse(ws, 'realtime.too_large', ref, 'size');
+    const taken = takeToken(route.budget, t.buckets.get(type), this.nowMs());
+    t.buckets.set(type, taken.bucket);
+    if (!taken.ok) return this.refuse(ws, 'realtime.rate_limited', ref, 'budget');
+    if (!route.check.Check(rest)) return this.refuse(ws, 'realtime.bad_message', ref, 'schema');
+    const ctx: RouteContext = { personId: t.personId, connectionId: t.connectionId, ref };
+    const fail = (err: unknown) => {
+      if (err instanceof AppError) return this.refuse(ws, err.id, ref, 'handler', err.options.params);
+      this.logger.error({ err, type }, 'temps réel : erreur dans un gestionnaire de messages');
+      this.refuse(ws, 'server.internal', ref, 'internal');
+    };
+    try {
+      const done = route.handle(ctx, rest);
+      if (done instanceof Promise) done.catch(fail);
+    } catch (err) {
+      fail(err);
+    }
+  }
+
+  /** Answers a refused message: its error id and French message (the client's second language comes from the catalogue by id). */
+  private refuse(ws: WebSocket, id: ErrorId, ref: string | undefined, reason: string, params?: Record<string, string | number>): void {
+    this.badMessages.inc({ reason });
+    this.sendTo(ws, JSON.stringify({ type: 'error', id, message: renderMessage(id, 'fr', params), ...(ref ? { ref } : {}) }));
   }
 
   private subscribe(personId: string): Promise<Unsubscribe | undefined> {
@@ -169,6 +283,17 @@ export class RealtimeGateway {
     if (i < 0) return;
     person.sockets.splice(i, 1);
     this.open--;
+    const t = this.tracked.get(ws);
+    if (t) {
+      this.byConnection.delete(t.connectionId);
+      for (const listener of this.closeListeners) {
+        try {
+          listener(personId, t.connectionId);
+        } catch (err) {
+          this.logger.error({ err }, 'temps réel : erreur à la fermeture d’une connexion');
+        }
+      }
+    }
     if (person.sockets.length > 0) return;
     this.people.delete(personId);
     this.presence.store.leave(this.presence.nodeId, personId).catch((err: unknown) => this.logger.debug({ err }, 'présence : départ non transmis'));

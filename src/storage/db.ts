@@ -17,6 +17,7 @@ import * as m0030 from './migrations/0030_notifications.js';
 import * as m0040 from './migrations/0040_blob_store.js';
 import * as m0041 from './migrations/0041_doc_upload_chunks.js';
 import * as m0050 from './migrations/0050_engagement.js';
+import * as m0060 from './migrations/0060_classroom.js';
 
 export type Backend = 'sqlite' | 'postgres';
 
@@ -54,6 +55,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0040_blob_store': m0040,
   '0041_doc_upload_chunks': m0041,
   '0050_engagement': m0050,
+  '0060_classroom': m0060,
 };
 
 /** The migrations this code knows, by name (the restore drill checks a backup's against them). */

@@ -595,6 +595,47 @@ export interface EngagementSettingsTable {
   updated_at: number;
 }
 
+/** A classe virtuelle (issue 8): exactly one of class_id and group_id is set. */
+export interface ClassroomRoomsTable {
+  id: string;
+  school_id: string;
+  class_id: string | null;
+  group_id: string | null;
+  /** The timetable lesson it was created from (null: ad hoc). */
+  lesson_id: string | null;
+  title: string;
+  created_by: string | null;
+  starts_at: number;
+  ends_at: number;
+  /** 'scheduled' | 'open' | 'closed' */
+  status: string;
+  opened_at: number | null;
+  closed_at: number | null;
+  /** The node whose memory holds the live room (null: none yet). */
+  host_node: string | null;
+  guests_allowed: number;
+  guest_token_hash: string | null;
+  guest_token_expires_at: number | null;
+  created_at: number;
+}
+
+export interface ClassroomTeachersTable {
+  room_id: string;
+  person_id: string;
+  /** 'teacher' | 'co_teacher' */
+  role: string;
+}
+
+export interface ClassroomAttendanceTable {
+  room_id: string;
+  person_id: string;
+  role: string;
+  first_joined_at: number;
+  last_left_at: number;
+  seconds: number;
+  with_video: number;
+}
+
 export interface Database {
   schools: SchoolsTable;
   people: PeopleTable;
@@ -648,4 +689,7 @@ export interface Database {
   engagement_attendance: EngagementAttendanceTable;
   engagement_access_log: EngagementAccessLogTable;
   engagement_settings: EngagementSettingsTable;
+  classroom_rooms: ClassroomRoomsTable;
+  classroom_teachers: ClassroomTeachersTable;
+  classroom_attendance: ClassroomAttendanceTable;
 }

@@ -1,0 +1,16 @@
+import type { RealtimeGateway } from '../../realtime/index.js';
+import { INCOMING_MAX_BYTES } from '../../realtime/index.js';
+import { CLASSROOM_MESSAGE_BUDGET, ClassroomMessage } from './classroom.schema.js';
+import type { ClassroomService } from './classroom.service.js';
+import type { ClassroomRuntime } from './room.runtime.js';
+
+/**
+ * The classe virtuelle over the realtime gateway: `{type:'classroom', roomId, op, …}` messages
+ * (schema in classroom.schema.ts, protocol in docs/CLASSE-VIRTUELLE.md) go to the service, which
+ * authorises them by the socket's person and the room's policy; a closed socket leaves the room's
+ * participant away for the reconnection grace.
+ */
+export function registerClassroomSignalling(gateway: RealtimeGateway, classroom: ClassroomService, runtime: ClassroomRuntime): void {
+  gateway.route('classroom', { schema: ClassroomMessage, maxBytes: INCOMING_MAX_BYTES, budget: CLASSROOM_MESSAGE_BUDGET, handle: (ctx, message) => classroom.onMessage(ctx, message) });
+  gateway.onClose((_personId, connectionId) => runtime.disconnected(connectionId));
+}

@@ -1,0 +1,8 @@
+/** What other parts may use from the classe virtuelle. */
+export { ClassroomRepository } from './classroom.repository.js';
+export { ClassroomService, type ClassSignals, type SchoolCaps } from './classroom.service.js';
+export { registerClassroomRoutes } from './classroom.routes.js';
+export { registerClassroomSignalling } from './classroom.signalling.js';
+export { ClassroomRuntime, type RuntimeCaps } from './room.runtime.js';
+export { DEFAULT_ROOM_LIMITS, type RoomLimits } from './room.state.js';
+export { DEFAULT_DEGRADATION_SETTINGS } from './degradation.policy.js';
