@@ -1,0 +1,167 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MediaEngineError, type MediaEngine, type MediaEvent, type ParticipantMedia } from '../media-engine.js';
+import { janusAvailable, startOwnJanus, type OwnJanus } from '../../../test/support/janus.js';
+import { WeriftParticipant } from '../../../test/support/werift-peer.js';
+import { JanusMediaEngine } from './janus-media-engine.js';
+
+/**
+ * The Janus adapter against a Janus of the test's own (Debian's `janus`, VideoRoom, WebSocket API on
+ * 4488, HTTP on 4480, RTP 44000–44999), with werift peers as browsers. Skipped with a loud message
+ * when the binary is missing, a failure with CI=true (.ci/run installs it).
+ *
+ * `makeEngine` is what the shared port contract suite (src/media/media-engine.contract.ts, from the
+ * embedded engine's branch) takes to run against this adapter too, on this same Janus.
+ */
+const WS_PORT = 4488;
+const HTTP_PORT = 4480;
+const RTP_RANGE = '44000-44999';
+/** How long a test waits for media to start or stop flowing (a bound on waiting, never an assertion on time). */
+const MEDIA_WAIT_MS = 15_000;
+/** After send rights change, packets already in flight (jitter, Janus' queues) may still arrive this long. */
+const IN_FLIGHT_GRACE_MS = 500;
+/** A window without any packet proves forwarding stopped (25 audio packets would be sent in it). */
+const SILENT_WINDOW_MS = 500;
+
+const available = janusAvailable();
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function until(what: string, predicate: () => boolean): Promise<void> {
+  const end = Date.now() + MEDIA_WAIT_MS;
+  while (!predicate()) {
+    if (Date.now() > end) throw new Error(`attendu en vain : ${what}`);
+    await sleep(50);
+  }
+}
+
+const teacher = (send: Partial<ParticipantMedia['send']> = {}): ParticipantMedia => ({
+  role: 'teacher', send: { audio: true, camera: true, screen: false, ...send }, camerasOf: [], level: 'full',
+});
+const pupil = (): ParticipantMedia => ({ role: 'pupil', send: { audio: false, camera: false, screen: false }, camerasOf: [], level: 'full' });
+
+describe.skipIf(!available)('adaptateur Janus (Janus réel, pairs werift)', () => {
+  let janus: OwnJanus;
+  const engines: MediaEngine[] = [];
+  const makeEngine = (): JanusMediaEngine => {
+    const engine = new JanusMediaEngine({ url: janus.wsUrl, apiSecret: janus.apiSecret, adminKey: janus.adminKey, maxRooms: 4 });
+    engines.push(engine);
+    return engine;
+  };
+
+  beforeAll(async () => {
+    janus = await startOwnJanus({ wsPort: WS_PORT, httpPort: HTTP_PORT, rtpPortRange: RTP_RANGE });
+  });
+  afterAll(async () => {
+    for (const e of engines) await e.close().catch(() => undefined);
+    await janus?.stop();
+  });
+
+  it('relaie l’audio et la vidéo du professeur à un élève, coupe ce qu’il n’a plus le droit d’envoyer, nettoie au départ', async () => {
+    const engine = makeEngine();
+    const peers = new Map<string, WeriftParticipant>();
+    const events: MediaEvent[] = [];
+    engine.onSignal((roomId, id, m) => peers.get(`${roomId}/${id}`)?.receive(m));
+    engine.onEvent((e) => events.push(e));
+    const room = 'salle-1';
+    await engine.openRoom({ roomId: room, maxParticipants: 30, lowBandwidth: false });
+    await engine.openRoom({ roomId: room, maxParticipants: 30, lowBandwidth: false }); // idempotent
+
+    const prof = new WeriftParticipant(engine, room, 'prof', { sendAudio: true, sendVideo: true });
+    const eleve = new WeriftParticipant(engine, room, 'eleve', { sendAudio: false, sendVideo: false });
+    peers.set(`${room}/prof`, prof);
+    peers.set(`${room}/eleve`, eleve);
+    try {
+      await engine.join(room, 'prof', teacher());
+      await engine.join(room, 'eleve', pupil());
+      await until('l’élève reçoit de l’audio et de la vidéo', () => eleve.received.audio > 20 && eleve.received.video > 10);
+      expect(events).toContainEqual({ kind: 'transport', roomId: room, participantId: 'prof', state: 'connected' });
+      expect(events).toContainEqual({ kind: 'tracks', roomId: room, participantId: 'prof', audio: true, camera: true, screen: false });
+      expect((await engine.stats(room)).participants).toBe(2);
+
+      // The floor taken back: the teacher's audio is no longer forwarded, the camera still is.
+      await engine.update(room, 'prof', teacher({ audio: false }));
+      await sleep(IN_FLIGHT_GRACE_MS);
+      const audioBefore = eleve.received.audio;
+      const videoBefore = eleve.received.video;
+      await sleep(SILENT_WINDOW_MS);
+      expect(eleve.received.audio).toBe(audioBefore);
+      expect(eleve.received.video).toBeGreaterThan(videoBefore);
+
+      // Given back: it flows again.
+      await engine.update(room, 'prof', teacher({ audio: true }));
+      const audioAgain = eleve.received.audio;
+      await until('l’audio revient', () => eleve.received.audio > audioAgain + 10);
+
+      // "audio seulement" for the pupil: the camera stops reaching them, audio goes on.
+      await engine.update(room, 'eleve', { ...pupil(), level: 'audio-only' });
+      await sleep(IN_FLIGHT_GRACE_MS);
+      const v = eleve.received.video;
+      const a = eleve.received.audio;
+      await sleep(SILENT_WINDOW_MS);
+      expect(eleve.received.video).toBe(v);
+      expect(eleve.received.audio).toBeGreaterThan(a);
+
+      expect(prof.errors).toEqual([]);
+      expect(eleve.errors).toEqual([]);
+
+      await engine.leave(room, 'eleve');
+      await engine.leave(room, 'eleve'); // idempotent
+      expect((await engine.stats(room)).participants).toBe(1);
+      await expect(engine.update(room, 'eleve', pupil())).rejects.toMatchObject({ code: 'participant_unknown' });
+    } finally {
+      await prof.close();
+      await eleve.close();
+    }
+    await engine.closeRoom(room);
+    await engine.closeRoom(room); // idempotent
+    await expect(engine.stats(room)).rejects.toMatchObject({ code: 'room_unknown' });
+    await expect(engine.join(room, 'x', pupil())).rejects.toMatchObject({ code: 'room_unknown' });
+  });
+
+  it('refuse une SDP invalide (bad_signal), sans casser la salle', async () => {
+    const engine = makeEngine();
+    const room = 'salle-2';
+    await engine.openRoom({ roomId: room, maxParticipants: 30, lowBandwidth: false });
+    await engine.join(room, 'prof', teacher());
+    await expect(engine.signal(room, 'prof', { kind: 'offer', connection: 'publish', sdp: 'pas une SDP' })).rejects.toMatchObject({ code: 'bad_signal' });
+    // Looks like an SDP, is not one Janus can take: refused by Janus itself, mapped.
+    const broken = 'v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=mid:0\r\na=sendonly\r\n';
+    const refused = await engine.signal(room, 'prof', { kind: 'offer', connection: 'publish', sdp: broken }).then(() => undefined, (e: unknown) => e);
+    expect(refused).toBeInstanceOf(MediaEngineError);
+    expect((refused as MediaEngineError).code).toBe('bad_signal');
+    await expect(engine.signal(room, 'prof', { kind: 'offer', connection: 'subscribe', sdp: broken })).rejects.toMatchObject({ code: 'bad_signal' });
+    await expect(engine.signal(room, 'prof', { kind: 'answer', connection: 'subscribe', sdp: broken })).rejects.toMatchObject({ code: 'bad_signal' });
+    await expect(engine.signal(room, 'prof', { kind: 'candidate', connection: 'autre', candidate: '', sdpMid: null, sdpMLineIndex: null })).rejects.toMatchObject({ code: 'bad_signal' });
+    await expect(engine.signal(room, 'prof', { kind: 'restart', connection: 'publish' })).rejects.toMatchObject({ code: 'bad_signal' });
+    // The room still works: another participant joins, the stats answer.
+    await engine.join(room, 'eleve', pupil());
+    expect((await engine.stats(room)).participants).toBe(2);
+    await engine.closeRoom(room);
+  });
+
+  it('plafonds : participants par salle et salles par serveur (full)', async () => {
+    const engine = new JanusMediaEngine({ url: janus.wsUrl, apiSecret: janus.apiSecret, adminKey: janus.adminKey, maxRooms: 1 });
+    engines.push(engine);
+    await engine.openRoom({ roomId: 'salle-3', maxParticipants: 1, lowBandwidth: true });
+    await expect(engine.openRoom({ roomId: 'salle-4', maxParticipants: 1, lowBandwidth: false })).rejects.toMatchObject({ code: 'full' });
+    await engine.join('salle-3', 'a', pupil());
+    await expect(engine.join('salle-3', 'b', pupil())).rejects.toMatchObject({ code: 'full' });
+    await engine.join('salle-3', 'a', pupil()); // a second join of the same id replaces the first
+    await engine.closeRoom('salle-3');
+  });
+
+  it('un mauvais secret d’API, c’est « unavailable »', async () => {
+    const engine = new JanusMediaEngine({ url: janus.wsUrl, apiSecret: 'faux', adminKey: janus.adminKey, maxRooms: 1 });
+    engines.push(engine);
+    await expect(engine.openRoom({ roomId: 'salle-5', maxParticipants: 2, lowBandwidth: false })).rejects.toMatchObject({ code: 'unavailable' });
+  });
+});
+
+describe('adaptateur Janus sans Janus', () => {
+  it('un Janus arrêté répond « unavailable » tout de suite, sans attendre', async () => {
+    // Port 4499: in this worktree's range, never listened on by these tests.
+    const engine = new JanusMediaEngine({ url: 'ws://127.0.0.1:4499', maxRooms: 1, connectTimeoutMs: 2_000, requestTimeoutMs: 2_000 });
+    await expect(engine.openRoom({ roomId: 'r', maxParticipants: 2, lowBandwidth: false })).rejects.toMatchObject({ code: 'unavailable' });
+    await expect(engine.join('r', 'p', pupil())).rejects.toMatchObject({ code: 'room_unknown' });
+    await engine.close();
+  });
+});

@@ -1,0 +1,178 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+/**
+ * A Janus (Debian's `janus` 1.1.x) of the test's own: a config folder in a temporary directory with
+ * only the VideoRoom plugin and the HTTP and WebSocket transports, bound to loopback on the given
+ * ports, RTP on the given range. The packaged service and /etc/janus are never used.
+ *
+ * Without the binary: `undefined` with a loud message, and a failure with CI=true (.ci/run installs it).
+ */
+export const JANUS_BIN = process.env.PREAU_TEST_JANUS_BIN ?? 'janus';
+const JANUS_LIB = '/usr/lib/x86_64-linux-gnu/janus';
+/** How long Janus gets to load its plugins and open its WebSocket port. */
+const JANUS_START_TIMEOUT_MS = 15_000;
+const JANUS_STOP_TIMEOUT_MS = 5_000;
+
+export interface OwnJanus {
+  wsUrl: string;
+  httpUrl: string;
+  apiSecret: string;
+  adminKey: string;
+  /** Everything Janus logged (for failure messages). */
+  log(): string;
+  stop(): Promise<void>;
+}
+
+export interface OwnJanusOptions {
+  wsPort: number;
+  httpPort: number;
+  rtpPortRange: string;
+  /** Seconds without a keepalive before Janus drops a session (the adapter keeps alive well within). */
+  sessionTimeoutS?: number;
+}
+
+export function janusAvailable(): boolean {
+  // `janus --version` exits 1 (it prints then refuses to start); `--help` exits 0.
+  const ok = spawnSync(JANUS_BIN, ['--help'], { stdio: 'ignore' }).status === 0;
+  if (!ok) {
+    if (process.env.CI === 'true') throw new Error(`${JANUS_BIN} absent alors que CI=true (apt-get install janus)`);
+    console.warn('\n!!! janus absent : les tests d’intégration de l’adaptateur Janus sont SAUTÉS (apt-get install janus ; ils tournent en CI). !!!\n');
+  }
+  return ok;
+}
+
+export async function startOwnJanus(options: OwnJanusOptions): Promise<OwnJanus> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'preau-janus-'));
+  const apiSecret = `api-${Math.random().toString(36).slice(2)}`;
+  const adminKey = `admin-${Math.random().toString(36).slice(2)}`;
+  writeFileSync(
+    path.join(dir, 'janus.jcfg'),
+    `general: {
+  configs_folder = "${dir}"
+  plugins_folder = "${JANUS_LIB}/plugins"
+  transports_folder = "${JANUS_LIB}/transports"
+  events_folder = "${JANUS_LIB}/events"
+  loggers_folder = "${JANUS_LIB}/loggers"
+  debug_level = 4
+  session_timeout = ${options.sessionTimeoutS ?? 60}
+  api_secret = "${apiSecret}"
+  protected_folders = ["/bin", "/boot", "/dev", "/etc", "/lib", "/proc", "/sbin", "/sys", "/usr", "/var"]
+}
+media: {
+  rtp_port_range = "${options.rtpPortRange}"
+  slowlink_threshold = 4
+}
+nat: {
+  nice_debug = false
+  full_trickle = true
+  ice_ignore_list = "vmnet"
+}
+plugins: {
+  disable = "libjanus_audiobridge.so,libjanus_duktape.so,libjanus_echotest.so,libjanus_lua.so,libjanus_nosip.so,libjanus_recordplay.so,libjanus_sip.so,libjanus_streaming.so,libjanus_textroom.so,libjanus_videocall.so,libjanus_voicemail.so"
+}
+transports: {
+  disable = "libjanus_mqtt.so,libjanus_nanomsg.so,libjanus_pfunix.so,libjanus_rabbitmq.so"
+}
+loggers: {
+  disable = "libjanus_jsonlog.so"
+}
+events: {
+  broadcast = false
+}
+`,
+  );
+  writeFileSync(
+    path.join(dir, 'janus.transport.websockets.jcfg'),
+    `general: {
+  json = "plain"
+  ws = true
+  ws_port = ${options.wsPort}
+  ws_ip = "127.0.0.1"
+  wss = false
+}
+admin: {
+  admin_ws = false
+  admin_wss = false
+}
+`,
+  );
+  writeFileSync(
+    path.join(dir, 'janus.transport.http.jcfg'),
+    `general: {
+  json = "plain"
+  base_path = "/janus"
+  http = true
+  port = ${options.httpPort}
+  ip = "127.0.0.1"
+  https = false
+}
+admin: {
+  admin_http = false
+  admin_https = false
+}
+`,
+  );
+  writeFileSync(
+    path.join(dir, 'janus.plugin.videoroom.jcfg'),
+    `general: {
+  admin_key = "${adminKey}"
+  string_ids = true
+}
+`,
+  );
+  let output = '';
+  const child: ChildProcess = spawn(JANUS_BIN, ['-C', path.join(dir, 'janus.jcfg'), '-F', dir, '-o'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout?.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-200_000)));
+  child.stderr?.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-200_000)));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  let gone = false;
+  void exited.then(() => (gone = true));
+
+  const cleanup = async () => {
+    if (!gone) {
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), JANUS_STOP_TIMEOUT_MS);
+      await exited;
+      clearTimeout(timer);
+    }
+    rmSync(dir, { recursive: true, force: true });
+  };
+  const until = Date.now() + JANUS_START_TIMEOUT_MS;
+  for (;;) {
+    if (gone) {
+      await cleanup();
+      throw new Error(`janus s’est arrêté au démarrage :\n${output.slice(-4000)}`);
+    }
+    if (await portOpen(options.wsPort)) break;
+    if (Date.now() > until) {
+      await cleanup();
+      throw new Error(`janus n’écoute pas sur ${options.wsPort} après ${JANUS_START_TIMEOUT_MS} ms :\n${output.slice(-4000)}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    wsUrl: `ws://127.0.0.1:${options.wsPort}`,
+    httpUrl: `http://127.0.0.1:${options.httpPort}/janus`,
+    apiSecret,
+    adminKey,
+    log: () => output,
+    stop: cleanup,
+  };
+}
+
+function portOpen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect({ host: '127.0.0.1', port });
+    const done = (ok: boolean) => {
+      s.destroy();
+      resolve(ok);
+    };
+    s.setTimeout(500, () => done(false));
+    s.once('connect', () => done(true));
+    s.once('error', () => done(false));
+  });
+}
