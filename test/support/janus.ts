@@ -33,6 +33,9 @@ export interface OwnJanusOptions {
   rtpPortRange: string;
   /** Seconds without a keepalive before Janus drops a session (the adapter keeps alive well within). */
   sessionTimeoutS?: number;
+  /** Given to start a Janus again with the same secrets (a restart seen by an adapter already configured). */
+  apiSecret?: string;
+  adminKey?: string;
 }
 
 export function janusAvailable(): boolean {
@@ -47,8 +50,8 @@ export function janusAvailable(): boolean {
 
 export async function startOwnJanus(options: OwnJanusOptions): Promise<OwnJanus> {
   const dir = mkdtempSync(path.join(tmpdir(), 'preau-janus-'));
-  const apiSecret = `api-${Math.random().toString(36).slice(2)}`;
-  const adminKey = `admin-${Math.random().toString(36).slice(2)}`;
+  const apiSecret = options.apiSecret ?? `api-${Math.random().toString(36).slice(2)}`;
+  const adminKey = options.adminKey ?? `admin-${Math.random().toString(36).slice(2)}`;
   writeFileSync(
     path.join(dir, 'janus.jcfg'),
     `general: {

@@ -44,6 +44,11 @@ export class WeriftParticipant {
     return this.chain;
   }
 
+  /** Asks the engine for an ICE restart on a connection it offers on (its new offer is answered like any other). */
+  restart(label: string): Promise<void> {
+    return this.engine.signal(this.roomId, this.id, { kind: 'restart', connection: label });
+  }
+
   connection(label: string): RTCPeerConnection | undefined {
     return this.pcs.get(label);
   }

@@ -23,6 +23,7 @@ const IN_FLIGHT_GRACE_MS = 500;
 const SILENT_WINDOW_MS = 500;
 
 const available = janusAvailable();
+const iceUfrag = (sdp: string | undefined) => /a=ice-ufrag:(\S+)/.exec(sdp ?? '')?.[1];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function until(what: string, predicate: () => boolean): Promise<void> {
@@ -59,7 +60,11 @@ describe.skipIf(!available)('adaptateur Janus (Janus réel, pairs werift)', () =
     const engine = makeEngine();
     const peers = new Map<string, WeriftParticipant>();
     const events: MediaEvent[] = [];
-    engine.onSignal((roomId, id, m) => peers.get(`${roomId}/${id}`)?.receive(m));
+    const offers: string[] = [];
+    engine.onSignal((roomId, id, m) => {
+      if (m.kind === 'offer') offers.push(id);
+      peers.get(`${roomId}/${id}`)?.receive(m);
+    });
     engine.onEvent((e) => events.push(e));
     const room = 'salle-1';
     await engine.openRoom({ roomId: room, maxParticipants: 30, lowBandwidth: false });
@@ -90,6 +95,16 @@ describe.skipIf(!available)('adaptateur Janus (Janus réel, pairs werift)', () =
       await engine.update(room, 'prof', teacher({ audio: true }));
       const audioAgain = eleve.received.audio;
       await until('l’audio revient', () => eleve.received.audio > audioAgain + 10);
+
+      // ICE restart on the connection Janus offers on: a new offer with new ICE credentials, media goes on.
+      const offersBefore = offers.filter((o) => o === 'eleve').length;
+      const ufragBefore = iceUfrag(eleve.connection('subscribe')?.remoteDescription?.sdp);
+      await eleve.restart('subscribe');
+      await until('une nouvelle offre après le redémarrage ICE', () => offers.filter((o) => o === 'eleve').length > offersBefore);
+      await eleve.settled();
+      expect(iceUfrag(eleve.connection('subscribe')?.remoteDescription?.sdp)).not.toBe(ufragBefore);
+      const afterRestart = eleve.received.audio;
+      await until('l’audio continue après le redémarrage ICE', () => eleve.received.audio > afterRestart + 10);
 
       // "audio seulement" for the pupil: the camera stops reaching them, audio goes on.
       await engine.update(room, 'eleve', { ...pupil(), level: 'audio-only' });
@@ -147,6 +162,26 @@ describe.skipIf(!available)('adaptateur Janus (Janus réel, pairs werift)', () =
     await expect(engine.join('salle-3', 'b', pupil())).rejects.toMatchObject({ code: 'full' });
     await engine.join('salle-3', 'a', pupil()); // a second join of the same id replaces the first
     await engine.closeRoom('salle-3');
+  });
+
+  it('Janus qui tombe : « unavailable » sans attendre, puis reconnexion ; les participants perdus sont signalés', async () => {
+    const engine = new JanusMediaEngine({ url: janus.wsUrl, apiSecret: janus.apiSecret, adminKey: janus.adminKey, maxRooms: 2, roomSecretKey: 'clé-de-test-des-salles' });
+    engines.push(engine);
+    const events: MediaEvent[] = [];
+    engine.onEvent((e) => events.push(e));
+    await engine.openRoom({ roomId: 'salle-6', maxParticipants: 5, lowBandwidth: false });
+    await engine.join('salle-6', 'prof', teacher());
+    const { apiSecret, adminKey } = janus;
+    await janus.stop();
+    await expect(engine.stats('salle-6')).rejects.toMatchObject({ code: 'unavailable' });
+    await expect(engine.join('salle-6', 'eleve', pupil())).rejects.toMatchObject({ code: 'unavailable' });
+    janus = await startOwnJanus({ wsPort: WS_PORT, httpPort: HTTP_PORT, rtpPortRange: RTP_RANGE, apiSecret, adminKey });
+    // The adapter reconnects by itself; the old session died with Janus: its participants are reported lost.
+    await until('la session perdue est signalée', () => events.some((e) => e.kind === 'transport' && e.participantId === 'prof' && e.state === 'failed'));
+    // Room logic rejoins them: the room is created again in the new Janus.
+    await engine.join('salle-6', 'prof', teacher());
+    expect((await engine.stats('salle-6')).participants).toBe(1);
+    await engine.closeRoom('salle-6');
   });
 
   it('un mauvais secret d’API, c’est « unavailable »', async () => {
