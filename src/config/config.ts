@@ -4,6 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseTrustedProxies, type ClientAddressSource } from '../edge/client-address.js';
 import type { BlobStoreKind } from '../storage/blobs/open-blob-store.js';
+import { parseTurnUrls, TURN_SECRET_MIN_CHARS, TURN_TTL_DEFAULT_SECONDS, TURN_TTL_MAX_SECONDS, TURN_TTL_MIN_SECONDS } from '../media/turn.js';
 
 /**
  * One validated configuration, from environment variables and command-line flags
@@ -68,6 +69,20 @@ export interface Config {
   engagementRecording: 'on' | 'off';
   /** The suivi's batched recorder writes its buffer this often. */
   engagementFlushMs: number;
+  /** TURN servers (coturn, `use-auth-secret`) given to virtual-class participants; empty: none (UDP-blocking networks cannot join media). */
+  turnUrls: string[];
+  /** coturn's `static-auth-secret`: Préau mints time-limited credentials with it (src/media/turn.ts). Required with turnUrls. */
+  turnSecret: string | undefined;
+  /** Validity of minted TURN credentials (longer than a class: allocations are refreshed with them). */
+  turnTtlSeconds: number;
+  /** `ws://…` of a Janus (VideoRoom) WebSocket API: the scale-out media engine (src/media/janus/); absent: the embedded engine. */
+  janusUrl: string | undefined;
+  /** Janus' `api_secret`, when it has one. */
+  janusApiSecret: string | undefined;
+  /** Janus VideoRoom's `admin_key` (room creation). */
+  janusAdminKey: string | undefined;
+  /** Rooms one Janus carries at most before `openRoom` refuses (`full`). */
+  janusMaxRooms: number;
 }
 
 /** `a,b/24,c` with each an IPv4/IPv6 address or CIDR block; undefined when any is not. */
@@ -147,6 +162,17 @@ const SPECS: OptionSpec<keyof Config>[] = [
   { key: 'shutdownGraceMs', env: 'PREAU_SHUTDOWN_GRACE_MS', flag: '--shutdown-grace-ms', help: 'à l’arrêt, délai laissé aux requêtes en cours', expect: 'un entier de 1000 à 120000', parse: int(1000, 120_000) },
   { key: 'engagementRecording', env: 'PREAU_ENGAGEMENT_RECORDING', flag: '--engagement-recording', help: 'enregistrement des signaux du suivi du décrochage', expect: 'on ou off', parse: oneOf('on', 'off') },
   { key: 'engagementFlushMs', env: 'PREAU_ENGAGEMENT_FLUSH_MS', flag: '--engagement-flush-ms', help: 'écriture groupée des signaux du suivi', expect: 'un entier de 100 à 60000', parse: int(100, 60_000) },
+  {
+    key: 'turnUrls', env: 'PREAU_TURN_URLS', flag: '--turn-urls', help: 'serveurs TURN (coturn) pour la classe virtuelle',
+    expect: `de 1 à 8 URL turn:hôte:port[?transport=udp|tcp] ou turns:hôte:443[?transport=tcp] séparées par des virgules, par exemple turn:turn.ent.example:3478,turns:turn.ent.example:443?transport=tcp`,
+    parse: parseTurnUrls,
+  },
+  { key: 'turnSecret', env: 'PREAU_TURN_SECRET', flag: '--turn-secret', help: 'secret partagé avec coturn (static-auth-secret)', expect: `au moins ${TURN_SECRET_MIN_CHARS} caractères, sans espace (openssl rand -base64 48)`, parse: (r) => (r.length >= TURN_SECRET_MIN_CHARS && r.length <= 256 && !/\s/.test(r) ? r : undefined) },
+  { key: 'turnTtlSeconds', env: 'PREAU_TURN_TTL_SECONDS', flag: '--turn-ttl-seconds', help: 'validité des identifiants TURN', expect: `un entier de ${TURN_TTL_MIN_SECONDS} à ${TURN_TTL_MAX_SECONDS} (secondes)`, parse: int(TURN_TTL_MIN_SECONDS, TURN_TTL_MAX_SECONDS) },
+  { key: 'janusUrl', env: 'PREAU_JANUS_URL', flag: '--janus-url', help: 'serveur média Janus (API WebSocket)', expect: 'ws://hôte:port ou wss://hôte:port', parse: (r) => (/^wss?:\/\/[^\s/]+(\/[^\s]*)?$/.test(r) && r.length < 2048 ? r : undefined) },
+  { key: 'janusApiSecret', env: 'PREAU_JANUS_API_SECRET', flag: '--janus-api-secret', help: 'api_secret de Janus', expect: 'de 1 à 256 caractères sans espace', parse: (r) => (/^\S{1,256}$/.test(r) ? r : undefined) },
+  { key: 'janusAdminKey', env: 'PREAU_JANUS_ADMIN_KEY', flag: '--janus-admin-key', help: 'admin_key du plugin VideoRoom de Janus', expect: 'de 1 à 256 caractères sans espace', parse: (r) => (/^\S{1,256}$/.test(r) ? r : undefined) },
+  { key: 'janusMaxRooms', env: 'PREAU_JANUS_MAX_ROOMS', flag: '--janus-max-rooms', help: 'salles au plus sur ce serveur Janus', expect: 'un entier de 1 à 10000', parse: int(1, 10_000) },
   { key: 'departedRetentionDays', env: 'PREAU_DEPARTED_RETENTION_DAYS', flag: '--departed-retention-days', help: 'conservation après départ', expect: 'un entier de 1 à 92', parse: int(1, 92) },
 ];
 
@@ -191,6 +217,13 @@ export function defaultConfig(): Config {
     shutdownGraceMs: 25_000,
     engagementRecording: 'on',
     engagementFlushMs: 5_000,
+    turnUrls: [],
+    turnSecret: undefined,
+    turnTtlSeconds: TURN_TTL_DEFAULT_SECONDS,
+    janusUrl: undefined,
+    janusApiSecret: undefined,
+    janusAdminKey: undefined,
+    janusMaxRooms: 200,
   };
 }
 
@@ -245,6 +278,9 @@ export function loadConfig(env: NodeJS.ProcessEnv, argv: readonly string[]): Con
   // checks (every 1 s, down after 2 failures). Alone on a machine, nobody polls readiness: no delay.
   if (!given.has('drainDelayMs') && config.trustedProxies.length > 0) config.drainDelayMs = 3_000;
   if (!given.has('publicUrl')) config.publicUrl = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}`;
+  // TURN credentials are minted with the secret: one without the other is a half-done deployment.
+  if (config.turnUrls.length > 0 && config.turnSecret === undefined) problems.push('PREAU_TURN_URLS est donné sans PREAU_TURN_SECRET : donnez le static-auth-secret de coturn (deploy/coturn/turnserver.conf)');
+  if (config.turnSecret !== undefined && config.turnUrls.length === 0) problems.push('PREAU_TURN_SECRET est donné sans PREAU_TURN_URLS : donnez les URL turn:/turns: du serveur coturn');
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
 }
