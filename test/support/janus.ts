@@ -33,6 +33,8 @@ export interface OwnJanusOptions {
   rtpPortRange: string;
   /** Seconds without a keepalive before Janus drops a session (the adapter keeps alive well within). */
   sessionTimeoutS?: number;
+  /** Seconds Janus keeps a session whose transport dropped, for the adapter to claim it back (0: none). */
+  reclaimSessionTimeoutS?: number;
   /** Given to start a Janus again with the same secrets (a restart seen by an adapter already configured). */
   apiSecret?: string;
   adminKey?: string;
@@ -62,6 +64,7 @@ export async function startOwnJanus(options: OwnJanusOptions): Promise<OwnJanus>
   loggers_folder = "${JANUS_LIB}/loggers"
   debug_level = 4
   session_timeout = ${options.sessionTimeoutS ?? 60}
+  reclaim_session_timeout = ${options.reclaimSessionTimeoutS ?? 0}
   api_secret = "${apiSecret}"
   protected_folders = ["/bin", "/boot", "/dev", "/etc", "/lib", "/proc", "/sbin", "/sys", "/usr", "/var"]
 }

@@ -1,4 +1,4 @@
-import { MediaStreamTrack, RTCPeerConnection, RtpHeader, RtpPacket } from 'werift';
+import { MediaStreamTrack, RTCPeerConnection, RtpHeader, RtpPacket, RTP_EXTENSION_URI, serializeAudioLevelIndication, useAudioLevelIndication } from 'werift';
 import type { MediaEngine, MediaSignal } from '../../src/media/media-engine.js';
 
 /**
@@ -29,7 +29,12 @@ export class WeriftParticipant {
     private readonly engine: MediaEngine,
     readonly roomId: string,
     readonly id: string,
-    private readonly options: { sendAudio: boolean; sendVideo: boolean },
+    private readonly options: {
+      sendAudio: boolean;
+      sendVideo: boolean;
+      /** The audio level each audio packet announces (ssrc-audio-level, dBov: 0 loud … 127 silence); none when absent. */
+      audioLevelDbov?: () => number;
+    },
   ) {}
 
   /** Feeds a signal from the engine (call from `engine.onSignal`). Signals are handled in order. */
@@ -41,6 +46,18 @@ export class WeriftParticipant {
 
   /** The time all queued signals are handled. */
   settled(): Promise<void> {
+    return this.chain;
+  }
+
+  /** On a connection the client offers on: a new offer with new ICE credentials (ICE restart). */
+  async offerAgain(label: string, iceRestart: boolean): Promise<void> {
+    const pc = this.pcs.get(label);
+    if (!pc) throw new Error(`pas de connexion ${label}`);
+    this.chain = this.chain.then(async () => {
+      const offer = await pc.createOffer({ iceRestart });
+      await pc.setLocalDescription(offer);
+      await this.engine.signal(this.roomId, this.id, { kind: 'offer', connection: label, sdp: pc.localDescription!.sdp });
+    });
     return this.chain;
   }
 
@@ -99,7 +116,11 @@ export class WeriftParticipant {
     const existing = this.pcs.get(label);
     if (existing) return existing;
     // No STUN server (werift's default is a public one): loopback and host candidates only.
-    const pc = new RTCPeerConnection({ iceServers: [], bundlePolicy: 'max-bundle' });
+    const pc = new RTCPeerConnection({
+      iceServers: [],
+      bundlePolicy: 'max-bundle',
+      ...(this.options.audioLevelDbov ? { headerExtensions: { audio: [useAudioLevelIndication()], video: [] } } : {}),
+    });
     pc.onIceCandidate.subscribe((candidate) => {
       if (!candidate) return;
       void this.engine
@@ -127,6 +148,8 @@ export class WeriftParticipant {
         sequenceNumber = (sequenceNumber + 1) & 0xffff;
         timestamp = (timestamp + (kind === 'audio' ? 960 : 3000)) >>> 0;
         const header = new RtpHeader({ sequenceNumber, timestamp, marker: kind === 'video', payloadType: 96 });
+        const levelId = kind === 'audio' && this.options.audioLevelDbov ? audioLevelExtensionId(pc.localDescription?.sdp) : undefined;
+        if (levelId !== undefined) header.extensions = [{ id: levelId, payload: Buffer.from(serializeAudioLevelIndication(this.options.audioLevelDbov!())) }];
         track.writeRtp(new RtpPacket(header, kind === 'audio' ? OPUS_FRAME : vp8Frame(sequenceNumber === 1 || sequenceNumber % 60 === 0)));
       },
       kind === 'audio' ? AUDIO_PACKET_MS : VIDEO_PACKET_MS,
@@ -143,4 +166,9 @@ function vp8Frame(keyframe: boolean): Buffer {
   return keyframe
     ? Buffer.from([0x10, 0x50, 0x01, 0x00, 0x9d, 0x01, 0x2a, 0x40, 0x01, 0xb4, 0x00, 0x00, 0x00, 0x00, 0x00])
     : Buffer.from([0x10, 0x51, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00]);
+}
+
+function audioLevelExtensionId(sdp: string | undefined): number | undefined {
+  const m = new RegExp(`a=extmap:(\\d+)(?:/\\w+)? ${RTP_EXTENSION_URI.audioLevelIndication}`).exec(sdp ?? '');
+  return m ? Number(m[1]) : undefined;
 }
