@@ -58,7 +58,16 @@ export function adaptTurnConf(shipped: string, replace: Record<string, string | 
   return lines.join('\n');
 }
 
-export async function startOwnCoturn(options: { port: number; tlsPort: number; relayMinPort: number; relayMaxPort: number }): Promise<OwnCoturn> {
+export async function startOwnCoturn(options: {
+  port: number;
+  tlsPort: number;
+  relayMinPort: number;
+  relayMaxPort: number;
+  /** The shipped file's one exception to the denied private ranges: media servers' own addresses. */
+  allowedPeerIps?: readonly string[];
+  /** The address relays are opened on (default 127.0.0.1); the host's own when peers are on it. */
+  relayIp?: string;
+}): Promise<OwnCoturn> {
   const dir = mkdtempSync(path.join(tmpdir(), 'preau-coturn-'));
   const cleanupDir = () => rmSync(dir, { recursive: true, force: true });
   const cert = path.join(dir, 'cert.pem');
@@ -77,7 +86,7 @@ export async function startOwnCoturn(options: { port: number; tlsPort: number; r
       'listening-port': String(options.port),
       'tls-listening-port': String(options.tlsPort),
       'listening-ip': '127.0.0.1',
-      'relay-ip': '127.0.0.1',
+      'relay-ip': options.relayIp ?? '127.0.0.1',
       'min-port': String(options.relayMinPort),
       'max-port': String(options.relayMaxPort),
       'static-auth-secret': secret,
@@ -86,11 +95,12 @@ export async function startOwnCoturn(options: { port: number; tlsPort: number; r
       pkey: key,
       'log-file': logFile,
       pidfile: path.join(dir, 'turnserver.pid'),
+      userdb: path.join(dir, 'turndb'),
     },
     ['proc-user', 'proc-group', 'syslog'],
   );
   const confFile = path.join(dir, 'turnserver.conf');
-  writeFileSync(confFile, conf);
+  writeFileSync(confFile, `${conf}\n${(options.allowedPeerIps ?? []).map((ip) => `allowed-peer-ip=${ip}\n`).join('')}`);
   let output = '';
   const child: ChildProcess = spawn('turnserver', ['-c', confFile, '--no-stdout-log'], { stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout?.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-100_000)));

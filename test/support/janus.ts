@@ -35,6 +35,8 @@ export interface OwnJanusOptions {
   sessionTimeoutS?: number;
   /** Seconds Janus keeps a session whose transport dropped, for the adapter to claim it back (0: none). */
   reclaimSessionTimeoutS?: number;
+  /** Gather ICE candidates only on this interface or address (other helpers' veths and namespaces come and go). */
+  iceEnforce?: string;
   /** Given to start a Janus again with the same secrets (a restart seen by an adapter already configured). */
   apiSecret?: string;
   adminKey?: string;
@@ -76,7 +78,7 @@ nat: {
   nice_debug = false
   full_trickle = true
   ice_ignore_list = "vmnet"
-}
+${options.iceEnforce ? `  ice_enforce_list = "${options.iceEnforce}"\n` : ''}}
 plugins: {
   disable = "libjanus_audiobridge.so,libjanus_duktape.so,libjanus_echotest.so,libjanus_lua.so,libjanus_nosip.so,libjanus_recordplay.so,libjanus_sip.so,libjanus_streaming.so,libjanus_textroom.so,libjanus_videocall.so,libjanus_voicemail.so"
 }

@@ -1,3 +1,4 @@
+import type { PeerConfig } from 'werift';
 import { MediaStreamTrack, RTCPeerConnection, RtpHeader, RtpPacket, RTP_EXTENSION_URI, serializeAudioLevelIndication, useAudioLevelIndication } from 'werift';
 import type { MediaEngine, MediaSignal } from '../../src/media/media-engine.js';
 
@@ -34,6 +35,8 @@ export class WeriftParticipant {
       sendVideo: boolean;
       /** The audio level each audio packet announces (ssrc-audio-level, dBov: 0 loud … 127 silence); none when absent. */
       audioLevelDbov?: () => number;
+      /** ICE servers and policy (TURN tests: `iceTransportPolicy: 'relay'`); default: none, all candidates. */
+      ice?: Pick<Partial<PeerConfig>, 'iceServers' | 'iceTransportPolicy' | 'turnTlsOptions'>;
     },
   ) {}
 
@@ -119,6 +122,7 @@ export class WeriftParticipant {
     const pc = new RTCPeerConnection({
       iceServers: [],
       bundlePolicy: 'max-bundle',
+      ...this.options.ice,
       ...(this.options.audioLevelDbov ? { headerExtensions: { audio: [useAudioLevelIndication()], video: [] } } : {}),
     });
     pc.onIceCandidate.subscribe((candidate) => {

@@ -1,7 +1,10 @@
 import net from 'node:net';
+import { networkInterfaces } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MediaEngineError, type MediaEngine, type MediaEvent, type ParticipantMedia } from '../media-engine.js';
+import { coturnAvailable, startOwnCoturn } from '../../../test/support/coturn.js';
 import { janusAvailable, startOwnJanus, type OwnJanus } from '../../../test/support/janus.js';
+import { iceServersFor } from '../turn.js';
 import { WeriftParticipant } from '../../../test/support/werift-peer.js';
 import { JanusMediaEngine } from './janus-media-engine.js';
 
@@ -55,7 +58,7 @@ describe.skipIf(!available)('adaptateur Janus (Janus réel, pairs werift)', () =
   };
 
   beforeAll(async () => {
-    janus = await startOwnJanus({ wsPort: WS_PORT, httpPort: HTTP_PORT, rtpPortRange: RTP_RANGE, reclaimSessionTimeoutS: RECLAIM_S });
+    janus = await startOwnJanus({ wsPort: WS_PORT, httpPort: HTTP_PORT, rtpPortRange: RTP_RANGE, reclaimSessionTimeoutS: RECLAIM_S, iceEnforce: hostAddress() });
   });
   afterAll(async () => {
     for (const e of engines) await e.close().catch(() => undefined);
@@ -181,7 +184,7 @@ describe.skipIf(!available)('adaptateur Janus (Janus réel, pairs werift)', () =
     await janus.stop();
     await expect(engine.stats('salle-6')).rejects.toMatchObject({ code: 'unavailable' });
     await expect(engine.join('salle-6', 'eleve', pupil())).rejects.toMatchObject({ code: 'unavailable' });
-    janus = await startOwnJanus({ wsPort: WS_PORT, httpPort: HTTP_PORT, rtpPortRange: RTP_RANGE, reclaimSessionTimeoutS: RECLAIM_S, apiSecret, adminKey });
+    janus = await startOwnJanus({ wsPort: WS_PORT, httpPort: HTTP_PORT, rtpPortRange: RTP_RANGE, reclaimSessionTimeoutS: RECLAIM_S, iceEnforce: hostAddress(), apiSecret, adminKey });
     // The adapter reconnects by itself; the old session died with Janus: its participants are reported lost.
     await until('la session perdue est signalée', () => events.some((e) => e.kind === 'transport' && e.participantId === 'prof' && e.state === 'failed'));
     // Room logic rejoins them: the room is created again in the new Janus.
@@ -266,6 +269,42 @@ describe.skipIf(!available)('adaptateur Janus (Janus réel, pairs werift)', () =
     }
   });
 
+  // The school network that lets only TLS on 443 out: the pupil's browser reaches Janus only through
+  // coturn (the shipped configuration), TURN over TLS, with credentials minted by Préau. coturn
+  // refuses private peers; the media server's own address is the documented exception.
+  it.skipIf(!hostAddress() || !coturnAvailable())('un élève en relais TURN/TLS seulement (coturn livré) reçoit le professeur par Janus', async () => {
+    // Relays on the host's address (a relay on 127.0.0.1 towards Janus on the host address gets no answer).
+    const turn = await startOwnCoturn({ port: 4479, tlsPort: 4444, relayMinPort: 4470, relayMaxPort: 4479, allowedPeerIps: [hostAddress()!], relayIp: hostAddress()! });
+    const engine = makeEngine();
+    const peers = new Map<string, WeriftParticipant>();
+    engine.onSignal((_room, id, m) => peers.get(id)?.receive(m));
+    const room = 'salle-9';
+    const iceServers = iceServersFor({ urls: [`turns:127.0.0.1:${turn.tlsPort}?transport=tcp`], secret: turn.secret, ttlSeconds: 600 }, 'eleve', Date.now());
+    const prof = new WeriftParticipant(engine, room, 'prof', { sendAudio: true, sendVideo: false });
+    const eleve = new WeriftParticipant(engine, room, 'eleve', {
+      sendAudio: false, sendVideo: false,
+      ice: { iceServers, iceTransportPolicy: 'relay', turnTlsOptions: { ca: turn.certificate.toString(), servername: 'localhost' } },
+    });
+    peers.set('prof', prof);
+    peers.set('eleve', eleve);
+    try {
+      await engine.openRoom({ roomId: room, maxParticipants: 30, lowBandwidth: false });
+      await engine.join(room, 'prof', teacher({ camera: false }));
+      await engine.join(room, 'eleve', pupil());
+      await until('l’élève reçoit l’audio par le relais', () => eleve.received.audio > 20).catch((e: unknown) => {
+        throw new Error(`${String(e)}\n${turn.log().slice(-3000)}`);
+      });
+      // Only relayed candidates were offered by the pupil (no direct path was possible).
+      expect(eleve.connection('subscribe')?.localDescription?.sdp).toMatch(/typ relay/);
+      expect(eleve.connection('subscribe')?.localDescription?.sdp).not.toMatch(/typ host/);
+    } finally {
+      await prof.close();
+      await eleve.close();
+      await engine.closeRoom(room).catch(() => undefined);
+      await turn.stop();
+    }
+  });
+
   it('un mauvais secret d’API, c’est « unavailable »', async () => {
     const engine = new JanusMediaEngine({ url: janus.wsUrl, apiSecret: 'faux', adminKey: janus.adminKey, maxRooms: 1 });
     engines.push(engine);
@@ -326,4 +365,10 @@ function cuttableProxy(port: number, target: number) {
         server.close(() => resolve());
       }),
   };
+}
+
+/** The host's first non-loopback IPv4 (where Janus gathers its candidates), if any. */
+function hostAddress(): string | undefined {
+  for (const list of Object.values(networkInterfaces())) for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+  return undefined;
 }
