@@ -79,5 +79,7 @@ describe('loadConfig', () => {
   it('Janus: a ws:// or wss:// URL', () => {
     expect(loadConfig({ PREAU_JANUS_URL: 'ws://10.0.0.5:8188' }, []).janusUrl).toBe('ws://10.0.0.5:8188');
     expect(() => loadConfig({ PREAU_JANUS_URL: 'http://10.0.0.5:8088/janus' }, [])).toThrow(/PREAU_JANUS_URL/);
+    expect(() => loadConfig({ PREAU_JANUS_ADMIN_URL: 'ws://10.0.0.5:7188' }, [])).toThrow(/vont ensemble/);
+    expect(loadConfig({ PREAU_JANUS_ADMIN_URL: 'ws://10.0.0.5:7188', PREAU_JANUS_ADMIN_SECRET: 's3cret' }, []).janusAdminSecret).toBe('s3cret');
   });
 });

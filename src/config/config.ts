@@ -83,6 +83,9 @@ export interface Config {
   janusAdminKey: string | undefined;
   /** Rooms one Janus carries at most before `openRoom` refuses (`full`). */
   janusMaxRooms: number;
+  /** `ws://…` of Janus' Admin API (with janusAdminSecret): room stats count forwarded packets; absent: they do not. */
+  janusAdminUrl: string | undefined;
+  janusAdminSecret: string | undefined;
 }
 
 /** `a,b/24,c` with each an IPv4/IPv6 address or CIDR block; undefined when any is not. */
@@ -172,6 +175,8 @@ const SPECS: OptionSpec<keyof Config>[] = [
   { key: 'janusUrl', env: 'PREAU_JANUS_URL', flag: '--janus-url', help: 'serveur média Janus (API WebSocket)', expect: 'ws://hôte:port ou wss://hôte:port', parse: (r) => (/^wss?:\/\/[^\s/]+(\/[^\s]*)?$/.test(r) && r.length < 2048 ? r : undefined) },
   { key: 'janusApiSecret', env: 'PREAU_JANUS_API_SECRET', flag: '--janus-api-secret', help: 'api_secret de Janus', expect: 'de 1 à 256 caractères sans espace', parse: (r) => (/^\S{1,256}$/.test(r) ? r : undefined) },
   { key: 'janusAdminKey', env: 'PREAU_JANUS_ADMIN_KEY', flag: '--janus-admin-key', help: 'admin_key du plugin VideoRoom de Janus', expect: 'de 1 à 256 caractères sans espace', parse: (r) => (/^\S{1,256}$/.test(r) ? r : undefined) },
+  { key: 'janusAdminUrl', env: 'PREAU_JANUS_ADMIN_URL', flag: '--janus-admin-url', help: 'API d’administration de Janus (statistiques)', expect: 'ws://hôte:port ou wss://hôte:port', parse: (r) => (/^wss?:\/\/[^\s/]+(\/[^\s]*)?$/.test(r) && r.length < 2048 ? r : undefined) },
+  { key: 'janusAdminSecret', env: 'PREAU_JANUS_ADMIN_SECRET', flag: '--janus-admin-secret', help: 'admin_secret de Janus', expect: 'de 1 à 256 caractères sans espace', parse: (r) => (/^\S{1,256}$/.test(r) ? r : undefined) },
   { key: 'janusMaxRooms', env: 'PREAU_JANUS_MAX_ROOMS', flag: '--janus-max-rooms', help: 'salles au plus sur ce serveur Janus', expect: 'un entier de 1 à 10000', parse: int(1, 10_000) },
   { key: 'departedRetentionDays', env: 'PREAU_DEPARTED_RETENTION_DAYS', flag: '--departed-retention-days', help: 'conservation après départ', expect: 'un entier de 1 à 92', parse: int(1, 92) },
 ];
@@ -224,6 +229,8 @@ export function defaultConfig(): Config {
     janusApiSecret: undefined,
     janusAdminKey: undefined,
     janusMaxRooms: 200,
+    janusAdminUrl: undefined,
+    janusAdminSecret: undefined,
   };
 }
 
@@ -281,6 +288,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, argv: readonly string[]): Con
   // TURN credentials are minted with the secret: one without the other is a half-done deployment.
   if (config.turnUrls.length > 0 && config.turnSecret === undefined) problems.push('PREAU_TURN_URLS est donné sans PREAU_TURN_SECRET : donnez le static-auth-secret de coturn (deploy/coturn/turnserver.conf)');
   if (config.turnSecret !== undefined && config.turnUrls.length === 0) problems.push('PREAU_TURN_SECRET est donné sans PREAU_TURN_URLS : donnez les URL turn:/turns: du serveur coturn');
+  if ((config.janusAdminUrl === undefined) !== (config.janusAdminSecret === undefined)) problems.push('PREAU_JANUS_ADMIN_URL et PREAU_JANUS_ADMIN_SECRET vont ensemble (l’API d’administration de Janus demande son admin_secret)');
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
 }

@@ -22,6 +22,9 @@ export interface OwnJanus {
   httpUrl: string;
   apiSecret: string;
   adminKey: string;
+  /** `ws://…` of the Admin API when `adminWsPort` was given. */
+  adminWsUrl: string | undefined;
+  adminSecret: string;
   /** Everything Janus logged (for failure messages). */
   log(): string;
   stop(): Promise<void>;
@@ -30,6 +33,8 @@ export interface OwnJanus {
 export interface OwnJanusOptions {
   wsPort: number;
   httpPort: number;
+  /** Janus' Admin API over WebSocket (handle statistics), on loopback. */
+  adminWsPort?: number;
   rtpPortRange: string;
   /** Seconds without a keepalive before Janus drops a session (the adapter keeps alive well within). */
   sessionTimeoutS?: number;
@@ -40,6 +45,7 @@ export interface OwnJanusOptions {
   /** Given to start a Janus again with the same secrets (a restart seen by an adapter already configured). */
   apiSecret?: string;
   adminKey?: string;
+  adminSecret?: string;
 }
 
 export function janusAvailable(): boolean {
@@ -56,6 +62,7 @@ export async function startOwnJanus(options: OwnJanusOptions): Promise<OwnJanus>
   const dir = mkdtempSync(path.join(tmpdir(), 'preau-janus-'));
   const apiSecret = options.apiSecret ?? `api-${Math.random().toString(36).slice(2)}`;
   const adminKey = options.adminKey ?? `admin-${Math.random().toString(36).slice(2)}`;
+  const adminSecret = options.adminSecret ?? `adminsecret-${Math.random().toString(36).slice(2)}`;
   writeFileSync(
     path.join(dir, 'janus.jcfg'),
     `general: {
@@ -68,6 +75,7 @@ export async function startOwnJanus(options: OwnJanusOptions): Promise<OwnJanus>
   session_timeout = ${options.sessionTimeoutS ?? 60}
   reclaim_session_timeout = ${options.reclaimSessionTimeoutS ?? 0}
   api_secret = "${apiSecret}"
+  admin_secret = "${adminSecret}"
   protected_folders = ["/bin", "/boot", "/dev", "/etc", "/lib", "/proc", "/sbin", "/sys", "/usr", "/var"]
 }
 media: {
@@ -103,7 +111,9 @@ events: {
   wss = false
 }
 admin: {
-  admin_ws = false
+  admin_ws = ${options.adminWsPort !== undefined}
+  admin_ws_port = ${options.adminWsPort ?? 0}
+  admin_ws_ip = "127.0.0.1"
   admin_wss = false
 }
 `,
@@ -167,6 +177,8 @@ admin: {
     httpUrl: `http://127.0.0.1:${options.httpPort}/janus`,
     apiSecret,
     adminKey,
+    adminWsUrl: options.adminWsPort !== undefined ? `ws://127.0.0.1:${options.adminWsPort}` : undefined,
+    adminSecret,
     log: () => output,
     stop: cleanup,
   };

@@ -86,6 +86,11 @@ export class JanusClient {
     this.reconnectDelayMs = options.reconnectMinMs;
   }
 
+  /** The Janus session this adapter holds (for the Admin API), when connected. */
+  get session(): number | undefined {
+    return this.connected ? this.sessionId : undefined;
+  }
+
   get connected(): boolean {
     return this.sessionId !== undefined && this.socket?.readyState === WebSocket.OPEN;
   }
@@ -282,5 +287,83 @@ export class JanusClient {
       this.pending.delete(transaction);
       p.reject(error);
     }
+  }
+}
+
+/**
+ * Janus' Admin API over WebSocket (subprotocol `janus-admin-protocol`), for what the VideoRoom API
+ * does not tell: per-handle packet counters (`handle_info`). Optional; connected on first use, a
+ * failure is `unavailable` after `requestTimeoutMs`, like the main API. Never exposed beyond the
+ * private network between Préau and Janus (it can do anything to Janus).
+ */
+export class JanusAdminClient {
+  private socket: WebSocket | undefined;
+  private opening: Promise<WebSocket> | undefined;
+  private readonly pending = new Map<string, { resolve: (m: Record<string, unknown>) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>();
+
+  constructor(private readonly options: { url: string; secret: string; connectTimeoutMs: number; requestTimeoutMs: number }) {}
+
+  /** `handle_info` of one handle of one session: the `info` object, as Janus gives it. */
+  async handleInfo(sessionId: number, handleId: number): Promise<Record<string, unknown>> {
+    const answer = await this.request({ janus: 'handle_info', session_id: sessionId, handle_id: handleId });
+    if (answer.janus === 'error') {
+      const error = answer.error as { code?: number; reason?: string } | undefined;
+      throw new JanusError('core', error?.code ?? 0, error?.reason ?? 'erreur');
+    }
+    return (answer.info as Record<string, unknown> | undefined) ?? {};
+  }
+
+  close(): void {
+    this.socket?.terminate();
+    this.socket = undefined;
+  }
+
+  private async request(payload: Record<string, unknown>): Promise<Record<string, unknown>> {
+    const socket = await this.open();
+    const transaction = randomBytes(9).toString('base64url');
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(transaction);
+        reject(new MediaEngineError('unavailable', `API d’administration de Janus muette en ${this.options.requestTimeoutMs} ms`));
+      }, this.options.requestTimeoutMs);
+      this.pending.set(transaction, { resolve, reject, timer });
+      socket.send(JSON.stringify({ ...payload, transaction, admin_secret: this.options.secret }));
+    });
+  }
+
+  private open(): Promise<WebSocket> {
+    if (this.socket?.readyState === WebSocket.OPEN) return Promise.resolve(this.socket);
+    this.opening ??= new Promise<WebSocket>((resolve, reject) => {
+      const socket = new WebSocket(this.options.url, 'janus-admin-protocol', { handshakeTimeout: this.options.connectTimeoutMs });
+      socket.once('error', (e) => reject(new MediaEngineError('unavailable', `API d’administration de Janus injoignable : ${e.message}`)));
+      socket.once('open', () => {
+        socket.removeAllListeners('error');
+        socket.on('error', () => undefined);
+        socket.on('message', (raw) => {
+          let m: Record<string, unknown>;
+          try {
+            m = JSON.parse(raw.toString()) as Record<string, unknown>;
+          } catch {
+            return;
+          }
+          const p = typeof m.transaction === 'string' ? this.pending.get(m.transaction) : undefined;
+          if (!p) return;
+          this.pending.delete(m.transaction as string);
+          clearTimeout(p.timer);
+          p.resolve(m);
+        });
+        socket.once('close', () => {
+          if (this.socket === socket) this.socket = undefined;
+          for (const [t, p] of this.pending) {
+            clearTimeout(p.timer);
+            this.pending.delete(t);
+            p.reject(new MediaEngineError('unavailable', 'API d’administration de Janus : connexion perdue'));
+          }
+        });
+        this.socket = socket;
+        resolve(socket);
+      });
+    }).finally(() => (this.opening = undefined));
+    return this.opening;
   }
 }

@@ -10,7 +10,7 @@ import {
   type ParticipantMedia,
   type RoomMediaStats,
 } from '../media-engine.js';
-import { JanusClient, type JanusJsep, type JanusMessage } from './janus-client.js';
+import { JanusAdminClient, JanusClient, type JanusJsep, type JanusMessage } from './janus-client.js';
 import { JanusError, VIDEOROOM, toMediaEngineError } from './janus-errors.js';
 import { mayPublish, streamsOfOffer, subscriberChoice, type PublishedStream, type StreamKind, type SubscribedStreamChoice } from './janus-selection.js';
 
@@ -31,7 +31,8 @@ import { mayPublish, streamsOfOffer, subscriberChoice, type PublishedStream, typ
  * must negotiate the ssrc-audio-level extension); `tracks` from the publisher's offer. `link` is
  * NOT emitted: Janus keeps its REMB/TWCC estimates to itself (only `slowlink` counts of lost
  * packets, no bandwidth), so room logic must rely on what the client reports. `stats` counts
- * participants only (packet counters live in Janus' Admin API, not used here); `load` gives the
+ * participants, and the packets Janus sent to subscribers when the Admin API is given (`admin`);
+ * drops, retransmissions and keyframe requests stay 0 (not measured); `load` gives the
  * Janus API round-trip p99 in place of an event-loop lag, and no CPU figure (Janus is another machine).
  */
 
@@ -44,6 +45,8 @@ export interface JanusMediaEngineOptions {
   adminKey?: string | undefined;
   /** Key the rooms' secrets are derived from (HMAC per room): the same key finds its rooms again after a restart. */
   roomSecretKey?: string | undefined;
+  /** Janus' Admin API (WebSocket, `admin_secret`): with it, `stats` counts forwarded packets per room. */
+  admin?: { url: string; secret: string } | undefined;
   /** Rooms this Janus carries at most: the next `openRoom` rejects `full`. */
   maxRooms: number;
   requestTimeoutMs?: number;
@@ -131,6 +134,7 @@ export class JanusMediaEngine implements MediaEngine {
   private readonly eventListeners = new Set<(event: MediaEvent) => void>();
   private controlHandle: Promise<number> | undefined;
   private readonly roomSecretKey: string;
+  private readonly admin: JanusAdminClient | undefined;
 
   constructor(private readonly options: JanusMediaEngineOptions) {
     this.roomSecretKey = options.roomSecretKey ?? randomBytes(32).toString('base64url');
@@ -145,6 +149,13 @@ export class JanusMediaEngine implements MediaEngine {
       onEvent: (m) => this.onJanusEvent(m),
       onSessionLost: () => this.onSessionLost(),
     });
+    this.admin = options.admin
+      ? new JanusAdminClient({
+          url: options.admin.url, secret: options.admin.secret,
+          connectTimeoutMs: options.connectTimeoutMs ?? JANUS_DEFAULTS.connectTimeoutMs,
+          requestTimeoutMs: options.requestTimeoutMs ?? JANUS_DEFAULTS.requestTimeoutMs,
+        })
+      : undefined;
   }
 
   async openRoom(spec: MediaRoomSpec): Promise<void> {
@@ -273,15 +284,28 @@ export class JanusMediaEngine implements MediaEngine {
     } catch (error) {
       throw toMediaEngineError(error);
     }
-    // Packet counters are not available through the VideoRoom API (Janus' Admin API has them per handle).
+    // Packet counters are not in the VideoRoom API; the Admin API has them per handle (when configured).
+    // Only what Janus sent to subscribers is counted; drops, retransmissions and keyframe requests are not.
+    let forwardedPackets = 0;
+    const session = this.client.session;
+    if (this.admin && session !== undefined) {
+      for (const p of room.participants.values()) {
+        if (p.subHandle === undefined) continue;
+        const info = await this.admin.handleInfo(session, p.subHandle).catch((e: unknown) => {
+          throw toMediaEngineError(e);
+        });
+        forwardedPackets += subscriberPacketsSent(info);
+      }
+    }
     return {
       roomId, participants: Math.max(room.participants.size, janusParticipants),
-      forwardedPackets: 0, droppedPackets: 0, retransmittedPackets: 0, keyframeRequestsReceived: 0, keyframeRequestsSent: 0,
+      forwardedPackets, droppedPackets: 0, retransmittedPackets: 0, keyframeRequestsReceived: 0, keyframeRequestsSent: 0,
     };
   }
 
   async close(): Promise<void> {
     for (const roomId of [...this.rooms.keys()]) await this.closeRoom(roomId).catch(() => undefined);
+    this.admin?.close();
     await this.client.close();
   }
 
@@ -601,4 +625,15 @@ export class JanusMediaEngine implements MediaEngine {
   private emitEvent(event: MediaEvent): void {
     for (const l of this.eventListeners) l(event);
   }
+}
+
+/** Packets Janus sent on a subscriber handle, summed over its media (Admin API `handle_info`: `webrtc.media[mid].stats.out.packets`). */
+export function subscriberPacketsSent(info: Record<string, unknown>): number {
+  const media = (info.webrtc as { media?: Record<string, { stats?: { out?: { packets?: unknown } } }> } | undefined)?.media ?? {};
+  let packets = 0;
+  for (const m of Object.values(media)) {
+    const sent = m.stats?.out?.packets;
+    if (typeof sent === 'number') packets += sent;
+  }
+  return packets;
 }

@@ -78,3 +78,12 @@ describe('erreurs Janus → codes du port', () => {
     expect(toMediaEngineError(same)).toBe(same);
   });
 });
+
+describe('compteurs de l’API d’administration', () => {
+  it('additionne les paquets envoyés sur chaque média d’un abonné ; rien sans statistiques', async () => {
+    const { subscriberPacketsSent } = await import('./janus-media-engine.js');
+    expect(subscriberPacketsSent({ webrtc: { media: { '0': { stats: { out: { packets: 75 } } }, '1': { stats: { out: { packets: 46 } } } } } })).toBe(121);
+    expect(subscriberPacketsSent({ webrtc: { media: { '0': { stats: {} } } } })).toBe(0);
+    expect(subscriberPacketsSent({})).toBe(0);
+  });
+});
