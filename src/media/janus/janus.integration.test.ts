@@ -1,6 +1,7 @@
 import net from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WebSocketServer } from 'ws';
 import { MediaEngineError, type MediaEngine, type MediaEvent, type ParticipantMedia } from '../media-engine.js';
 import { coturnAvailable, startOwnCoturn } from '../../../test/support/coturn.js';
 import { janusAvailable, startOwnJanus, type OwnJanus } from '../../../test/support/janus.js';
@@ -327,6 +328,27 @@ describe('adaptateur Janus sans Janus', () => {
     await expect(engine.openRoom({ roomId: 'r', maxParticipants: 2, lowBandwidth: false })).rejects.toMatchObject({ code: 'unavailable' });
     await expect(engine.join('r', 'p', pupil())).rejects.toMatchObject({ code: 'room_unknown' });
     await engine.close();
+  });
+
+  it('un Janus qui accepte la connexion mais ne répond plus : « unavailable » à l’échéance, jamais d’attente sans fin', async () => {
+    // Port 4497: a TCP listener that never completes the WebSocket handshake.
+    const held = new Set<net.Socket>();
+    const mute = net.createServer((socket) => held.add(socket));
+    // Port 4496: a WebSocket server that never answers a request.
+    const deaf = new WebSocketServer({ host: '127.0.0.1', port: 4496, handleProtocols: () => 'janus-protocol' });
+    await new Promise<void>((resolve) => mute.listen(4497, '127.0.0.1', resolve));
+    try {
+      for (const port of [4497, 4496]) {
+        const engine = new JanusMediaEngine({ url: `ws://127.0.0.1:${port}`, maxRooms: 1, connectTimeoutMs: 300, requestTimeoutMs: 300 });
+        await expect(engine.openRoom({ roomId: 'r', maxParticipants: 2, lowBandwidth: false })).rejects.toMatchObject({ code: 'unavailable' });
+        await engine.close();
+      }
+    } finally {
+      for (const s of held) s.destroy();
+      for (const c of deaf.clients) c.terminate();
+      await new Promise((r) => deaf.close(r));
+      await new Promise((r) => mute.close(r));
+    }
   });
 });
 
