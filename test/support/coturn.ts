@@ -1,9 +1,9 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { startOwnDaemon } from './own-daemon.js';
 
 /**
  * Debian's coturn (`turnserver`) running the SHIPPED configuration (deploy/coturn/turnserver.conf)
@@ -101,58 +101,16 @@ export async function startOwnCoturn(options: {
   );
   const confFile = path.join(dir, 'turnserver.conf');
   writeFileSync(confFile, `${conf}\n${(options.allowedPeerIps ?? []).map((ip) => `allowed-peer-ip=${ip}\n`).join('')}`);
-  let output = '';
-  const child: ChildProcess = spawn('turnserver', ['-c', confFile, '--no-stdout-log'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout?.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-100_000)));
-  child.stderr?.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-100_000)));
-  let gone = false;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  void exited.then(() => (gone = true));
-  const log = () => {
-    let file = '';
-    try {
-      file = readFileSync(logFile, 'utf8');
-    } catch {
-      /* not written yet */
-    }
-    return `${output}\n${file}`;
-  };
-  const stop = async () => {
-    if (!gone) {
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), TURN_STOP_TIMEOUT_MS);
-      await exited;
-      clearTimeout(timer);
-    }
-    cleanupDir();
-  };
-  const until = Date.now() + TURN_START_TIMEOUT_MS;
-  for (;;) {
-    if (gone) {
-      const text = log();
-      cleanupDir();
-      throw new Error(`turnserver s’est arrêté au démarrage :\n${text.slice(-4000)}`);
-    }
-    if (await portOpen(options.tlsPort)) break;
-    if (Date.now() > until) {
-      const text = log();
-      await stop();
-      throw new Error(`turnserver n’écoute pas sur ${options.tlsPort} :\n${text.slice(-4000)}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return { host: '127.0.0.1', port: options.port, tlsPort: options.tlsPort, realm, secret, certificate: readFileSync(cert), log, stop };
-}
-
-function portOpen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.connect({ host: '127.0.0.1', port });
-    const done = (ok: boolean) => {
-      s.destroy();
-      resolve(ok);
-    };
-    s.setTimeout(500, () => done(false));
-    s.once('connect', () => done(true));
-    s.once('error', () => done(false));
+  const daemon = await startOwnDaemon({
+    name: 'turnserver', command: 'turnserver', args: ['-c', confFile, '--no-stdout-log'], dir,
+    readyPort: options.tlsPort, startTimeoutMs: TURN_START_TIMEOUT_MS, stopTimeoutMs: TURN_STOP_TIMEOUT_MS,
+    extraLog: () => {
+      try {
+        return readFileSync(logFile, 'utf8');
+      } catch {
+        return ''; // not written yet
+      }
+    },
   });
+  return { host: '127.0.0.1', port: options.port, tlsPort: options.tlsPort, realm, secret, certificate: readFileSync(cert), log: daemon.output, stop: daemon.stop };
 }

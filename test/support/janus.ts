@@ -1,8 +1,8 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { startOwnDaemon } from './own-daemon.js';
 
 /**
  * A Janus (Debian's `janus` 1.1.x) of the test's own: a config folder in a temporary directory with
@@ -142,36 +142,10 @@ admin: {
 }
 `,
   );
-  let output = '';
-  const child: ChildProcess = spawn(JANUS_BIN, ['-C', path.join(dir, 'janus.jcfg'), '-F', dir, '-o'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout?.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-200_000)));
-  child.stderr?.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-200_000)));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  let gone = false;
-  void exited.then(() => (gone = true));
-
-  const cleanup = async () => {
-    if (!gone) {
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), JANUS_STOP_TIMEOUT_MS);
-      await exited;
-      clearTimeout(timer);
-    }
-    rmSync(dir, { recursive: true, force: true });
-  };
-  const until = Date.now() + JANUS_START_TIMEOUT_MS;
-  for (;;) {
-    if (gone) {
-      await cleanup();
-      throw new Error(`janus s’est arrêté au démarrage :\n${output.slice(-4000)}`);
-    }
-    if (await portOpen(options.wsPort)) break;
-    if (Date.now() > until) {
-      await cleanup();
-      throw new Error(`janus n’écoute pas sur ${options.wsPort} après ${JANUS_START_TIMEOUT_MS} ms :\n${output.slice(-4000)}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  const daemon = await startOwnDaemon({
+    name: 'janus', command: JANUS_BIN, args: ['-C', path.join(dir, 'janus.jcfg'), '-F', dir, '-o'], dir,
+    readyPort: options.wsPort, startTimeoutMs: JANUS_START_TIMEOUT_MS, stopTimeoutMs: JANUS_STOP_TIMEOUT_MS,
+  });
   return {
     wsUrl: `ws://127.0.0.1:${options.wsPort}`,
     httpUrl: `http://127.0.0.1:${options.httpPort}/janus`,
@@ -179,20 +153,7 @@ admin: {
     adminKey,
     adminWsUrl: options.adminWsPort !== undefined ? `ws://127.0.0.1:${options.adminWsPort}` : undefined,
     adminSecret,
-    log: () => output,
-    stop: cleanup,
+    log: daemon.output,
+    stop: daemon.stop,
   };
-}
-
-function portOpen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.connect({ host: '127.0.0.1', port });
-    const done = (ok: boolean) => {
-      s.destroy();
-      resolve(ok);
-    };
-    s.setTimeout(500, () => done(false));
-    s.once('connect', () => done(true));
-    s.once('error', () => done(false));
-  });
 }

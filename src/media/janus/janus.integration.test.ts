@@ -72,22 +72,12 @@ describe.skipIf(!available)('adaptateur Janus (Janus réel, pairs werift)', () =
 
   it('relaie l’audio et la vidéo du professeur à un élève, coupe ce qu’il n’a plus le droit d’envoyer, nettoie au départ', async () => {
     const engine = makeEngine();
-    const peers = new Map<string, WeriftParticipant>();
-    const events: MediaEvent[] = [];
-    const offers: string[] = [];
-    engine.onSignal((roomId, id, m) => {
-      if (m.kind === 'offer') offers.push(id);
-      peers.get(`${roomId}/${id}`)?.receive(m);
-    });
-    engine.onEvent((e) => events.push(e));
     const room = 'salle-1';
     await engine.openRoom({ roomId: room, maxParticipants: 30, lowBandwidth: false });
     await engine.openRoom({ roomId: room, maxParticipants: 30, lowBandwidth: false }); // idempotent
 
-    const prof = new WeriftParticipant(engine, room, 'prof', { sendAudio: true, sendVideo: true });
-    const eleve = new WeriftParticipant(engine, room, 'eleve', { sendAudio: false, sendVideo: false });
-    peers.set(`${room}/prof`, prof);
-    peers.set(`${room}/eleve`, eleve);
+    const peers = twoPeers(engine, room, { sendAudio: true, sendVideo: true }, { sendAudio: false, sendVideo: false });
+    const { prof, eleve, events, offers } = peers;
     try {
       await engine.join(room, 'prof', teacher());
       await engine.join(room, 'eleve', pupil());
@@ -102,12 +92,9 @@ describe.skipIf(!available)('adaptateur Janus (Janus réel, pairs werift)', () =
 
       // The floor taken back: the teacher's audio is no longer forwarded, the camera still is.
       await engine.update(room, 'prof', teacher({ audio: false }));
-      await sleep(IN_FLIGHT_GRACE_MS);
-      const audioBefore = eleve.received.audio;
-      const videoBefore = eleve.received.video;
-      await sleep(SILENT_WINDOW_MS);
-      expect(eleve.received.audio).toBe(audioBefore);
-      expect(eleve.received.video).toBeGreaterThan(videoBefore);
+      const withheld = await receivedInWindow(eleve);
+      expect(withheld.audio).toBe(0);
+      expect(withheld.video).toBeGreaterThan(0);
 
       // Given back: it flows again.
       await engine.update(room, 'prof', teacher({ audio: true }));
@@ -126,12 +113,9 @@ describe.skipIf(!available)('adaptateur Janus (Janus réel, pairs werift)', () =
 
       // "audio seulement" for the pupil: the camera stops reaching them, audio goes on.
       await engine.update(room, 'eleve', { ...pupil(), level: 'audio-only' });
-      await sleep(IN_FLIGHT_GRACE_MS);
-      const v = eleve.received.video;
-      const a = eleve.received.audio;
-      await sleep(SILENT_WINDOW_MS);
-      expect(eleve.received.video).toBe(v);
-      expect(eleve.received.audio).toBeGreaterThan(a);
+      const audioOnly = await receivedInWindow(eleve);
+      expect(audioOnly.video).toBe(0);
+      expect(audioOnly.audio).toBeGreaterThan(0);
 
       expect(prof.errors).toEqual([]);
       expect(eleve.errors).toEqual([]);
@@ -141,8 +125,7 @@ describe.skipIf(!available)('adaptateur Janus (Janus réel, pairs werift)', () =
       expect((await engine.stats(room)).participants).toBe(1);
       await expect(engine.update(room, 'eleve', pupil())).rejects.toMatchObject({ code: 'participant_unknown' });
     } finally {
-      await prof.close();
-      await eleve.close();
+      await peers.close();
     }
     await engine.closeRoom(room);
     await engine.closeRoom(room); // idempotent
@@ -204,16 +187,10 @@ describe.skipIf(!available)('adaptateur Janus (Janus réel, pairs werift)', () =
 
   it('« speaking » suit le niveau audio annoncé ; une nouvelle offre avec iceRestart est un redémarrage ICE pour Janus', async () => {
     const engine = makeEngine();
-    const peers = new Map<string, WeriftParticipant>();
-    const events: MediaEvent[] = [];
-    engine.onSignal((_room, id, m) => peers.get(id)?.receive(m));
-    engine.onEvent((e) => events.push(e));
     const room = 'salle-7';
     let levelDbov = 10; // loud
-    const prof = new WeriftParticipant(engine, room, 'prof', { sendAudio: true, sendVideo: false, audioLevelDbov: () => levelDbov });
-    const eleve = new WeriftParticipant(engine, room, 'eleve', { sendAudio: false, sendVideo: false });
-    peers.set('prof', prof);
-    peers.set('eleve', eleve);
+    const peers = twoPeers(engine, room, { sendAudio: true, sendVideo: false, audioLevelDbov: () => levelDbov }, { sendAudio: false, sendVideo: false });
+    const { prof, eleve, events } = peers;
     try {
       await engine.openRoom({ roomId: room, maxParticipants: 30, lowBandwidth: false });
       await engine.join(room, 'prof', teacher({ camera: false }));
@@ -233,8 +210,7 @@ describe.skipIf(!available)('adaptateur Janus (Janus réel, pairs werift)', () =
       await until('la réponse de Janus au redémarrage', () => iceUfrag(prof.connection('publish')?.remoteDescription?.sdp) !== ufragBefore);
       expect(prof.errors).toEqual([]);
     } finally {
-      await prof.close();
-      await eleve.close();
+      await peers.close();
     }
     await engine.closeRoom(room);
   });
@@ -243,15 +219,9 @@ describe.skipIf(!available)('adaptateur Janus (Janus réel, pairs werift)', () =
     const proxy = cuttableProxy(PROXY_PORT, WS_PORT);
     const engine = new JanusMediaEngine({ url: `ws://127.0.0.1:${PROXY_PORT}`, apiSecret: janus.apiSecret, adminKey: janus.adminKey, maxRooms: 2 });
     engines.push(engine);
-    const peers = new Map<string, WeriftParticipant>();
-    const events: MediaEvent[] = [];
-    engine.onSignal((_room, id, m) => peers.get(id)?.receive(m));
-    engine.onEvent((e) => events.push(e));
     const room = 'salle-8';
-    const prof = new WeriftParticipant(engine, room, 'prof', { sendAudio: true, sendVideo: false });
-    const eleve = new WeriftParticipant(engine, room, 'eleve', { sendAudio: false, sendVideo: false });
-    peers.set('prof', prof);
-    peers.set('eleve', eleve);
+    const peers = twoPeers(engine, room, { sendAudio: true, sendVideo: false }, { sendAudio: false, sendVideo: false });
+    const { eleve, events } = peers;
     try {
       await proxy.listening;
       await engine.openRoom({ roomId: room, maxParticipants: 30, lowBandwidth: false });
@@ -264,15 +234,11 @@ describe.skipIf(!available)('adaptateur Janus (Janus réel, pairs werift)', () =
       // Back by itself (reconnection with backoff, then `claim`): the same handles take requests.
       await until('l’adaptateur est reconnecté', () => engine.load().workers[0]!.participants === 2 && proxy.connections() > 1);
       await retryUntilOk(() => engine.update(room, 'prof', teacher({ audio: false, camera: false })));
-      await sleep(IN_FLIGHT_GRACE_MS);
-      const before = eleve.received.audio;
-      await sleep(SILENT_WINDOW_MS);
-      expect(eleve.received.audio).toBe(before);
+      expect((await receivedInWindow(eleve)).audio).toBe(0);
       expect(events.filter((e) => e.kind === 'transport' && e.state === 'failed')).toEqual([]);
       expect((await engine.stats(room)).participants).toBe(2);
     } finally {
-      await prof.close();
-      await eleve.close();
+      await peers.close();
       await engine.close();
       await proxy.close();
     }
@@ -285,17 +251,13 @@ describe.skipIf(!available)('adaptateur Janus (Janus réel, pairs werift)', () =
     // Relays on the host's address (a relay on 127.0.0.1 towards Janus on the host address gets no answer).
     const turn = await startOwnCoturn({ port: 4479, tlsPort: 4444, relayMinPort: 4470, relayMaxPort: 4479, allowedPeerIps: [hostAddress()!], relayIp: hostAddress()! });
     const engine = makeEngine();
-    const peers = new Map<string, WeriftParticipant>();
-    engine.onSignal((_room, id, m) => peers.get(id)?.receive(m));
     const room = 'salle-9';
     const iceServers = iceServersFor({ urls: [`turns:127.0.0.1:${turn.tlsPort}?transport=tcp`], secret: turn.secret, ttlSeconds: 600 }, 'eleve', Date.now());
-    const prof = new WeriftParticipant(engine, room, 'prof', { sendAudio: true, sendVideo: false });
-    const eleve = new WeriftParticipant(engine, room, 'eleve', {
+    const peers = twoPeers(engine, room, { sendAudio: true, sendVideo: false }, {
       sendAudio: false, sendVideo: false,
       ice: { iceServers, iceTransportPolicy: 'relay', turnTlsOptions: { ca: turn.certificate.toString(), servername: 'localhost' } },
     });
-    peers.set('prof', prof);
-    peers.set('eleve', eleve);
+    const { eleve } = peers;
     try {
       await engine.openRoom({ roomId: room, maxParticipants: 30, lowBandwidth: false });
       await engine.join(room, 'prof', teacher({ camera: false }));
@@ -307,8 +269,7 @@ describe.skipIf(!available)('adaptateur Janus (Janus réel, pairs werift)', () =
       expect(eleve.connection('subscribe')?.localDescription?.sdp).toMatch(/typ relay/);
       expect(eleve.connection('subscribe')?.localDescription?.sdp).not.toMatch(/typ host/);
     } finally {
-      await prof.close();
-      await eleve.close();
+      await peers.close();
       await engine.closeRoom(room).catch(() => undefined);
       await turn.stop();
     }
@@ -351,6 +312,14 @@ describe('adaptateur Janus sans Janus', () => {
     }
   });
 });
+
+/** What reaches `peer` in a window, once the packets in flight when something changed have landed. */
+async function receivedInWindow(peer: WeriftParticipant): Promise<{ audio: number; video: number }> {
+  await sleep(IN_FLIGHT_GRACE_MS);
+  const before = { ...peer.received };
+  await sleep(SILENT_WINDOW_MS);
+  return { audio: peer.received.audio - before.audio, video: peer.received.video - before.video };
+}
 
 /** Retries while the adapter is still reconnecting (`unavailable`), within MEDIA_WAIT_MS. */
 async function retryUntilOk(call: () => Promise<void>): Promise<void> {
@@ -401,4 +370,30 @@ function cuttableProxy(port: number, target: number) {
 function hostAddress(): string | undefined {
   for (const list of Object.values(networkInterfaces())) for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
   return undefined;
+}
+
+type PeerOptions = ConstructorParameters<typeof WeriftParticipant>[3];
+
+/** A teacher and a pupil as werift browsers on one room of `engine`, with the signals wired and the events and offers recorded. */
+function twoPeers(engine: MediaEngine, room: string, profOptions: PeerOptions, eleveOptions: PeerOptions) {
+  const prof = new WeriftParticipant(engine, room, 'prof', profOptions);
+  const eleve = new WeriftParticipant(engine, room, 'eleve', eleveOptions);
+  const peers = new Map([[prof.id, prof], [eleve.id, eleve]]);
+  const events: MediaEvent[] = [];
+  const offers: string[] = [];
+  const offSignal = engine.onSignal((roomId, id, m) => {
+    if (roomId !== room) return;
+    if (m.kind === 'offer') offers.push(id);
+    peers.get(id)?.receive(m);
+  });
+  const offEvent = engine.onEvent((e) => events.push(e));
+  return {
+    prof, eleve, events, offers,
+    close: async () => {
+      offSignal();
+      offEvent();
+      await prof.close();
+      await eleve.close();
+    },
+  };
 }
