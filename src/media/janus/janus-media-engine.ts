@@ -104,7 +104,8 @@ interface Participant {
   awaitingAnswer: boolean;
   /** Publishers changed while awaiting the answer: sync again after it. */
   subDirty: boolean;
-  connectedHandles: Set<number>;
+  /** Last `transport` state reported: `connected` once a handle is up, `failed` when one of them hangs up. */
+  transport: 'new' | 'connected' | 'failed';
   speaking: boolean;
   /** Operations on this participant run one after the other (Janus refuses overlapping renegotiations). */
   queue: Promise<void>;
@@ -187,7 +188,7 @@ export class JanusMediaEngine implements MediaEngine {
     const p: Participant = {
       id: participantId, media, pubHandle: undefined, published: false, live: false, pubStreams: [], pubApplied: new Map(),
       subHandle: undefined, subStreams: [], subApplied: new Map(), awaitingAnswer: false, subDirty: false,
-      connectedHandles: new Set(), speaking: false, queue: Promise.resolve(), gone: false,
+      transport: 'new', speaking: false, queue: Promise.resolve(), gone: false,
     };
     room.participants.set(participantId, p);
     try {
@@ -538,18 +539,21 @@ export class JanusMediaEngine implements MediaEngine {
     const room = this.rooms.get(owner.roomId);
     const p = room?.participants.get(owner.participantId);
     if (!room || !p) return;
-    const handle = m.sender!;
     switch (m.janus) {
       case 'webrtcup':
-        if (p.connectedHandles.size === 0) this.emitEvent({ kind: 'transport', roomId: owner.roomId, participantId: p.id, state: 'connected' });
-        p.connectedHandles.add(handle);
+        // Up again after a failure (a new publish, a fresh subscription) is reported too.
+        if (p.transport !== 'connected') {
+          p.transport = 'connected';
+          this.emitEvent({ kind: 'transport', roomId: owner.roomId, participantId: p.id, state: 'connected' });
+        }
         if (owner.connection === PUBLISH && !p.live) {
           p.live = true;
           this.syncOthers(room, p);
         }
         return;
       case 'hangup':
-        p.connectedHandles.delete(handle);
+        // One of the two connections is gone: the participant's media is (partly) lost until it is up again.
+        p.transport = 'failed';
         this.emitEvent({ kind: 'transport', roomId: owner.roomId, participantId: p.id, state: 'failed' });
         if (owner.connection === PUBLISH) {
           // Janus unpublished them: the others' subscriptions lose those streams (Janus renegotiates them).
@@ -599,7 +603,8 @@ export class JanusMediaEngine implements MediaEngine {
         return;
       }
       default:
-        // slowlink, media: not mapped (see the header comment).
+        // slowlink, media (no media for no_media_timer): not mapped. A browser that goes away without a
+        // DTLS alert is reported (hangup) only when Janus' ICE gives up on it: more than 15 s in tests.
         return;
     }
   }
