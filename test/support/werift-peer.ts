@@ -82,12 +82,14 @@ export class WeriftParticipant {
   private async handle(message: MediaSignal): Promise<void> {
     switch (message.kind) {
       case 'connections':
+        // Sent at join and again when send rights grow: attach what is new, then offer (again).
         for (const c of message.connections) {
           const pc = this.open(c.label);
           if (!c.clientOffers) continue;
-          if (c.send.includes('audio') && this.options.sendAudio) this.addSender(pc, 'audio');
-          if (c.send.includes('camera') && this.options.sendVideo) this.addSender(pc, 'video');
-          if (pc.getTransceivers().length === 0) continue;
+          let added = false;
+          if (c.send.includes('audio') && this.options.sendAudio && !this.tracks.audio) added = this.addSender(pc, 'audio');
+          if (c.send.includes('camera') && this.options.sendVideo && !this.tracks.video) added = this.addSender(pc, 'video') || added;
+          if (!added) continue;
           const offer = await pc.createOffer();
           await pc.setLocalDescription(offer);
           await this.engine.signal(this.roomId, this.id, { kind: 'offer', connection: c.label, sdp: pc.localDescription!.sdp });
@@ -141,7 +143,7 @@ export class WeriftParticipant {
     return pc;
   }
 
-  private addSender(pc: RTCPeerConnection, kind: 'audio' | 'video'): void {
+  private addSender(pc: RTCPeerConnection, kind: 'audio' | 'video'): true {
     const track = new MediaStreamTrack({ kind });
     this.tracks[kind] = track;
     pc.addTransceiver(track, { direction: 'sendonly' });
@@ -159,6 +161,7 @@ export class WeriftParticipant {
       kind === 'audio' ? AUDIO_PACKET_MS : VIDEO_PACKET_MS,
     );
     this.timers.push(timer);
+    return true;
   }
 }
 

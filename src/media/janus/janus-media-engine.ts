@@ -104,6 +104,8 @@ interface Participant {
   awaitingAnswer: boolean;
   /** Publishers changed while awaiting the answer: sync again after it. */
   subDirty: boolean;
+  /** What the last `connections` signal told the client to attach to `publish`. */
+  announcedSend: readonly ('audio' | 'camera' | 'screen')[];
   /** Last `transport` state reported: `connected` once a handle is up, `failed` when one of them hangs up. */
   transport: 'new' | 'connected' | 'failed';
   speaking: boolean;
@@ -188,7 +190,7 @@ export class JanusMediaEngine implements MediaEngine {
     const p: Participant = {
       id: participantId, media, pubHandle: undefined, published: false, live: false, pubStreams: [], pubApplied: new Map(),
       subHandle: undefined, subStreams: [], subApplied: new Map(), awaitingAnswer: false, subDirty: false,
-      transport: 'new', speaking: false, queue: Promise.resolve(), gone: false,
+      announcedSend: [], transport: 'new', speaking: false, queue: Promise.resolve(), gone: false,
     };
     room.participants.set(participantId, p);
     try {
@@ -200,12 +202,24 @@ export class JanusMediaEngine implements MediaEngine {
       await this.dropParticipant(room, participantId);
       throw toMediaEngineError(error);
     }
+    this.announceConnections(roomId, p);
+    this.enqueue(p, () => this.syncSubscriptions(room, p));
+  }
+
+  /**
+   * Tells the client which connections to hold and what to attach to `publish`. Sent at join, and
+   * again when send rights grow beyond what was announced (the floor given to a pupil): the client
+   * then adds the track and offers again on `publish` (a renegotiation Janus takes with `configure`).
+   * Rights taken back are not announced: Janus stops relaying (`streams[].send`), the track may stay.
+   */
+  private announceConnections(roomId: string, p: Participant): void {
+    const send = (['audio', 'camera', 'screen'] as const).filter((k) => p.media.send[k] || p.announcedSend.includes(k));
+    p.announcedSend = send;
     const connections: MediaConnection[] = [
-      { label: PUBLISH, clientOffers: true, send: (['audio', 'camera', 'screen'] as const).filter((k) => media.send[k]), receive: false },
+      { label: PUBLISH, clientOffers: true, send, receive: false },
       { label: SUBSCRIBE, clientOffers: false, send: [], receive: true },
     ];
-    this.emitSignal(roomId, participantId, { kind: 'connections', connections });
-    this.enqueue(p, () => this.syncSubscriptions(room, p));
+    this.emitSignal(roomId, p.id, { kind: 'connections', connections });
   }
 
   async update(roomId: string, participantId: string, media: ParticipantMedia): Promise<void> {
@@ -213,6 +227,7 @@ export class JanusMediaEngine implements MediaEngine {
     const p = this.participantOf(room, participantId);
     const roleChanged = p.media.role !== media.role;
     p.media = media;
+    if ((['audio', 'camera', 'screen'] as const).some((k) => media.send[k] && !p.announcedSend.includes(k))) this.announceConnections(roomId, p);
     await this.run(p, async () => {
       await this.applyPublisherRights(p);
       await this.applySubscriberChoices(room, p);

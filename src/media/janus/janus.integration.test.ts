@@ -215,6 +215,32 @@ describe.skipIf(!available)('adaptateur Janus (Janus réel, pairs werift)', () =
     await engine.closeRoom(room);
   });
 
+  it('la parole donnée à un élève : son audio atteint le professeur ; reprise : il ne l’atteint plus', async () => {
+    const engine = makeEngine();
+    const room = 'salle-11';
+    // The pupil's page can send audio (a microphone), but may not until given the floor.
+    const peers = twoPeers(engine, room, { sendAudio: true, sendVideo: false }, { sendAudio: true, sendVideo: false });
+    const { prof, eleve } = peers;
+    try {
+      await engine.openRoom({ roomId: room, maxParticipants: 30, lowBandwidth: false });
+      await engine.join(room, 'prof', teacher({ camera: false }));
+      await engine.join(room, 'eleve', pupil());
+      await until('l’élève entend le professeur', () => eleve.received.audio > 20);
+      expect(eleve.connection('publish')?.getTransceivers() ?? []).toHaveLength(0); // nothing to send yet
+      expect(prof.received.audio).toBe(0);
+
+      await engine.update(room, 'eleve', { ...pupil(), send: { audio: true, camera: false, screen: false } });
+      await until('le professeur entend l’élève', () => prof.received.audio > 20);
+
+      await engine.update(room, 'eleve', pupil()); // the floor taken back
+      expect((await receivedInWindow(prof)).audio).toBe(0);
+      expect(eleve.errors).toEqual([]);
+    } finally {
+      await peers.close();
+    }
+    await engine.closeRoom(room);
+  });
+
   it('une coupure courte de la connexion à Janus : la session est réclamée, le média et les poignées survivent', async () => {
     const proxy = cuttableProxy(PROXY_PORT, WS_PORT);
     const engine = new JanusMediaEngine({ url: `ws://127.0.0.1:${PROXY_PORT}`, apiSecret: janus.apiSecret, adminKey: janus.adminKey, maxRooms: 2 });
