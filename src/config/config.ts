@@ -68,6 +68,12 @@ export interface Config {
   engagementRecording: 'on' | 'off';
   /** The suivi's batched recorder writes its buffer this often. */
   engagementFlushMs: number;
+  /** The classe virtuelle's media engine: `embedded` (werift SFU in worker threads), `janus` (dedicated media servers) or `off`. */
+  mediaEngine: 'embedded' | 'janus' | 'off';
+  /** Worker threads of the embedded engine; 0: cores − 1, at least 1. */
+  mediaWorkers: number;
+  /** UDP ports the embedded engine binds for ICE (first, last); the firewall opens this range. */
+  mediaIcePorts: [number, number];
 }
 
 /** `a,b/24,c` with each an IPv4/IPv6 address or CIDR block; undefined when any is not. */
@@ -147,6 +153,17 @@ const SPECS: OptionSpec<keyof Config>[] = [
   { key: 'shutdownGraceMs', env: 'PREAU_SHUTDOWN_GRACE_MS', flag: '--shutdown-grace-ms', help: 'à l’arrêt, délai laissé aux requêtes en cours', expect: 'un entier de 1000 à 120000', parse: int(1000, 120_000) },
   { key: 'engagementRecording', env: 'PREAU_ENGAGEMENT_RECORDING', flag: '--engagement-recording', help: 'enregistrement des signaux du suivi du décrochage', expect: 'on ou off', parse: oneOf('on', 'off') },
   { key: 'engagementFlushMs', env: 'PREAU_ENGAGEMENT_FLUSH_MS', flag: '--engagement-flush-ms', help: 'écriture groupée des signaux du suivi', expect: 'un entier de 100 à 60000', parse: int(100, 60_000) },
+  { key: 'mediaEngine', env: 'PREAU_MEDIA_ENGINE', flag: '--media-engine', help: 'moteur média de la classe virtuelle', expect: 'embedded, janus ou off', parse: oneOf('embedded', 'janus', 'off') },
+  { key: 'mediaWorkers', env: 'PREAU_MEDIA_WORKERS', flag: '--media-workers', help: 'threads du moteur média embarqué (0 : cœurs − 1)', expect: 'un entier de 0 à 32', parse: int(0, 32) },
+  {
+    key: 'mediaIcePorts', env: 'PREAU_MEDIA_ICE_PORTS', flag: '--media-ice-ports', help: 'ports UDP du moteur média embarqué', expect: 'premier-dernier, par exemple 42000-42999 (au moins 2 ports par thread)',
+    parse: (r) => {
+      const m = /^(\d{4,5})-(\d{4,5})$/.exec(r);
+      if (!m) return undefined;
+      const [first, last] = [Number(m[1]), Number(m[2])];
+      return first >= 1024 && last <= 65_535 && last - first >= 63 ? ([first, last] as [number, number]) : undefined;
+    },
+  },
   { key: 'departedRetentionDays', env: 'PREAU_DEPARTED_RETENTION_DAYS', flag: '--departed-retention-days', help: 'conservation après départ', expect: 'un entier de 1 à 92', parse: int(1, 92) },
 ];
 
@@ -191,6 +208,9 @@ export function defaultConfig(): Config {
     shutdownGraceMs: 25_000,
     engagementRecording: 'on',
     engagementFlushMs: 5_000,
+    mediaEngine: 'embedded',
+    mediaWorkers: 0,
+    mediaIcePorts: [42_000, 42_999],
   };
 }
 
