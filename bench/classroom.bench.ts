@@ -1,5 +1,5 @@
 /**
- * `npm run bench:classroom [-- --workers 1 --measure-s 20 --step-s 10 --audio-steps 30,60,90,120]`:
+ * `npm run bench:classroom [-- --workers 1 --measure-s 20 --step-s 10 --audio-steps 30,60,90,119 --profile]`:
  * the embedded media engine (issue 8) under a class, synthetic werift clients on the other CPU.
  *
  *  1. A class: 1 teacher (Opus-sized audio every 20 ms + 360p VP8-like video at ≈ 500 kbit/s) and
@@ -19,7 +19,10 @@
  * Engine host and relay pinned on CPU 0, clients on CPU 1 (taskset). JSON report under
  * $TMPDIR/preau-bench/.
  */
+import { readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { profileFlags, topSelfTime } from './support/cpuprofile.js';
 import type { ClassroomResult } from './support/classroom-protocol.js';
 import { LOAD_CPU, pinningMode, startPinned, startServer } from './support/proc.js';
 import { num, step, writeResults } from './support/report.js';
@@ -31,13 +34,16 @@ const { values } = parseArgs({
     cameras: { type: 'string', default: '4' },
     'measure-s': { type: 'string', default: '20' },
     'step-s': { type: 'string', default: '10' },
-    'audio-steps': { type: 'string', default: '30,60,90,120' },
+    'audio-steps': { type: 'string', default: '30,60,90,119' },
+    /** Profile the engine host (`--cpu-prof`: its main thread and its room worker) and print the worker's hottest functions. */
+    profile: { type: 'boolean', default: false },
   },
 });
+const profiling = profileFlags(values.profile);
 
 console.log('Banc classe virtuelle — moteur média embarqué (werift) contre un relais UDP nu');
 console.log(pinningMode() === 'taskset' ? 'Épinglage : moteur et relais sur le CPU 0, clients synthétiques sur le CPU 1 (taskset).' : 'Épinglage : AUCUN.');
-const engineHost = await startServer('classroom-engine-host.ts', ['--workers', String(values.workers)]);
+const engineHost = await startServer('classroom-engine-host.ts', ['--workers', String(values.workers)], profiling.flags);
 const relay = await startServer('udp-relay.ts');
 step(`moteur prêt (${values.workers} worker(s)), relais prêt`);
 const clients = startPinned(LOAD_CPU, 'classroom-clients.ts', [
@@ -83,9 +89,19 @@ const line = (cells: string[]) => `  ${cells.map((x, i) => x.padEnd(widths[i]!))
 console.log(line(['Mesure', 'Valeur', 'Objectif', 'Verdict']));
 console.log(`  ${widths.map((w) => '─'.repeat(w)).join('  ')}`);
 for (const r of rows) console.log(line(r));
+for (const f of c.joinFailureStates) console.log(`  arrivée échouée — ${f}`);
 console.log('\nPaliers audio seul :');
 for (const s of result.audioSteps) console.log(`  ${String(s.pupils).padStart(4)} élèves : perte ${num(s.lossPct, 3)} %, ${num(s.forwardedPerS, 0)} paquets/s, CPU serveur ${num(s.serverCpu * 100, 0)} %, retard worker p99 ${num(s.workerLagP99Ms, 1)} ms${s.joinFailures ? `, ${s.joinFailures} arrivées échouées` : ''} — ${s.ok ? 'tenu' : 'NON tenu'}`);
 console.log(`\nRelais nu : ${num(result.relay.forwardedPerS, 0)} paquets/s, CPU ${num(result.relay.serverCpu * 100, 0)} %, perte ${num(result.relay.lossPct, 3)} %.`);
 console.log(`Retard de boucle p99 du générateur de clients : ${num(result.clientLagP99Ms, 1)} ms (au-delà de ~50 ms, la perte mesurée peut venir des clients).`);
+if (profiling.dir) {
+  // One profile per thread: the worker's is the one that is not thread 0 (and not tsx's loader, which is small).
+  const files = readdirSync(profiling.dir).filter((f) => f.endsWith('.cpuprofile')).map((f) => path.join(profiling.dir!, f));
+  const biggest = files.sort((a, b) => statSync(b).size - statSync(a).size);
+  for (const f of biggest.slice(0, 2)) {
+    console.log(`\nProfil ${f} — fonctions les plus coûteuses (temps propre) :`);
+    for (const t of topSelfTime(f, 20)) console.log(`  ${t.percent.toFixed(1).padStart(5)} %  ${t.name}`);
+  }
+}
 const file = writeResults('classroom', { when: new Date().toISOString(), pinning: pinningMode(), options: values, ratioCpuPerPacket: ratio, ...result });
 console.log(`Rapport JSON : ${file}`);

@@ -10,6 +10,7 @@ import { createSocket, type Socket } from 'node:dgram';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
+import { EMBEDDED_LIMITS } from '../../src/media/embedded/limits.js';
 import type { ParticipantMedia, RoomMediaStats } from '../../src/media/media-engine.js';
 import { AUDIO_PACKET_BYTES, AUDIO_PACKET_MS, SyntheticClient, VIDEO_360P, VIDEO_PUPIL, type SyntheticClientOptions, type VideoProfile } from '../../src/media/testing/synthetic-client.js';
 import type { AudioStep, ClassPhase, ClassroomResult, FromHost, HostMeasure, RelayPhase, ToHost } from './classroom-protocol.js';
@@ -31,7 +32,8 @@ const PUPILS = Number(values.pupils);
 const CAMERAS = Number(values.cameras);
 const MEASURE_S = Number(values['measure-s']);
 const STEP_S = Number(values['step-s']);
-const AUDIO_STEPS = String(values['audio-steps']).split(',').map(Number);
+// A class is one room: its size stops at the engine's per-room bound (the teacher included).
+const AUDIO_STEPS = String(values['audio-steps']).split(',').map((n) => Math.min(Number(n), EMBEDDED_LIMITS.participantsPerRoom - 1));
 /** Loss the issue accepts from the server. */
 const MAX_LOSS = 0.005;
 /** A pupil whose first packet has not come after this is counted as a failed join. */
@@ -144,7 +146,10 @@ async function classPhase(): Promise<ClassPhase> {
       return { c, camera, ms: ok ? (c.firstPacketAtMs ?? Date.now()) - started : undefined };
     }),
   );
-  const burstS = Math.max(1, (Date.now() - t0) / 1000);
+  // The burst lasts until the last pupil who got media got it (a failed join would stretch it by its give-up delay).
+  const lastFirst = Math.max(t0, ...joins.map((j) => j.c.firstPacketAtMs ?? 0));
+  const burstS = Math.max(1, (lastFirst - t0) / 1000);
+  const failed = joins.filter((j) => j.ms === undefined).map((j) => `${j.c.id}: connexion ${j.c.pc.connectionState}, signalisation ${j.c.pc.signalingState}, ${j.c.pc.getTransceivers().length} m-lines`);
   // Requests from joiners still trickle in after the last first packet (video starts later than audio).
   await sleep(1_000);
   const pliDuringBurst = teacher.pliReceived.camera - pliBefore;
@@ -170,6 +175,7 @@ async function classPhase(): Promise<ClassPhase> {
     joinP50Ms: percentile(joinMs, 50),
     joinP95Ms: percentile(joinMs, 95),
     joinFailures: joins.length - joinMs.length,
+    joinFailureStates: failed,
     keyframeRequestsToTeacherPerS: pliDuringBurst / burstWindowS,
     burstS: burstWindowS,
     keyframeRequestsFromPupils: pupils.reduce((n, c) => n + c.keyframeRequestsSent, 0),
@@ -312,7 +318,10 @@ progress(`classe : ${classResult.forwardedPerS.toFixed(0)} paquets/s relayés, p
 const audioSteps: AudioStep[] = [];
 for (const n of AUDIO_STEPS) {
   progress(`audio seul : ${n} élèves`);
-  const step = await audioStep(n);
+  const step = await audioStep(n).catch((err: unknown): AudioStep => {
+    progress(`audio seul, ${n} élèves : palier interrompu (${err instanceof Error ? err.message : String(err)})`);
+    return { pupils: n, lossPct: 100, forwardedPerS: 0, serverCpu: 0, workerLagP99Ms: 0, joinFailures: n, ok: false };
+  });
   audioSteps.push(step);
   progress(`audio seul, ${n} élèves : perte ${step.lossPct.toFixed(2)} %, CPU serveur ${(step.serverCpu * 100).toFixed(0)} %`);
   if (!step.ok) break;

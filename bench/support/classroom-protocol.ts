@@ -36,6 +36,8 @@ export interface ClassPhase {
   joinP95Ms: number;
   /** Pupils whose first packet never came within the phase. */
   joinFailures: number;
+  /** What a failed joiner's peer connection looked like when the phase gave up on it. */
+  joinFailureStates: string[];
   /** PLIs reaching the teacher's camera during the join burst, per second of burst. */
   keyframeRequestsToTeacherPerS: number;
   burstS: number;
