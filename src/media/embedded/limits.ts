@@ -9,7 +9,7 @@ export const EMBEDDED_LIMITS = {
   participantsPerRoom: 120,
   /** Worker threads at most (the pool default is cores − 1, at least 1). */
   maxWorkers: 32,
-  /** RTP packets kept per forwarded track for retransmission on NACK (werift's own per-sender history is this size). */
+  /** RTP packets kept per forwarded track for retransmission on NACK: werift's own per-sender history (its RTP_HISTORY_SIZE, not settable from here; stated so the bound is written down). */
   packetCachePerTrack: 128,
   /** One message between the main thread and a worker, serialised; bigger is refused before it is posted. */
   maxWorkerMessageBytes: 64 * 1024,
@@ -19,8 +19,8 @@ export const EMBEDDED_LIMITS = {
   workerRequestTimeoutMs: 10_000,
   /** Keyframe requests (PLI/FIR) reaching one publisher track: at most one per this interval, however many subscribers ask. */
   keyframeIntervalMs: 1_000,
-  /** An offer waits this long for host candidates to be gathered before being sent as it is. */
-  iceGatheringWaitMs: 2_000,
+  /** Tracks coming or going within this window are carried by one renegotiation per subscriber. */
+  renegotiationDebounceMs: 100,
   /** Link estimates (`link` events) per subscriber at most once per this interval. */
   linkEventIntervalMs: 1_000,
   /** Worker load (event-loop lag p99, CPU) is reported to the main thread this often. */

@@ -108,6 +108,8 @@ interface Participant {
   speaking: SpeakingState;
   tracksSent: string;
   lastLinkMs: number;
+  /** A renegotiation asked for by a track coming or going, not yet started (several merge into one offer). */
+  negotiationTimer: NodeJS.Timeout | undefined;
 }
 
 export interface RoomDeps {
@@ -169,6 +171,7 @@ export class SfuRoom {
       speaking: newSpeakingState(this.deps.now()),
       tracksSent: '000',
       lastLinkMs: 0,
+      negotiationTimer: undefined,
     };
     this.participants.set(participantId, p);
     for (const source of SOURCES) {
@@ -203,7 +206,7 @@ export class SfuRoom {
         if (sub === p) continue;
         if (media.send[source]) this.addDownstream(sub, p.id, source);
         else this.removeDownstream(sub, p.id, source);
-        void this.negotiate(sub, false);
+        this.scheduleNegotiation(sub);
       }
     }
     this.emitTracks(p);
@@ -267,13 +270,14 @@ export class SfuRoom {
     const p = this.participants.get(participantId);
     if (!p) return;
     p.closed = true;
+    clearTimeout(p.negotiationTimer);
     this.participants.delete(participantId);
     for (const source of SOURCES) clearTimeout(p.inbound[source].trailingTimer);
     for (const d of p.downs.values()) this.retransmittedGone += retransmitted(d);
     for (const sub of this.participants.values()) {
       let changed = false;
       for (const source of SOURCES) changed = this.removeDownstream(sub, p.id, source) || changed;
-      if (changed) void this.negotiate(sub, false);
+      if (changed) this.scheduleNegotiation(sub);
     }
     await p.pc.close().catch(() => undefined);
   }
@@ -319,7 +323,7 @@ export class SfuRoom {
       for (const sub of this.participants.values()) {
         if (sub === p) continue;
         this.addDownstream(sub, p.id, source);
-        void this.negotiate(sub, false);
+        this.scheduleNegotiation(sub);
       }
     }
     this.emitTracks(p);
@@ -360,6 +364,19 @@ export class SfuRoom {
     this.retransmittedGone += retransmitted(d);
     sub.spare[kindOf(source)].push(d.transceiver);
     return true;
+  }
+
+  /**
+   * Publishers coming and going renegotiate every subscriber: when several tracks appear together
+   * (a class arriving, four cameras switched on) one offer carries them all.
+   */
+  private scheduleNegotiation(p: Participant): void {
+    if (p.negotiationTimer || p.closed) return;
+    p.negotiationTimer = setTimeout(() => {
+      p.negotiationTimer = undefined;
+      this.negotiate(p, false).catch(() => undefined);
+    }, EMBEDDED_LIMITS.renegotiationDebounceMs);
+    p.negotiationTimer.unref();
   }
 
   private async negotiate(p: Participant, iceRestart: boolean): Promise<void> {
