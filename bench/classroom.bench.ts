@@ -70,7 +70,8 @@ try {
 
 const c = result.classPhase;
 const verdict = (ok: boolean) => (ok ? 'OK' : 'SOUS L’OBJECTIF');
-const largestAudio = result.audioSteps.filter((s) => s.ok).at(-1)?.pupils;
+const largestAudio = result.audioSteps.filter((s) => s.ok && !s.generatorLate).at(-1)?.pupils;
+const generatorLate = result.audioSteps.find((s) => s.generatorLate);
 const lastAudio = result.audioSteps.at(-1);
 const ratio = c.serverCpuUsPerForwarded / result.relay.serverCpuUsPerForwarded;
 const rows: [string, string, string, string][] = [
@@ -80,7 +81,7 @@ const rows: [string, string, string, string][] = [
   ['CPU du serveur (hôte du moteur)', `${num(c.serverCpu * 100, 0)} % d’un cœur (worker occupé ${num(c.workerBusy * 100, 0)} %)`, '—', '—'],
   ['Retard de boucle p99, fil principal', `${num(c.mainLagP99Ms, 1)} ms (worker : ${num(c.workerLagP99Ms, 1)} ms)`, '≤ 20 ms', verdict(c.mainLagP99Ms <= 20)],
   ['Perte due au serveur', `${num(c.lossPct, 3)} % (${c.lossPackets} / ${c.expectedPackets})`, '≤ 0,5 %', verdict(c.lossPct <= 0.5)],
-  ['Plus grande classe audio seul (1 worker)', largestAudio === undefined ? 'aucune' : `${largestAudio} élèves${lastAudio?.ok ? ' (dernier palier tenu : plus haut non essayé)' : ''}`, 'perte ≤ 0,5 %', '—'],
+  ['Plus grande classe audio seul (1 worker)', `${largestAudio === undefined ? 'aucune mesurée' : `${largestAudio} élèves`}${generatorLate ? ` ; à ${generatorLate.pupils}, le générateur n’a offert que ${num(generatorLate.offeredShare * 100, 0)} % du débit nominal : non concluant` : lastAudio?.ok ? ' (dernier palier tenu : plus haut non essayé)' : ''}`, 'perte ≤ 0,5 %', '—'],
   ['CPU par paquet relayé : SFU / relais nu', `${num(c.serverCpuUsPerForwarded, 1)} µs / ${num(result.relay.serverCpuUsPerForwarded, 2)} µs`, `ratio ${num(ratio, 1)}×`, '—'],
 ];
 console.log('\nRésultats (mesurés dans ce même lancement)\n');
@@ -91,7 +92,7 @@ console.log(`  ${widths.map((w) => '─'.repeat(w)).join('  ')}`);
 for (const r of rows) console.log(line(r));
 for (const f of c.joinFailureStates) console.log(`  arrivée échouée — ${f}`);
 console.log('\nPaliers audio seul :');
-for (const s of result.audioSteps) console.log(`  ${String(s.pupils).padStart(4)} élèves : perte ${num(s.lossPct, 3)} %, ${num(s.forwardedPerS, 0)} paquets/s, CPU serveur ${num(s.serverCpu * 100, 0)} %, retard worker p99 ${num(s.workerLagP99Ms, 1)} ms${s.joinFailures ? `, ${s.joinFailures} arrivées échouées` : ''} — ${s.ok ? 'tenu' : 'NON tenu'}`);
+for (const s of result.audioSteps) console.log(`  ${String(s.pupils).padStart(4)} élèves : perte ${num(s.lossPct, 3)} %, ${num(s.forwardedPerS, 0)} paquets/s (${num(s.offeredShare * 100, 0)} % du nominal), CPU serveur ${num(s.serverCpu * 100, 0)} %, retard worker p99 ${num(s.workerLagP99Ms, 1)} ms${s.joinFailures ? `, ${s.joinFailures} arrivées échouées` : ''} — ${s.generatorLate ? 'NON CONCLUANT (générateur en retard)' : s.ok ? 'tenu' : 'NON tenu'}`);
 console.log(`\nRelais nu : ${num(result.relay.forwardedPerS, 0)} paquets/s, CPU ${num(result.relay.serverCpu * 100, 0)} %, perte ${num(result.relay.lossPct, 3)} %.`);
 console.log(`Retard de boucle p99 du générateur de clients : ${num(result.clientLagP99Ms, 1)} ms (au-delà de ~50 ms, la perte mesurée peut venir des clients).`);
 if (profiling.dir) {

@@ -36,6 +36,8 @@ const STEP_S = Number(values['step-s']);
 const AUDIO_STEPS = String(values['audio-steps']).split(',').map((n) => Math.min(Number(n), EMBEDDED_LIMITS.participantsPerRoom - 1));
 /** Loss the issue accepts from the server. */
 const MAX_LOSS = 0.005;
+/** Below this share of the nominal packet rate, an audio step measured the generator, not the engine. */
+const MIN_OFFERED_SHARE = 0.9;
 /** A pupil whose first packet has not come after this is counted as a failed join. */
 const JOIN_GIVE_UP_MS = 30_000;
 
@@ -221,11 +223,15 @@ async function audioStep(n: number): Promise<AudioStep> {
   const expected = after.expected - before.expected;
   const lost = Math.max(0, expected - (after.received - before.received));
   const lossPct = expected > 0 ? (100 * lost) / expected : 100;
+  const forwardedPerS = (statsAfter.forwardedPackets - statsBefore.forwardedPackets) / (m.wallMs / 1000);
+  const offeredShare = forwardedPerS / ((n * 1000) / AUDIO_PACKET_MS);
   await closeRoom(roomId);
   return {
     pupils: n,
+    offeredShare,
+    generatorLate: offeredShare < MIN_OFFERED_SHARE,
     lossPct,
-    forwardedPerS: (statsAfter.forwardedPackets - statsBefore.forwardedPackets) / (m.wallMs / 1000),
+    forwardedPerS,
     serverCpu: m.cpuMs / m.wallMs,
     workerLagP99Ms: Math.max(...m.load.workers.map((w) => w.eventLoopLagP99Ms)),
     joinFailures,
@@ -320,11 +326,11 @@ for (const n of AUDIO_STEPS) {
   progress(`audio seul : ${n} élèves`);
   const step = await audioStep(n).catch((err: unknown): AudioStep => {
     progress(`audio seul, ${n} élèves : palier interrompu (${err instanceof Error ? err.message : String(err)})`);
-    return { pupils: n, lossPct: 100, forwardedPerS: 0, serverCpu: 0, workerLagP99Ms: 0, joinFailures: n, ok: false };
+    return { pupils: n, offeredShare: 0, generatorLate: false, lossPct: 100, forwardedPerS: 0, serverCpu: 0, workerLagP99Ms: 0, joinFailures: n, ok: false };
   });
   audioSteps.push(step);
   progress(`audio seul, ${n} élèves : perte ${step.lossPct.toFixed(2)} %, CPU serveur ${(step.serverCpu * 100).toFixed(0)} %`);
-  if (!step.ok) break;
+  if (!step.ok || step.generatorLate) break;
 }
 progress('référence : le même flux par un relais UDP nu');
 const relay = await relayPhase();

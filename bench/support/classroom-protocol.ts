@@ -59,6 +59,10 @@ export interface ClassPhase {
 
 export interface AudioStep {
   pupils: number;
+  /** Forwarded packets/s over what the teacher's 20 ms audio to every pupil makes (1 = the generator kept pace). */
+  offeredShare: number;
+  /** The client generator could not send at the nominal rate: the step says nothing of the engine's capacity. */
+  generatorLate: boolean;
   lossPct: number;
   forwardedPerS: number;
   serverCpu: number;
