@@ -77,7 +77,7 @@ const ratio = c.serverCpuUsPerForwarded / result.relay.serverCpuUsPerForwarded;
 const rows: [string, string, string, string][] = [
   [`Arrivée de ${c.pupils} élèves dans la même seconde : p50 / p95`, `${num(c.joinP50Ms / 1000, 2)} s / ${num(c.joinP95Ms / 1000, 2)} s${c.joinFailures ? ` (${c.joinFailures} échecs)` : ''}`, 'p95 ≤ 4 s', verdict(c.joinP95Ms <= 4_000 && c.joinFailures === 0)],
   ['Demandes d’image clé au professeur', `${num(c.keyframeRequestsToTeacherPerS, 2)} /s (sur ${num(c.burstS, 1)} s ; ${c.keyframeRequestsFromPupils} demandées)`, '≤ 1 /s', verdict(c.keyframeRequestsToTeacherPerS <= 1)],
-  ['Paquets relayés par worker', `${num(c.forwardedPerSPerWorker, 0)} /s`, '—', '—'],
+  ['Paquets relayés par worker', `${num(c.forwardedPerSPerWorker, 0)} /s (${num(c.offeredShare * 100, 0)} % du débit nominal des émetteurs)`, '—', c.offeredShare < 0.9 ? 'GÉNÉRATEUR EN RETARD' : '—'],
   ['CPU du serveur (hôte du moteur)', `${num(c.serverCpu * 100, 0)} % d’un cœur (worker occupé ${num(c.workerBusy * 100, 0)} %)`, '—', '—'],
   ['Retard de boucle p99, fil principal', `${num(c.mainLagP99Ms, 1)} ms (worker : ${num(c.workerLagP99Ms, 1)} ms)`, '≤ 20 ms', verdict(c.mainLagP99Ms <= 20)],
   ['Perte due au serveur', `${num(c.lossPct, 3)} % (${c.lossPackets} / ${c.expectedPackets})`, '≤ 0,5 %', verdict(c.lossPct <= 0.5)],

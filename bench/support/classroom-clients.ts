@@ -112,6 +112,15 @@ const percentile = (xs: number[], p: number) => {
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
 };
 
+/** Packets per second of a synthetic video stream (frames split at packetBytes, a keyframe 4× bigger every keyframeIntervalMs). */
+function videoPacketsPerS(p: VideoProfile): number {
+  const frameBytes = p.bitrateBps / 8 / p.fps;
+  const framesPerKey = (p.keyframeIntervalMs / 1000) * p.fps;
+  const perFrame = Math.ceil(frameBytes / p.packetBytes);
+  const perKey = Math.ceil((frameBytes * 4) / p.packetBytes);
+  return (p.fps * ((framesPerKey - 1) * perFrame + perKey)) / framesPerKey;
+}
+
 async function measureWindow(seconds: number, label: string): Promise<HostMeasure> {
   await host({ op: 'measure-start' });
   for (let s = 1; s <= seconds; s += 1) {
@@ -170,6 +179,8 @@ async function classPhase(): Promise<ClassPhase> {
   const lost = Math.max(0, expected - (lossAfter.received - lossBefore.received));
   const forwarded = statsAfter.forwardedPackets - statsBefore.forwardedPackets;
   const workers = m.load.workers.length;
+  // What the senders make at their nominal pace, times who receives it: teacher audio and camera to every pupil, each pupil camera to the other pupils.
+  const nominal = PUPILS * (1000 / AUDIO_PACKET_MS + videoPacketsPerS(VIDEO_360P)) + CAMERAS * (PUPILS - 1) * videoPacketsPerS(VIDEO_PUPIL);
   const joinMs = joins.map((j) => j.ms).filter((x): x is number => x !== undefined);
   const result: ClassPhase = {
     pupils: PUPILS,
@@ -183,6 +194,7 @@ async function classPhase(): Promise<ClassPhase> {
     keyframeRequestsFromPupils: pupils.reduce((n, c) => n + c.keyframeRequestsSent, 0),
     measureS: m.wallMs / 1000,
     forwardedPerS: forwarded / (m.wallMs / 1000),
+    offeredShare: forwarded / (m.wallMs / 1000) / nominal,
     forwardedPerSPerWorker: forwarded / (m.wallMs / 1000) / Math.max(1, workers),
     serverCpu: m.cpuMs / m.wallMs,
     mainLagP99Ms: m.mainLagP99Ms,

@@ -44,6 +44,8 @@ export interface ClassPhase {
   keyframeRequestsFromPupils: number;
   measureS: number;
   forwardedPerS: number;
+  /** Forwarded packets/s over what the synthetic senders would make at their nominal pace (1 = the generator kept pace). */
+  offeredShare: number;
   /** Forwarded packets per second divided by the engine's workers. */
   forwardedPerSPerWorker: number;
   serverCpu: number;

@@ -125,7 +125,7 @@ export class SyntheticClient {
     const answer = await this.pc.createAnswer();
     await this.pc.setLocalDescription(answer);
     const sdp = this.pc.localDescription?.sdp;
-    if (sdp) await this.sendSignal({ kind: 'answer', connection: 'main', sdp });
+    if (sdp) await this.sendSignal({ kind: 'answer', connection: message.connection, sdp });
   }
 
   /** Starts the media this client was asked to send (on the slots the engine offered). */
