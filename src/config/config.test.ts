@@ -82,4 +82,16 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ PREAU_JANUS_ADMIN_URL: 'ws://10.0.0.5:7188' }, [])).toThrow(/vont ensemble/);
     expect(loadConfig({ PREAU_JANUS_ADMIN_URL: 'ws://10.0.0.5:7188', PREAU_JANUS_ADMIN_SECRET: 's3cret' }, []).janusAdminSecret).toBe('s3cret');
   });
+
+  it('runs the embedded media engine by default on ports 42000-42999, and takes janus, off, a worker count and a port range', () => {
+    const c = loadConfig({}, []);
+    expect(c.mediaEngine).toBe('embedded');
+    expect(c.mediaWorkers).toBe(0);
+    expect(c.mediaIcePorts).toEqual([42_000, 42_999]);
+    const d = loadConfig({ PREAU_MEDIA_ENGINE: 'off', PREAU_MEDIA_WORKERS: '3' }, ['--media-ice-ports', '50000-50999']);
+    expect([d.mediaEngine, d.mediaWorkers, d.mediaIcePorts]).toEqual(['off', 3, [50_000, 50_999]]);
+    expect(() => loadConfig({ PREAU_MEDIA_ENGINE: 'mediasoup' }, [])).toThrow(/embedded, janus ou off/);
+    expect(() => loadConfig({ PREAU_MEDIA_ICE_PORTS: '42000-42010' }, [])).toThrow(/premier-dernier/);
+    expect(() => loadConfig({ PREAU_MEDIA_WORKERS: '99' }, [])).toThrow(/PREAU_MEDIA_WORKERS/);
+  });
 });

@@ -96,6 +96,12 @@ export interface Config {
   /** `ws://…` of Janus' Admin API (with janusAdminSecret): room stats count forwarded packets; absent: they do not. */
   janusAdminUrl: string | undefined;
   janusAdminSecret: string | undefined;
+  /** The classe virtuelle's media engine: `embedded` (werift SFU in worker threads), `janus` (dedicated media servers) or `off`. */
+  mediaEngine: 'embedded' | 'janus' | 'off';
+  /** Worker threads of the embedded engine; 0: cores − 1, at least 1. */
+  mediaWorkers: number;
+  /** UDP ports the embedded engine binds for ICE (first, last); the firewall opens this range. */
+  mediaIcePorts: [number, number];
 }
 
 /** `a,b/24,c` with each an IPv4/IPv6 address or CIDR block; undefined when any is not. */
@@ -194,6 +200,17 @@ const SPECS: OptionSpec<keyof Config>[] = [
   { key: 'janusAdminUrl', env: 'PREAU_JANUS_ADMIN_URL', flag: '--janus-admin-url', help: 'API d’administration de Janus (statistiques)', expect: 'ws://hôte:port ou wss://hôte:port', parse: (r) => (/^wss?:\/\/[^\s/]+(\/[^\s]*)?$/.test(r) && r.length < 2048 ? r : undefined) },
   { key: 'janusAdminSecret', env: 'PREAU_JANUS_ADMIN_SECRET', flag: '--janus-admin-secret', help: 'admin_secret de Janus', expect: 'de 1 à 256 caractères sans espace', parse: (r) => (/^\S{1,256}$/.test(r) ? r : undefined) },
   { key: 'janusMaxRooms', env: 'PREAU_JANUS_MAX_ROOMS', flag: '--janus-max-rooms', help: 'salles au plus sur ce serveur Janus', expect: 'un entier de 1 à 10000', parse: int(1, 10_000) },
+  { key: 'mediaEngine', env: 'PREAU_MEDIA_ENGINE', flag: '--media-engine', help: 'moteur média de la classe virtuelle', expect: 'embedded, janus ou off', parse: oneOf('embedded', 'janus', 'off') },
+  { key: 'mediaWorkers', env: 'PREAU_MEDIA_WORKERS', flag: '--media-workers', help: 'threads du moteur média embarqué (0 : cœurs − 1)', expect: 'un entier de 0 à 32', parse: int(0, 32) },
+  {
+    key: 'mediaIcePorts', env: 'PREAU_MEDIA_ICE_PORTS', flag: '--media-ice-ports', help: 'ports UDP du moteur média embarqué', expect: 'premier-dernier, par exemple 42000-42999 (au moins 2 ports par thread)',
+    parse: (r) => {
+      const m = /^(\d{4,5})-(\d{4,5})$/.exec(r);
+      if (!m) return undefined;
+      const [first, last] = [Number(m[1]), Number(m[2])];
+      return first >= 1024 && last <= 65_535 && last - first >= 63 ? ([first, last] as [number, number]) : undefined;
+    },
+  },
   { key: 'departedRetentionDays', env: 'PREAU_DEPARTED_RETENTION_DAYS', flag: '--departed-retention-days', help: 'conservation après départ', expect: 'un entier de 1 à 92', parse: int(1, 92) },
 ];
 
@@ -254,6 +271,9 @@ export function defaultConfig(): Config {
     janusMaxRooms: 200,
     janusAdminUrl: undefined,
     janusAdminSecret: undefined,
+    mediaEngine: 'embedded',
+    mediaWorkers: 0,
+    mediaIcePorts: [42_000, 42_999],
   };
 }
 
