@@ -37,8 +37,12 @@ import { normaliseLogin } from './modules/identity/index.js';
 import { NotificationsRepository, NotificationsService, registerNotificationsRoutes } from './modules/notifications/index.js';
 import { DEFAULT_RECORDER_SETTINGS, EngagementRecorder, EngagementRepository, EngagementService, registerEngagementRoutes } from './modules/engagement/index.js';
 import { silentSignals } from './platform/engagement-signals.js';
+import { createHmac } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { MediaEngine } from './media/media-engine.js';
+import { JanusMediaEngine } from './media/janus/janus-media-engine.js';
+import { LazyMediaEngine } from './media/lazy-media-engine.js';
+import { MediaEngineError, type MediaEngine } from './media/media-engine.js';
+import { openMediaEngine } from './media/open-media-engine.js';
 import { ClassroomRepository, ClassroomRuntime, ClassroomService, DEFAULT_DEGRADATION_SETTINGS, DEFAULT_ROOM_LIMITS, registerClassroomRoutes, registerClassroomSignalling, type RoomLimits } from './modules/classroom/index.js';
 import { DEFAULT_GATEWAY_LIMITS, installUpgrades, MemoryPubSub, RedisPresence, RealtimeGateway, RedisPubSub, registerRealtimeRoutes, type GatewayLimits, type PubSub } from './realtime/index.js';
 import { createLaneResolver, DEFAULT_WAITING_ROOM_SETTINGS, registerWaitingRoomRoutes, ticketKey, WaitingRoom, type WaitingRoomSettings } from './edge/index.js';
@@ -113,6 +117,24 @@ export interface ComposeOverrides {
   mediaEngine?: MediaEngine;
   /** Room bounds over the defaults (tests shrink them). */
   classroom?: Partial<RoomLimits>;
+}
+
+/**
+ * The classe virtuelle's media engine from the configuration (`PREAU_MEDIA_ENGINE`), made on first
+ * need (LazyMediaEngine). Janus rooms' secrets derive from the node's shared secret, so every node
+ * (and a restarted one) finds its rooms again.
+ */
+function configuredMediaEngine(config: Config, secret: string): MediaEngine | undefined {
+  if (config.mediaEngine === 'off') return undefined;
+  const janus = (): MediaEngine => {
+    if (!config.janusUrl) throw new MediaEngineError('unavailable', 'PREAU_MEDIA_ENGINE=janus sans PREAU_JANUS_URL');
+    return new JanusMediaEngine({
+      url: config.janusUrl, apiSecret: config.janusApiSecret, adminKey: config.janusAdminKey, maxRooms: config.janusMaxRooms,
+      roomSecretKey: createHmac('sha256', secret).update('preau:janus-room-secrets').digest('base64url'),
+      admin: config.janusAdminUrl && config.janusAdminSecret ? { url: config.janusAdminUrl, secret: config.janusAdminSecret } : undefined,
+    });
+  };
+  return new LazyMediaEngine(config.mediaEngine, () => openMediaEngine(config, { janus })!);
 }
 
 /** Reads (or creates once) the secret that derives CSRF tokens; kept in the database so every node agrees. */
@@ -266,8 +288,10 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
   const realtime = new RealtimeGateway({ ...DEFAULT_GATEWAY_LIMITS, ...overrides.realtime }, pubsub, metrics, logger, Date.now, edgeRedis ? { store: new RedisPresence(edgeRedis), nodeId: edgeRedis.nodeId } : undefined);
 
   // La classe virtuelle: rooms live in this node's memory (the node that opened them), signalling over the gateway.
+  // The media engine is the configured one (embedded SFU, Janus, or none), made when this node first hosts a room.
+  const ownMediaEngine = overrides.mediaEngine ? undefined : configuredMediaEngine(config, secret);
   const classroomRuntime = new ClassroomRuntime(
-    overrides.mediaEngine,
+    overrides.mediaEngine ?? ownMediaEngine,
     (connectionId, message) => realtime.sendToConnection(connectionId, message),
     { ...DEFAULT_ROOM_LIMITS, maxParticipants: config.classroomMaxParticipantsPerRoom, ...overrides.classroom },
     DEFAULT_DEGRADATION_SETTINGS,
@@ -344,6 +368,7 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
     // live clients are told "service restart" with a jittered delay (they come back through the load balancer to another node).
     await classroomRuntime.close();
     await classroom.flush();
+    await ownMediaEngine?.close().catch((err: unknown) => logger.warn({ err }, 'moteur média : arrêt en erreur'));
     await realtime.close();
     // Fastify stops accepting, closes idle keep-alive connections, answers 503 to requests arriving
     // on busy ones, and waits for in-flight requests — for the grace period, then their connections are cut.

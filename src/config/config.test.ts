@@ -93,5 +93,9 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ PREAU_MEDIA_ENGINE: 'mediasoup' }, [])).toThrow(/embedded, janus ou off/);
     expect(() => loadConfig({ PREAU_MEDIA_ICE_PORTS: '42000-42010' }, [])).toThrow(/premier-dernier/);
     expect(() => loadConfig({ PREAU_MEDIA_WORKERS: '99' }, [])).toThrow(/PREAU_MEDIA_WORKERS/);
+    // A Janus given is the engine meant, unless one is named; Janus named needs its address.
+    expect(loadConfig({ PREAU_JANUS_URL: 'ws://10.0.0.5:8188' }, []).mediaEngine).toBe('janus');
+    expect(loadConfig({ PREAU_JANUS_URL: 'ws://10.0.0.5:8188', PREAU_MEDIA_ENGINE: 'embedded' }, []).mediaEngine).toBe('embedded');
+    expect(() => loadConfig({ PREAU_MEDIA_ENGINE: 'janus' }, [])).toThrow(/PREAU_MEDIA_ENGINE=janus demande PREAU_JANUS_URL/);
   });
 });

@@ -328,6 +328,9 @@ export function loadConfig(env: NodeJS.ProcessEnv, argv: readonly string[]): Con
   // checks (every 1 s, down after 2 failures). Alone on a machine, nobody polls readiness: no delay.
   if (!given.has('drainDelayMs') && config.trustedProxies.length > 0) config.drainDelayMs = 3_000;
   if (!given.has('publicUrl')) config.publicUrl = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}`;
+  // A Janus given is the engine meant, unless the engine is named; Janus named without its address is a half-done deployment.
+  if (!given.has('mediaEngine') && config.janusUrl) config.mediaEngine = 'janus';
+  if (config.mediaEngine === 'janus' && !config.janusUrl) problems.push('PREAU_MEDIA_ENGINE=janus demande PREAU_JANUS_URL (l’API WebSocket de Janus, ws://hôte:port)');
   // TURN credentials are minted with the secret: one without the other is a half-done deployment.
   if (config.turnUrls.length > 0 && config.turnSecret === undefined) problems.push('PREAU_TURN_URLS est donné sans PREAU_TURN_SECRET : donnez le static-auth-secret de coturn (deploy/coturn/turnserver.conf)');
   if (config.turnSecret !== undefined && config.turnUrls.length === 0) problems.push('PREAU_TURN_SECRET est donné sans PREAU_TURN_URLS : donnez les URL turn:/turns: du serveur coturn');

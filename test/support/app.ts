@@ -38,7 +38,7 @@ export const uniqueRedisPrefix = (): string => `test:${randomBytes(6).toString('
  */
 export async function startPeerNode(t: TestPreau, configOverrides: Partial<Config>, edge: EdgeOverrides = {}): Promise<Preau> {
   return compose(
-    { ...defaultConfig(), dataDir: t.preau.config.dataDir, publicUrl: 'http://preau.test', logLevel: 'silent', hashConcurrency: 1, ...configOverrides },
+    { ...defaultConfig(), dataDir: t.preau.config.dataDir, publicUrl: 'http://preau.test', logLevel: 'silent', hashConcurrency: 1, mediaEngine: 'off', ...configOverrides },
     { storage: t.preau.storage, clock: t.clock, logger: createLogger('silent'), ...edge, admission: { lagSampleMs: 0, ...edge.admission } },
   );
 }
@@ -77,7 +77,7 @@ export async function startTestPreau(backend: Backend, configOverrides: Partial<
   const clock = new ManualClock(parisWallTimeToUtcMs('2026-09-07', 7, 45));
   // Blobs (hand-ins, attachments) go to a directory of this suite's own, removed at close.
   const dataDir = mkdtempSync(path.join(tmpdir(), 'preau-test-'));
-  const config: Config = { ...defaultConfig(), dataDir, databaseUrl: 'unused', publicUrl: 'http://preau.test', logLevel: 'silent', hashConcurrency: 2, ...configOverrides };
+  const config: Config = { ...defaultConfig(), dataDir, databaseUrl: 'unused', publicUrl: 'http://preau.test', logLevel: 'silent', hashConcurrency: 2, mediaEngine: 'off', ...configOverrides };
   // The edge's reaction to event-loop lag is tested in src/edge; here a shared CI host's lag must not shed feature tests.
   const preau = await compose(config, { storage, clock, logger: createLogger('silent'), ...edge, admission: { lagSampleMs: 0, ...edge.admission } });
   const fx = await seedFixture(storage.db, clock);
