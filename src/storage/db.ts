@@ -37,8 +37,16 @@ export interface Storage {
   schema?: string;
   /** Cheap liveness probe of the database, for /readyz. */
   ping(): Promise<void>;
+  /**
+   * Commits one small write (a row of `settings`), for the automatic read-only watcher
+   * (storage/health.ts): rejects when the database takes no writes, or after `timeoutMs`.
+   */
+  writeProbe(timeoutMs: number): Promise<void>;
   close(): Promise<void>;
 }
+
+/** The `settings` key the write probe upserts (its value: the probing instant). */
+export const WRITE_PROBE_KEY = 'storage.write_probe';
 
 const MIGRATIONS: Record<string, Migration> = {
   '0001_core': m0001,
@@ -88,6 +96,9 @@ function openSqlite(file: string): Storage {
     ping: async () => {
       raw.prepare('select 1').get();
     },
+    writeProbe: async () => {
+      raw.prepare('insert into settings (key, value) values (?, ?) on conflict (key) do update set value = excluded.value').run(WRITE_PROBE_KEY, String(Date.now()));
+    },
     close: () => db.destroy(),
   };
 }
@@ -132,6 +143,13 @@ function openPostgres(url: string, options: OpenOptions): Storage {
     idleTimeoutMillis: 30_000,
     ...(options.pgSchema ? { options: `-c search_path=${options.pgSchema}` } : {}),
   });
+  // An idle pooled connection the server drops (a primary killed, HAProxy moving to a new one)
+  // is reported here; without a listener it would end the process. The pool discards the
+  // connection; the next query opens another, and the read-only watcher hears of failures from
+  // requests and its probes.
+  pool.on('error', () => undefined);
+  // Same for a checked-out connection dropped between two queries (its query, if any, fails on its own).
+  pool.on('connect', (client) => client.on('error', () => undefined));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return {
     db,
@@ -140,8 +158,40 @@ function openPostgres(url: string, options: OpenOptions): Storage {
     ping: async () => {
       await sql`select 1`.execute(db);
     },
+    writeProbe: (timeoutMs) => postgresWriteProbe(url, options.pgSchema, timeoutMs),
     close: () => db.destroy(),
   };
+}
+
+/**
+ * The write probe on a connection of its own (never one of the pool's: a probe hung on a dead
+ * primary must not hold a pooled connection). No statement_timeout on purpose: a commit cancelled
+ * while it waits for the synchronous standby is kept locally and reported as a success (with a
+ * warning), which would call a primary writable that cannot reach its standby. The probe's timeout
+ * is on the client side instead: its socket is destroyed.
+ */
+async function postgresWriteProbe(url: string, pgSchema: string | undefined, timeoutMs: number): Promise<void> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: timeoutMs, ...(pgSchema ? { options: `-c search_path=${pgSchema}` } : {}) });
+  client.on('error', () => undefined);
+  let timer: NodeJS.Timeout | undefined;
+  const destroy = () => (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
+  try {
+    await Promise.race([
+      (async () => {
+        await client.connect();
+        await client.query('insert into settings (key, value) values ($1, $2) on conflict (key) do update set value = excluded.value', [WRITE_PROBE_KEY, String(Date.now())]);
+      })(),
+      new Promise<never>((_resolve, reject) => {
+        timer = setTimeout(() => reject(new Error(`write probe: no commit after ${timeoutMs} ms`)), timeoutMs);
+      }),
+    ]);
+    await client.end();
+  } catch (err) {
+    destroy();
+    throw err;
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /**
