@@ -17,6 +17,7 @@ import * as m0030 from './migrations/0030_notifications.js';
 import * as m0040 from './migrations/0040_blob_store.js';
 import * as m0041 from './migrations/0041_doc_upload_chunks.js';
 import * as m0050 from './migrations/0050_engagement.js';
+import * as m0070 from './migrations/0070_write_probe.js';
 
 export type Backend = 'sqlite' | 'postgres';
 
@@ -38,15 +39,16 @@ export interface Storage {
   /** Cheap liveness probe of the database, for /readyz. */
   ping(): Promise<void>;
   /**
-   * Commits one small write (a row of `settings`), for the automatic read-only watcher
+   * Commits one small write (the row of `storage_write_probe`), for the automatic read-only watcher
    * (storage/health.ts): rejects when the database takes no writes, or after `timeoutMs`.
    */
   writeProbe(timeoutMs: number): Promise<void>;
   close(): Promise<void>;
 }
 
-/** The `settings` key the write probe upserts (its value: the probing instant). */
-export const WRITE_PROBE_KEY = 'storage.write_probe';
+/** The write probe's one row: every node rewrites it (`probed_at`: the probing instant). */
+const WRITE_PROBE_SQL = 'insert into storage_write_probe (id, probed_at) values ($1, $2) on conflict (id) do update set probed_at = excluded.probed_at';
+const WRITE_PROBE_ID = 'probe';
 
 const MIGRATIONS: Record<string, Migration> = {
   '0001_core': m0001,
@@ -62,6 +64,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0040_blob_store': m0040,
   '0041_doc_upload_chunks': m0041,
   '0050_engagement': m0050,
+  '0070_write_probe': m0070,
 };
 
 /** The migrations this code knows, by name (the restore drill checks a backup's against them). */
@@ -97,7 +100,7 @@ function openSqlite(file: string): Storage {
       raw.prepare('select 1').get();
     },
     writeProbe: async () => {
-      raw.prepare('insert into settings (key, value) values (?, ?) on conflict (key) do update set value = excluded.value').run(WRITE_PROBE_KEY, String(Date.now()));
+      raw.prepare(WRITE_PROBE_SQL.replace('$1', '?').replace('$2', '?')).run(WRITE_PROBE_ID, Date.now());
     },
     close: () => db.destroy(),
   };
@@ -179,7 +182,7 @@ async function postgresWriteProbe(url: string, pgSchema: string | undefined, tim
     await Promise.race([
       (async () => {
         await client.connect();
-        await client.query('insert into settings (key, value) values ($1, $2) on conflict (key) do update set value = excluded.value', [WRITE_PROBE_KEY, String(Date.now())]);
+        await client.query(WRITE_PROBE_SQL, [WRITE_PROBE_ID, Date.now()]);
       })(),
       new Promise<never>((_resolve, reject) => {
         timer = setTimeout(() => reject(new Error(`write probe: no commit after ${timeoutMs} ms`)), timeoutMs);
