@@ -61,6 +61,8 @@ interface RunResult {
   setupMs: number;
   cutAtIso: string;
   killed: number;
+  /** The site whose etcd member led etcd just before the cut (a leader lost with site A adds an etcd election, and etcd then renews every lease). */
+  etcdLeaderAtCut?: 'a' | 'b' | 'w' | undefined;
   figures: FailoverFigures;
   acknowledged: number;
   acknowledgedBeforeCut: number;
@@ -239,11 +241,12 @@ async function oneRun(run: number, options: { pupils: number; warmupS: number; m
     const beforeCut = acknowledged.length;
     if (beforeCut === 0) throw new Error('aucun rendu accusé avant la coupure : la charge ne passe pas');
 
+    result.etcdLeaderAtCut = await sites.etcdLeader();
     cutAtMs = Date.now();
     result.cutAtIso = new Date(cutAtMs).toISOString();
     const { killed } = sites.cut('a');
     result.killed = killed;
-    say(`COUPURE du site A (${killed} processus tués, lien coupé) après ${beforeCut} rendus accusés`);
+    say(`COUPURE du site A (${killed} processus tués, lien coupé) après ${beforeCut} rendus accusés ; leader etcd avant la coupure : ${result.etcdLeaderAtCut ?? '?'}`);
     // Progress each second until writes succeed again in B (plus a little), or the outage is too long.
     const seconds: RunResult['seconds'] = [];
     let lastSecond = cutAtMs;

@@ -131,9 +131,12 @@ export class Sites {
     const logFile = path.join(this.dir(site), `${name}.log`);
     const prefix = options.asPostgres ? ['setpriv', '--reuid', String(this.pg.uid), '--regid', String(this.pg.gid), '--init-groups'] : [];
     const child = spawn('ip', ['netns', 'exec', NS[site], ...prefix, ...argv], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env } });
+    // Both streams into one file, which neither may close (a killed process ends them in any order).
     const out = createWriteStream(logFile, { flags: 'a' });
-    child.stdout!.pipe(out);
-    child.stderr!.pipe(out);
+    out.on('error', () => undefined);
+    child.stdout!.pipe(out, { end: false });
+    child.stderr!.pipe(out, { end: false });
+    child.once('close', () => out.end());
     child.on('error', (err) => this.log(`${site}/${name} : ${err.message}`));
     this.children.push({ site, name, child });
     return child;
@@ -309,6 +312,23 @@ export class Sites {
       await sleep(300);
     }
     throw new Error(`le site ${site} n’est pas devenu primaire en ${timeoutMs} ms : ${this.logOf(site, 'patroni')}`);
+  }
+
+  /** Which site's member leads etcd now (undefined when no member answers). */
+  async etcdLeader(): Promise<SiteName | undefined> {
+    const ids = new Map<string, SiteName>();
+    let leader: string | undefined;
+    for (const site of ['a', 'b', 'w'] as const) {
+      try {
+        const r = await fetch(`http://${ADDRESS[site]}:2379/v3/maintenance/status`, { method: 'POST', body: '{}', signal: AbortSignal.timeout(1_000) });
+        const status = (await r.json()) as { header?: { member_id?: string }; leader?: string };
+        if (status.header?.member_id) ids.set(status.header.member_id, site);
+        leader ??= status.leader;
+      } catch {
+        // that member does not answer
+      }
+    }
+    return leader === undefined ? undefined : ids.get(leader);
   }
 
   /** Site lost: every process in its namespace killed with SIGKILL, its link to the others down. */
