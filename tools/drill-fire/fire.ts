@@ -8,7 +8,7 @@ import { migrateToLatest, openStorage } from '../../src/storage/db.js';
 import { addPupils, FIXTURE_PASSWORD, seedFixture } from '../../test/support/fixtures.js';
 import { failoverFigures, medianAndWorst, type FailoverFigures, type WriteAttempt } from './measure.js';
 import { renderFireHtml } from './report.js';
-import { ADDRESS, destroyLeftovers, ETCD_TIMING, PATRONI_TIMING, PREAU_PORT, Sites } from './sites.js';
+import { ADDRESS, destroyLeftovers, ETCD_TIMING, PATRONI_TIMING, PREAU_PORT, Sites, type PatroniTiming } from './sites.js';
 
 /**
  * `npm run drill:fire`: the fire drill of docs/OPERATIONS.md (« Deux sites : bascule automatique »).
@@ -30,6 +30,8 @@ seule vue par les clients du site B, et vérifie que chaque rendu accusé est su
   --pupils N        élèves qui rendent des devoirs, par site (défaut 4)
   --warmup S        secondes de charge avant la coupure (défaut 5)
   --max-outage S    au-delà, l'exercice est un échec (défaut 60)
+  --ttl S, --loop-wait S, --retry-timeout S
+                    réglages de Patroni à essayer (défaut 6, 1, 2 ; loop_wait + 2 × retry_timeout ≤ ttl)
   --out DOSSIER     où écrire rapport-feu.json et rapport-feu.html (défaut ./exercice-feu-<date>)
   --keep            garder les journaux et données (dossier affiché)
   --clean           supprimer ce qu'un exercice interrompu a laissé (espaces de noms pf*) et sortir
@@ -44,6 +46,11 @@ const REQUEST_TIMEOUT_MS = 3_000;
 const RETRY_EVERY_MS = 250;
 /** After writes succeed again in site B, load continues this long (then the store is checked). */
 const AFTER_RECOVERY_MS = 3_000;
+/**
+ * Issue 7's target for the RTO. Printed as held or not; not a failure of the drill (the exit code
+ * says lost writes or writes that never came back): on a shared CI machine the RTO is noise-bound.
+ */
+const RTO_TARGET_MS = 15_000;
 /** Hand-in size: a small photo of a copy. */
 const HANDIN_BYTES = 2_048;
 
@@ -110,9 +117,9 @@ async function signIn(site: 'a' | 'b', login: string): Promise<Session> {
   }
 }
 
-async function oneRun(run: number, options: { pupils: number; warmupS: number; maxOutageS: number; keep: boolean }, say: (line: string) => void): Promise<RunResult> {
+async function oneRun(run: number, options: { pupils: number; warmupS: number; maxOutageS: number; keep: boolean; patroni: PatroniTiming }, say: (line: string) => void): Promise<RunResult> {
   const started = Date.now();
-  const sites = new Sites({ log: say });
+  const sites = new Sites({ log: say, patroni: options.patroni });
   active = sites;
   const attempts: WriteAttempt[] = [];
   const acknowledged: Acknowledged[] = [];
@@ -241,6 +248,9 @@ async function oneRun(run: number, options: { pupils: number; warmupS: number; m
     const beforeCut = acknowledged.length;
     if (beforeCut === 0) throw new Error('aucun rendu accusé avant la coupure : la charge ne passe pas');
 
+    // A failover before the cut (the primary could not renew its key in time) would make the figures meaningless.
+    const before = await sites.cluster_('a');
+    if (before?.members.find((m) => m.role === 'leader')?.name !== 'pg-a') throw new Error(`le site A n’est plus primaire avant la coupure (bascule intempestive) : ${JSON.stringify(before?.members ?? 'pas de réponse')}`);
     result.etcdLeaderAtCut = await sites.etcdLeader();
     cutAtMs = Date.now();
     result.cutAtIso = new Date(cutAtMs).toISOString();
@@ -330,7 +340,7 @@ let active: Sites | undefined;
 export interface FireReport {
   startedAt: string;
   host: { cpus: number; loadAverage1m: number };
-  settings: { patroni: typeof PATRONI_TIMING; etcd: typeof ETCD_TIMING; synchronousModeStrict: false; pupilsPerSite: number; warmupS: number };
+  settings: { patroni: PatroniTiming; etcd: typeof ETCD_TIMING; synchronousModeStrict: false; pupilsPerSite: number; warmupS: number };
   runs: RunResult[];
   summary: { runs: number; succeeded: number; rtoMs: { median?: number; worst?: number }; readOnlyWindowMs: { median?: number; worst?: number }; acknowledged: number; lost: number };
 }
@@ -342,6 +352,9 @@ async function main(): Promise<void> {
       pupils: { type: 'string', default: '4' },
       warmup: { type: 'string', default: '5' },
       'max-outage': { type: 'string', default: '60' },
+      ttl: { type: 'string', default: String(PATRONI_TIMING.ttl) },
+      'loop-wait': { type: 'string', default: String(PATRONI_TIMING.loop_wait) },
+      'retry-timeout': { type: 'string', default: String(PATRONI_TIMING.retry_timeout) },
       out: { type: 'string' },
       keep: { type: 'boolean', default: false },
       clean: { type: 'boolean', default: false },
@@ -364,7 +377,9 @@ async function main(): Promise<void> {
     return n;
   };
   const runs = int(values.runs, 'runs', 1, 50);
-  const options = { pupils: int(values.pupils, 'pupils', 1, 50), warmupS: int(values.warmup, 'warmup', 1, 600), maxOutageS: int(values['max-outage'], 'max-outage', 10, 600), keep: values.keep };
+  const patroni: PatroniTiming = { ttl: int(values.ttl, 'ttl', 2, 600), loop_wait: int(values['loop-wait'], 'loop-wait', 1, 300), retry_timeout: int(values['retry-timeout'], 'retry-timeout', 1, 300) };
+  if (patroni.loop_wait + 2 * patroni.retry_timeout > patroni.ttl) throw new Error('Patroni exige loop_wait + 2 × retry_timeout ≤ ttl');
+  const options = { pupils: int(values.pupils, 'pupils', 1, 50), warmupS: int(values.warmup, 'warmup', 1, 600), maxOutageS: int(values['max-outage'], 'max-outage', 10, 600), keep: values.keep, patroni };
   const out = path.resolve(values.out ?? `exercice-feu-${new Date().toISOString().slice(0, 16).replace(/[T:]/g, '-')}`);
   const t0 = Date.now();
   const say = (line: string) => console.log(`[${((Date.now() - t0) / 1000).toFixed(1).padStart(6)} s] ${line}`);
@@ -388,7 +403,7 @@ async function main(): Promise<void> {
   const report: FireReport = {
     startedAt: new Date(t0).toISOString(),
     host: { cpus: (await import('node:os')).cpus().length, loadAverage1m: (await import('node:os')).loadavg()[0]! },
-    settings: { patroni: PATRONI_TIMING, etcd: ETCD_TIMING, synchronousModeStrict: false, pupilsPerSite: options.pupils, warmupS: options.warmupS },
+    settings: { patroni, etcd: ETCD_TIMING, synchronousModeStrict: false, pupilsPerSite: options.pupils, warmupS: options.warmupS },
     runs: results,
     summary: {
       runs: results.length,
@@ -405,7 +420,7 @@ async function main(): Promise<void> {
   const s = (ms: number | undefined) => (ms === undefined ? 'jamais rétabli' : `${(ms / 1000).toFixed(1)} s`);
   console.log(
     `\nExercice « le site A a brûlé » : ${report.summary.succeeded}/${report.summary.runs} réussis` +
-      `\n  RTO (écritures de nouveau acceptées au site B) : médiane ${s(rto.median)}, pire ${s(rto.worst)} (objectif ≤ 15 s)` +
+      `\n  RTO (écritures de nouveau acceptées au site B) : médiane ${s(rto.median)}, pire ${s(rto.worst)} (objectif ≤ 15 s : ${rto.worst !== undefined && rto.worst <= RTO_TARGET_MS ? 'tenu' : 'NON tenu'})` +
       `\n  fenêtre de lecture seule vue par les clients du site B : médiane ${s(window.median)}, pire ${s(window.worst)}` +
       `\n  RPO : ${report.summary.lost} rendu(s) accusé(s) perdu(s) sur ${report.summary.acknowledged} (objectif 0)` +
       `\n  rapport : ${path.join(out, 'rapport-feu.json')} et rapport-feu.html`,

@@ -31,7 +31,12 @@ const PG_BIN = process.env.PREAU_TEST_PG_BIN ?? '/usr/lib/postgresql/15/bin';
  * its last renewal; the leader renews it every `loop_wait` s; a DCS or PostgreSQL call is retried
  * for `retry_timeout` s. Patroni requires loop_wait + 2 × retry_timeout ≤ ttl.
  */
-export const PATRONI_TIMING = { ttl: 8, loop_wait: 2, retry_timeout: 3 } as const;
+export interface PatroniTiming {
+  ttl: number;
+  loop_wait: number;
+  retry_timeout: number;
+}
+export const PATRONI_TIMING: PatroniTiming = { ttl: 6, loop_wait: 1, retry_timeout: 2 };
 /** etcd: a heartbeat every 100 ms, a new etcd leader elected after 1 s without one. */
 export const ETCD_TIMING = { heartbeatMs: 100, electionMs: 1000 } as const;
 
@@ -40,6 +45,8 @@ export interface SitesOptions {
   work?: string;
   /** Préau's log level in the nodes. */
   logLevel?: string;
+  /** Patroni's timing over PATRONI_TIMING (the drill's --ttl, --loop-wait, --retry-timeout). */
+  patroni?: PatroniTiming;
   log?: (line: string) => void;
 }
 
@@ -198,7 +205,7 @@ export class Sites {
       etcd3: { hosts: [`${ip}:2379`], use_proxies: true },
       bootstrap: {
         dcs: {
-          ...PATRONI_TIMING,
+          ...(this.options.patroni ?? PATRONI_TIMING),
           maximum_lag_on_failover: 1_048_576,
           // RPO 0: a commit is acknowledged once the standby of the other site has it on disk, and only
           // that synchronous standby may be promoted. Not strict: with two sites, strict mode leaves the
