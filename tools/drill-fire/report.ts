@@ -39,12 +39,12 @@ export function renderFireHtml(r: FireReport): string {
     .map(
       (run) =>
         `<tr><td>${run.run}</td><td>${run.ok ? 'réussi' : `<strong>échec</strong>${run.error ? ` : ${esc(run.error.split('\n')[0]!)}` : ''}`}</td><td>${sec(run.figures.rtoMs)}</td><td>${sec(run.figures.readOnlyWindowMs)}</td>` +
-        `<td>${run.figures.readOnlyAnswers}</td><td>${run.figures.otherFailures}</td><td>${run.acknowledged}</td><td>${run.missing.length}</td><td>${run.reads.ok} / ${run.reads.failed}</td><td>${run.bannerSeen ? 'oui' : 'non'}</td></tr>`,
+        `<td>${run.figures.readOnlyAnswers}</td><td>${run.figures.otherFailures}</td><td>${run.acknowledged}</td><td>${run.missing.length}</td><td>${run.reads.ok} / ${run.reads.failed}</td><td>${run.bannerSeen ? 'oui' : 'non'}</td><td>${run.etcdLeaderAtCut ?? '—'}</td><td>${run.stuckKeys}</td></tr>`,
     )
     .join('\n');
   return `<!doctype html>
 <html lang="fr"><head><meta charset="utf-8"><title>Exercice « le site A a brûlé »</title>
-<style>body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.3rem .5rem;text-align:right}th{background:#f3f3f3}</style></head>
+<style>body{font-family:system-ui,sans-serif;max-width:75rem;margin:2rem auto;padding:0 1rem}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.3rem .5rem;text-align:right}th{background:#f3f3f3}</style></head>
 <body>
 <h1>Exercice « le site A a brûlé »</h1>
 <p>${esc(r.startedAt)} — ${r.summary.succeeded}/${r.summary.runs} exercices réussis ; machine : ${r.host.cpus} cœurs, charge ${r.host.loadAverage1m.toFixed(1)} au départ.</p>
@@ -54,7 +54,7 @@ export function renderFireHtml(r: FireReport): string {
 <p>Réglages : Patroni ttl ${r.settings.patroni.ttl} s, loop_wait ${r.settings.patroni.loop_wait} s, retry_timeout ${r.settings.patroni.retry_timeout} s, synchronous_mode (non strict) ; etcd battement ${r.settings.etcd.heartbeatMs} ms, élection ${r.settings.etcd.electionMs} ms ; ${r.settings.pupilsPerSite} élèves par site.</p>
 ${chart(r)}
 <p>Bleu : RTO ; ocre : fenêtre de lecture seule ; rouge : exercice en échec.</p>
-<table><thead><tr><th>exercice</th><th>résultat</th><th>RTO</th><th>lecture seule</th><th>refus « lecture seule »</th><th>autres échecs</th><th>rendus accusés</th><th>perdus</th><th>lectures ok / échec</th><th>bandeau vu</th></tr></thead>
+<table><thead><tr><th>exercice</th><th>résultat</th><th>RTO</th><th>lecture seule</th><th>refus « lecture seule »</th><th>autres échecs</th><th>rendus accusés</th><th>perdus</th><th>lectures ok / échec</th><th>bandeau vu</th><th>leader etcd à la coupure</th><th>clés restées « en cours »</th></tr></thead>
 <tbody>
 ${rows}
 </tbody></table>
