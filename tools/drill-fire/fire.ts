@@ -199,8 +199,9 @@ async function oneRun(run: number, options: { pupils: number; warmupS: number; m
                 break;
               }
               outcome = 'refused';
-            } else outcome = /"platform\.read_only"/.test(text) ? 'read_only' : 'refused';
+            }
             const errorId = /"id":"([\w.]+)"/.exec(text)?.[1] ?? '';
+            outcome = errorId === 'platform.read_only' ? 'read_only' : errorId === 'idempotency.in_progress' ? 'stuck' : 'refused';
             if (Date.now() >= cutAtMs) tally(`${site} ${r.status} ${errorId}`);
             if (errorId === 'idempotency.in_progress' && Date.now() >= cutAtMs) stuckKeys.add(key);
           } catch (err) {
@@ -260,7 +261,6 @@ async function oneRun(run: number, options: { pupils: number; warmupS: number; m
     // Progress each second until writes succeed again in B (plus a little), or the outage is too long.
     const seconds: RunResult['seconds'] = [];
     let lastSecond = cutAtMs;
-    let recoveredAt: number | undefined;
     while (Date.now() - cutAtMs < options.maxOutageS * 1000) {
       await sleep(1_000);
       const now = Date.now();
@@ -278,10 +278,9 @@ async function oneRun(run: number, options: { pupils: number; warmupS: number; m
       seconds.push(s);
       lastSecond = now;
       say(`  t+${String(s.t).padStart(2)} s  site B : écritures ${s.writesOk} acceptées, ${s.readOnly} « lecture seule », ${s.failed} échouées ; lectures ${s.readsOk} ok, ${s.readsFailed} en échec${s.banner ? ' ; bandeau « lecture seule »' : ''}`);
-      if (recoveredAt === undefined) {
-        const f = failoverFigures(attempts, cutAtMs);
-        if (f.rtoMs !== undefined && f.readOnlyWindowMs !== undefined && (f.readOnlyAnswers > 0 || f.otherFailures > 0)) recoveredAt = cutAtMs + f.rtoMs;
-      }
+      // Recovered: the outage was seen, and writes have succeeded with no failure since, for a while.
+      const f = failoverFigures(attempts, cutAtMs);
+      const recoveredAt = f.outageSeen && f.rtoMs !== undefined ? cutAtMs + f.rtoMs : undefined;
       if (recoveredAt !== undefined && now - recoveredAt >= AFTER_RECOVERY_MS) break;
     }
     stop = true;
@@ -318,13 +317,14 @@ async function oneRun(run: number, options: { pupils: number; warmupS: number; m
     result.failures = failures;
     result.stuckKeys = stuckKeys.size;
     result.bannerSeen = bannerSeen;
-    result.ok = result.figures.rtoMs !== undefined && result.missing.length === 0;
+    result.ok = result.figures.rtoMs !== undefined && result.figures.outageSeen && result.missing.length === 0 && result.newPrimary === 'pg-b';
+    if (result.newPrimary !== 'pg-b') result.error = `le site B n’est pas primaire à la fin (Patroni : ${JSON.stringify(c?.members ?? 'pas de réponse')})`;
     return result as RunResult;
   } catch (err) {
     stop = true;
     return {
       run, ok: false, error: err instanceof Error ? err.message : String(err), setupMs: Date.now() - started, cutAtIso: result.cutAtIso ?? '', killed: result.killed ?? 0,
-      figures: cutAtMs < Number.POSITIVE_INFINITY ? failoverFigures(attempts, cutAtMs) : { rtoMs: undefined, readOnlyWindowMs: undefined, readOnlyAnswers: 0, otherFailures: 0 },
+      figures: cutAtMs < Number.POSITIVE_INFINITY ? failoverFigures(attempts, cutAtMs) : { rtoMs: undefined, readOnlyWindowMs: undefined, readOnlyAnswers: 0, otherFailures: 0, outageSeen: false },
       acknowledged: acknowledged.length, acknowledgedBeforeCut: 0, acknowledgedOnAAfterSwitch: switchedToB, missing: [], unacknowledgedInFlight, reads, failures, stuckKeys: stuckKeys.size, bannerSeen, newPrimary: undefined, seconds: result.seconds ?? [],
     };
   } finally {

@@ -6,11 +6,11 @@ const at = (atMs: number, outcome: WriteAttempt['outcome'], site: 'a' | 'b' = 'b
 describe('failoverFigures', () => {
   it('RTO from the cut to the first write acknowledged after the outage; the window from the first failure to it', () => {
     const f = failoverFigures([at(900, 'ok'), at(1_100, 'ok'), at(3_000, 'network'), at(3_500, 'read_only'), at(9_000, 'read_only'), at(11_000, 'ok'), at(11_100, 'ok')], 1_000);
-    expect(f).toEqual({ rtoMs: 10_000, readOnlyWindowMs: 8_000, readOnlyAnswers: 2, otherFailures: 1 });
+    expect(f).toEqual({ rtoMs: 10_000, readOnlyWindowMs: 8_000, readOnlyAnswers: 2, otherFailures: 1, outageSeen: true });
   });
   it('ignores site A and what came before the cut', () => {
     const f = failoverFigures([at(500, 'read_only'), at(1_500, 'network', 'a'), at(2_000, 'read_only'), at(4_000, 'ok')], 1_000);
-    expect(f).toEqual({ rtoMs: 3_000, readOnlyWindowMs: 2_000, readOnlyAnswers: 1, otherFailures: 0 });
+    expect(f).toEqual({ rtoMs: 3_000, readOnlyWindowMs: 2_000, readOnlyAnswers: 1, otherFailures: 0, outageSeen: true });
   });
   it('never recovered: no RTO, no window', () => {
     const f = failoverFigures([at(2_000, 'read_only'), at(3_000, 'read_only')], 1_000);
@@ -19,7 +19,17 @@ describe('failoverFigures', () => {
     expect(f.readOnlyAnswers).toBe(2);
   });
   it('no failure seen at all: window 0, RTO is the first write after the cut', () => {
-    expect(failoverFigures([at(1_200, 'ok')], 1_000)).toEqual({ rtoMs: 200, readOnlyWindowMs: 0, readOnlyAnswers: 0, otherFailures: 0 });
+    expect(failoverFigures([at(1_200, 'ok')], 1_000)).toEqual({ rtoMs: 200, readOnlyWindowMs: 0, readOnlyAnswers: 0, otherFailures: 0, outageSeen: false });
+  });
+  it('an answer squeezed between two refusals (in flight at the cut) is not the recovery', () => {
+    const f = failoverFigures([at(3_000, 'read_only'), at(3_010, 'ok'), at(3_200, 'read_only'), at(9_000, 'read_only'), at(10_000, 'ok')], 1_000);
+    expect(f.rtoMs).toBe(9_000);
+    expect(f.readOnlyWindowMs).toBe(7_000);
+  });
+  it('keys stuck "in progress" after recovery do not reopen the outage', () => {
+    const f = failoverFigures([at(3_000, 'read_only'), at(10_000, 'ok'), at(11_000, 'stuck'), at(12_000, 'stuck')], 1_000);
+    expect(f.rtoMs).toBe(9_000);
+    expect(f.otherFailures).toBe(0);
   });
 });
 
