@@ -14,6 +14,7 @@ import { IdempotencyRepository } from './http/idempotency.repository.js';
 import { registerWebRoutes, WebDist } from './http/static.js';
 import { installUploads } from './http/uploads.js';
 import { installReadOnly } from './http/read-only.js';
+import { DatabaseHealth, DEFAULT_DATABASE_HEALTH_SETTINGS, type DatabaseHealthSettings } from './storage/health.js';
 import type { BlobStore } from './storage/blobs/blob-store.js';
 import { openBlobStore } from './storage/blobs/open-blob-store.js';
 import { IdentityRepository } from './modules/identity/identity.repository.js';
@@ -85,6 +86,8 @@ export interface Preau {
   engagementRecorder: EngagementRecorder | undefined;
   /** The edge's Redis (shared state between nodes), when PREAU_REDIS_URL is set and the edge is on. */
   edgeRedis: EdgeRedis | undefined;
+  /** The automatic read-only watcher (PostgreSQL only: an embedded SQLite file has no primary to lose). */
+  databaseHealth: DatabaseHealth | undefined;
   /**
    * The graceful stop (SIGTERM): readiness goes 503 and the node keeps serving for
    * `config.drainDelayMs` (the load balancer sees it and sends no more); then WebSockets are closed
@@ -108,6 +111,8 @@ export interface ComposeOverrides {
   realtime?: Partial<GatewayLimits>;
   /** The edge's Redis timeout and breaker over the defaults (tests of the fallback shorten them). */
   edgeRedis?: Partial<EdgeRedisSettings>;
+  /** The automatic read-only watcher's probe periods over the defaults (its tests shorten them). */
+  databaseHealth?: Partial<DatabaseHealthSettings>;
   /** Where crisis mode reads countries (default: the shipped database). Benches classify loopback networks as abroad with it. */
   countryLookup?: () => Promise<CountryLookup>;
   /**
@@ -195,7 +200,10 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
   const news = new NewsService(new NewsRepository(storage.db), clock, notifications);
   const today = new TodayService(schools, timetable, homework, clock, news);
   const timetableService = new TimetableService(timetable, schools, homework, clock, config.publicUrl);
-  const status = new StatusService(new StatusRepository(storage.db), clock);
+  // PostgreSQL: while no primary takes writes, the node refuses them itself and serves reads (storage/health.ts).
+  const databaseHealth = storage.capabilities.backend === 'postgres' ? new DatabaseHealth({ ...DEFAULT_DATABASE_HEALTH_SETTINGS, ...overrides.databaseHealth }, (ms) => storage.writeProbe(ms), logger, metrics) : undefined;
+  const automaticReadOnly = databaseHealth ? () => databaseHealth.readOnly() : () => false;
+  const status = new StatusService(new StatusRepository(storage.db), clock, automaticReadOnly);
   const idempotency = new IdempotencyRepository(storage.db);
   const messaging = new MessagingService(new MessagingRepository(storage.db, storage.capabilities), schools, clock, notifications, signals);
   const liaison = new LiaisonService(new LiaisonRepository(storage.db, storage.capabilities), schools, clock, notifications, signals);
@@ -282,7 +290,11 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
   auth.install(app);
   installIdempotency(app, { repo: idempotency, clock, logger });
   installUploads(app);
-  installReadOnly(app, async () => (await status.current()).readOnly);
+  installReadOnly(app, async () => (await status.current()).readOnly, automaticReadOnly);
+  if (databaseHealth) app.addHook('onError', (_request, _reply, err, done) => {
+    databaseHealth.observe(err);
+    done();
+  });
   // WebSocket upgrades go through the same pipeline as requests (edge, session, Origin).
   installUpgrades(app);
   const realtime = new RealtimeGateway({ ...DEFAULT_GATEWAY_LIMITS, ...overrides.realtime }, pubsub, metrics, logger, Date.now, edgeRedis ? { store: new RedisPresence(edgeRedis), nodeId: edgeRedis.nodeId } : undefined);
@@ -315,7 +327,8 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
 
   let draining = false;
   let closing: Promise<void> | undefined;
-  registerHealthRoutes(app, { ping: () => storage.ping(), isDraining: () => draining, metrics, ...(edgeRedis ? { details: () => ({ redis: edgeRedis.health() }) } : {}) });
+  const healthDetails = edgeRedis || databaseHealth ? () => ({ ...(edgeRedis ? { redis: edgeRedis.health() } : {}), ...databaseHealth?.details() }) : undefined;
+  registerHealthRoutes(app, { ping: () => storage.ping(), isDraining: () => draining, metrics, ...(healthDetails ? { details: healthDetails } : {}) });
   registerIdentityRoutes(app, { identity, auth });
   registerSchoolsRoutes(app, { schools, identity, auth, publicUrl: config.publicUrl });
   registerTodayRoutes(app, {
@@ -351,9 +364,10 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
   classroomRuntime.start();
   engagementRecorder?.start();
   switches?.start();
+  databaseHealth?.start();
 
   return {
-    config, app, storage, logger, clock, metrics, hasher, identity, schools, timetable, status, idempotency, web, homework, handins, blobs, messaging, liaison, news, documents, notifications, realtime, pubsub, engagement, engagementRecorder, edgeRedis, classroom, classroomRuntime,
+    config, app, storage, logger, clock, metrics, hasher, identity, schools, timetable, status, idempotency, web, homework, handins, blobs, messaging, liaison, news, documents, notifications, realtime, pubsub, engagement, engagementRecorder, edgeRedis, classroom, classroomRuntime, databaseHealth,
     edge: guards && admission && rateLimiter && waitingRoom && challenge ? { guards, admission, rateLimiter, waitingRoom, challenge, controls, switches } : undefined,
     close() {
       closing ??= stop();
@@ -384,6 +398,7 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
     await pubsub.close();
     for (const store of syncedStores) store.stop();
     switches?.stop();
+    databaseHealth?.stop();
     await edgeRedis?.close();
     if (!overrides.storage) await storage.close();
   }

@@ -1,6 +1,10 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, errorBody, type ErrorId } from '../platform/errors.js';
+import { classifyDatabaseError } from '../storage/health.js';
+import { AUTOMATIC_READ_ONLY_RETRY_AFTER_S } from './read-only.js';
 import { langOf } from './request-context.js';
+
+const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /**
  * The one translator from errors to responses. Known errors become their catalogue entry;
@@ -9,7 +13,7 @@ import { langOf } from './request-context.js';
  */
 export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError | AppError | Error, request, reply) => {
-    const appError = toAppError(err);
+    const appError = databaseUnavailable(err, request.method) ?? toAppError(err);
     if (appError.id === 'server.internal') request.log.error({ err, reqId: request.id, route: request.routeOptions.url }, 'erreur inattendue');
     else if (appError.status >= 500) request.log.warn({ errorId: appError.id, reqId: request.id }, 'refus');
     return sendError(request, reply, appError);
@@ -39,6 +43,16 @@ const FASTIFY_CODES: Record<string, ErrorId> = {
   FST_FIELDS_LIMIT: 'request.too_large',
   FST_INVALID_MULTIPART_CONTENT_TYPE: 'request.unsupported_media_type',
 };
+
+/**
+ * A database that takes no writes or cannot be reached (a failover under way): a write is answered
+ * as in read-only mode (the client's outbox keeps it and retries), a read with a retry hint; never
+ * a generic 500. The watcher (storage/health.ts) hears of it through an onError hook and probes.
+ */
+function databaseUnavailable(err: unknown, method: string): AppError | undefined {
+  if (!classifyDatabaseError(err)) return undefined;
+  return new AppError(READ_METHODS.has(method) ? 'platform.database_unavailable' : 'platform.read_only', { retryAfterSeconds: AUTOMATIC_READ_ONLY_RETRY_AFTER_S });
+}
 
 interface ValidationIssue {
   keyword: string;

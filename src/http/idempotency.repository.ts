@@ -40,8 +40,11 @@ export class IdempotencyRepository {
       .execute();
   }
 
-  async release(personId: string, key: string): Promise<void> {
-    await this.db.deleteFrom('idempotency_keys').where('person_id', '=', personId).where('key', '=', key).execute();
+  /** Frees a key in flight; `claimedAt`: only the claim made then (a late retry never frees a newer claim nor a kept answer). */
+  async release(personId: string, key: string, claimedAt?: number): Promise<void> {
+    let q = this.db.deleteFrom('idempotency_keys').where('person_id', '=', personId).where('key', '=', key);
+    if (claimedAt !== undefined) q = q.where('status_code', '=', 0).where('created_at', '=', claimedAt);
+    await q.execute();
   }
 
   async deleteExpired(nowMs: number): Promise<number> {

@@ -2,7 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { activeBackends } from '../../test/support/backends.js';
 import { startTestPreau, type TestPreau } from '../../test/support/app.js';
 import { FIXTURE_PASSWORD } from '../../test/support/fixtures.js';
-import { decideIdempotency, IDEMPOTENCY_TTL_MS, IN_FLIGHT_STALE_MS, isFinalAnswer, MAX_IDEMPOTENCY_KEY_LENGTH } from './idempotency.js';
+import { multipart } from '../../test/support/multipart.js';
+import { AppError } from '../platform/errors.js';
+import { decideIdempotency, IDEMPOTENCY_TTL_MS, IN_FLIGHT_STALE_MS, isFinalAnswer, MAX_IDEMPOTENCY_KEY_LENGTH, RELEASE_RETRY_EVERY_MS } from './idempotency.js';
 
 const backends = await activeBackends();
 
@@ -145,5 +147,29 @@ describe.each(backends)('Idempotency-Key on cookie-authenticated writes (%s)', (
     const res = await t.anonymous.request({ method: 'PUT', url: '/api/v1/me/preferences', payload: { lang: 'en' }, headers: { 'idempotency-key': 'anon' } });
     expect(res.statusCode).toBe(401);
     expect((await keyRows()).some((r) => r.key === 'anon')).toBe(false);
+  });
+
+  it('a key whose release fails (database lost mid-request) is released in the background, and the retry then goes through', async () => {
+    const pupil = await t.as('pupilA1');
+    const send = () => {
+      const { payload, headers } = multipart([{ name: 'text', value: 'Exercice 2' }]);
+      return pupil.request({ method: 'POST', url: '/api/v1/homework/hwMaths6A/handins', payload, headers: { ...headers, 'idempotency-key': 'failover-1' } });
+    };
+    const handIn = t.preau.handins.handIn.bind(t.preau.handins);
+    const release = t.preau.idempotency.release.bind(t.preau.idempotency);
+    // The write meets a lost database, and so does the release of its key.
+    t.preau.handins.handIn = () => Promise.reject(new AppError('platform.read_only', { retryAfterSeconds: 5 }));
+    let failures = 0;
+    t.preau.idempotency.release = (...args) => (failures++ === 0 ? Promise.reject(Object.assign(new Error('Connection terminated unexpectedly'), {})) : release(...args));
+    try {
+      expect((await send()).statusCode).toBe(503);
+      t.preau.handins.handIn = handIn;
+      await expect.poll(async () => (await keyRows()).some((r) => r.key === 'failover-1'), { timeout: RELEASE_RETRY_EVERY_MS * 10, interval: 100 }).toBe(false);
+      expect(failures).toBeGreaterThanOrEqual(2);
+      expect((await send()).statusCode).toBe(201);
+    } finally {
+      t.preau.handins.handIn = handIn;
+      t.preau.idempotency.release = release;
+    }
   });
 });

@@ -20,13 +20,21 @@ export const MAX_STORED_BODY_BYTES = 64 * 1024;
 export const IN_FLIGHT_STALE_MS = 11 * 60_000;
 /** What a client waits before retrying a key that is in flight. */
 const IN_FLIGHT_RETRY_AFTER_S = 2;
+/**
+ * A claim whose release failed (the database connection was lost during the request: a primary
+ * lost, HAProxy moving to the new one) is released again in the background, this often, this many
+ * times. Without it the client's retries were refused "in progress" for IN_FLIGHT_STALE_MS (seen
+ * in the fire drill: every hand-in of site B stuck for 11 minutes after a failover).
+ */
+export const RELEASE_RETRY_EVERY_MS = 1_000;
+export const RELEASE_RETRIES = 60;
 
 const KEY_PATTERN = new RegExp(`^[A-Za-z0-9_.:-]{1,${MAX_IDEMPOTENCY_KEY_LENGTH}}$`);
 const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 declare module 'fastify' {
   interface FastifyRequest {
-    idempotency: { personId: string; key: string } | null;
+    idempotency: { personId: string; key: string; claimedAt: number } | null;
   }
 }
 
@@ -95,7 +103,7 @@ export function installIdempotency(app: FastifyInstance, deps: { repo: Idempoten
       person_id: personId, key, request_hash: hash, status_code: 0, content_type: null, body: null, created_at: now, expires_at: now + IDEMPOTENCY_TTL_MS,
     });
     if (claimed) {
-      request.idempotency = { personId, key };
+      request.idempotency = { personId, key, claimedAt: now };
       return false;
     }
     const decision = decideIdempotency(await deps.repo.find(personId, key), hash);
@@ -124,14 +132,35 @@ export function installIdempotency(app: FastifyInstance, deps: { repo: Idempoten
     );
   });
 
-  async function recordAnswer(request: FastifyRequest, reply: FastifyReply, claim: { personId: string; key: string }, payload: unknown): Promise<void> {
+  type Claim = { personId: string; key: string; claimedAt: number };
+
+  async function recordAnswer(request: FastifyRequest, reply: FastifyReply, claim: Claim, payload: unknown): Promise<void> {
     const body = typeof payload === 'string' ? payload : Buffer.isBuffer(payload) ? payload.toString('utf8') : payload == null ? null : undefined;
-    if (!isFinalAnswer(reply.statusCode)) return deps.repo.release(claim.personId, claim.key);
+    if (!isFinalAnswer(reply.statusCode)) return release(claim);
     if (body === undefined || (body !== null && Buffer.byteLength(body) > MAX_STORED_BODY_BYTES)) {
       deps.logger.warn({ route: request.routeOptions.url }, 'réponse trop grande ou en flux : clé d’idempotence non conservée');
-      return deps.repo.release(claim.personId, claim.key);
+      return release(claim);
     }
     const contentType = reply.getHeader('content-type');
     await deps.repo.complete(claim.personId, claim.key, reply.statusCode, typeof contentType === 'string' ? contentType : null, body);
+  }
+
+  /** Frees the key for the client's retry; when the database cannot be reached now, again in the background (bounded). */
+  async function release(claim: Claim): Promise<void> {
+    try {
+      await deps.repo.release(claim.personId, claim.key, claim.claimedAt);
+    } catch (err) {
+      deps.logger.warn({ err }, 'clé d’idempotence non libérée (base injoignable) : nouvel essai en arrière-plan');
+      releaseLater(claim, 1);
+    }
+  }
+
+  function releaseLater(claim: Claim, attempt: number): void {
+    setTimeout(() => {
+      deps.repo.release(claim.personId, claim.key, claim.claimedAt).catch((err: unknown) => {
+        if (attempt < RELEASE_RETRIES) releaseLater(claim, attempt + 1);
+        else deps.logger.error({ err }, `clé d’idempotence toujours pas libérée : ses renvois seront refusés jusqu’à ${IN_FLIGHT_STALE_MS / 60_000} min après la demande`);
+      });
+    }, RELEASE_RETRY_EVERY_MS).unref();
   }
 }

@@ -131,6 +131,7 @@ export const ERRORS = {
   'upload.checksum_mismatch': { status: 422, fr: 'Le fichier reçu ne correspond pas à l’empreinte annoncée : recommencez l’envoi.', en: 'The received file does not match the announced SHA-256: start again.' },
   'upload.busy': { status: 409, fr: 'Un autre morceau de cet envoi est en cours : réessayez dans un instant.', en: 'Another chunk of this upload is being received.' },
   'platform.read_only': { status: 503, fr: 'Préau est en lecture seule pour le moment : vous pouvez tout consulter, mais rien modifier. Nouvel essai dans {wait}.', en: 'Préau is read-only for now: you can read everything but change nothing.' },
+  'platform.database_unavailable': { status: 503, fr: 'Préau ne joint plus sa base de données pour le moment. Nouvel essai dans {wait}.', en: 'Préau cannot reach its database right now. Retrying in {wait}.' },
   'news.not_found': { status: 404, fr: 'Cette actualité est introuvable.', en: 'No such news item.' },
   'news.body_too_long': { status: 413, fr: 'Le texte de l’actualité est trop long (maximum {max} caractères une fois mis en forme).', en: 'The news text is too long (at most {max} characters).' },
   'news.invalid_window': { status: 400, fr: 'Période de publication invalide : le début doit être à moins d’un an, et la fin après le début (au plus un an plus tard).', en: 'Invalid publication window: start within a year, end after the start (at most a year later).' },

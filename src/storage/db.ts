@@ -18,6 +18,7 @@ import * as m0040 from './migrations/0040_blob_store.js';
 import * as m0041 from './migrations/0041_doc_upload_chunks.js';
 import * as m0050 from './migrations/0050_engagement.js';
 import * as m0060 from './migrations/0060_classroom.js';
+import * as m0070 from './migrations/0070_write_probe.js';
 
 export type Backend = 'sqlite' | 'postgres';
 
@@ -38,8 +39,17 @@ export interface Storage {
   schema?: string;
   /** Cheap liveness probe of the database, for /readyz. */
   ping(): Promise<void>;
+  /**
+   * Commits one small write (the row of `storage_write_probe`), for the automatic read-only watcher
+   * (storage/health.ts): rejects when the database takes no writes, or after `timeoutMs`.
+   */
+  writeProbe(timeoutMs: number): Promise<void>;
   close(): Promise<void>;
 }
+
+/** The write probe's one row: every node rewrites it (`probed_at`: the probing instant). */
+const WRITE_PROBE_SQL = 'insert into storage_write_probe (id, probed_at) values ($1, $2) on conflict (id) do update set probed_at = excluded.probed_at';
+const WRITE_PROBE_ID = 'probe';
 
 const MIGRATIONS: Record<string, Migration> = {
   '0001_core': m0001,
@@ -56,6 +66,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0041_doc_upload_chunks': m0041,
   '0050_engagement': m0050,
   '0060_classroom': m0060,
+  '0070_write_probe': m0070,
 };
 
 /** The migrations this code knows, by name (the restore drill checks a backup's against them). */
@@ -89,6 +100,9 @@ function openSqlite(file: string): Storage {
     capabilities: { backend: 'sqlite', maxBindParameters: 32_766 },
     ping: async () => {
       raw.prepare('select 1').get();
+    },
+    writeProbe: async () => {
+      raw.prepare(WRITE_PROBE_SQL.replace('$1', '?').replace('$2', '?')).run(WRITE_PROBE_ID, Date.now());
     },
     close: () => db.destroy(),
   };
@@ -134,6 +148,13 @@ function openPostgres(url: string, options: OpenOptions): Storage {
     idleTimeoutMillis: 30_000,
     ...(options.pgSchema ? { options: `-c search_path=${options.pgSchema}` } : {}),
   });
+  // An idle pooled connection the server drops (a primary killed, HAProxy moving to a new one)
+  // is reported here; without a listener it would end the process. The pool discards the
+  // connection; the next query opens another, and the read-only watcher hears of failures from
+  // requests and its probes.
+  pool.on('error', () => undefined);
+  // Same for a checked-out connection dropped between two queries (its query, if any, fails on its own).
+  pool.on('connect', (client) => client.on('error', () => undefined));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return {
     db,
@@ -142,8 +163,40 @@ function openPostgres(url: string, options: OpenOptions): Storage {
     ping: async () => {
       await sql`select 1`.execute(db);
     },
+    writeProbe: (timeoutMs) => postgresWriteProbe(url, options.pgSchema, timeoutMs),
     close: () => db.destroy(),
   };
+}
+
+/**
+ * The write probe on a connection of its own (never one of the pool's: a probe hung on a dead
+ * primary must not hold a pooled connection). No statement_timeout on purpose: a commit cancelled
+ * while it waits for the synchronous standby is kept locally and reported as a success (with a
+ * warning), which would call a primary writable that cannot reach its standby. The probe's timeout
+ * is on the client side instead: its socket is destroyed.
+ */
+async function postgresWriteProbe(url: string, pgSchema: string | undefined, timeoutMs: number): Promise<void> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: timeoutMs, ...(pgSchema ? { options: `-c search_path=${pgSchema}` } : {}) });
+  client.on('error', () => undefined);
+  let timer: NodeJS.Timeout | undefined;
+  const destroy = () => (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
+  try {
+    await Promise.race([
+      (async () => {
+        await client.connect();
+        await client.query(WRITE_PROBE_SQL, [WRITE_PROBE_ID, Date.now()]);
+      })(),
+      new Promise<never>((_resolve, reject) => {
+        timer = setTimeout(() => reject(new Error(`write probe: no commit after ${timeoutMs} ms`)), timeoutMs);
+      }),
+    ]);
+    await client.end();
+  } catch (err) {
+    destroy();
+    throw err;
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /**

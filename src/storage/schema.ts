@@ -224,6 +224,12 @@ export interface BlobStoreWritesTable {
   started_at: number;
 }
 
+/** The automatic read-only watcher's write probe: one row every node rewrites (storage/health.ts). */
+export interface StorageWriteProbeTable {
+  id: string;
+  probed_at: number;
+}
+
 /** An accepted chunk of a resumable document upload: its bytes are a blob. */
 export interface DocUploadChunksTable {
   upload_id: string;
@@ -683,6 +689,7 @@ export interface Database {
   blob_store_chunks: BlobStoreChunksTable;
   blob_store_writes: BlobStoreWritesTable;
   doc_upload_chunks: DocUploadChunksTable;
+  storage_write_probe: StorageWriteProbeTable;
   engagement_days: EngagementDaysTable;
   engagement_opens: EngagementOpensTable;
   engagement_class_sessions: EngagementClassSessionsTable;

@@ -13,21 +13,38 @@ export const STATUS_CACHE_TTL_MS = 5_000;
 
 /** The platform status banner: an incident message and the read-only flag, set by the platform operator. */
 export class StatusService {
-  private cached: { value: StoredStatus; json: string; atMs: number } | undefined;
+  private cached: { value: StoredStatus; json: string; readOnlyJson: string; atMs: number } | undefined;
 
   constructor(
     private readonly repo: StatusRepository,
     private readonly clock: Clock,
+    /** The node's automatic read-only state (storage/health.ts): shown in the public status as read-only, never stored. */
+    private readonly automaticReadOnly: () => boolean = () => false,
   ) {}
 
-  /** The status as JSON text when a fresh copy is held (synchronous: no promise on the hot path). */
+  /** The public status as JSON text when a fresh copy is held (synchronous: no promise on the hot path). */
   cachedJson(): string | undefined {
     const c = this.cached;
-    return c && this.clock.nowMs() - c.atMs < STATUS_CACHE_TTL_MS ? c.json : undefined;
+    return c && this.clock.nowMs() - c.atMs < STATUS_CACHE_TTL_MS ? this.publicJson(c) : undefined;
   }
 
+  /**
+   * The public status. When the database cannot be read (no server reachable at all), the last
+   * status read is served, however old: the banner matters most when the database is away.
+   */
   async currentJson(): Promise<string> {
-    return this.cachedJson() ?? this.remember(await this.repo.read());
+    const fresh = this.cachedJson();
+    if (fresh) return fresh;
+    try {
+      await this.current();
+    } catch (err) {
+      if (!this.cached) throw err;
+    }
+    return this.publicJson(this.cached!);
+  }
+
+  private publicJson(c: { json: string; readOnlyJson: string }): string {
+    return this.automaticReadOnly() ? c.readOnlyJson : c.json;
   }
 
   async current(): Promise<StoredStatus> {
@@ -46,9 +63,7 @@ export class StatusService {
     return clean;
   }
 
-  private remember(value: StoredStatus): string {
-    const json = JSON.stringify(value);
-    this.cached = { value, json, atMs: this.clock.nowMs() };
-    return json;
+  private remember(value: StoredStatus): void {
+    this.cached = { value, json: JSON.stringify(value), readOnlyJson: JSON.stringify({ ...value, readOnly: true }), atMs: this.clock.nowMs() };
   }
 }

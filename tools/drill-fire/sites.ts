@@ -1,0 +1,362 @@
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { chownSync, createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+/**
+ * Two sites and a witness on this machine, in network namespaces (root needed):
+ *
+ *   root ── pfH ──┐                       (the drill's clients, 10.77.0.1)
+ *                 │ bridge pfbr, in namespace pfN (its own, empty packet filter)
+ *   pfA 10.77.0.11: etcd member, Patroni + PostgreSQL, HAProxy (deploy/haproxy-postgres.cfg), one Préau node
+ *   pfB 10.77.0.12: the same
+ *   pfW 10.77.0.13: the third etcd member (the witness that makes a majority with either site)
+ *
+ * Every name starts with `pf` and every address is in 10.77.0.0/16: `destroyLeftovers()` removes
+ * whatever a killed run left, by those names only.
+ */
+
+export type SiteName = 'a' | 'b' | 'w';
+export const ADDRESS: Record<SiteName | 'host', string> = { host: '10.77.0.1', a: '10.77.0.11', b: '10.77.0.12', w: '10.77.0.13' };
+const NS: Record<SiteName, string> = { a: 'pfA', b: 'pfB', w: 'pfW' };
+const BRIDGE_NS = 'pfN';
+export const PREAU_PORT = 4300;
+export const PATRONI_PORT = 8008;
+/** Where the Préau node of a site reaches PostgreSQL: its site's HAProxy (deploy/haproxy-postgres.cfg). */
+const HAPROXY_PG = 'postgres://postgres@127.0.0.1:5000/postgres';
+const PG_BIN = process.env.PREAU_TEST_PG_BIN ?? '/usr/lib/postgresql/15/bin';
+
+/**
+ * Patroni's timing (docs/OPERATIONS.md explains the arithmetic). The leader key lives `ttl` s after
+ * its last renewal; the leader renews it every `loop_wait` s; a DCS or PostgreSQL call is retried
+ * for `retry_timeout` s. Patroni requires loop_wait + 2 × retry_timeout ≤ ttl.
+ */
+export interface PatroniTiming {
+  ttl: number;
+  loop_wait: number;
+  retry_timeout: number;
+}
+export const PATRONI_TIMING: PatroniTiming = { ttl: 6, loop_wait: 1, retry_timeout: 2 };
+/** etcd: a heartbeat every 100 ms, a new etcd leader elected after 1 s without one. */
+export const ETCD_TIMING = { heartbeatMs: 100, electionMs: 1000 } as const;
+
+export interface SitesOptions {
+  /** Where every log and data directory goes (removed at the end unless kept). */
+  work?: string;
+  /** Préau's log level in the nodes. */
+  logLevel?: string;
+  /** Patroni's timing over PATRONI_TIMING (the drill's --ttl, --loop-wait, --retry-timeout). */
+  patroni?: PatroniTiming;
+  log?: (line: string) => void;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function sh(cmd: string, args: string[], allowFail = false): string {
+  try {
+    return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 30_000 });
+  } catch (err) {
+    if (allowFail) return '';
+    const e = err as { stderr?: string; message: string };
+    throw new Error(`${cmd} ${args.join(' ')} : ${e.stderr ?? e.message}`);
+  }
+}
+
+/** Removes every `pf` namespace and link of this drill (a previous run killed before its clean-up). */
+export function destroyLeftovers(): string[] {
+  const removed: string[] = [];
+  const existing = sh('ip', ['netns', 'list'], true)
+    .split('\n')
+    .map((l) => l.split(' ')[0]!)
+    .filter((n) => [...Object.values(NS), BRIDGE_NS].includes(n));
+  for (const ns of existing) {
+    for (const pid of sh('ip', ['netns', 'pids', ns], true).split('\n').filter(Boolean)) {
+      try {
+        process.kill(Number(pid), 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  }
+  for (const ns of existing) {
+    sh('ip', ['netns', 'del', ns], true);
+    removed.push(ns);
+  }
+  if (sh('ip', ['link', 'show', 'pfH'], true)) {
+    sh('ip', ['link', 'del', 'pfH'], true);
+    removed.push('pfH');
+  }
+  return removed;
+}
+
+function postgresUser(): { uid: number; gid: number } {
+  const id = (flag: string) => Number(execFileSync('id', [flag, 'postgres'], { encoding: 'utf8' }).trim());
+  return { uid: id('-u'), gid: id('-g') };
+}
+
+export class Sites {
+  readonly work: string;
+  private readonly children: { site: SiteName; name: string; child: ChildProcess }[] = [];
+  private readonly pg = postgresUser();
+  private readonly log: (line: string) => void;
+  private readonly cluster = `preau-fire-${process.pid}-${Date.now().toString(36)}`;
+
+  constructor(private readonly options: SitesOptions = {}) {
+    this.work = options.work ?? mkdtempSync(path.join(tmpdir(), 'preau-fire-'));
+    this.log = options.log ?? (() => undefined);
+  }
+
+  /** Namespaces, the bridge and the links. */
+  network(): void {
+    destroyLeftovers();
+    sh('ip', ['netns', 'add', BRIDGE_NS]);
+    sh('ip', ['-n', BRIDGE_NS, 'link', 'add', 'pfbr', 'type', 'bridge']);
+    sh('ip', ['-n', BRIDGE_NS, 'link', 'set', 'pfbr', 'up']);
+    // The drill's own end, in the root namespace.
+    sh('ip', ['link', 'add', 'pfH', 'type', 'veth', 'peer', 'name', 'pfH-n', 'netns', BRIDGE_NS]);
+    sh('ip', ['-n', BRIDGE_NS, 'link', 'set', 'pfH-n', 'master', 'pfbr', 'up']);
+    sh('ip', ['addr', 'add', `${ADDRESS.host}/24`, 'dev', 'pfH']);
+    sh('ip', ['link', 'set', 'pfH', 'up']);
+    for (const site of ['a', 'b', 'w'] as const) {
+      const ns = NS[site];
+      sh('ip', ['netns', 'add', ns]);
+      sh('ip', ['-n', BRIDGE_NS, 'link', 'add', `${ns}-n`, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns]);
+      sh('ip', ['-n', BRIDGE_NS, 'link', 'set', `${ns}-n`, 'master', 'pfbr', 'up']);
+      sh('ip', ['-n', ns, 'addr', 'add', `${ADDRESS[site]}/24`, 'dev', 'eth0']);
+      sh('ip', ['-n', ns, 'link', 'set', 'eth0', 'up']);
+      sh('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
+    }
+  }
+
+  private dir(...parts: string[]): string {
+    const d = path.join(this.work, ...parts);
+    mkdirSync(d, { recursive: true, mode: 0o700 });
+    return d;
+  }
+
+  private spawnIn(site: SiteName, name: string, argv: string[], options: { asPostgres?: boolean; env?: Record<string, string> } = {}): ChildProcess {
+    const logFile = path.join(this.dir(site), `${name}.log`);
+    const prefix = options.asPostgres ? ['setpriv', '--reuid', String(this.pg.uid), '--regid', String(this.pg.gid), '--init-groups'] : [];
+    const child = spawn('ip', ['netns', 'exec', NS[site], ...prefix, ...argv], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env } });
+    // Both streams into one file, which neither may close (a killed process ends them in any order).
+    const out = createWriteStream(logFile, { flags: 'a' });
+    out.on('error', () => undefined);
+    child.stdout!.pipe(out, { end: false });
+    child.stderr!.pipe(out, { end: false });
+    child.once('close', () => out.end());
+    child.on('error', (err) => this.log(`${site}/${name} : ${err.message}`));
+    this.children.push({ site, name, child });
+    return child;
+  }
+
+  /** The output a site's process has written so far (for failure messages). */
+  logOf(site: SiteName, name: string): string {
+    try {
+      return readFileSync(path.join(this.work, site, `${name}.log`), 'utf8').slice(-4000);
+    } catch {
+      return '';
+    }
+  }
+
+  startEtcd(site: SiteName): void {
+    const ip = ADDRESS[site];
+    const initialCluster = (['a', 'b', 'w'] as const).map((s) => `etcd-${s}=http://${ADDRESS[s]}:2380`).join(',');
+    this.spawnIn(site, 'etcd', [
+      'etcd', '--name', `etcd-${site}`, '--data-dir', this.dir(site, 'etcd'),
+      '--listen-client-urls', `http://${ip}:2379`, '--advertise-client-urls', `http://${ip}:2379`,
+      '--listen-peer-urls', `http://${ip}:2380`, '--initial-advertise-peer-urls', `http://${ip}:2380`,
+      '--initial-cluster', initialCluster, '--initial-cluster-state', 'new', '--initial-cluster-token', this.cluster,
+      '--heartbeat-interval', String(ETCD_TIMING.heartbeatMs), '--election-timeout', String(ETCD_TIMING.electionMs),
+      '--log-level', 'warn',
+    ]);
+  }
+
+  /**
+   * Waits until the etcd cluster has a leader and a decided version (Patroni 3.0.2 stops at start
+   * when etcd still answers "not_decided").
+   */
+  async waitForEtcd(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    let last = '';
+    while (Date.now() < deadline) {
+      try {
+        const health = (await (await fetch(`http://${ADDRESS.a}:2379/health`, { signal: AbortSignal.timeout(1_000) })).json()) as { health?: string };
+        const version = (await (await fetch(`http://${ADDRESS.a}:2379/version`, { signal: AbortSignal.timeout(1_000) })).json()) as { etcdcluster?: string };
+        last = `${JSON.stringify(health)} ${JSON.stringify(version)}`;
+        if (health.health === 'true' && version.etcdcluster && version.etcdcluster !== 'not_decided') return;
+      } catch (err) {
+        last = String(err);
+      }
+      await sleep(200);
+    }
+    throw new Error(`etcd pas prêt après ${timeoutMs} ms : ${last}\n${this.logOf('a', 'etcd')}`);
+  }
+
+  /** Patroni's configuration for a site (YAML is a superset of JSON: written as JSON). */
+  patroniConfig(site: 'a' | 'b'): object {
+    const ip = ADDRESS[site];
+    const home = this.dir(site);
+    return {
+      scope: this.cluster,
+      name: `pg-${site}`,
+      restapi: { listen: `${ip}:${PATRONI_PORT}`, connect_address: `${ip}:${PATRONI_PORT}` },
+      // Each Patroni talks to its own site's etcd member only (a full member: it forwards to the
+      // etcd leader wherever it is); use_proxies keeps Patroni from switching to the other site's.
+      etcd3: { hosts: [`${ip}:2379`], use_proxies: true },
+      bootstrap: {
+        dcs: {
+          ...(this.options.patroni ?? PATRONI_TIMING),
+          maximum_lag_on_failover: 1_048_576,
+          // RPO 0: a commit is acknowledged once the standby of the other site has it on disk, and only
+          // that synchronous standby may be promoted. Not strict: with two sites, strict mode leaves the
+          // survivor unable to commit anything until the lost site is rebuilt (measured: writes never
+          // came back); docs/OPERATIONS.md says what non-strict costs while one site is gone.
+          synchronous_mode: true,
+          synchronous_mode_strict: false,
+          postgresql: {
+            use_pg_rewind: true,
+            parameters: { wal_level: 'replica', hot_standby: 'on', max_wal_senders: 5, max_replication_slots: 5, wal_log_hints: 'on', synchronous_commit: 'on', max_connections: 100 },
+          },
+        },
+        initdb: [{ encoding: 'UTF8' }, { locale: 'C' }],
+        pg_hba: ['local all all trust', 'host replication replicator 10.77.0.0/16 trust', 'host all all 10.77.0.0/16 trust', 'host all all 127.0.0.1/32 trust'],
+      },
+      postgresql: {
+        listen: `${ip},127.0.0.1:5432`,
+        connect_address: `${ip}:5432`,
+        data_dir: path.join(home, 'pgdata'),
+        bin_dir: PG_BIN,
+        pgpass: path.join(home, 'pgpass'),
+        authentication: { replication: { username: 'replicator', password: 'replicator' }, superuser: { username: 'postgres', password: 'postgres' } },
+        parameters: { unix_socket_directories: home, shared_buffers: '32MB', dynamic_shared_memory_type: 'mmap' },
+      },
+      watchdog: { mode: 'off' },
+      log: { level: 'WARNING' },
+    };
+  }
+
+  startPatroni(site: 'a' | 'b'): void {
+    const home = this.dir(site);
+    chownSync(this.work, this.pg.uid, this.pg.gid);
+    chownSync(home, this.pg.uid, this.pg.gid);
+    const file = path.join(home, 'patroni.yml');
+    writeFileSync(file, JSON.stringify(this.patroniConfig(site), null, 2));
+    chownSync(file, this.pg.uid, this.pg.gid);
+    this.spawnIn(site, 'patroni', ['patroni', file], { asPostgres: true });
+  }
+
+  startHaproxy(site: 'a' | 'b'): void {
+    // The shipped file, as is: its addresses are the drill's.
+    this.spawnIn(site, 'haproxy', ['haproxy', '-db', '-f', path.resolve('deploy/haproxy-postgres.cfg')]);
+  }
+
+  /** `preau serve` from source in the site's namespace, on its HAProxy; resolves when it listens. */
+  async startPreau(site: 'a' | 'b', secret: string): Promise<void> {
+    const child = this.spawnIn(site, 'preau', [process.execPath, '--import', 'tsx', path.resolve('src/cli.ts'), 'serve', '--demo', 'off'], {
+      env: {
+        DATABASE_URL: HAPROXY_PG,
+        PREAU_HOST: ADDRESS[site],
+        PREAU_PORT: String(PREAU_PORT),
+        PREAU_DATA_DIR: this.dir(site, 'preau-data'),
+        PREAU_PUBLIC_URL: `http://${ADDRESS[site]}:${PREAU_PORT}`,
+        PREAU_SECRET: secret,
+        PREAU_HASH_CONCURRENCY: '1',
+        // The drill's clients all come from 10.77.0.1: the per-address caps are not what is tested.
+        PREAU_MAX_CONNECTIONS_PER_ADDRESS: '10000',
+        PREAU_ENGAGEMENT_RECORDING: 'off',
+        LOG_LEVEL: this.options.logLevel ?? 'warn',
+      },
+    });
+    const deadline = Date.now() + 120_000;
+    for (;;) {
+      if (child.exitCode !== null) throw new Error(`Préau (site ${site}) s’est arrêté : ${this.logOf(site, 'preau')}`);
+      try {
+        const r = await fetch(`http://${ADDRESS[site]}:${PREAU_PORT}/readyz`, { signal: AbortSignal.timeout(1_000) });
+        if (r.status === 200) return;
+      } catch {
+        // not listening yet
+      }
+      if (Date.now() > deadline) throw new Error(`Préau (site ${site}) pas prêt après 120 s : ${this.logOf(site, 'preau')}`);
+      await sleep(300);
+    }
+  }
+
+  /** Patroni's view of the cluster, from a site's REST API (undefined when it does not answer). */
+  async cluster_(site: 'a' | 'b'): Promise<{ members: { name: string; role: string; state: string; lag?: number | string }[] } | undefined> {
+    try {
+      const r = await fetch(`http://${ADDRESS[site]}:${PATRONI_PORT}/cluster`, { signal: AbortSignal.timeout(1_000) });
+      return r.ok ? ((await r.json()) as { members: { name: string; role: string; state: string }[] }) : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Waits until `site` is the primary (leader) and the other site's PostgreSQL is its synchronous standby. */
+  async waitForPair(primary: 'a' | 'b', timeoutMs: number): Promise<void> {
+    const standby = primary === 'a' ? 'b' : 'a';
+    const deadline = Date.now() + timeoutMs;
+    let last = '';
+    while (Date.now() < deadline) {
+      const c = await this.cluster_(primary);
+      last = JSON.stringify(c?.members ?? 'no answer');
+      const p = c?.members.find((m) => m.name === `pg-${primary}`);
+      const s = c?.members.find((m) => m.name === `pg-${standby}`);
+      if (p?.role === 'leader' && p.state === 'running' && s?.role === 'sync_standby' && (s.state === 'streaming' || s.state === 'running')) return;
+      await sleep(500);
+    }
+    throw new Error(`pas de paire primaire ${primary} + standby synchrone après ${timeoutMs} ms : ${last}\n--- patroni ${primary}\n${this.logOf(primary, 'patroni')}`);
+  }
+
+  /** Waits until `site`'s Patroni answers /primary with 200. */
+  async waitForPrimary(site: 'a' | 'b', timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      try {
+        if ((await fetch(`http://${ADDRESS[site]}:${PATRONI_PORT}/primary`, { signal: AbortSignal.timeout(1_000) })).status === 200) return;
+      } catch {
+        // not up yet
+      }
+      await sleep(300);
+    }
+    throw new Error(`le site ${site} n’est pas devenu primaire en ${timeoutMs} ms : ${this.logOf(site, 'patroni')}`);
+  }
+
+  /** Which site's member leads etcd now (undefined when no member answers). */
+  async etcdLeader(): Promise<SiteName | undefined> {
+    const ids = new Map<string, SiteName>();
+    let leader: string | undefined;
+    for (const site of ['a', 'b', 'w'] as const) {
+      try {
+        const r = await fetch(`http://${ADDRESS[site]}:2379/v3/maintenance/status`, { method: 'POST', body: '{}', signal: AbortSignal.timeout(1_000) });
+        const status = (await r.json()) as { header?: { member_id?: string }; leader?: string };
+        if (status.header?.member_id) ids.set(status.header.member_id, site);
+        leader ??= status.leader;
+      } catch {
+        // that member does not answer
+      }
+    }
+    return leader === undefined ? undefined : ids.get(leader);
+  }
+
+  /** Site lost: every process in its namespace killed with SIGKILL, its link to the others down. */
+  cut(site: SiteName): { killed: number } {
+    sh('ip', ['-n', BRIDGE_NS, 'link', 'set', `${NS[site]}-n`, 'down']);
+    let killed = 0;
+    for (const pid of sh('ip', ['netns', 'pids', NS[site]], true).split('\n').filter(Boolean)) {
+      try {
+        process.kill(Number(pid), 'SIGKILL');
+        killed++;
+      } catch {
+        // already gone
+      }
+    }
+    return { killed };
+  }
+
+  /** Everything removed: processes (SIGKILL), namespaces, links, and the work directory unless `keep`. */
+  destroy(keep = false): void {
+    for (const { child } of this.children) if (child.exitCode === null) child.kill('SIGKILL');
+    destroyLeftovers();
+    if (!keep) rmSync(this.work, { recursive: true, force: true });
+  }
+}
