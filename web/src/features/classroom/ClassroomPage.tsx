@@ -608,7 +608,7 @@ function PollCard({ poll, teacher, session }: { poll: PollView; teacher: boolean
         <form
           onSubmit={(e) => {
             e.preventDefault();
-            if (chosen.length) session.send('poll-answer', { pollId: poll.id, choices: chosen });
+            if (chosen.length) session.answerPoll(poll.id, chosen);
           }}
         >
           {poll.options.map((o, i) => (

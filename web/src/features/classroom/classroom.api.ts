@@ -31,16 +31,18 @@ export interface CreateRequest {
 
 const enc = encodeURIComponent;
 const base = '/api/v1/classrooms';
+/** Every answer about one room is `{classroom}`. */
+type One = { classroom: Classroom };
 export const listClassrooms = () => api<{ classrooms: Classroom[] }>('GET', base);
-export const getClassroom = (id: string) => api<Classroom>('GET', `${base}/${enc(id)}`);
-export const createClassroom = (body: CreateRequest) => api<Classroom>('POST', base, { body });
-export const openClassroom = (id: string) => api<Classroom>('POST', `${base}/${enc(id)}/open`, { body: {} });
-export const closeClassroom = (id: string) => api<Classroom>('POST', `${base}/${enc(id)}/close`, { body: {} });
+export const getClassroom = (id: string) => api<One>('GET', `${base}/${enc(id)}`).then(({ data, stale }) => ({ data: data.classroom, stale }));
+export const createClassroom = (body: CreateRequest) => api<One>('POST', base, { body }).then(({ data, stale }) => ({ data: data.classroom, stale }));
+export const openClassroom = (id: string) => api<One>('POST', `${base}/${enc(id)}/open`, { body: {} }).then(({ data, stale }) => ({ data: data.classroom, stale }));
+export const closeClassroom = (id: string) => api<One>('POST', `${base}/${enc(id)}/close`, { body: {} }).then(({ data, stale }) => ({ data: data.classroom, stale }));
 export const lockClassroom = (id: string, locked: boolean) => api<{ locked: boolean }>('PUT', `${base}/${enc(id)}/lock`, { body: { locked } });
-export const setGuests = (id: string, allowed: boolean) => api<Classroom>('PUT', `${base}/${enc(id)}/guests`, { body: { allowed } });
+export const setGuests = (id: string, allowed: boolean) => api<One>('PUT', `${base}/${enc(id)}/guests`, { body: { allowed } }).then(({ data, stale }) => ({ data: data.classroom, stale }));
 export const createGuestLink = (id: string) => api<{ token: string; link: string; expiresAt: string }>('POST', `${base}/${enc(id)}/guest-link`, { body: {} });
 export const revokeGuestLink = (id: string) => api<void>('DELETE', `${base}/${enc(id)}/guest-link`);
-export const acceptInvitation = (token: string) => api<Classroom>('POST', `${base}/invitations`, { body: { token } });
+export const acceptInvitation = (token: string) => api<One>('POST', `${base}/invitations`, { body: { token } }).then(({ data, stale }) => ({ data: data.classroom, stale }));
 
 /** A teacher's lessons (to make a virtual class from one) and the classes/groups they teach (ad hoc), from their timetable. */
 export interface TeacherChoices {

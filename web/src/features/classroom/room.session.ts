@@ -73,6 +73,11 @@ export class RoomSession {
     await this.media.setWants({ audio: maySpeak(this.view.get()), ...wants });
   }
 
+  /** The server's poll events carry counts, not who answered what: my answer is kept here (a refusal comes back as an error). */
+  answerPoll(pollId: string, choices: number[]): void {
+    if (this.send('poll-answer', { pollId, choices })) this.view.update((v) => ({ ...v, polls: v.polls.map((p) => (p.id === pollId ? { ...p, mine: choices } : p)) }));
+  }
+
   private wants = { camera: false, screen: false };
   toggleCamera(on: boolean): void {
     this.wants = { ...this.wants, camera: on };
