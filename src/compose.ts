@@ -21,6 +21,7 @@ import { IdentityService } from './modules/identity/identity.service.js';
 import { LoginThrottle, MemoryFailureStore } from './modules/identity/login-throttle.js';
 import { FallbackFailureStore, RedisFailureStore } from './modules/identity/login-throttle.redis.js';
 import { PasswordHasher } from './modules/identity/password-hasher.js';
+import { iceServersFor } from './media/turn.js';
 import { DEFAULT_HASH_GOVERNOR } from './modules/identity/hash-governor.js';
 import { registerIdentityRoutes } from './modules/identity/identity.routes.js';
 import { SchoolsRepository, SchoolsService, registerSchoolsRoutes } from './modules/schools/index.js';
@@ -274,7 +275,12 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
     clock,
     logger,
     // The service is built just below; the runtime calls these only once rooms are live.
-    { onAttendance: (...a) => classroom.onAttendance(...a), onClosed: (...a) => classroom.onClosed(...a) },
+    {
+      onAttendance: (...a) => classroom.onAttendance(...a),
+      onClosed: (...a) => classroom.onClosed(...a),
+      // TURN for school networks that block UDP: credentials minted per participant, valid a few hours.
+      iceServers: (personId) => iceServersFor(config.turnSecret ? { urls: config.turnUrls, secret: config.turnSecret, ttlSeconds: config.turnTtlSeconds } : undefined, personId, clock.nowMs()),
+    },
   );
   // A node's id for the rooms it hosts: stable across a restart on the same host and port (it takes its rooms back).
   const classroom = new ClassroomService(

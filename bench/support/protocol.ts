@@ -193,7 +193,19 @@ export interface SurgeResultMessage {
   generatorLagP99Ms: number;
 }
 
-export type ChildMessage = ProgressMessage | ReadyMessage | LoadResultMessage | HashResultMessage | OpenLoadResultMessage | FloodResultMessage | SurgeResultMessage;
+/** The classroom bench's client child: every figure of its run (see classroom.bench.ts and classroom-clients.ts). */
+export interface ClassroomResultMessage {
+  type: 'classroom-result';
+  result: import('./classroom-protocol.js').ClassroomResult;
+}
+
+/** A line of the classroom bench's progress (phase and what it is doing). */
+export interface ClassroomProgressMessage {
+  type: 'classroom-progress';
+  text: string;
+}
+
+export type ChildMessage = ProgressMessage | ReadyMessage | LoadResultMessage | HashResultMessage | OpenLoadResultMessage | FloodResultMessage | SurgeResultMessage | ClassroomResultMessage | ClassroomProgressMessage;
 
 /** The load a pinned autocannon child applies (written to a JSON file, its path given as argv[2]). */
 export interface LoadSpec {

@@ -60,4 +60,38 @@ describe('loadConfig', () => {
     expect(loadConfig({}, ['--blob-store', 'database']).blobStore).toBe('database');
     expect(() => loadConfig({ PREAU_BLOB_STORE: 's3' }, [])).toThrow(/disk ou database/);
   });
+
+  it('TURN: URLs and secret together, each validated; refuses to boot otherwise', () => {
+    const secret = 'x'.repeat(32);
+    const c = loadConfig({ PREAU_TURN_URLS: 'turn:turn.ent.example:3478, turns:turn.ent.example:443?transport=tcp', PREAU_TURN_SECRET: secret }, []);
+    expect(c.turnUrls).toEqual(['turn:turn.ent.example:3478', 'turns:turn.ent.example:443?transport=tcp']);
+    expect(c.turnTtlSeconds).toBe(6 * 3600);
+    expect(loadConfig({}, []).turnUrls).toEqual([]);
+    expect(() => loadConfig({ PREAU_TURN_URLS: 'http://turn.ent.example', PREAU_TURN_SECRET: secret }, [])).toThrow(/PREAU_TURN_URLS/);
+    expect(() => loadConfig({ PREAU_TURN_URLS: 'turns:turn.ent.example:443?transport=udp', PREAU_TURN_SECRET: secret }, [])).toThrow(/PREAU_TURN_URLS/);
+    expect(() => loadConfig({ PREAU_TURN_URLS: 'turn:turn.ent.example:99999', PREAU_TURN_SECRET: secret }, [])).toThrow(/PREAU_TURN_URLS/);
+    expect(() => loadConfig({ PREAU_TURN_URLS: 'turn:turn.ent.example', PREAU_TURN_SECRET: 'court' }, [])).toThrow(/PREAU_TURN_SECRET vaut « court » ; attendu : au moins 32/);
+    expect(() => loadConfig({ PREAU_TURN_URLS: 'turn:turn.ent.example' }, [])).toThrow(/sans PREAU_TURN_SECRET/);
+    expect(() => loadConfig({ PREAU_TURN_SECRET: secret }, [])).toThrow(/sans PREAU_TURN_URLS/);
+    expect(() => loadConfig({ PREAU_TURN_URLS: 'turn:a', PREAU_TURN_SECRET: secret, PREAU_TURN_TTL_SECONDS: '60' }, [])).toThrow(/PREAU_TURN_TTL_SECONDS/);
+  });
+
+  it('Janus: a ws:// or wss:// URL', () => {
+    expect(loadConfig({ PREAU_JANUS_URL: 'ws://10.0.0.5:8188' }, []).janusUrl).toBe('ws://10.0.0.5:8188');
+    expect(() => loadConfig({ PREAU_JANUS_URL: 'http://10.0.0.5:8088/janus' }, [])).toThrow(/PREAU_JANUS_URL/);
+    expect(() => loadConfig({ PREAU_JANUS_ADMIN_URL: 'ws://10.0.0.5:7188' }, [])).toThrow(/vont ensemble/);
+    expect(loadConfig({ PREAU_JANUS_ADMIN_URL: 'ws://10.0.0.5:7188', PREAU_JANUS_ADMIN_SECRET: 's3cret' }, []).janusAdminSecret).toBe('s3cret');
+  });
+
+  it('runs the embedded media engine by default on ports 42000-42999, and takes janus, off, a worker count and a port range', () => {
+    const c = loadConfig({}, []);
+    expect(c.mediaEngine).toBe('embedded');
+    expect(c.mediaWorkers).toBe(0);
+    expect(c.mediaIcePorts).toEqual([42_000, 42_999]);
+    const d = loadConfig({ PREAU_MEDIA_ENGINE: 'off', PREAU_MEDIA_WORKERS: '3' }, ['--media-ice-ports', '50000-50999']);
+    expect([d.mediaEngine, d.mediaWorkers, d.mediaIcePorts]).toEqual(['off', 3, [50_000, 50_999]]);
+    expect(() => loadConfig({ PREAU_MEDIA_ENGINE: 'mediasoup' }, [])).toThrow(/embedded, janus ou off/);
+    expect(() => loadConfig({ PREAU_MEDIA_ICE_PORTS: '42000-42010' }, [])).toThrow(/premier-dernier/);
+    expect(() => loadConfig({ PREAU_MEDIA_WORKERS: '99' }, [])).toThrow(/PREAU_MEDIA_WORKERS/);
+  });
 });

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseTrustedProxies, type ClientAddressSource } from '../edge/client-address.js';
 import type { BlobStoreKind } from '../storage/blobs/open-blob-store.js';
+import { parseTurnUrls, TURN_SECRET_MIN_CHARS, TURN_TTL_DEFAULT_SECONDS, TURN_TTL_MAX_SECONDS, TURN_TTL_MIN_SECONDS } from '../media/turn.js';
 
 /**
  * One validated configuration, from environment variables and command-line flags
@@ -78,6 +79,29 @@ export interface Config {
   classroomMaxParticipantsPerSchool: number;
   /** Participants of one classe virtuelle besides its teachers. */
   classroomMaxParticipantsPerRoom: number;
+  /** TURN servers (coturn, `use-auth-secret`) given to virtual-class participants; empty: none (UDP-blocking networks cannot join media). */
+  turnUrls: string[];
+  /** coturn's `static-auth-secret`: Préau mints time-limited credentials with it (src/media/turn.ts). Required with turnUrls. */
+  turnSecret: string | undefined;
+  /** Validity of minted TURN credentials (longer than a class: allocations are refreshed with them). */
+  turnTtlSeconds: number;
+  /** `ws://…` of a Janus (VideoRoom) WebSocket API: the scale-out media engine (src/media/janus/); absent: the embedded engine. */
+  janusUrl: string | undefined;
+  /** Janus' `api_secret`, when it has one. */
+  janusApiSecret: string | undefined;
+  /** Janus VideoRoom's `admin_key` (room creation). */
+  janusAdminKey: string | undefined;
+  /** Rooms one Janus carries at most before `openRoom` refuses (`full`). */
+  janusMaxRooms: number;
+  /** `ws://…` of Janus' Admin API (with janusAdminSecret): room stats count forwarded packets; absent: they do not. */
+  janusAdminUrl: string | undefined;
+  janusAdminSecret: string | undefined;
+  /** The classe virtuelle's media engine: `embedded` (werift SFU in worker threads), `janus` (dedicated media servers) or `off`. */
+  mediaEngine: 'embedded' | 'janus' | 'off';
+  /** Worker threads of the embedded engine; 0: cores − 1, at least 1. */
+  mediaWorkers: number;
+  /** UDP ports the embedded engine binds for ICE (first, last); the firewall opens this range. */
+  mediaIcePorts: [number, number];
 }
 
 /** `a,b/24,c` with each an IPv4/IPv6 address or CIDR block; undefined when any is not. */
@@ -163,6 +187,30 @@ const SPECS: OptionSpec<keyof Config>[] = [
   { key: 'classroomMaxRoomsPerSchool', env: 'PREAU_CLASSROOM_MAX_ROOMS_PER_SCHOOL', flag: '--classroom-max-rooms-per-school', help: 'classes virtuelles ouvertes en même temps dans un établissement', expect: 'un entier de 1 à 10000', parse: int(1, 10_000) },
   { key: 'classroomMaxParticipantsPerSchool', env: 'PREAU_CLASSROOM_MAX_PARTICIPANTS_PER_SCHOOL', flag: '--classroom-max-participants-per-school', help: 'participants d’un établissement sur ce nœud', expect: 'un entier de 1 à 1000000', parse: int(1, 1_000_000) },
   { key: 'classroomMaxParticipantsPerRoom', env: 'PREAU_CLASSROOM_MAX_PARTICIPANTS_PER_ROOM', flag: '--classroom-max-participants-per-room', help: 'participants d’une classe virtuelle (professeurs en plus)', expect: 'un entier de 2 à 500', parse: int(2, 500) },
+  {
+    key: 'turnUrls', env: 'PREAU_TURN_URLS', flag: '--turn-urls', help: 'serveurs TURN (coturn) pour la classe virtuelle',
+    expect: `de 1 à 8 URL turn:hôte:port[?transport=udp|tcp] ou turns:hôte:443[?transport=tcp] séparées par des virgules, par exemple turn:turn.ent.example:3478,turns:turn.ent.example:443?transport=tcp`,
+    parse: parseTurnUrls,
+  },
+  { key: 'turnSecret', env: 'PREAU_TURN_SECRET', flag: '--turn-secret', help: 'secret partagé avec coturn (static-auth-secret)', expect: `au moins ${TURN_SECRET_MIN_CHARS} caractères, sans espace (openssl rand -base64 48)`, parse: (r) => (r.length >= TURN_SECRET_MIN_CHARS && r.length <= 256 && !/\s/.test(r) ? r : undefined) },
+  { key: 'turnTtlSeconds', env: 'PREAU_TURN_TTL_SECONDS', flag: '--turn-ttl-seconds', help: 'validité des identifiants TURN', expect: `un entier de ${TURN_TTL_MIN_SECONDS} à ${TURN_TTL_MAX_SECONDS} (secondes)`, parse: int(TURN_TTL_MIN_SECONDS, TURN_TTL_MAX_SECONDS) },
+  { key: 'janusUrl', env: 'PREAU_JANUS_URL', flag: '--janus-url', help: 'serveur média Janus (API WebSocket)', expect: 'ws://hôte:port ou wss://hôte:port', parse: (r) => (/^wss?:\/\/[^\s/]+(\/[^\s]*)?$/.test(r) && r.length < 2048 ? r : undefined) },
+  { key: 'janusApiSecret', env: 'PREAU_JANUS_API_SECRET', flag: '--janus-api-secret', help: 'api_secret de Janus', expect: 'de 1 à 256 caractères sans espace', parse: (r) => (/^\S{1,256}$/.test(r) ? r : undefined) },
+  { key: 'janusAdminKey', env: 'PREAU_JANUS_ADMIN_KEY', flag: '--janus-admin-key', help: 'admin_key du plugin VideoRoom de Janus', expect: 'de 1 à 256 caractères sans espace', parse: (r) => (/^\S{1,256}$/.test(r) ? r : undefined) },
+  { key: 'janusAdminUrl', env: 'PREAU_JANUS_ADMIN_URL', flag: '--janus-admin-url', help: 'API d’administration de Janus (statistiques)', expect: 'ws://hôte:port ou wss://hôte:port', parse: (r) => (/^wss?:\/\/[^\s/]+(\/[^\s]*)?$/.test(r) && r.length < 2048 ? r : undefined) },
+  { key: 'janusAdminSecret', env: 'PREAU_JANUS_ADMIN_SECRET', flag: '--janus-admin-secret', help: 'admin_secret de Janus', expect: 'de 1 à 256 caractères sans espace', parse: (r) => (/^\S{1,256}$/.test(r) ? r : undefined) },
+  { key: 'janusMaxRooms', env: 'PREAU_JANUS_MAX_ROOMS', flag: '--janus-max-rooms', help: 'salles au plus sur ce serveur Janus', expect: 'un entier de 1 à 10000', parse: int(1, 10_000) },
+  { key: 'mediaEngine', env: 'PREAU_MEDIA_ENGINE', flag: '--media-engine', help: 'moteur média de la classe virtuelle', expect: 'embedded, janus ou off', parse: oneOf('embedded', 'janus', 'off') },
+  { key: 'mediaWorkers', env: 'PREAU_MEDIA_WORKERS', flag: '--media-workers', help: 'threads du moteur média embarqué (0 : cœurs − 1)', expect: 'un entier de 0 à 32', parse: int(0, 32) },
+  {
+    key: 'mediaIcePorts', env: 'PREAU_MEDIA_ICE_PORTS', flag: '--media-ice-ports', help: 'ports UDP du moteur média embarqué', expect: 'premier-dernier, par exemple 42000-42999 (au moins 2 ports par thread)',
+    parse: (r) => {
+      const m = /^(\d{4,5})-(\d{4,5})$/.exec(r);
+      if (!m) return undefined;
+      const [first, last] = [Number(m[1]), Number(m[2])];
+      return first >= 1024 && last <= 65_535 && last - first >= 63 ? ([first, last] as [number, number]) : undefined;
+    },
+  },
   { key: 'departedRetentionDays', env: 'PREAU_DEPARTED_RETENTION_DAYS', flag: '--departed-retention-days', help: 'conservation après départ', expect: 'un entier de 1 à 92', parse: int(1, 92) },
 ];
 
@@ -214,6 +262,18 @@ export function defaultConfig(): Config {
     classroomMaxRoomsPerSchool: 40,
     classroomMaxParticipantsPerSchool: 600,
     classroomMaxParticipantsPerRoom: 40,
+    turnUrls: [],
+    turnSecret: undefined,
+    turnTtlSeconds: TURN_TTL_DEFAULT_SECONDS,
+    janusUrl: undefined,
+    janusApiSecret: undefined,
+    janusAdminKey: undefined,
+    janusMaxRooms: 200,
+    janusAdminUrl: undefined,
+    janusAdminSecret: undefined,
+    mediaEngine: 'embedded',
+    mediaWorkers: 0,
+    mediaIcePorts: [42_000, 42_999],
   };
 }
 
@@ -268,6 +328,10 @@ export function loadConfig(env: NodeJS.ProcessEnv, argv: readonly string[]): Con
   // checks (every 1 s, down after 2 failures). Alone on a machine, nobody polls readiness: no delay.
   if (!given.has('drainDelayMs') && config.trustedProxies.length > 0) config.drainDelayMs = 3_000;
   if (!given.has('publicUrl')) config.publicUrl = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}`;
+  // TURN credentials are minted with the secret: one without the other is a half-done deployment.
+  if (config.turnUrls.length > 0 && config.turnSecret === undefined) problems.push('PREAU_TURN_URLS est donné sans PREAU_TURN_SECRET : donnez le static-auth-secret de coturn (deploy/coturn/turnserver.conf)');
+  if (config.turnSecret !== undefined && config.turnUrls.length === 0) problems.push('PREAU_TURN_SECRET est donné sans PREAU_TURN_URLS : donnez les URL turn:/turns: du serveur coturn');
+  if ((config.janusAdminUrl === undefined) !== (config.janusAdminSecret === undefined)) problems.push('PREAU_JANUS_ADMIN_URL et PREAU_JANUS_ADMIN_SECRET vont ensemble (l’API d’administration de Janus demande son admin_secret)');
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
 }

@@ -52,6 +52,8 @@ describe('classe virtuelle signalling over the realtime gateway', () => {
     teacher.send({ type: 'classroom', roomId, op: 'join' });
     const snap = await teacher.next(ev('snapshot'));
     expect(snap).toMatchObject({ you: { id: 'teacherA', role: 'teacher' }, room: { status: 'waiting' }, lobby: [{ id: 'pupilA1', role: 'pupil' }] });
+    // No TURN configured: no ICE servers (the browser uses host and server-reflexive candidates).
+    expect(snap.iceServers).toEqual([]);
     a1.send({ type: 'classroom', roomId, op: 'open', ref: 'pupil-open' });
     expect(await errorOf(a1, 'pupil-open')).toMatchObject({ id: 'classroom.teacher_only' });
     teacher.send({ type: 'classroom', roomId, op: 'open' });
@@ -201,5 +203,37 @@ describe('classe virtuelle signalling over the realtime gateway', () => {
     expect(suivi.map((x) => x.pupil_id)).toEqual(['pupilA1', 'pupilA2']);
     const att = await (await t.as('cpeA')).request({ method: 'GET', url: `/api/v1/classrooms/${roomId}/attendance` });
     expect(att.json().attendance).toHaveLength(5);
+  });
+});
+
+describe('classe virtuelle: TURN credentials with the snapshot', () => {
+  it('gives each participant time-limited TURN credentials of their own when TURN is configured', async () => {
+    const secret = 'un-secret-partage-avec-coturn-de-plus-de-32-caracteres';
+    const t = await startTestPreau('sqlite', { turnUrls: ['turns:turn.ent.example:443?transport=tcp'], turnSecret: secret, turnTtlSeconds: 3_600 }, { mediaEngine: new FakeMediaEngine() });
+    const sockets: LiveSocket[] = [];
+    try {
+      const base = await listenOnce(t);
+      const roomId = (await (await t.as('teacherA')).request({ method: 'POST', url: '/api/v1/classrooms', payload: { audience: { kind: 'class', id: 'class6A' } } })).json().classroom.id as string;
+      const snapOf = async (who: 'teacherA' | 'pupilA1') => {
+        const s = await connectAs(t, base, who);
+        sockets.push(s);
+        s.send({ type: 'classroom', roomId, op: 'join' });
+        return s.next((m) => m.type === 'classroom' && m.event === 'snapshot');
+      };
+      const teacherSnap = await snapOf('teacherA');
+      sockets[0]!.send({ type: 'classroom', roomId, op: 'open' });
+      const pupilSnap = await snapOf('pupilA1');
+      const [teacherIce, pupilIce] = [teacherSnap.iceServers, pupilSnap.iceServers] as { urls: string[]; username: string; credential: string }[][];
+      expect(teacherIce).toEqual([{ urls: ['turns:turn.ent.example:443?transport=tcp'], username: expect.stringMatching(/^\d+:/), credential: expect.any(String) }]);
+      // Each their own, and never the person's id in clear.
+      expect(pupilIce![0]!.username).not.toBe(teacherIce![0]!.username);
+      expect(pupilIce![0]!.username).not.toContain('pupilA1');
+      const expiry = Number(teacherIce![0]!.username.split(':')[0]) * 1000;
+      expect(expiry).toBeGreaterThan(t.clock.nowMs());
+      expect(expiry).toBeLessThanOrEqual(t.clock.nowMs() + 3_600_000 + 1000);
+    } finally {
+      for (const s of sockets) s.ws.close();
+      await t.close();
+    }
   });
 });

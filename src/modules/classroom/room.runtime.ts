@@ -28,6 +28,8 @@ export interface RuntimeHooks {
   onAttendance(meta: RoomMeta, participantId: string, attendance: Attendance, audioOnly: boolean): void;
   /** The live room closed: by its teacher, or because this node stops (`byShutdown`: the class may be opened again elsewhere). */
   onClosed(meta: RoomMeta, byShutdown: boolean): void;
+  /** The ICE servers (TURN with time-limited credentials, src/media/turn.ts) to give this participant's browser with the snapshot; none when not configured. */
+  iceServers?(participantId: string): readonly { urls: readonly string[]; username: string; credential: string }[];
 }
 
 /** How often rooms expire the places of those away past the grace, and subscribers' rungs follow the node's load. */
@@ -239,7 +241,7 @@ export class ClassroomRuntime {
       case 'snapshot': {
         const conn = live.connections.get(e.participantId);
         const snapshot = snapshotOf(live.state, e.participantId);
-        if (conn && snapshot) this.sendTo(conn, { type: 'classroom', roomId, ...snapshot });
+        if (conn && snapshot) this.sendTo(conn, { type: 'classroom', roomId, ...snapshot, iceServers: this.hooks.iceServers?.(e.participantId) ?? [] });
         return;
       }
       case 'media-join': {
