@@ -23,8 +23,8 @@ export interface ServedPreau {
   requests: { method: string; path: string; idempotencyKey: string | undefined }[];
 }
 
-/** `overrides`: parts given to compose (the classe virtuelle's media engine). */
-export async function startServedPreau(configOverrides: Partial<Config> = {}, overrides: Pick<ComposeOverrides, 'mediaEngine'> = {}): Promise<ServedPreau> {
+/** `overrides`: parts given to compose (the classe virtuelle's media engine and degradation thresholds, admission settings). */
+export async function startServedPreau(configOverrides: Partial<Config> = {}, overrides: Pick<ComposeOverrides, 'mediaEngine' | 'admission' | 'degradation'> = {}): Promise<ServedPreau> {
   const storage: TestStorage = await freshStorage('sqlite');
   // A school Monday at 7:45 in Paris: "today" has lessons.
   const clock = new ManualClock(parisWallTimeToUtcMs('2026-09-07', 7, 45));

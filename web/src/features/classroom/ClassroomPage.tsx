@@ -285,11 +285,26 @@ function Section({ id, title, children, testId }: { id: string; title: string; c
 
 function MediaElement({ media, kind, label }: { media: RemoteMedia; kind: 'audio' | 'video'; label?: string }) {
   const ref = useRef<HTMLVideoElement & HTMLAudioElement>(null);
+  // A slot with nothing flowing (a screen not shared) is muted: no black box for it.
+  const [flowing, setFlowing] = useState(() => media.stream.getTracks().some((t) => !t.muted));
   useEffect(() => {
     if (ref.current && ref.current.srcObject !== media.stream) ref.current.srcObject = media.stream;
+    const tracks = media.stream.getTracks();
+    const update = () => setFlowing(tracks.some((t) => !t.muted));
+    for (const t of tracks) {
+      t.addEventListener('mute', update);
+      t.addEventListener('unmute', update);
+    }
+    update();
+    return () => {
+      for (const t of tracks) {
+        t.removeEventListener('mute', update);
+        t.removeEventListener('unmute', update);
+      }
+    };
   }, [media.stream]);
   if (kind === 'audio') return <audio ref={ref} autoplay data-participant={media.participantId} data-testid="classroom-audio" />;
-  return <video ref={ref} autoplay playsInline muted aria-label={label} data-source={media.source} data-participant={media.participantId} data-testid="classroom-video" />;
+  return <video ref={ref} autoplay playsInline muted hidden={!flowing} aria-label={label} data-source={media.source} data-participant={media.participantId} data-testid="classroom-video" />;
 }
 
 function Media({ session, view }: { session: RoomSession; view: RoomView }) {

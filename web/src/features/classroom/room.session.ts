@@ -25,10 +25,12 @@ export class RoomSession {
   private readonly media: MediaClient;
   private readonly stops: (() => void)[] = [];
   private readonly myRefs = new Set<string>();
+  private iceServers: RTCIceServer[] = [];
 
   constructor(readonly roomId: string, private readonly guestToken?: string) {
     this.media = new MediaClient({
-      createPeer: () => new RTCPeerConnection({}) as unknown as PeerLike,
+      // TURN (with this participant's own credentials) from the snapshot; none configured: host and server-reflexive candidates only.
+      createPeer: () => new RTCPeerConnection({ iceServers: this.iceServers }) as unknown as PeerLike,
       getTrack: (source) => localTrack(source, () => this.screenEnded()),
       send: (signal) => this.send('signal', { signal }),
       onRemote: (list) => this.remote.set(list),
@@ -102,6 +104,7 @@ export class RoomSession {
       void this.media.handle(msg.signal as MediaSignal);
       return;
     }
+    if (msg.event === 'snapshot' && Array.isArray(msg.iceServers)) this.iceServers = msg.iceServers as RTCIceServer[];
     const before = this.view.get();
     const after = applyEvent(before, msg as RoomEventMessage);
     this.view.set(after);
