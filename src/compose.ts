@@ -44,7 +44,7 @@ import { JanusMediaEngine } from './media/janus/janus-media-engine.js';
 import { LazyMediaEngine } from './media/lazy-media-engine.js';
 import { MediaEngineError, type MediaEngine } from './media/media-engine.js';
 import { openMediaEngine } from './media/open-media-engine.js';
-import { ClassroomRepository, ClassroomRuntime, ClassroomService, DEFAULT_DEGRADATION_SETTINGS, DEFAULT_ROOM_LIMITS, registerClassroomRoutes, registerClassroomSignalling, type RoomLimits } from './modules/classroom/index.js';
+import { ClassroomRepository, ClassroomRuntime, ClassroomService, DEFAULT_DEGRADATION_SETTINGS, DEFAULT_ROOM_LIMITS, registerClassroomRoutes, registerClassroomSignalling, type DegradationSettings, type RoomLimits } from './modules/classroom/index.js';
 import { DEFAULT_GATEWAY_LIMITS, installUpgrades, MemoryPubSub, RedisPresence, RealtimeGateway, RedisPubSub, registerRealtimeRoutes, type GatewayLimits, type PubSub } from './realtime/index.js';
 import { createLaneResolver, DEFAULT_WAITING_ROOM_SETTINGS, registerWaitingRoomRoutes, ticketKey, WaitingRoom, type WaitingRoomSettings } from './edge/index.js';
 import { ChallengeGate, DEFAULT_CHALLENGE_SETTINGS, deriveKey, EdgeControls, registerOperatorRoutes, type ChallengeSettings, type CountryLookup } from './edge/index.js';
@@ -122,6 +122,8 @@ export interface ComposeOverrides {
   mediaEngine?: MediaEngine;
   /** Room bounds over the defaults (tests shrink them). */
   classroom?: Partial<RoomLimits>;
+  /** Degradation thresholds over the defaults (a browser test on a shared machine keeps the node's own load out of its journey). */
+  degradation?: Partial<DegradationSettings>;
 }
 
 /**
@@ -306,7 +308,7 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
     overrides.mediaEngine ?? ownMediaEngine,
     (connectionId, message) => realtime.sendToConnection(connectionId, message),
     { ...DEFAULT_ROOM_LIMITS, maxParticipants: config.classroomMaxParticipantsPerRoom, ...overrides.classroom },
-    DEFAULT_DEGRADATION_SETTINGS,
+    { ...DEFAULT_DEGRADATION_SETTINGS, ...overrides.degradation },
     { maxRoomsPerNode: config.classroomMaxRoomsPerNode, maxParticipantsPerNode: config.classroomMaxParticipantsPerNode, maxParticipantsPerSchool: config.classroomMaxParticipantsPerSchool },
     clock,
     logger,

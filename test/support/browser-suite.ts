@@ -1,21 +1,26 @@
 import { afterAll, afterEach, beforeAll, expect } from 'vitest';
-import { openBrowser, type TestBrowser } from './browser.js';
+import { openBrowser, openPeopleBrowser, type PeopleBrowser, type TestBrowser } from './browser.js';
 import { startServedPreau, type ServedPreau } from './served.js';
 
 /**
  * The life of a browser suite: one served Préau for the file, one chromium at a time, closed after
  * each test (and before the next `open`) with no console error left behind (CSP violations included).
  */
-export function servedBrowserSuite(): { readonly server: ServedPreau; open(options?: Parameters<typeof openBrowser>[0]): Promise<TestBrowser> } {
+export function servedBrowserSuite(served: Parameters<typeof startServedPreau> = []): {
+  readonly server: ServedPreau;
+  open(options?: Parameters<typeof openBrowser>[0]): Promise<TestBrowser>;
+  /** One chromium with a separate context (cookies, storage) per person: several people in one class. */
+  openPeople(options?: Parameters<typeof openPeopleBrowser>[0]): Promise<PeopleBrowser>;
+} {
   let server: ServedPreau | undefined;
-  let browser: TestBrowser | undefined;
+  let browser: TestBrowser | PeopleBrowser | undefined;
   const closeBrowser = async () => {
     if (browser) expect(browser.problems, 'erreurs de console (CSP comprise)').toEqual([]);
     await browser?.close();
     browser = undefined;
   };
   beforeAll(async () => {
-    server = await startServedPreau();
+    server = await startServedPreau(...served);
   });
   afterEach(async () => {
     await closeBrowser();
@@ -31,8 +36,15 @@ export function servedBrowserSuite(): { readonly server: ServedPreau; open(optio
     },
     async open(options = {}) {
       await closeBrowser();
-      browser = await openBrowser(options);
-      return browser;
+      const opened = await openBrowser(options);
+      browser = opened;
+      return opened;
+    },
+    async openPeople(options = {}) {
+      await closeBrowser();
+      const opened = await openPeopleBrowser(options);
+      browser = opened;
+      return opened;
     },
   };
 }

@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { expect } from 'vitest';
 import { FIXTURE_PASSWORD } from './fixtures.js';
 
@@ -58,6 +58,41 @@ export async function openBrowser(options: { viewport?: { width: number; height:
       await context.close();
       rmSync(userDataDir, { recursive: true, force: true });
     },
+  };
+}
+
+/** Fake camera and microphone (a test pattern and a beep), no permission prompt, audio that plays without a gesture, real host candidates (not mDNS names) for a local media server. */
+export const FAKE_MEDIA_FLAGS = ['--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', '--autoplay-policy=no-user-gesture-required', '--disable-features=WebRtcHideLocalIpsWithMdns'];
+
+export interface PeopleBrowser {
+  browser: Browser;
+  /** A page in a context of its own, signed in as `login` (a session from the API, as the login page would get). */
+  person(origin: string, login: string): Promise<Page>;
+  problems: string[];
+  close(): Promise<void>;
+}
+
+/** One chromium (one browser at a time, as the other suites), a separate context per person. */
+export async function openPeopleBrowser(options: { args?: string[]; viewport?: { width: number; height: number } } = {}): Promise<PeopleBrowser> {
+  const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: [...CHROMIUM_FLAGS, ...(options.args ?? [])] });
+  const problems: string[] = [];
+  return {
+    browser,
+    problems,
+    async person(origin, login) {
+      const context = await browser.newContext({ locale: 'fr-FR', timezoneId: 'Europe/Paris', viewport: options.viewport ?? { width: 1024, height: 800 }, serviceWorkers: 'block' });
+      const res = await fetch(`${origin}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json', origin }, body: JSON.stringify({ login, password: FIXTURE_PASSWORD }) });
+      if (res.status !== 200) throw new Error(`connexion de ${login} : ${res.status} ${await res.text()}`);
+      const [name, value] = res.headers.getSetCookie().find((c) => c.includes('preau_session='))!.split(';')[0]!.split('=') as [string, string];
+      await context.addCookies([{ name, value, url: origin, httpOnly: true, sameSite: 'Strict' }]);
+      const page = await context.newPage();
+      page.on('console', (m) => {
+        if (m.type() === 'error' && !/Failed to load resource|net::ERR_/.test(m.text())) problems.push(`${login}: ${m.text()}`);
+      });
+      page.on('pageerror', (e) => problems.push(`${login}: ${e.name}: ${e.message}`));
+      return page;
+    },
+    close: () => browser.close(),
   };
 }
 

@@ -1,4 +1,4 @@
-import { compose, type Preau } from '../../src/compose.js';
+import { compose, type ComposeOverrides, type Preau } from '../../src/compose.js';
 import { defaultConfig, type Config } from '../../src/config/config.js';
 import { ManualClock, parisWallTimeToUtcMs } from '../../src/platform/clock.js';
 import { createLogger } from '../../src/platform/logger.js';
@@ -23,7 +23,8 @@ export interface ServedPreau {
   requests: { method: string; path: string; idempotencyKey: string | undefined }[];
 }
 
-export async function startServedPreau(configOverrides: Partial<Config> = {}): Promise<ServedPreau> {
+/** `overrides`: parts given to compose (the classe virtuelle's media engine and degradation thresholds, admission settings). */
+export async function startServedPreau(configOverrides: Partial<Config> = {}, overrides: Pick<ComposeOverrides, 'mediaEngine' | 'admission' | 'degradation'> = {}): Promise<ServedPreau> {
   const storage: TestStorage = await freshStorage('sqlite');
   // A school Monday at 7:45 in Paris: "today" has lessons.
   const clock = new ManualClock(parisWallTimeToUtcMs('2026-09-07', 7, 45));
@@ -33,7 +34,7 @@ export async function startServedPreau(configOverrides: Partial<Config> = {}): P
   const config = (): Config => ({ ...defaultConfig(), host: '127.0.0.1', port, publicUrl: `http://127.0.0.1:${port}`, logLevel: 'silent', demo: 'off', hashConcurrency: 1, ...configOverrides });
 
   const start = async () => {
-    preau = await compose(config(), { storage: storage.storage, clock, logger: createLogger('silent') });
+    preau = await compose(config(), { ...overrides, storage: storage.storage, clock, logger: createLogger('silent') });
     // Observes requests without touching Fastify's handling (a second listener on the raw server).
     preau.app.server.on('request', (req) => {
       const key = req.headers['idempotency-key'];

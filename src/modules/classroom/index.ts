@@ -5,4 +5,4 @@ export { registerClassroomRoutes } from './classroom.routes.js';
 export { registerClassroomSignalling } from './classroom.signalling.js';
 export { ClassroomRuntime, type RuntimeCaps } from './room.runtime.js';
 export { DEFAULT_ROOM_LIMITS, type RoomLimits } from './room.state.js';
-export { DEFAULT_DEGRADATION_SETTINGS } from './degradation.policy.js';
+export { DEFAULT_DEGRADATION_SETTINGS, type DegradationSettings } from './degradation.policy.js';

@@ -1,6 +1,5 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { FunctionComponent } from 'preact';
-import { ComingSoonPage } from '../features/coming-soon/ComingSoonPage.js';
 import { ActivatePage } from '../features/identity/ActivatePage.js';
 import { LoginPage } from '../features/identity/LoginPage.js';
 import { logout } from '../features/identity/session.js';
@@ -32,7 +31,7 @@ const NAV: { route: RouteName; label: MessageKey; profiles?: readonly Profile[] 
 ];
 const TITLES: Record<RouteName, MessageKey> = {
   login: 'login.title', activate: 'activate.title', today: 'today.title', timetable: 'nav.timetable', homework: 'nav.homework', documents: 'nav.documents',
-  messaging: 'nav.messaging', liaison: 'nav.liaison', news: 'nav.news', classroom: 'nav.classroom', account: 'account.title', notifications: 'notifications.title',
+  messaging: 'nav.messaging', liaison: 'nav.liaison', news: 'nav.news', classroom: 'nav.classroom', classroomInvitation: 'nav.classroom', account: 'account.title', notifications: 'notifications.title',
   engagement: 'nav.engagement',
 };
 
@@ -56,6 +55,7 @@ const loadLiaisonPage = () => import('../features/liaison/LiaisonPage.js');
 const loadNewsPage = () => import('../features/news/NewsPage.js');
 const loadNotificationsPage = () => import('../features/notifications/NotificationsPage.js');
 const loadEngagementPage = () => import('../features/engagement/EngagementPage.js');
+const loadClassroomPage = () => import('../features/classroom/ClassroomPage.js');
 
 export function App() {
   const t = useT();
@@ -71,6 +71,7 @@ export function App() {
   const NewsPage = useLazyPage(route === 'news', loadNewsPage);
   const NotificationsPage = useLazyPage(route === 'notifications', loadNotificationsPage);
   const EngagementPage = useLazyPage(route === 'engagement', loadEngagementPage);
+  const ClassroomPage = useLazyPage(route === 'classroom' || route === 'classroomInvitation', loadClassroomPage);
   const first = useRef(true);
 
   // Where a visitor may be: signed out → login; signed in on a public page or at / → Aujourd'hui.
@@ -106,7 +107,7 @@ export function App() {
   else if (route === 'news') page = NewsPage ? <NewsPage /> : <p class="notice">{t('app.loading')}</p>;
   else if (route === 'notifications') page = NotificationsPage ? <NotificationsPage /> : <p class="notice">{t('app.loading')}</p>;
   else if (route === 'engagement') page = EngagementPage ? <EngagementPage /> : <p class="notice">{t('app.loading')}</p>;
-  else if (route === 'classroom') page = <ComingSoonPage feature={route} />;
+  else if (route === 'classroom' || route === 'classroomInvitation') page = ClassroomPage ? <ClassroomPage /> : <p class="notice">{t('app.loading')}</p>;
   else if (route === 'login' || route === 'activate') page = <p class="notice">{t('app.loading')}</p>;
   else page = <NotFound />;
 

@@ -12,6 +12,8 @@ export const ROUTES = {
   messaging: '/messagerie',
   liaison: '/carnet-de-liaison',
   classroom: '/classe-virtuelle',
+  /** A guest link: `/classe-virtuelle/invitation#<token>` (the token stays out of requests and logs). */
+  classroomInvitation: '/classe-virtuelle/invitation',
   account: '/compte',
   notifications: '/notifications',
   engagement: '/suivi',

@@ -69,6 +69,9 @@ export const en: Record<MessageKey, string> = {
   'form.mismatch': 'The two passwords differ.',
   'form.tooShort': 'The password must have at least {min} characters.',
 
+  'today.classroomOpen': 'Virtual class open now',
+  'today.classroomSoon': 'Virtual class at {time}',
+  'today.classroomJoin': 'Join “{title}”',
   'today.title': 'Today',
   'today.date': '{date}',
   'today.timetable': 'Timetable',
@@ -156,7 +159,6 @@ export const en: Record<MessageKey, string> = {
 
   'placeholder.homework': 'The homework book is coming soon: it will list the work for each lesson, with its due date, and you will hand in your work there.',
   'placeholder.documents': 'Documents are coming soon: files shared by your teachers and your school will be here.',
-  'placeholder.classroom': 'The virtual class is coming soon: you will join your teacher’s live lesson here.',
   'placeholder.soon': 'Coming soon',
 
   'notFound.title': 'Page not found',

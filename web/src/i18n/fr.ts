@@ -71,6 +71,9 @@ export const fr = {
   'form.mismatch': 'Les deux mots de passe ne sont pas identiques.',
   'form.tooShort': 'Le mot de passe doit contenir au moins {min} caractères.',
 
+  'today.classroomOpen': 'Classe virtuelle ouverte maintenant',
+  'today.classroomSoon': 'Classe virtuelle à {time}',
+  'today.classroomJoin': 'Rejoindre « {title} »',
   'today.title': 'Aujourd’hui',
   'today.date': 'Journée du {date}',
   'today.timetable': 'Emploi du temps',
@@ -158,7 +161,6 @@ export const fr = {
 
   'placeholder.homework': 'Le cahier de textes arrive bientôt : vous y trouverez le travail à faire pour chaque cours, avec sa date, et vous pourrez rendre vos devoirs.',
   'placeholder.documents': 'Les documents arrivent bientôt : vous y retrouverez les fichiers partagés par vos professeurs et par l’établissement.',
-  'placeholder.classroom': 'La classe virtuelle arrive bientôt : vous pourrez y rejoindre le cours en direct de votre professeur.',
   'placeholder.soon': 'Bientôt disponible',
 
   'notFound.title': 'Page introuvable',

@@ -6,7 +6,6 @@ import type { MessageKey } from '../../i18n/index.js';
 export const COMING_SOON = {
   homework: { title: 'nav.homework', body: 'placeholder.homework' },
   documents: { title: 'nav.documents', body: 'placeholder.documents' },
-  classroom: { title: 'nav.classroom', body: 'placeholder.classroom' },
 } as const satisfies Record<string, { title: MessageKey; body: MessageKey }>;
 
 export function ComingSoonPage({ feature }: { feature: keyof typeof COMING_SOON }) {

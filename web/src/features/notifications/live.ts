@@ -52,6 +52,36 @@ export function sentenceOf(n: Pick<Notification, 'kind' | 'title'>, translate: (
 }
 
 let socket: WebSocket | undefined;
+
+/**
+ * The same socket carries other features' messages (the classe virtuelle's signalling): one socket
+ * per tab, well inside the gateway's per-person cap (a second socket per tab would let three open
+ * tabs evict each other). A feature sends with `realtimeSend`, hears every message with
+ * `onRealtimeMessage`, and is told on each (re)connection with `onRealtimeOpen` (to join again).
+ */
+const messageListeners = new Set<(msg: { type?: string }) => void>();
+const openListeners = new Set<() => void>();
+/** Whether the socket is open now (a feature shows its connection state from it). */
+export const realtimeOpen = new Observable<boolean>(false);
+export function realtimeSend(message: object): boolean {
+  if (!socket || socket.readyState !== WebSocket.OPEN) return false;
+  socket.send(JSON.stringify(message));
+  return true;
+}
+export function onRealtimeMessage(listener: (msg: { type?: string }) => void): () => void {
+  messageListeners.add(listener);
+  return () => messageListeners.delete(listener);
+}
+export function onRealtimeOpen(listener: () => void): () => void {
+  openListeners.add(listener);
+  return () => openListeners.delete(listener);
+}
+/** A feature that needs the socket now (a live class; the browser came back online): try at once rather than after the backoff or the poll. */
+export function reconnectRealtimeNow(): void {
+  if (!running || socket) return;
+  attempt = 0;
+  schedule(0, connect);
+}
 let timer: ReturnType<typeof setTimeout> | undefined;
 let pinger: ReturnType<typeof setInterval> | undefined;
 let attempt = 0;
@@ -85,6 +115,7 @@ function onMessage(event: MessageEvent): void {
   } catch {
     return;
   }
+  for (const l of messageListeners) l(msg);
   if (msg.type === 'unread' && typeof msg.count === 'number') unreadNotifications.set(msg.count);
   else if (msg.type === 'notification' && msg.notification) {
     const n = msg.notification;
@@ -105,11 +136,14 @@ function connect(): void {
     void refreshCount();
     clearInterval(pinger);
     pinger = setInterval(() => ws.readyState === WebSocket.OPEN && ws.send('ping'), PING_MS);
+    realtimeOpen.set(true);
+    for (const l of openListeners) l();
   };
   ws.onmessage = onMessage;
   ws.onclose = (event) => {
     clearInterval(pinger);
     if (socket !== ws || !running) return;
+    realtimeOpen.set(false);
     socket = undefined;
     if (event.code === CLOSE_SIGNED_OUT) return;
     if (event.code === CLOSE_RESTART) {
@@ -137,6 +171,7 @@ export function stopLive(): void {
   const ws = socket;
   socket = undefined;
   ws?.close(1000);
+  realtimeOpen.set(false);
   unreadNotifications.set(undefined);
   pushedNotifications.set([]);
 }

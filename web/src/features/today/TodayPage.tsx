@@ -12,6 +12,7 @@ import { loadMine, loadToday } from './today.api.js';
 import { WorkDueList } from './WorkDue.js';
 import { ROUTES } from '../../app/router.js';
 import { NewsCard } from '../news/NewsCard.js';
+import { ClassroomCard } from './ClassroomCard.js';
 import { NotificationsSummary } from '../notifications/NotificationsLink.js';
 
 /** "Aujourd'hui": what each profile opens first at 8:30. */
@@ -137,6 +138,7 @@ function TodayContent({ today }: { today: Today }) {
     <div data-testid="today-content">
       <p class="today-date">{t('today.date', { date: formatSchoolDay(today.date, current) })}</p>
       <NotificationsSummary href={ROUTES.notifications} />
+      {(today.profile === 'eleve' || today.profile === 'enseignant') && <ClassroomCard nowMs={Date.now()} />}
       <NewsCard items={today.news ?? []} />
       {today.profile === 'eleve' && <LessonsDay layout={LESSONS_DAY.eleve} slots={today.timetable} work={{ items: today.workDue ?? [], today: today.date }} />}
       {today.profile === 'enseignant' && <LessonsDay layout={LESSONS_DAY.enseignant} slots={today.timetable} />}
