@@ -13,6 +13,8 @@ import {
   MediaStream,
   RTCPeerConnection,
   RTCRtpCodecParameters,
+  PictureLossIndication,
+  RtcpPayloadSpecificFeedback,
   RtcpRrPacket,
   RtcpSrPacket,
   RTP_EXTENSION_URI,
@@ -38,6 +40,32 @@ import { newSpeakingState, observeAudioLevel, type SpeakingState } from './speak
 import { parseVp8, type Vp8Info } from './vp8.js';
 
 export type Source = 'audio' | 'camera' | 'screen';
+
+interface RtcpRouter {
+  routeRtcp: (packet: RtcpPacket) => void;
+  ssrcTable: Record<number, { handleRtcpPacket(packet: RtcpPacket): void } | undefined>;
+}
+
+/**
+ * werift 0.24 routes a picture-loss indication by its *sender* SSRC first, then by its media SSRC.
+ * A browser that also publishes (a pupil's microphone on this connection) signs its PLIs with the
+ * SSRC of its own outgoing track — which this connection knows as one of its receivers — so the
+ * PLI about the teacher's camera went to that receiver and never reached the camera's sender here:
+ * no keyframe was asked of the teacher, and the pupil's decoder never got a frame it could start
+ * from. A PLI is about its media SSRC: route it there when this connection sends that SSRC.
+ */
+export function routePliByMediaSsrc(pc: RTCPeerConnection): void {
+  const router = (pc as unknown as { router?: RtcpRouter }).router;
+  if (!router || typeof router.routeRtcp !== 'function') return;
+  const original = router.routeRtcp;
+  router.routeRtcp = (packet: RtcpPacket) => {
+    if (packet instanceof RtcpPayloadSpecificFeedback && packet.feedback instanceof PictureLossIndication) {
+      const target = router.ssrcTable[packet.feedback.mediaSsrc];
+      if (target) return target.handleRtcpPacket(packet);
+    }
+    return original(packet);
+  };
+}
 export const SOURCES: readonly Source[] = ['audio', 'camera', 'screen'];
 export const MAIN_CONNECTION = 'main';
 
@@ -150,6 +178,7 @@ export class SfuRoom {
     if (existing) await this.leave(participantId);
     const startMedia: ParticipantMedia = this.spec.lowBandwidth && media.level === 'full' ? { ...media, level: 'teacher-low' } : media;
     const pc = new RTCPeerConnection({ ...this.deps.peerConfig, ...mediaPeerConfig(), bundlePolicy: 'max-bundle' });
+    routePliByMediaSsrc(pc);
     const inbound = {} as Record<Source, Inbound>;
     for (const source of SOURCES) {
       // sendrecv, not recvonly: a client that does not send answers `recvonly` and the m-line stays
