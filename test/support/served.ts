@@ -34,7 +34,9 @@ export async function startServedPreau(configOverrides: Partial<Config> = {}, ov
   const config = (): Config => ({ ...defaultConfig(), host: '127.0.0.1', port, publicUrl: `http://127.0.0.1:${port}`, logLevel: 'silent', demo: 'off', hashConcurrency: 1, ...configOverrides });
 
   const start = async () => {
-    preau = await compose(config(), { ...overrides, storage: storage.storage, clock, logger: createLogger('silent') });
+    // The lag-driven shedder off unless a suite asks for it: a browser journey on a loaded CI machine
+    // must not meet a 503 it did not arrange (the shedder has its own tests, src/edge/admission/).
+    preau = await compose(config(), { ...overrides, admission: { lagSampleMs: 0, ...overrides.admission }, storage: storage.storage, clock, logger: createLogger('silent') });
     // Observes requests without touching Fastify's handling (a second listener on the raw server).
     preau.app.server.on('request', (req) => {
       const key = req.headers['idempotency-key'];
