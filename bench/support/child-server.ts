@@ -20,6 +20,8 @@ export function childConfig(dir: string): Config {
     publicUrl: 'http://127.0.0.1',
     // PREAU_BENCH_LOG_LEVEL=error shows what a bench's child logs (a 500 in a mix, say).
     logLevel: (process.env.PREAU_BENCH_LOG_LEVEL as Config['logLevel'] | undefined) ?? 'silent',
+    // PREAU_HASH_GOVERNOR=off plays a bench or drill without the hashing governor (its A/B comparison).
+    hashGovernor: process.env.PREAU_HASH_GOVERNOR === 'off' ? 'off' : 'on',
     demo: 'off',
   };
 }
