@@ -1,4 +1,4 @@
-import { MediaEngineError, type EngineLoad, type MediaEngine, type MediaEvent, type MediaSignal, type ParticipantMedia, type MediaRoomSpec, type RoomMediaStats } from './media-engine.js';
+import { MediaEngineError, MediaListeners, type EngineLoad, type MediaEngine, type MediaEvent, type MediaSignal, type ParticipantMedia, type MediaRoomSpec, type RoomMediaStats } from './media-engine.js';
 
 /**
  * A media engine made on first need: the first room opened starts it (the embedded engine's worker
@@ -9,8 +9,7 @@ import { MediaEngineError, type EngineLoad, type MediaEngine, type MediaEvent, t
 export class LazyMediaEngine implements MediaEngine {
   private engine: MediaEngine | undefined;
   private closed = false;
-  private readonly signalListeners = new Set<(roomId: string, participantId: string, message: MediaSignal) => void>();
-  private readonly eventListeners = new Set<(event: MediaEvent) => void>();
+  private readonly listeners = new MediaListeners();
 
   constructor(
     readonly name: string,
@@ -27,10 +26,10 @@ export class LazyMediaEngine implements MediaEngine {
     if (!this.engine) {
       const engine = this.make();
       engine.onSignal((roomId, participantId, message) => {
-        for (const l of this.signalListeners) l(roomId, participantId, message);
+        this.listeners.signal(roomId, participantId, message);
       });
       engine.onEvent((event) => {
-        for (const l of this.eventListeners) l(event);
+        this.listeners.event(event);
       });
       this.engine = engine;
     }
@@ -71,13 +70,11 @@ export class LazyMediaEngine implements MediaEngine {
   }
 
   onSignal(listener: (roomId: string, participantId: string, message: MediaSignal) => void): () => void {
-    this.signalListeners.add(listener);
-    return () => this.signalListeners.delete(listener);
+    return this.listeners.onSignal(listener);
   }
 
   onEvent(listener: (event: MediaEvent) => void): () => void {
-    this.eventListeners.add(listener);
-    return () => this.eventListeners.delete(listener);
+    return this.listeners.onEvent(listener);
   }
 
   load(): EngineLoad {

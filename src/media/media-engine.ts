@@ -150,3 +150,27 @@ export interface MediaEngine {
   /** Stops every room and worker. */
   close(): Promise<void>;
 }
+
+/** The listeners every engine keeps for `onSignal` and `onEvent`, and how it calls them. */
+export class MediaListeners {
+  private readonly signals = new Set<(roomId: string, participantId: string, message: MediaSignal) => void>();
+  private readonly events = new Set<(event: MediaEvent) => void>();
+
+  onSignal(listener: (roomId: string, participantId: string, message: MediaSignal) => void): () => void {
+    this.signals.add(listener);
+    return () => this.signals.delete(listener);
+  }
+
+  onEvent(listener: (event: MediaEvent) => void): () => void {
+    this.events.add(listener);
+    return () => this.events.delete(listener);
+  }
+
+  signal(roomId: string, participantId: string, message: MediaSignal): void {
+    for (const l of this.signals) l(roomId, participantId, message);
+  }
+
+  event(event: MediaEvent): void {
+    for (const l of this.events) l(event);
+  }
+}

@@ -11,6 +11,7 @@ import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import {
   MediaEngineError,
+  MediaListeners,
   type EngineLoad,
   type MediaEngine,
   type MediaEvent,
@@ -73,8 +74,7 @@ export class EmbeddedMediaEngine implements MediaEngine {
   private readonly slots: Slot[] = [];
   private readonly roomSlot = new Map<string, Slot>();
   private readonly roomParticipants = new Map<string, Set<string>>();
-  private readonly signalListeners = new Set<(roomId: string, participantId: string, message: MediaSignal) => void>();
-  private readonly eventListeners = new Set<(event: MediaEvent) => void>();
+  private readonly listeners = new MediaListeners();
   private nextRequestId = 1;
   private closed = false;
   private readonly portRanges: [number, number][];
@@ -137,13 +137,11 @@ export class EmbeddedMediaEngine implements MediaEngine {
   }
 
   onSignal(listener: (roomId: string, participantId: string, message: MediaSignal) => void): () => void {
-    this.signalListeners.add(listener);
-    return () => this.signalListeners.delete(listener);
+    return this.listeners.onSignal(listener);
   }
 
   onEvent(listener: (event: MediaEvent) => void): () => void {
-    this.eventListeners.add(listener);
-    return () => this.eventListeners.delete(listener);
+    return this.listeners.onEvent(listener);
   }
 
   load(): EngineLoad {
@@ -271,10 +269,10 @@ export class EmbeddedMediaEngine implements MediaEngine {
         return;
       }
       case 'signal':
-        for (const l of this.signalListeners) l(m.roomId, m.participantId, m.message);
+        this.listeners.signal(m.roomId, m.participantId, m.message);
         return;
       case 'event':
-        for (const l of this.eventListeners) l(m.event);
+        this.listeners.event(m.event);
         return;
       case 'load':
         slot.load = { rooms: m.rooms, participants: m.participants, eventLoopLagP99Ms: m.eventLoopLagP99Ms, cpu: m.cpu };
@@ -298,7 +296,7 @@ export class EmbeddedMediaEngine implements MediaEngine {
       this.forgetRoom(roomId);
       for (const participantId of participants) {
         const event: MediaEvent = { kind: 'transport', roomId, participantId, state: 'failed' };
-        for (const l of this.eventListeners) l(event);
+        this.listeners.event(event);
       }
     }
     const index = this.slots.indexOf(slot);

@@ -1,6 +1,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import {
   MediaEngineError,
+  MediaListeners,
   type EngineLoad,
   type MediaConnection,
   type MediaEngine,
@@ -133,8 +134,7 @@ export class JanusMediaEngine implements MediaEngine {
   private readonly client: JanusClient;
   private readonly rooms = new Map<string, Room>();
   private readonly handles = new Map<number, HandleOwner>();
-  private readonly signalListeners = new Set<(roomId: string, participantId: string, message: MediaSignal) => void>();
-  private readonly eventListeners = new Set<(event: MediaEvent) => void>();
+  private readonly listeners = new MediaListeners();
   private controlHandle: Promise<number> | undefined;
   private readonly roomSecretKey: string;
   private readonly admin: JanusAdminClient | undefined;
@@ -275,13 +275,11 @@ export class JanusMediaEngine implements MediaEngine {
   }
 
   onSignal(listener: (roomId: string, participantId: string, message: MediaSignal) => void): () => void {
-    this.signalListeners.add(listener);
-    return () => this.signalListeners.delete(listener);
+    return this.listeners.onSignal(listener);
   }
 
   onEvent(listener: (event: MediaEvent) => void): () => void {
-    this.eventListeners.add(listener);
-    return () => this.eventListeners.delete(listener);
+    return this.listeners.onEvent(listener);
   }
 
   load(): EngineLoad {
@@ -639,11 +637,11 @@ export class JanusMediaEngine implements MediaEngine {
   }
 
   private emitSignal(roomId: string, participantId: string, message: MediaSignal): void {
-    for (const l of this.signalListeners) l(roomId, participantId, message);
+    this.listeners.signal(roomId, participantId, message);
   }
 
   private emitEvent(event: MediaEvent): void {
-    for (const l of this.eventListeners) l(event);
+    this.listeners.event(event);
   }
 }
 

@@ -1,4 +1,4 @@
-import { MediaEngineError, type EngineLoad, type MediaEngine, type MediaEvent, type MediaRoomSpec, type MediaSignal, type ParticipantMedia, type RoomMediaStats } from '../media-engine.js';
+import { MediaEngineError, MediaListeners, type EngineLoad, type MediaEngine, type MediaEvent, type MediaRoomSpec, type MediaSignal, type ParticipantMedia, type RoomMediaStats } from '../media-engine.js';
 
 export type FakeEngineCall =
   | { op: 'openRoom'; spec: MediaRoomSpec }
@@ -16,8 +16,7 @@ export class FakeMediaEngine implements MediaEngine {
   readonly name = 'fake';
   readonly calls: FakeEngineCall[] = [];
   readonly rooms = new Map<string, Map<string, ParticipantMedia>>();
-  private readonly signalListeners = new Set<(roomId: string, participantId: string, message: MediaSignal) => void>();
-  private readonly eventListeners = new Set<(event: MediaEvent) => void>();
+  private readonly listeners = new MediaListeners();
   currentLoad: EngineLoad = { workers: [{ id: 0, rooms: 0, participants: 0, eventLoopLagP99Ms: 1, cpu: 0.05 }] };
   /** Set to refuse the next openRoom/join with this code. */
   failNext: MediaEngineError['code'] | undefined;
@@ -61,12 +60,10 @@ export class FakeMediaEngine implements MediaEngine {
     this.rooms.get(roomId)?.delete(participantId);
   }
   onSignal(listener: (roomId: string, participantId: string, message: MediaSignal) => void): () => void {
-    this.signalListeners.add(listener);
-    return () => this.signalListeners.delete(listener);
+    return this.listeners.onSignal(listener);
   }
   onEvent(listener: (event: MediaEvent) => void): () => void {
-    this.eventListeners.add(listener);
-    return () => this.eventListeners.delete(listener);
+    return this.listeners.onEvent(listener);
   }
   load(): EngineLoad {
     return this.currentLoad;
@@ -82,11 +79,11 @@ export class FakeMediaEngine implements MediaEngine {
 
   /** Test side: the engine sends this signal to a participant's browser. */
   emitSignal(roomId: string, participantId: string, message: MediaSignal): void {
-    for (const l of this.signalListeners) l(roomId, participantId, message);
+    this.listeners.signal(roomId, participantId, message);
   }
   /** Test side: the engine reports a measurement. */
   emitEvent(event: MediaEvent): void {
-    for (const l of this.eventListeners) l(event);
+    this.listeners.event(event);
   }
   /** The last media sent for a participant (join or update). */
   lastMedia(roomId: string, participantId: string): ParticipantMedia | undefined {
