@@ -144,6 +144,11 @@ export class RealtimeGateway {
     return true;
   }
 
+  /** Whether this socket is still open on this node (a relay asks for the sockets it carries for another node). */
+  hasConnection(connectionId: string): boolean {
+    return this.byConnection.has(connectionId);
+  }
+
   start(): void {
     this.heartbeat ??= setInterval(() => this.beat(), this.limits.heartbeatMs);
     this.heartbeat.unref();
