@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type net from 'node:net';
+import { hostname } from 'node:os';
 import type { InjectOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Preau } from '../src/compose.js';
@@ -143,6 +144,19 @@ describe.runIf(redis !== undefined)('a room hosted by one node, joined through a
     await teacher.next((m) => ev('people')(m) && !(m.people as { id: string }[]).some((p) => p.id === 'pupilA2'));
     a1.ws.close();
     await teacher.next((m) => ev('people')(m) && (m.people as { id: string; away: boolean }[]).some((p) => p.id === 'pupilA1' && p.away));
+  });
+
+  it('a host node that vanished (nobody on its channel): its open room is re-hosted, open, by the node a rejoin reaches', async () => {
+    // Node B, host of the 6e B room, goes silent without letting the room go (killed, not stopped).
+    const room2 = (await a.preau.storage.db.selectFrom('classroom_rooms').select(['id', 'host_node']).where('class_id', '=', 'class6B').executeTakeFirstOrThrow());
+    expect(room2.host_node).toBe(`${hostname()}:47502`);
+    b.classroomRelay!.close();
+    const b1 = await connect(baseA, 'pupilB1');
+    b1.send({ type: 'classroom', roomId: room2.id, op: 'join' });
+    // Straight into the room (it was open): no lobby, no second click by the teacher.
+    expect(await b1.next(ev('snapshot'))).toMatchObject({ you: { id: 'pupilB1' }, room: { status: 'open' } });
+    expect(a.preau.classroomRuntime.isLive(room2.id)).toBe(true);
+    expect((await a.preau.storage.db.selectFrom('classroom_rooms').select('host_node').where('id', '=', room2.id).executeTakeFirstOrThrow()).host_node).toBe(`${hostname()}:47501`);
   });
 
   it('Redis stopped: a relayed join and a relayed teacher’s action are refused with a clear error, at once', async () => {
