@@ -58,11 +58,12 @@ describe('RoomRelay between two nodes', () => {
     const p = pair();
     await Promise.all([p.host.ready, p.edge.ready]);
     expect(await p.edge.forward('host:1', ctxOf('c1'), join)).toBe(true);
-    await eventually(() => expect(p.relayed).toEqual([{ ctx: { personId: 'pupilA1', connectionId: 'edge:2#c1' }, m: join }]));
+    await eventually(() => expect(p.relayed).toEqual([{ ctx: { personId: 'pupilA1', connectionId: expect.stringMatching(/^edge:2#[0-9a-f]{12}\.c1$/) }, m: join }]));
+    const remote = p.relayed[0]!.ctx.connectionId;
     expect(p.edge.hostOf('c1', 'r1')).toBe('host:1');
     expect(p.edge.hostOf('c2', 'r1')).toBeUndefined();
-    expect(p.host.isRemote('edge:2#c1')).toBe(true);
-    p.host.send('edge:2#c1', JSON.stringify({ type: 'classroom', event: 'snapshot' }));
+    expect(p.host.isRemote(remote)).toBe(true);
+    p.host.send(remote, JSON.stringify({ type: 'classroom', event: 'snapshot' }));
     await eventually(() => expect(p.edgeSockets.sent).toEqual([{ conn: 'c1', msg: { type: 'classroom', event: 'snapshot' } }]));
     // Answered: no "host unreachable" later.
     await new Promise((r) => setTimeout(r, FAST.answerTimeoutMs + 50));
@@ -135,16 +136,36 @@ describe('RoomRelay between two nodes', () => {
     await eventually(() => expect(p.relayed).toHaveLength(2));
     p.edgeSockets.open.delete('c1');
     p.edge.socketClosed('c1');
-    await eventually(() => expect(p.gone).toEqual(['edge:2#c1']));
+    const id = (c: string) => expect.stringMatching(new RegExp(`^edge:2#[0-9a-f]{12}\\.${c}$`));
+    await eventually(() => expect(p.gone).toEqual([id('c1')]));
     // A `gone` lost on the way: the host's check asks, the edge answers for the sockets it no longer has.
     p.edgeSockets.open.delete('c2');
     await p.host.check();
-    await eventually(() => expect(p.gone).toEqual(['edge:2#c1', 'edge:2#c2']));
+    await eventually(() => expect(p.gone).toEqual([id('c1'), id('c2')]));
     // The edge node vanishes (nobody on its channel): the host's check lets all its sockets go.
     await p.edge.forward('host:1', { ...ctxOf('c3'), personId: 'pupilB1' }, join);
     await eventually(() => expect(p.relayed).toHaveLength(3));
     p.edge.close();
     await p.host.check();
-    expect(p.gone).toEqual(['edge:2#c1', 'edge:2#c2', 'edge:2#c3']);
+    expect(p.gone).toEqual([id('c1'), id('c2'), id('c3')]);
+  });
+
+  it('an edge node restarted under the same id never gets its previous life’s room events (its socket ids start again)', async () => {
+    const pubsub = new MemoryPubSub();
+    const p = pair(pubsub);
+    await Promise.all([p.host.ready, p.edge.ready]);
+    await p.edge.forward('host:1', ctxOf('c1'), join);
+    await eventually(() => expect(p.relayed).toHaveLength(1));
+    const old = p.relayed[0]!.ctx.connectionId;
+    p.edge.close();
+    // The same node id again, a new process: its own c1 is someone else's socket.
+    const again = new Sockets();
+    const restarted = new RoomRelay(pubsub, 'rn:', 'edge:2', KEY, again, logger, FAST);
+    restarted.start({ onRelayed: async () => {}, onCall: async () => {}, disconnected: () => {} });
+    await restarted.ready;
+    p.host.send(old, JSON.stringify({ type: 'classroom', event: 'chat' }));
+    await eventually(() => expect(p.gone).toEqual([old]));
+    expect(again.sent).toEqual([]);
+    restarted.close();
   });
 });

@@ -25,7 +25,10 @@ export type RelayCall = { op: 'open' } | { op: 'close' } | { op: 'lock'; locked:
 
 type Params = Record<string, string | number>;
 
-/** What travels between nodes (`from`: the sending node; `conn`: a socket id of the edge node's gateway). */
+/**
+ * What travels between nodes (`from`: the sending node; `conn`: `<instance>.<socket id>` of the edge
+ * node: its gateway's socket ids start again at each restart, the instance tells two lives apart).
+ */
 type Envelope =
   // edge → host
   | { k: 'in'; from: string; conn: string; person: string; ref?: string; m: ClassroomMessage; at: number }
@@ -87,6 +90,8 @@ export class RoomRelay {
   private off: Unsubscribe | undefined;
   private timer: NodeJS.Timeout | undefined;
   private nextCall = 0;
+  /** This process among the lives of this node id (a restart on the same host and port is another instance). */
+  private readonly instance = randomBytes(6).toString('hex');
   /** Resolves once this node listens on its channel. */
   ready: Promise<void> = Promise.resolve();
 
@@ -163,7 +168,7 @@ export class RoomRelay {
     }
     let listeners: number;
     try {
-      listeners = await this.publish(host, { k: 'in', from: this.nodeId, conn, person: ctx.personId, ...(ctx.ref ? { ref: ctx.ref } : {}), m, at: this.nowMs() });
+      listeners = await this.publish(host, { k: 'in', from: this.nodeId, conn: this.wire(conn), person: ctx.personId, ...(ctx.ref ? { ref: ctx.ref } : {}), m, at: this.nowMs() });
     } catch (err) {
       this.unbindAfterFailure(conn, m);
       throw err;
@@ -239,7 +244,17 @@ export class RoomRelay {
     const b = this.bound.get(connectionId);
     if (!b) return;
     this.bound.delete(connectionId);
-    this.publish(b.host, { k: 'gone', from: this.nodeId, conns: [connectionId], at: this.nowMs() }).catch((err: unknown) => this.logger.debug({ err }, 'classe virtuelle : départ non relayé'));
+    this.publish(b.host, { k: 'gone', from: this.nodeId, conns: [this.wire(connectionId)], at: this.nowMs() }).catch((err: unknown) => this.logger.debug({ err }, 'classe virtuelle : départ non relayé'));
+  }
+
+  private wire(connectionId: string): string {
+    return `${this.instance}.${connectionId}`;
+  }
+
+  /** This node's socket id for a wire id, when it is of this instance (a previous life's sockets are gone). */
+  private localOf(wire: string): string | undefined {
+    const i = wire.indexOf('.');
+    return i > 0 && wire.slice(0, i) === this.instance ? wire.slice(i + 1) : undefined;
   }
 
   // ——— Host side: the room here, some sockets on other nodes ———
@@ -367,13 +382,18 @@ export class RoomRelay {
         );
         return;
       }
-      case 'out':
-        this.answered(e.conn);
-        // A socket gone here while the host still talks to it: the host is told (a lost `gone`).
-        if (!this.local.sendToConnection(e.conn, e.msg)) void this.publish(e.from, { k: 'gone', from: this.nodeId, conns: [e.conn], at: this.nowMs() }).catch(() => undefined);
+      case 'out': {
+        const conn = this.localOf(e.conn);
+        if (conn) this.answered(conn);
+        // A socket gone here (or of this node's previous life) while the host still talks to it: the host is told (a lost `gone`).
+        if (!conn || !this.local.sendToConnection(conn, e.msg)) void this.publish(e.from, { k: 'gone', from: this.nodeId, conns: [e.conn], at: this.nowMs() }).catch(() => undefined);
         return;
+      }
       case 'check': {
-        const lost = e.conns.filter((c) => !this.local.hasConnection(c));
+        const lost = e.conns.filter((c) => {
+          const conn = this.localOf(c);
+          return !conn || !this.local.hasConnection(conn);
+        });
         if (lost.length > 0) void this.publish(e.from, { k: 'gone', from: this.nodeId, conns: lost, at: this.nowMs() }).catch(() => undefined);
         return;
       }
