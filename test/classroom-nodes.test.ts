@@ -146,15 +146,24 @@ describe.runIf(redis !== undefined)('a room hosted by one node, joined through a
     await teacher.next((m) => ev('people')(m) && (m.people as { id: string; away: boolean }[]).some((p) => p.id === 'pupilA1' && p.away));
   });
 
-  it('a host node that vanished (nobody on its channel): its open room is re-hosted, open, by the node a rejoin reaches', async () => {
-    // Node B, host of the 6e B room, goes silent without letting the room go (killed, not stopped).
-    const room2 = (await a.preau.storage.db.selectFrom('classroom_rooms').select(['id', 'host_node']).where('class_id', '=', 'class6B').executeTakeFirstOrThrow());
+  it('a host node that vanished: sockets elsewhere in its room are asked to reconnect, and the rejoin re-hosts the room open', async () => {
+    const room2 = await a.preau.storage.db.selectFrom('classroom_rooms').select(['id', 'host_node']).where('class_id', '=', 'class6B').executeTakeFirstOrThrow();
     expect(room2.host_node).toBe(`${hostname()}:47502`);
+    // Pupil B1's socket is on node A, its room on node B.
+    await a.preau.classroomRuntime.shareSchoolCounts();
+    await b.classroomRuntime.shareSchoolCounts();
+    const before = await connect(baseA, 'pupilB1');
+    before.send({ type: 'classroom', roomId: room2.id, op: 'join' });
+    await before.next(ev('snapshot'));
+    // Node B goes silent without letting its room go (killed, not stopped).
     b.classroomRelay!.close();
-    const b1 = await connect(baseA, 'pupilB1');
-    b1.send({ type: 'classroom', roomId: room2.id, op: 'join' });
-    // Straight into the room (it was open): no lobby, no second click by the teacher.
-    expect(await b1.next(ev('snapshot'))).toMatchObject({ you: { id: 'pupilB1' }, room: { status: 'open' } });
+    await a.preau.classroomRelay!.checkHosts();
+    expect(await before.closed).toBe(1012);
+    // The client reconnects (through the load balancer: node A here) and joins again: straight into the
+    // room (it was open), hosted now by A, without a second click by the teacher.
+    const after = await connect(baseA, 'pupilB1');
+    after.send({ type: 'classroom', roomId: room2.id, op: 'join' });
+    expect(await after.next(ev('snapshot'))).toMatchObject({ you: { id: 'pupilB1' }, room: { status: 'open' } });
     expect(a.preau.classroomRuntime.isLive(room2.id)).toBe(true);
     expect((await a.preau.storage.db.selectFrom('classroom_rooms').select('host_node').where('id', '=', room2.id).executeTakeFirstOrThrow()).host_node).toBe(`${hostname()}:47501`);
   });

@@ -249,7 +249,8 @@ export class ClassroomService {
       const host = m.op === 'join' ? await this.hostElsewhere(m.roomId) : this.relay.hostOf(ctx.connectionId, m.roomId);
       if (host !== undefined) {
         if (await this.relay.forward(host, { personId: ctx.personId, connectionId: ctx.connectionId, ref: ctx.ref }, m)) return;
-        // Nobody listens there: that node is gone (killed, not stopped). Its room is taken over here, its live state lost.
+        // Nobody listens there: that node is gone (killed, not stopped). Its room is taken over here, its live state lost;
+        // a socket that was in it has been asked to reconnect, and its join on reconnection brings it here or elsewhere.
         if (m.op !== 'join') throw new AppError('classroom.not_joined');
         await this.repo.releaseHost(m.roomId, host);
       }

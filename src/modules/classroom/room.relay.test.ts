@@ -25,6 +25,10 @@ class Sockets {
   hasConnection(conn: string): boolean {
     return this.open.has(conn);
   }
+  readonly restarted: string[] = [];
+  restartConnections(conns: readonly string[]): void {
+    this.restarted.push(...conns);
+  }
 }
 
 function pair(pubsub: PubSub = new MemoryPubSub(), edgeKey = KEY) {
@@ -148,6 +152,28 @@ describe('RoomRelay between two nodes', () => {
     p.edge.close();
     await p.host.check();
     expect(p.gone).toEqual([id('c1'), id('c2'), id('c3')]);
+  });
+
+  it('a host that vanished: the edge asks its sockets in that host’s rooms to reconnect (their rejoin re-hosts the room)', async () => {
+    const p = pair();
+    await Promise.all([p.host.ready, p.edge.ready]);
+    await p.edge.forward('host:1', ctxOf('c1'), join);
+    await p.edge.checkHosts();
+    expect(p.edgeSockets.restarted).toEqual([]);
+    p.host.close();
+    await p.edge.checkHosts();
+    expect(p.edgeSockets.restarted).toEqual(['c1']);
+    expect(p.edge.hostOf('c1', 'r1')).toBeUndefined();
+  });
+
+  it('a message of a socket whose host vanished, before any check: that host’s sockets reconnect', async () => {
+    const p = pair();
+    await Promise.all([p.host.ready, p.edge.ready]);
+    await p.edge.forward('host:1', ctxOf('c1'), join);
+    await p.edge.forward('host:1', { ...ctxOf('c2'), personId: 'pupilA2' }, join);
+    p.host.close();
+    expect(await p.edge.forward('host:1', { ...ctxOf('c2'), personId: 'pupilA2' }, { roomId: 'r1', op: 'hand', raised: true } as ClassroomMessage)).toBe(false);
+    expect(p.edgeSockets.restarted.sort()).toEqual(['c1', 'c2']);
   });
 
   it('an edge node restarted under the same id never gets its previous life’s room events (its socket ids start again)', async () => {

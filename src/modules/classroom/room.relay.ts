@@ -10,7 +10,10 @@ export interface RelaySettings {
   publishTimeoutMs: number;
   /** A relayed join, or a teacher's action relayed from the HTTP API, that the host has not answered within this is refused. */
   answerTimeoutMs: number;
-  /** How often a host asks each node it carries participants for which of those sockets are still open (a vanished node answers nobody). */
+  /**
+   * How often a host asks each node it carries participants for which of those sockets are still open,
+   * and an edge node checks that the hosts of its sockets' rooms still listen (a vanished node answers nobody).
+   */
   checkMs: number;
   /** An envelope older than this (or this far in the future) is refused: bounds the replay of a captured one. */
   maxAgeMs: number;
@@ -33,6 +36,7 @@ type Envelope =
   // edge → host
   | { k: 'in'; from: string; conn: string; person: string; ref?: string; m: ClassroomMessage; at: number }
   | { k: 'gone'; from: string; conns: string[]; at: number }
+  | { k: 'ping'; from: string; at: number }
   | { k: 'call'; from: string; id: string; person: string; roomId: string; call: RelayCall; at: number }
   // host → edge
   | { k: 'out'; from: string; conn: string; msg: string; at: number }
@@ -53,6 +57,8 @@ export interface RelayHost {
 export interface LocalSockets {
   sendToConnection(connectionId: string, message: string): boolean;
   hasConnection(connectionId: string): boolean;
+  /** Closes these sockets with "reconnect" (1012): the client comes back and joins again. */
+  restartConnections(connectionIds: readonly string[]): void;
 }
 
 const checkMessage = TypeCompiler.Compile(ClassroomMessage);
@@ -120,7 +126,11 @@ export class RoomRelay {
       },
       (err: unknown) => this.logger.warn({ err }, 'classe virtuelle : relais entre nœuds non abonné'),
     );
-    this.timer ??= setInterval(() => void this.check(), this.settings.checkMs);
+    this.timer ??= setInterval(() => {
+      this.check()
+        .then(() => this.checkHosts())
+        .catch((err: unknown) => this.logger.warn({ err }, 'classe virtuelle : vérification entre nœuds en échec'));
+    }, this.settings.checkMs);
     this.timer.unref();
   }
 
@@ -173,8 +183,32 @@ export class RoomRelay {
       this.unbindAfterFailure(conn, m);
       throw err;
     }
-    if (listeners === 0) this.unbindAfterFailure(conn, m);
+    if (listeners === 0) {
+      this.unbindAfterFailure(conn, m);
+      // A later message to a host gone: the socket reconnects and joins again (the room is re-hosted then).
+      if (m.op !== 'join') this.hostGone(host);
+    }
     return listeners > 0;
+  }
+
+  /** Every `checkMs` (public for tests): the hosts of this node's relayed sockets still listen, or those sockets rejoin. */
+  async checkHosts(): Promise<void> {
+    const hosts = new Set([...this.bound.values()].map((b) => b.host));
+    for (const host of hosts) {
+      const listeners = await this.publish(host, { k: 'ping', from: this.nodeId, at: this.nowMs() }).catch(() => undefined);
+      // Redis away (undefined): nothing to conclude; the next check decides.
+      if (listeners === 0) this.hostGone(host);
+    }
+  }
+
+  /**
+   * The node hosting these sockets' rooms is gone (killed: it could not say `closed`). Its sockets here
+   * are asked to reconnect: the client's `join` on reconnection re-hosts the room on the node it reaches.
+   */
+  private hostGone(host: string): void {
+    const conns = [...this.bound].filter(([, b]) => b.host === host).map(([conn]) => conn);
+    for (const conn of conns) this.bound.delete(conn);
+    this.local.restartConnections(conns);
   }
 
   private unbindAfterFailure(conn: string, m: ClassroomMessage): void {
@@ -367,6 +401,8 @@ export class RoomRelay {
       }
       case 'gone':
         this.gone(e.from, e.conns);
+        return;
+      case 'ping':
         return;
       case 'call': {
         const reply = (error?: { id: string; params?: Params }) =>
