@@ -176,6 +176,21 @@ describe('RoomRelay between two nodes', () => {
     expect(p.edgeSockets.restarted.sort()).toEqual(['c1', 'c2']);
   });
 
+  it('a second node with the same id is said loudly at its start', async () => {
+    const pubsub = new MemoryPubSub();
+    const errors: string[] = [];
+    const spy = Object.assign(Object.create(logger) as typeof logger, { error: (_o: unknown, msg?: string) => errors.push(String(msg)) });
+    const first = new RoomRelay(pubsub, 'rn:', 'node:1', KEY, new Sockets(), spy, FAST);
+    first.start({ onRelayed: async () => {}, onCall: async () => {}, disconnected: () => {} });
+    await first.ready;
+    const twin = new RoomRelay(pubsub, 'rn:', 'node:1', KEY, new Sockets(), spy, FAST);
+    expect(errors).toEqual([]);
+    twin.start({ onRelayed: async () => {}, onCall: async () => {}, disconnected: () => {} });
+    await eventually(() => expect(errors).toEqual([expect.stringContaining('un autre nœud porte déjà cet identifiant')]));
+    first.close();
+    twin.close();
+  });
+
   it('an edge node restarted under the same id never gets its previous life’s room events (its socket ids start again)', async () => {
     const pubsub = new MemoryPubSub();
     const p = pair(pubsub);

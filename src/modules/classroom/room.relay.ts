@@ -120,6 +120,14 @@ export class RoomRelay {
   /** Listens on this node's channel (not awaited at boot: a Redis away at boot subscribes when it is back; see `ready`). */
   start(host: RelayHost): void {
     this.host = host;
+    // Someone already listening on this node's channel: another node with the same id (hostname and port) —
+    // their rooms' messages would reach both. Said loudly; the operator must give each node its own port or host name.
+    this.publish(this.nodeId, { k: 'ping', from: this.nodeId, at: this.nowMs() }).then(
+      (listeners) => {
+        if (listeners > 0) this.logger.error({ nodeId: this.nodeId }, 'classe virtuelle : un autre nœud porte déjà cet identifiant (nom d’hôte:port) ; donnez à chaque nœud le sien');
+      },
+      () => undefined,
+    );
     this.ready = this.pubsub.subscribe(this.channel(this.nodeId), (raw) => this.receive(raw)).then(
       (off) => {
         this.off = off;
