@@ -124,6 +124,9 @@ describe.runIf(redis !== undefined)('a room hosted by one node, joined through a
     const room2 = created.json().classroom.id as string;
     expect((await asTeacherB({ method: 'POST', url: `/api/v1/classrooms/${room2}/open`, payload: {} })).statusCode).toBe(200);
     expect(b.classroomRuntime.isLive(room2)).toBe(true);
+    // One room per socket, as on one node: pupil A1's socket on B is in room 1 (hosted by A).
+    a1.send({ type: 'classroom', roomId: room2, op: 'join', ref: 'two' });
+    expect(await errorOf(a1, 'two')).toMatchObject({ id: 'classroom.invalid_command' });
     await a.preau.classroomRuntime.shareSchoolCounts();
     await b.classroomRuntime.shareSchoolCounts();
     const b1 = await connect(baseB, 'pupilB1');

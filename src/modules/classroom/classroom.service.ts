@@ -244,6 +244,11 @@ export class ClassroomService {
   // ——— Signalling (the realtime gateway's `classroom` route) ———
 
   async onMessage(ctx: { personId: string; connectionId: string; ref?: string | undefined }, m: ClassroomMessage): Promise<void> {
+    if (this.relay && !this.relay.isRemote(ctx.connectionId)) {
+      // One room per socket, as on one node (the runtime's rule), whichever nodes host the two rooms.
+      const current = this.runtime.roomOf(ctx.connectionId) ?? this.relay.roomOf(ctx.connectionId);
+      if (m.op === 'join' && current !== undefined && current !== m.roomId) throw new AppError('classroom.invalid_command', { params: { reason: 'une seule classe virtuelle par connexion' } });
+    }
     if (this.relay && !this.relay.isRemote(ctx.connectionId) && !this.runtime.isLive(m.roomId)) {
       // Several nodes: a room another node hosts is joined there, and every later message of that socket goes there too.
       const host = m.op === 'join' ? await this.hostElsewhere(m.roomId) : this.relay.hostOf(ctx.connectionId, m.roomId);

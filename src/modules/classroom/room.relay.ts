@@ -168,6 +168,11 @@ export class RoomRelay {
     return b && b.roomId === roomId ? b.host : undefined;
   }
 
+  /** The room another node hosts that this socket joined through the relay, if any. */
+  roomOf(connectionId: string): string | undefined {
+    return this.bound.get(connectionId)?.roomId;
+  }
+
   /** A host's connection id stands for a socket of another node. */
   isRemote(connectionId: string): boolean {
     return connectionId.includes(SEP);

@@ -116,6 +116,11 @@ export class ClassroomRuntime {
     return n;
   }
 
+  /** The room this socket joined on this node, if any. */
+  roomOf(connectionId: string): string | undefined {
+    return this.byConnection.get(connectionId);
+  }
+
   /** The live state (tests, the teacher's views). */
   state(roomId: string): RoomState | undefined {
     return this.rooms.get(roomId)?.state;
