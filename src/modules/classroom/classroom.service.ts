@@ -264,7 +264,14 @@ export class ClassroomService {
     if (m.op === 'join') {
       const { room, role } = await this.access(actor, m.roomId, m.guestToken);
       if (!role) throw new AppError('classroom.not_found');
-      await this.host(room);
+      try {
+        await this.host(room);
+      } catch (err) {
+        // Two first joins on two nodes at once: the other node claimed the room between our read and our claim. Relayed there.
+        const host = this.relay && !this.relay.isRemote(ctx.connectionId) && err instanceof AppError && err.id === 'classroom.other_node' ? await this.hostElsewhere(room.id) : undefined;
+        if (host === undefined || !(await this.relay!.forward(host, { personId: ctx.personId, connectionId: ctx.connectionId, ref: ctx.ref }, m))) throw err;
+        return;
+      }
       this.runtime.join(room.id, ctx.personId, ctx.connectionId, role, await this.repo.displayName(ctx.personId));
       return;
     }
