@@ -160,9 +160,10 @@ export class ClassroomService {
       await this.repo.update(room.id, { host_node: null }).catch(() => undefined);
       throw err;
     }
-    // Re-hosting: a class its teacher opened, whose node stopped or vanished, comes back open on the
-    // node the first rejoin reaches (no second click; its live state — chat, hands, polls, lock — is lost).
-    if (room.status === 'open') this.runtime.system(room.id, { op: 'open' });
+    // Re-hosting (several nodes): a class its teacher opened, whose node stopped or vanished, comes back open
+    // on the node the first rejoin reaches (no second click; its live state — chat, hands, polls, lock — is lost).
+    // One node (no relay): as before, the restarted node holds everyone in the lobby until the teacher opens again.
+    if (this.relay && room.status === 'open') this.runtime.system(room.id, { op: 'open' });
   }
 
   async open(actor: Scope, roomId: string): Promise<RoomAccess> {
