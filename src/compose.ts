@@ -44,7 +44,7 @@ import { JanusMediaEngine } from './media/janus/janus-media-engine.js';
 import { LazyMediaEngine } from './media/lazy-media-engine.js';
 import { MediaEngineError, type MediaEngine } from './media/media-engine.js';
 import { openMediaEngine } from './media/open-media-engine.js';
-import { ClassroomRepository, ClassroomRuntime, ClassroomService, DEFAULT_DEGRADATION_SETTINGS, DEFAULT_ROOM_LIMITS, registerClassroomRoutes, registerClassroomSignalling, type DegradationSettings, type RoomLimits } from './modules/classroom/index.js';
+import { ClassroomRepository, ClassroomRuntime, ClassroomService, DEFAULT_RELAY_SETTINGS, RUNTIME_TICK_MS, RedisSchoolCounts, RoomRelay, DEFAULT_DEGRADATION_SETTINGS, type RelaySettings, DEFAULT_ROOM_LIMITS, registerClassroomRoutes, registerClassroomSignalling, type DegradationSettings, type RoomLimits } from './modules/classroom/index.js';
 import { DEFAULT_GATEWAY_LIMITS, installUpgrades, MemoryPubSub, RedisPresence, RealtimeGateway, RedisPubSub, registerRealtimeRoutes, type GatewayLimits, type PubSub } from './realtime/index.js';
 import { createLaneResolver, DEFAULT_WAITING_ROOM_SETTINGS, registerWaitingRoomRoutes, ticketKey, WaitingRoom, type WaitingRoomSettings } from './edge/index.js';
 import { ChallengeGate, DEFAULT_CHALLENGE_SETTINGS, deriveKey, EdgeControls, registerOperatorRoutes, type ChallengeSettings, type CountryLookup } from './edge/index.js';
@@ -80,6 +80,8 @@ export interface Preau {
   pubsub: PubSub;
   engagement: EngagementService;
   classroom: ClassroomService;
+  /** Several nodes (PREAU_REDIS_URL): carries room messages between the node a socket is on and the room's host. */
+  classroomRelay: RoomRelay | undefined;
   /** The classe virtuelle's live rooms on this node. */
   classroomRuntime: ClassroomRuntime;
   /** The suivi's batched signal recorder (undefined with PREAU_ENGAGEMENT_RECORDING=off). */
@@ -122,6 +124,8 @@ export interface ComposeOverrides {
   mediaEngine?: MediaEngine;
   /** Room bounds over the defaults (tests shrink them). */
   classroom?: Partial<RoomLimits>;
+  /** The classe virtuelle's relay between nodes over the defaults (tests shorten its waits). */
+  classroomRelay?: Partial<RelaySettings>;
   /** Degradation thresholds over the defaults (a browser test on a shared machine keeps the node's own load out of its journey). */
   degradation?: Partial<DegradationSettings>;
 }
@@ -304,9 +308,15 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
   // La classe virtuelle: rooms live in this node's memory (the node that opened them), signalling over the gateway.
   // The media engine is the configured one (embedded SFU, Janus, or none), made when this node first hosts a room.
   const ownMediaEngine = overrides.mediaEngine ? undefined : configuredMediaEngine(config, secret);
+  // A node's id for the rooms it hosts: stable across a restart on the same host and port (it takes its rooms back).
+  const classroomNode = `${hostname()}:${config.port}`;
+  // Several nodes: a socket's room may live on another node; the relay carries its messages there and the answers back.
+  const classroomRelay = config.redisUrl
+    ? new RoomRelay(pubsub, config.redisPrefix, classroomNode, RoomRelay.keyFrom(secret), realtime, logger, { ...DEFAULT_RELAY_SETTINGS, ...overrides.classroomRelay })
+    : undefined;
   const classroomRuntime = new ClassroomRuntime(
     overrides.mediaEngine ?? ownMediaEngine,
-    (connectionId, message) => realtime.sendToConnection(connectionId, message),
+    (connectionId, message) => (classroomRelay ? classroomRelay.send(connectionId, message) : realtime.sendToConnection(connectionId, message)),
     { ...DEFAULT_ROOM_LIMITS, maxParticipants: config.classroomMaxParticipantsPerRoom, ...overrides.classroom },
     { ...DEFAULT_DEGRADATION_SETTINGS, ...overrides.degradation },
     { maxRoomsPerNode: config.classroomMaxRoomsPerNode, maxParticipantsPerNode: config.classroomMaxParticipantsPerNode, maxParticipantsPerSchool: config.classroomMaxParticipantsPerSchool },
@@ -319,13 +329,14 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
       // TURN for school networks that block UDP: credentials minted per participant, valid a few hours.
       iceServers: (personId) => iceServersFor(config.turnSecret ? { urls: config.turnUrls, secret: config.turnSecret, ttlSeconds: config.turnTtlSeconds } : undefined, personId, clock.nowMs()),
     },
+    // Per-school participants counted across nodes (entries live three ticks), each node's own while Redis is away.
+    edgeRedis ? new RedisSchoolCounts(edgeRedis, classroomNode, 3 * RUNTIME_TICK_MS) : undefined,
   );
-  // A node's id for the rooms it hosts: stable across a restart on the same host and port (it takes its rooms back).
   const classroom = new ClassroomService(
     new ClassroomRepository(storage.db), schools, timetable, classroomRuntime, clock, logger, { maxRoomsPerSchool: config.classroomMaxRoomsPerSchool },
-    `${hostname()}:${config.port}`, engagement,
+    classroomNode, engagement, classroomRelay,
   );
-  registerClassroomSignalling(realtime, classroom, classroomRuntime);
+  registerClassroomSignalling(realtime, classroom, classroomRuntime, classroomRelay);
 
   let draining = false;
   let closing: Promise<void> | undefined;
@@ -369,7 +380,7 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
   databaseHealth?.start();
 
   return {
-    config, app, storage, logger, clock, metrics, hasher, identity, schools, timetable, status, idempotency, web, homework, handins, blobs, messaging, liaison, news, documents, notifications, realtime, pubsub, engagement, engagementRecorder, edgeRedis, classroom, classroomRuntime, databaseHealth,
+    config, app, storage, logger, clock, metrics, hasher, identity, schools, timetable, status, idempotency, web, homework, handins, blobs, messaging, liaison, news, documents, notifications, realtime, pubsub, engagement, engagementRecorder, edgeRedis, classroom, classroomRelay, classroomRuntime, databaseHealth,
     edge: guards && admission && rateLimiter && waitingRoom && challenge ? { guards, admission, rateLimiter, waitingRoom, challenge, controls, switches } : undefined,
     close() {
       closing ??= stop();
@@ -384,6 +395,8 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
     // live clients are told "service restart" with a jittered delay (they come back through the load balancer to another node).
     await classroomRuntime.close();
     await classroom.flush();
+    // After the rooms' last events (`closed`) went out to sockets on other nodes.
+    classroomRelay?.close();
     await ownMediaEngine?.close().catch((err: unknown) => logger.warn({ err }, 'moteur média : arrêt en erreur'));
     await realtime.close();
     // Fastify stops accepting, closes idle keep-alive connections, answers 503 to requests arriving

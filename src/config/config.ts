@@ -74,7 +74,7 @@ export interface Config {
   /** Classes virtuelles live on this node at once, and their participants (the node's memory and the media engine's capacity). */
   classroomMaxRoomsPerNode: number;
   classroomMaxParticipantsPerNode: number;
-  /** Classes virtuelles open at once in one school (every node counts the same, in the database), and participants of one school on this node. */
+  /** Classes virtuelles open at once in one school (every node counts the same, in the database), and participants of one school (every node's with Redis, else this node's). */
   classroomMaxRoomsPerSchool: number;
   classroomMaxParticipantsPerSchool: number;
   /** Participants of one classe virtuelle besides its teachers. */
@@ -185,7 +185,7 @@ const SPECS: OptionSpec<keyof Config>[] = [
   { key: 'classroomMaxRoomsPerNode', env: 'PREAU_CLASSROOM_MAX_ROOMS_PER_NODE', flag: '--classroom-max-rooms-per-node', help: 'classes virtuelles ouvertes sur ce nœud', expect: 'un entier de 1 à 10000', parse: int(1, 10_000) },
   { key: 'classroomMaxParticipantsPerNode', env: 'PREAU_CLASSROOM_MAX_PARTICIPANTS_PER_NODE', flag: '--classroom-max-participants-per-node', help: 'participants des classes virtuelles de ce nœud', expect: 'un entier de 1 à 1000000', parse: int(1, 1_000_000) },
   { key: 'classroomMaxRoomsPerSchool', env: 'PREAU_CLASSROOM_MAX_ROOMS_PER_SCHOOL', flag: '--classroom-max-rooms-per-school', help: 'classes virtuelles ouvertes en même temps dans un établissement', expect: 'un entier de 1 à 10000', parse: int(1, 10_000) },
-  { key: 'classroomMaxParticipantsPerSchool', env: 'PREAU_CLASSROOM_MAX_PARTICIPANTS_PER_SCHOOL', flag: '--classroom-max-participants-per-school', help: 'participants d’un établissement sur ce nœud', expect: 'un entier de 1 à 1000000', parse: int(1, 1_000_000) },
+  { key: 'classroomMaxParticipantsPerSchool', env: 'PREAU_CLASSROOM_MAX_PARTICIPANTS_PER_SCHOOL', flag: '--classroom-max-participants-per-school', help: 'participants d’un établissement dans ses classes virtuelles (tous les nœuds avec Redis)', expect: 'un entier de 1 à 1000000', parse: int(1, 1_000_000) },
   { key: 'classroomMaxParticipantsPerRoom', env: 'PREAU_CLASSROOM_MAX_PARTICIPANTS_PER_ROOM', flag: '--classroom-max-participants-per-room', help: 'participants d’une classe virtuelle (professeurs en plus)', expect: 'un entier de 2 à 500', parse: int(2, 500) },
   {
     key: 'turnUrls', env: 'PREAU_TURN_URLS', flag: '--turn-urls', help: 'serveurs TURN (coturn) pour la classe virtuelle',

@@ -86,6 +86,7 @@ export const ERRORS = {
   'classroom.node_full': { status: 503, fr: 'Le serveur des classes virtuelles est complet pour le moment ({max} au plus). Réessayez dans quelques minutes.', en: 'The virtual-class server is full for now ({max} at most).' },
   'classroom.media_unavailable': { status: 503, fr: 'Le serveur audio et vidéo des classes virtuelles n’est pas disponible : la classe ne peut pas ouvrir pour le moment.', en: 'The virtual-class media server is unavailable.' },
   'classroom.other_node': { status: 409, fr: 'Cette classe virtuelle est animée depuis un autre serveur Préau : rechargez la page pour la rejoindre.', en: 'This virtual class is hosted by another Préau server: reload the page.' },
+  'classroom.host_unreachable': { status: 503, fr: 'Le serveur Préau qui anime cette classe virtuelle est injoignable pour le moment. Réessayez dans un instant.', en: 'The Préau server hosting this virtual class cannot be reached for now. Try again in a moment.' },
   'classroom.guests_not_allowed': { status: 403, fr: 'Le professeur n’a pas ouvert cette classe virtuelle aux invités.', en: 'The teacher has not opened this virtual class to guests.' },
   'classroom.guest_link_invalid': { status: 404, fr: 'Ce lien d’invitation n’est pas valable : il a expiré ou a été révoqué.', en: 'This invitation link is not valid: expired or revoked.' },
   'classroom.locked': { status: 409, fr: 'La classe est verrouillée : le professeur vous fera entrer.', en: 'The class is locked: the teacher will let you in.' },
@@ -144,6 +145,9 @@ export const ERRORS = {
 } as const satisfies Record<string, { status: number; fr: string; en: string }>;
 
 export type ErrorId = keyof typeof ERRORS;
+
+/** An id read from outside (another node's answer) is one of the catalogue's. */
+export const isErrorId = (id: string): id is ErrorId => Object.hasOwn(ERRORS, id);
 
 export interface AppErrorOptions {
   /** Values substituted into `{name}` placeholders of the message. */

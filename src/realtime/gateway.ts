@@ -144,6 +144,24 @@ export class RealtimeGateway {
     return true;
   }
 
+  /** Whether this socket is still open on this node (a relay asks for the sockets it carries for another node). */
+  hasConnection(connectionId: string): boolean {
+    return this.byConnection.has(connectionId);
+  }
+
+  /**
+   * Asks these sockets to reconnect (1012 with a jittered `reconnect=<ms>`, as when a node stops): the
+   * client comes back and sends what it sends on every connection (a room's `join`). Used when what a
+   * socket was bound to is gone from another node.
+   */
+  restartConnections(connectionIds: readonly string[]): void {
+    const sockets = connectionIds.map((id) => this.byConnection.get(id)).filter((ws) => ws !== undefined);
+    for (const ws of sockets) {
+      this.drops.inc({ reason: 'restart' });
+      ws.close(CLOSE.restart, `reconnect=${restartHintMs(sockets.length, Math.random)}`);
+    }
+  }
+
   start(): void {
     this.heartbeat ??= setInterval(() => this.beat(), this.limits.heartbeatMs);
     this.heartbeat.unref();

@@ -76,6 +76,14 @@ export function pubSubContract(make: () => Promise<{ pubsub: PubSub; prefix: str
     await eventually(() => expect(got).toEqual(['ok']));
   });
 
+  it('says how many nodes listen: one with subscribers (however many handlers), none without', async () => {
+    const { pubsub, prefix } = await fresh();
+    await pubsub.subscribe(`${prefix}h`, () => {});
+    await pubsub.subscribe(`${prefix}h`, () => {});
+    expect(await pubsub.publish(`${prefix}h`, 'x')).toBe(1);
+    expect(await pubsub.publish(`${prefix}nobody`, 'x')).toBe(0);
+  });
+
   it('keeps message text intact (unicode, JSON)', async () => {
     const { pubsub, prefix } = await fresh();
     const got: string[] = [];

@@ -7,7 +7,12 @@
 export type Unsubscribe = () => Promise<void>;
 
 export interface PubSub {
-  publish(channel: string, message: string): Promise<void>;
+  /**
+   * Resolves to how many nodes listen on the channel (Redis: subscribed connections, one per node;
+   * memory: 1 or 0): 0 says the message reached nobody (the classe virtuelle's relay reads it as
+   * "that node is gone").
+   */
+  publish(channel: string, message: string): Promise<number>;
   /** Resolves once the subscription is active: a message published after that is delivered. */
   subscribe(channel: string, handler: (message: string) => void): Promise<Unsubscribe>;
   close(): Promise<void>;
@@ -35,6 +40,10 @@ export class HandlerTable {
     return true;
   }
 
+  has(channel: string): boolean {
+    return this.byChannel.has(channel);
+  }
+
   /** Calls every handler of the channel; one handler's exception never stops the others. */
   deliver(channel: string, message: string, onError: (err: unknown) => void): void {
     for (const handler of [...(this.byChannel.get(channel) ?? [])]) {
@@ -58,9 +67,10 @@ export class MemoryPubSub implements PubSub {
 
   constructor(private readonly onError: (err: unknown) => void = () => {}) {}
 
-  async publish(channel: string, message: string): Promise<void> {
-    if (this.closed) return;
+  async publish(channel: string, message: string): Promise<number> {
+    if (this.closed || !this.handlers.has(channel)) return 0;
     queueMicrotask(() => this.handlers.deliver(channel, message, this.onError));
+    return 1;
   }
 
   async subscribe(channel: string, handler: (message: string) => void): Promise<Unsubscribe> {

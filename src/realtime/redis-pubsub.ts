@@ -56,8 +56,8 @@ export class RedisPubSub implements PubSub {
     return results.every((r) => r.status === 'fulfilled');
   }
 
-  async publish(channel: string, message: string): Promise<void> {
-    await this.pub.publish(channel, message);
+  async publish(channel: string, message: string): Promise<number> {
+    return this.pub.publish(channel, message);
   }
 
   async subscribe(channel: string, handler: (message: string) => void): Promise<Unsubscribe> {

@@ -27,7 +27,7 @@ export interface Client {
   csrf: string | undefined;
 }
 
-type EdgeOverrides = Pick<ComposeOverrides, 'admission' | 'rateLimits' | 'waitingRoom' | 'challenge' | 'realtime' | 'edgeRedis' | 'countryLookup' | 'mediaEngine' | 'classroom'>;
+type EdgeOverrides = Pick<ComposeOverrides, 'admission' | 'rateLimits' | 'waitingRoom' | 'challenge' | 'realtime' | 'edgeRedis' | 'countryLookup' | 'mediaEngine' | 'classroom' | 'classroomRelay'>;
 
 /** A Redis key prefix no other suite (nor engineer) uses: each test's shared state is its own. */
 export const uniqueRedisPrefix = (): string => `test:${randomBytes(6).toString('hex')}:`;

@@ -65,6 +65,11 @@ export class ClassroomRepository {
     return Number(r.numUpdatedRows) > 0;
   }
 
+  /** Lets a room go from a node that is gone (only if it still holds it: another node may have taken it already). */
+  async releaseHost(roomId: string, nodeId: string): Promise<void> {
+    await this.db.updateTable('classroom_rooms').set({ host_node: null }).where('id', '=', roomId).where('host_node', '=', nodeId).execute();
+  }
+
   async update(roomId: string, patch: Partial<RoomRow>): Promise<void> {
     await this.db.updateTable('classroom_rooms').set(patch).where('id', '=', roomId).execute();
   }

@@ -9,6 +9,7 @@ import type { TimetableRepository } from '../timetable/index.js';
 import { canBeCoTeacher, canCreate, canModerate, canReadAttendance, roleIn } from './classroom.policy.js';
 import type { ClassroomRepository, RoomRow } from './classroom.repository.js';
 import { DEFAULT_DURATION_MS, GUEST_LINK_DEFAULT_HOURS, MAX_LISTED, MAX_PLAN_AHEAD_MS, type ClassroomMessage, type CreateBody } from './classroom.schema.js';
+import type { RelayCall, RoomRelay } from './room.relay.js';
 import type { ClassroomRuntime, RoomMeta } from './room.runtime.js';
 import type { Attendance, Command, Role } from './room.state.js';
 
@@ -47,6 +48,8 @@ export class ClassroomService {
     private readonly caps: SchoolCaps,
     private readonly nodeId: string,
     private readonly signals: ClassSignals | undefined,
+    /** Several nodes (Redis): messages and teachers' actions for a room another node hosts are relayed there. */
+    private readonly relay?: RoomRelay,
   ) {}
 
   async create(actor: Scope, body: CreateBody): Promise<RoomAccess> {
@@ -157,6 +160,10 @@ export class ClassroomService {
       await this.repo.update(room.id, { host_node: null }).catch(() => undefined);
       throw err;
     }
+    // Re-hosting (several nodes): a class its teacher opened, whose node stopped or vanished, comes back open
+    // on the node the first rejoin reaches (no second click; its live state — chat, hands, polls, lock — is lost).
+    // One node (no relay): as before, the restarted node holds everyone in the lobby until the teacher opens again.
+    if (this.relay && room.status === 'open') this.runtime.system(room.id, { op: 'open' });
   }
 
   async open(actor: Scope, roomId: string): Promise<RoomAccess> {
@@ -165,6 +172,8 @@ export class ClassroomService {
     if (room.status !== 'open' && (await this.repo.openCount(room.school_id)) >= this.caps.maxRoomsPerSchool) {
       throw new AppError('classroom.school_full', { params: { max: this.caps.maxRoomsPerSchool }, retryAfterSeconds: 120 });
     }
+    // Hosted by another node that is alive: opened there. Gone (nobody listens): taken over here.
+    if (await this.relayCall(actor, room, { op: 'open' })) return { room: { ...room, status: 'open', opened_at: room.opened_at ?? this.clock.nowMs() }, role };
     await this.host(room, true);
     const now = this.clock.nowMs();
     if (room.status !== 'open') {
@@ -179,7 +188,8 @@ export class ClassroomService {
     const { room, role } = await this.moderated(actor, roomId);
     if (room.status === 'closed') return { room, role };
     if (this.runtime.isLive(room.id)) this.runtime.system(room.id, { op: 'close' });
-    else if (room.host_node !== null && room.host_node !== this.nodeId && room.status === 'open') throw new AppError('classroom.other_node');
+    else if (await this.relayCall(actor, room, { op: 'close' })) return { room: { ...room, status: 'closed', closed_at: this.clock.nowMs(), host_node: null }, role };
+    else if (!this.relay && room.host_node !== null && room.host_node !== this.nodeId && room.status === 'open') throw new AppError('classroom.other_node');
     const now = this.clock.nowMs();
     await this.repo.update(room.id, { status: 'closed', closed_at: now, host_node: null, guest_token_hash: null, guest_token_expires_at: null });
     await this.flush();
@@ -188,7 +198,8 @@ export class ClassroomService {
 
   async lock(actor: Scope, roomId: string, locked: boolean): Promise<RoomAccess> {
     const a = await this.moderated(actor, roomId);
-    if (!this.runtime.isLive(roomId)) throw new AppError(a.room.host_node && a.room.host_node !== this.nodeId ? 'classroom.other_node' : 'classroom.not_open');
+    if (!this.runtime.isLive(roomId) && (await this.relayCall(actor, a.room, { op: 'lock', locked }))) return a;
+    if (!this.runtime.isLive(roomId)) throw new AppError(!this.relay && a.room.host_node && a.room.host_node !== this.nodeId ? 'classroom.other_node' : 'classroom.not_open');
     this.runtime.system(roomId, { op: 'lock', locked });
     return a;
   }
@@ -233,12 +244,35 @@ export class ClassroomService {
 
   // ——— Signalling (the realtime gateway's `classroom` route) ———
 
-  async onMessage(ctx: { personId: string; connectionId: string }, m: ClassroomMessage): Promise<void> {
+  async onMessage(ctx: { personId: string; connectionId: string; ref?: string | undefined }, m: ClassroomMessage): Promise<void> {
+    if (this.relay && !this.relay.isRemote(ctx.connectionId)) {
+      // One room per socket, as on one node (the runtime's rule), whichever nodes host the two rooms.
+      const current = this.runtime.roomOf(ctx.connectionId) ?? this.relay.roomOf(ctx.connectionId);
+      if (m.op === 'join' && current !== undefined && current !== m.roomId) throw new AppError('classroom.invalid_command', { params: { reason: 'une seule classe virtuelle par connexion' } });
+    }
+    if (this.relay && !this.relay.isRemote(ctx.connectionId) && !this.runtime.isLive(m.roomId)) {
+      // Several nodes: a room another node hosts is joined there, and every later message of that socket goes there too.
+      const host = m.op === 'join' ? await this.hostElsewhere(m.roomId) : this.relay.hostOf(ctx.connectionId, m.roomId);
+      if (host !== undefined) {
+        if (await this.relay.forward(host, { personId: ctx.personId, connectionId: ctx.connectionId, ref: ctx.ref }, m)) return;
+        // Nobody listens there: that node is gone (killed, not stopped). Its room is taken over here, its live state lost;
+        // a socket that was in it has been asked to reconnect, and its join on reconnection brings it here or elsewhere.
+        if (m.op !== 'join') throw new AppError('classroom.not_joined');
+        await this.repo.releaseHost(m.roomId, host);
+      }
+    }
     const actor = await this.schools.scopeOf(ctx.personId);
     if (m.op === 'join') {
       const { room, role } = await this.access(actor, m.roomId, m.guestToken);
       if (!role) throw new AppError('classroom.not_found');
-      await this.host(room);
+      try {
+        await this.host(room);
+      } catch (err) {
+        // Two first joins on two nodes at once: the other node claimed the room between our read and our claim. Relayed there.
+        const host = this.relay && !this.relay.isRemote(ctx.connectionId) && err instanceof AppError && err.id === 'classroom.other_node' ? await this.hostElsewhere(room.id) : undefined;
+        if (host === undefined || !(await this.relay!.forward(host, { personId: ctx.personId, connectionId: ctx.connectionId, ref: ctx.ref }, m))) throw err;
+        return;
+      }
       this.runtime.join(room.id, ctx.personId, ctx.connectionId, role, await this.repo.displayName(ctx.personId));
       return;
     }
@@ -252,6 +286,31 @@ export class ClassroomService {
     // Every other op acts on a room the socket joined (the reducer checks the role for each).
     const { roomId: _roomId, ...command } = m;
     this.runtime.command(m.roomId, ctx.personId, ctx.connectionId, command as Command);
+  }
+
+  /** The node hosting this room when it is another one (an open room, or one whose lobby is filling there). */
+  private async hostElsewhere(roomId: string): Promise<string | undefined> {
+    const room = await this.repo.find(roomId);
+    return room && room.status !== 'closed' && room.host_node !== null && room.host_node !== this.nodeId ? room.host_node : undefined;
+  }
+
+  /**
+   * A teacher's action on a room another node hosts, done there. False: not hosted elsewhere, or
+   * that node is gone (its host mark is released: the caller acts here).
+   */
+  private async relayCall(actor: Scope, room: RoomRow, call: RelayCall): Promise<boolean> {
+    if (!this.relay || this.runtime.isLive(room.id) || room.host_node === null || room.host_node === this.nodeId) return false;
+    if (await this.relay.call(room.host_node, actor.id, room.id, call)) return true;
+    await this.repo.releaseHost(room.id, room.host_node);
+    return false;
+  }
+
+  /** A teacher's action relayed by another node (its HTTP API), done here where the room lives. */
+  async onRelayedCall(personId: string, roomId: string, call: RelayCall): Promise<void> {
+    const actor = await this.schools.scopeOf(personId);
+    if (call.op === 'open') await this.open(actor, roomId);
+    else if (call.op === 'close') await this.close(actor, roomId);
+    else await this.lock(actor, roomId, call.locked);
   }
 
   // ——— Runtime hooks ———

@@ -4,6 +4,7 @@ import type { Clock } from '../../platform/clock.js';
 import { AppError, renderMessage, type ErrorId } from '../../platform/errors.js';
 import type { Logger } from '../../platform/logger.js';
 import { ceilingOf, decideLevel, pressureOf, type DegradationSettings, type NodePressure, type SubscriberDegradation } from './degradation.policy.js';
+import type { SharedSchoolCounts } from './school-counts.js';
 import { mediaOf, newRoom, reduce, snapshotOf, SYSTEM_ACTOR, type Attendance, type Command, type Effect, type Role, type RoomLimits, type RoomState } from './room.state.js';
 
 /** What the runtime knows of a room besides its live state (from the database). */
@@ -16,7 +17,7 @@ export interface RoomMeta {
   expectedParticipants: number;
 }
 
-/** Caps of this node (per-school participants are counted on this node: a school's rooms live on the node that opened them). */
+/** Caps of this node; per-school participants are counted across nodes when they share their counts (`SharedSchoolCounts`), else on this node. */
 export interface RuntimeCaps {
   maxRoomsPerNode: number;
   maxParticipantsPerNode: number;
@@ -62,6 +63,11 @@ export class ClassroomRuntime {
   private readonly lag: IntervalHistogram;
   private timer: NodeJS.Timeout | undefined;
   private stopping = false;
+  /** Other nodes' participants per school (at most a tick old); empty when not shared or Redis is away. */
+  private othersBySchool: ReadonlyMap<string, number> = new Map();
+  /** Schools this node last said it had participants in (a 0 is said once to clear them). */
+  private reported = new Set<string>();
+  private sharing: Promise<void> | undefined;
 
   constructor(
     private readonly engine: MediaEngine | undefined,
@@ -72,6 +78,8 @@ export class ClassroomRuntime {
     private readonly clock: Clock,
     private readonly logger: Logger,
     private readonly hooks: RuntimeHooks,
+    /** Several nodes: per-school counts shared (Redis); without, each node counts its own. */
+    private readonly schoolCounts?: SharedSchoolCounts,
   ) {
     this.lag = monitorEventLoopDelay({ resolution: 20 });
     if (engine) {
@@ -108,6 +116,11 @@ export class ClassroomRuntime {
     return n;
   }
 
+  /** The room this socket joined on this node, if any. */
+  roomOf(connectionId: string): string | undefined {
+    return this.byConnection.get(connectionId);
+  }
+
   /** The live state (tests, the teacher's views). */
   state(roomId: string): RoomState | undefined {
     return this.rooms.get(roomId)?.state;
@@ -136,7 +149,8 @@ export class ClassroomRuntime {
     const known = live.state.participants[personId] !== undefined;
     if (!known && role !== 'teacher' && role !== 'co_teacher') {
       if (this.participants() >= this.caps.maxParticipantsPerNode) throw new AppError('classroom.node_full', { params: { max: this.caps.maxParticipantsPerNode }, retryAfterSeconds: 60 });
-      if (this.participants({ schoolId: live.meta.schoolId }) >= this.caps.maxParticipantsPerSchool) {
+      // Across nodes: this node's count now, the others' as of the last exchange (≤ one tick old: joins on two nodes within it may pass the cap by a few).
+      if (this.participants({ schoolId: live.meta.schoolId }) + (this.othersBySchool.get(live.meta.schoolId) ?? 0) >= this.caps.maxParticipantsPerSchool) {
         throw new AppError('classroom.school_full', { params: { max: this.caps.maxParticipantsPerSchool }, retryAfterSeconds: 60 });
       }
     }
@@ -352,8 +366,29 @@ export class ClassroomRuntime {
     if (next.level !== p.level) this.apply(live, { op: 'level', participantId, level: next.level }, 'engine');
   }
 
+  /**
+   * Says this node's participants per school and learns the other nodes' (every tick; public for
+   * tests). Fails open: when the shared store does not answer, the cap counts this node alone.
+   */
+  shareSchoolCounts(): Promise<void> {
+    const shared = this.schoolCounts;
+    if (!shared) return Promise.resolve();
+    this.sharing ??= (async () => {
+      const counts = new Map<string, number>();
+      for (const id of this.reported) counts.set(id, 0);
+      for (const live of this.rooms.values()) counts.set(live.meta.schoolId, this.participants({ schoolId: live.meta.schoolId }));
+      const others = await shared.exchange(counts).catch(() => undefined);
+      this.othersBySchool = others ?? new Map();
+      if (others) this.reported = new Set([...counts].filter(([, n]) => n > 0).map(([id]) => id));
+    })().finally(() => {
+      this.sharing = undefined;
+    });
+    return this.sharing;
+  }
+
   /** Every RUNTIME_TICK_MS: expired places end, rungs follow the node's load (public for tests). */
   tick(): void {
+    void this.shareSchoolCounts();
     const now = this.clock.nowMs();
     const pressure = this.pressure();
     this.lag.reset();
