@@ -116,6 +116,7 @@ interface RunResult {
    * their lease runs out, PREAU_IDEMPOTENCY_LEASE_MS), and the longest from the cut to their receipt.
    */
   keysInProgress: number;
+  keysInProgressByHome?: { a: number; b: number };
   keysFreedWorstMs: number | undefined;
   /** Of those, the keys still without a receipt when the failover phase ended (before leases: every one of them, for 11 minutes). */
   stuckKeys: number;
@@ -380,10 +381,15 @@ async function oneRun(run: number, options: RunOptions, say: (line: string) => v
       const f = failoverFigures(attempts, cutAtMs);
       const recoveredAt = f.outageSeen && f.rtoMs !== undefined ? cutAtMs + f.rtoMs : undefined;
       const aClientsDone = [...siteAClients.values()].every((a) => a.wroteOnB);
-      return recoveredAt !== undefined && now - recoveredAt >= AFTER_RECOVERY_MS && aClientsDone;
+      // Every key refused "in progress" got its receipt: a key still held at the bound (maxOutageS) is stuck.
+      const keysFreed = [...inProgress.values()].every((t) => t !== undefined);
+      return recoveredAt !== undefined && now - recoveredAt >= AFTER_RECOVERY_MS && aClientsDone && keysFreed;
     });
     result.figures = failoverFigures(attempts, cutAtMs);
     result.keysInProgress = inProgress.size;
+    // Whose: a client of site A (its request was on a node of the burnt site) or of B (a request on a live node that met the failover).
+    const homeOf = (key: string) => (siteAClients.has(key.split('-')[2]!) ? 'a' : 'b');
+    result.keysInProgressByHome = { a: [...inProgress.keys()].filter((k) => homeOf(k) === 'a').length, b: [...inProgress.keys()].filter((k) => homeOf(k) === 'b').length };
     const freed = [...inProgress.values()];
     result.stuckKeys = freed.filter((t) => t === undefined).length;
     result.keysFreedWorstMs = freed.length === 0 || result.stuckKeys > 0 ? undefined : Math.max(...freed.map((t) => t! - cutAtMs));
@@ -586,7 +592,7 @@ async function main(): Promise<void> {
         ? `exercice ${run} : pas de mesure`
         : `exercice ${run} : échecs d’écriture après la coupure ${JSON.stringify(r.failures)}\n` + `exercice ${run} : RTO ${s(f.rtoMs)}, fenêtre de lecture seule ${s(f.readOnlyWindowMs)} (${f.readOnlyAnswers} refus « lecture seule », ${f.otherFailures} échecs), ` +
             `${r.acknowledged} rendus accusés, ${r.missing.length} perdus (RPO), nouveau primaire ${r.newPrimary ?? '?'}, bandeau ${r.bannerSeen ? 'vu' : 'non vu'}, lectures ${r.reads.ok} ok / ${r.reads.failed} en échec\n` +
-            `exercice ${run} : clients du site A repartis au site B : ${r.siteAClients.wroteOnB}/${r.siteAClients.total} y ont eu leur reçu ; ${r.keysInProgress} clé(s) refusée(s) « en cours » après la coupure (bail), libérées au plus tard à ${s(r.keysFreedWorstMs)} ; ${r.stuckKeys} restée(s) « en cours »`,
+            `exercice ${run} : clients du site A repartis au site B : ${r.siteAClients.wroteOnB}/${r.siteAClients.total} y ont eu leur reçu ; ${r.keysInProgress} clé(s) refusée(s) « en cours » après la coupure (clients du site A : ${r.keysInProgressByHome?.a ?? '?'}, du site B : ${r.keysInProgressByHome?.b ?? '?'}), libérées au plus tard à ${s(r.keysFreedWorstMs)} ; ${r.stuckKeys} restée(s) « en cours »`,
     );
     if (r.failback) {
       const fb = r.failback;
