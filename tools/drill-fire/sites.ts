@@ -8,7 +8,7 @@ import path from 'node:path';
  *
  *   root ── pfH ──┐                       (the drill's clients, 10.77.0.1)
  *                 │ bridge pfbr, in namespace pfN (its own, empty packet filter)
- *   pfA 10.77.0.11: etcd member, Patroni + PostgreSQL, HAProxy (deploy/haproxy-postgres.cfg), one Préau node
+ *   pfA 10.77.0.11: etcd member, Patroni + PostgreSQL, HAProxy (deploy/haproxy-postgres.cfg), Préau node(s) (ports 4300 + n)
  *   pfB 10.77.0.12: the same
  *   pfW 10.77.0.13: the third etcd member (the witness that makes a majority with either site)
  *
