@@ -47,8 +47,18 @@ const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 declare module 'fastify' {
   interface FastifyRequest {
-    idempotency: { personId: string; key: string; claimedAt: number; renewal: NodeJS.Timeout } | null;
+    idempotency: { personId: string; key: string; claimedAt: number; renewal: Renewal } | null;
   }
+}
+
+/** A claim's lease renewal; stopped once its answer is being recorded (a late tick then changes nothing and says nothing). */
+interface Renewal {
+  timer: NodeJS.Timeout;
+  stopped: boolean;
+}
+function stopRenewal(renewal: Renewal): void {
+  renewal.stopped = true;
+  clearInterval(renewal.timer);
 }
 
 export type IdempotencyDecision =
@@ -136,28 +146,34 @@ export function installIdempotency(app: FastifyInstance, deps: { repo: Idempoten
    * without one, or IN_FLIGHT_STALE_MS passed). A failed renewal is tried again at the next tick:
    * the lease outlives two of them. Unref'd: a renewal never keeps a stopping process alive.
    */
-  function renewWhileRunning(personId: string, key: string, claimedAt: number): NodeJS.Timeout {
-    const timer: NodeJS.Timeout = setInterval(() => {
-      const now = deps.clock.nowMs();
-      if (now - claimedAt >= IN_FLIGHT_STALE_MS) return clearInterval(timer);
-      deps.repo.renew(personId, key, claimedAt, now + leaseMs).then(
-        (held) => {
-          if (held) return;
-          clearInterval(timer);
-          deps.logger.warn({ key }, 'clé d’idempotence reprise par une autre requête (bail expiré) pendant que celle-ci tournait encore');
-        },
-        (err: unknown) => deps.logger.warn({ err }, 'bail de clé d’idempotence non renouvelé (base injoignable) : nouvel essai au prochain tour'),
-      );
-    }, renewEveryMs);
-    timer.unref();
-    return timer;
+  function renewWhileRunning(personId: string, key: string, claimedAt: number): Renewal {
+    const renewal: Renewal = {
+      stopped: false,
+      timer: setInterval(() => {
+        const now = deps.clock.nowMs();
+        if (now - claimedAt >= IN_FLIGHT_STALE_MS) return stopRenewal(renewal);
+        deps.repo.renew(personId, key, claimedAt, now + leaseMs).then(
+          (held) => {
+            // Not held after the answer was recorded: that is the answer, not a take-over.
+            if (held || renewal.stopped) return;
+            stopRenewal(renewal);
+            deps.logger.warn({ key }, 'clé d’idempotence reprise par une autre requête (bail expiré) pendant que celle-ci tournait encore');
+          },
+          (err: unknown) => {
+            if (!renewal.stopped) deps.logger.warn({ err }, 'bail de clé d’idempotence non renouvelé (base injoignable) : nouvel essai au prochain tour');
+          },
+        );
+      }, renewEveryMs),
+    };
+    renewal.timer.unref();
+    return renewal;
   }
 
   // A request that ended without its answer going through onSend (a hijacked reply) stops renewing
   // too; its claim then lapses after leaseMs, as a dead node's does. A client that went away does not
   // stop the renewal: its handler may still be writing, and a retry must not run beside it.
   app.addHook('onResponse', (request, _reply, done) => {
-    if (request.idempotency) clearInterval(request.idempotency.renewal);
+    if (request.idempotency) stopRenewal(request.idempotency.renewal);
     done();
   });
 
@@ -166,7 +182,9 @@ export function installIdempotency(app: FastifyInstance, deps: { repo: Idempoten
     const claim = request.idempotency;
     if (!claim) return done(null, payload);
     request.idempotency = null;
-    recordAnswer(request, reply, claim, payload).finally(() => clearInterval(claim.renewal)).then(
+    // The lease still has at least leaseMs − renewEveryMs to run: ample to record the answer.
+    stopRenewal(claim.renewal);
+    recordAnswer(request, reply, claim, payload).then(
       () => done(null, payload),
       // Fails open (see above): the answer goes out even if it could not be kept.
       (err: unknown) => {
@@ -176,7 +194,7 @@ export function installIdempotency(app: FastifyInstance, deps: { repo: Idempoten
     );
   });
 
-  type Claim = { personId: string; key: string; claimedAt: number; renewal: NodeJS.Timeout };
+  type Claim = { personId: string; key: string; claimedAt: number; renewal: Renewal };
 
   async function recordAnswer(request: FastifyRequest, reply: FastifyReply, claim: Claim, payload: unknown): Promise<void> {
     const body = typeof payload === 'string' ? payload : Buffer.isBuffer(payload) ? payload.toString('utf8') : payload == null ? null : undefined;

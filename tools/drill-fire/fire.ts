@@ -117,6 +117,8 @@ interface RunResult {
    */
   keysInProgress: number;
   keysInProgressByHome?: { a: number; b: number };
+  /** Of site A's clients' keys, the longest from the cut to their receipt (≈ the lease, PREAU_IDEMPOTENCY_LEASE_MS). */
+  keysOfSiteAFreedWorstMs?: number | undefined;
   keysFreedWorstMs: number | undefined;
   /** Of those, the keys still without a receipt when the failover phase ended (before leases: every one of them, for 11 minutes). */
   stuckKeys: number;
@@ -390,6 +392,9 @@ async function oneRun(run: number, options: RunOptions, say: (line: string) => v
     // Whose: a client of site A (its request was on a node of the burnt site) or of B (a request on a live node that met the failover).
     const homeOf = (key: string) => (siteAClients.has(key.split('-')[2]!) ? 'a' : 'b');
     result.keysInProgressByHome = { a: [...inProgress.keys()].filter((k) => homeOf(k) === 'a').length, b: [...inProgress.keys()].filter((k) => homeOf(k) === 'b').length };
+    // Site A's keys are the ones the lease frees (their node is dead); B's are held by live requests.
+    const freedA = [...inProgress.entries()].filter(([k]) => homeOf(k) === 'a').map(([, t]) => t);
+    result.keysOfSiteAFreedWorstMs = freedA.length === 0 || freedA.some((t) => t === undefined) ? undefined : Math.max(...freedA.map((t) => t! - cutAtMs));
     const freed = [...inProgress.values()];
     result.stuckKeys = freed.filter((t) => t === undefined).length;
     result.keysFreedWorstMs = freed.length === 0 || result.stuckKeys > 0 ? undefined : Math.max(...freed.map((t) => t! - cutAtMs));
@@ -592,7 +597,7 @@ async function main(): Promise<void> {
         ? `exercice ${run} : pas de mesure`
         : `exercice ${run} : échecs d’écriture après la coupure ${JSON.stringify(r.failures)}\n` + `exercice ${run} : RTO ${s(f.rtoMs)}, fenêtre de lecture seule ${s(f.readOnlyWindowMs)} (${f.readOnlyAnswers} refus « lecture seule », ${f.otherFailures} échecs), ` +
             `${r.acknowledged} rendus accusés, ${r.missing.length} perdus (RPO), nouveau primaire ${r.newPrimary ?? '?'}, bandeau ${r.bannerSeen ? 'vu' : 'non vu'}, lectures ${r.reads.ok} ok / ${r.reads.failed} en échec\n` +
-            `exercice ${run} : clients du site A repartis au site B : ${r.siteAClients.wroteOnB}/${r.siteAClients.total} y ont eu leur reçu ; ${r.keysInProgress} clé(s) refusée(s) « en cours » après la coupure (clients du site A : ${r.keysInProgressByHome?.a ?? '?'}, du site B : ${r.keysInProgressByHome?.b ?? '?'}), libérées au plus tard à ${s(r.keysFreedWorstMs)} ; ${r.stuckKeys} restée(s) « en cours »`,
+            `exercice ${run} : clients du site A repartis au site B : ${r.siteAClients.wroteOnB}/${r.siteAClients.total} y ont eu leur reçu ; ${r.keysInProgress} clé(s) refusée(s) « en cours » après la coupure (clients du site A : ${r.keysInProgressByHome?.a ?? '?'}, du site B : ${r.keysInProgressByHome?.b ?? '?'}), libérées au plus tard à ${s(r.keysFreedWorstMs)} (celles du site A : ${s(r.keysOfSiteAFreedWorstMs)}) ; ${r.stuckKeys} restée(s) « en cours »`,
     );
     if (r.failback) {
       const fb = r.failback;
