@@ -60,7 +60,7 @@ export function renderFireHtml(r: FireReport): string {
     .map(
       (run) =>
         `<tr><td>${run.run}</td><td>${run.ok ? 'réussi' : `<strong>échec</strong>${run.error ? ` : ${esc(run.error.split('\n')[0]!)}` : ''}`}</td><td>${sec(run.figures.rtoMs)}</td><td>${sec(run.figures.readOnlyWindowMs)}</td>` +
-        `<td>${run.figures.readOnlyAnswers}</td><td>${run.figures.otherFailures}</td><td>${run.acknowledged}</td><td>${run.missing.length}</td><td>${run.reads.ok} / ${run.reads.failed}</td><td>${run.bannerSeen ? 'oui' : 'non'}</td><td>${run.etcdLeaderAtCut ?? '—'}</td><td>${run.siteAClients.wroteOnB}/${run.siteAClients.total}</td><td>${run.keysInProgress}</td><td>${sec(run.keysFreedWorstMs)}</td><td>${run.stuckKeys}</td></tr>`,
+        `<td>${run.figures.readOnlyAnswers}</td><td>${run.figures.otherFailures}</td><td>${run.acknowledged}</td><td>${run.missing.length}</td><td>${run.reads.ok} / ${run.reads.failed}</td><td>${run.bannerSeen ? 'oui' : 'non'}</td><td>${run.etcdLeaderAtCut ?? '—'}</td><td>${run.siteAClients.wroteOnB}/${run.siteAClients.total}</td><td>${run.keysInProgress}${run.keysInProgressByHome ? ` (A ${run.keysInProgressByHome.a}, B ${run.keysInProgressByHome.b})` : ''}</td><td>${sec(run.keysFreedWorstMs)} (A ${sec(run.keysOfSiteAFreedWorstMs)})</td><td>${run.stuckKeys}</td></tr>`,
     )
     .join('\n');
   return `<!doctype html>
@@ -75,7 +75,7 @@ export function renderFireHtml(r: FireReport): string {
 <p>Réglages : Patroni ttl ${r.settings.patroni.ttl} s, loop_wait ${r.settings.patroni.loop_wait} s, retry_timeout ${r.settings.patroni.retry_timeout} s, synchronous_mode (non strict) ; etcd battement ${r.settings.etcd.heartbeatMs} ms, élection ${r.settings.etcd.electionMs} ms ; ${r.settings.pupilsPerSite} élèves et ${r.settings.nodesPerSite} nœud(s) Préau par site ; bail des clés d’idempotence ${r.settings.idempotencyLeaseMs / 1000} s.</p>
 ${chart(r)}
 <p>Bleu : RTO ; ocre : fenêtre de lecture seule ; rouge : exercice en échec.</p>
-<table><thead><tr><th>exercice</th><th>résultat</th><th>RTO</th><th>lecture seule</th><th>refus « lecture seule »</th><th>autres échecs</th><th>rendus accusés</th><th>perdus</th><th>lectures ok / échec</th><th>bandeau vu</th><th>leader etcd à la coupure</th><th>clients du site A servis au site B</th><th>clés « en cours » (409) après la coupure</th><th>libérées au plus tard</th><th>clés restées « en cours »</th></tr></thead>
+<table><thead><tr><th>exercice</th><th>résultat</th><th>RTO</th><th>lecture seule</th><th>refus « lecture seule »</th><th>autres échecs</th><th>rendus accusés</th><th>perdus</th><th>lectures ok / échec</th><th>bandeau vu</th><th>leader etcd à la coupure</th><th>clients du site A servis au site B</th><th>clés « en cours » (409) après la coupure (clients de A, de B)</th><th>libérées au plus tard (celles de A)</th><th>clés restées « en cours »</th></tr></thead>
 <tbody>
 ${rows}
 </tbody></table>
