@@ -635,7 +635,7 @@ async function main(): Promise<void> {
       `\n  RTO (écritures de nouveau acceptées au site B) : médiane ${s(rto.median)}, pire ${s(rto.worst)} (objectif ≤ 15 s : ${rto.worst !== undefined && rto.worst <= RTO_TARGET_MS ? 'tenu' : 'NON tenu'})` +
       `\n  fenêtre de lecture seule vue par les clients du site B : médiane ${s(window.median)}, pire ${s(window.worst)}` +
       `\n  RPO : ${report.summary.lost} rendu(s) accusé(s) perdu(s) sur ${report.summary.acknowledged} (objectif 0)` +
-      `\n  clés d’idempotence du site A « en cours » après la coupure : ${report.summary.keysInProgress}, restées bloquées : ${report.summary.stuckKeys} (bail ${report.settings.idempotencyLeaseMs / 1000} s)` +
+      `\n  clés d’idempotence refusées « en cours » après la coupure : ${report.summary.keysInProgress}, restées bloquées : ${report.summary.stuckKeys} (bail ${report.settings.idempotencyLeaseMs / 1000} s)` +
       (report.summary.failback
         ? `\n  retour au site A : standby synchrone en ${s(report.summary.failback.rejoinMs.median)} (pire ${s(report.summary.failback.rejoinMs.worst)}), bascule programmée : interruption des écritures médiane ${s(report.summary.failback.switchoverInterruptionMs.median)}, pire ${s(report.summary.failback.switchoverInterruptionMs.worst)} ; ${report.summary.failback.lost} rendu(s) perdu(s) sur ${report.summary.failback.acknowledged} relus sur A`
         : '') +
