@@ -71,7 +71,8 @@ export function renderFireHtml(r: FireReport): string {
 <p>${esc(r.startedAt)} — ${r.summary.succeeded}/${r.summary.runs} exercices réussis ; machine : ${r.host.cpus} cœurs, charge ${r.host.loadAverage1m.toFixed(1)} au départ.</p>
 <p><strong>RTO</strong> (de la coupure du site A aux écritures de nouveau acceptées au site B) : médiane ${sec(r.summary.rtoMs.median)}, pire ${sec(r.summary.rtoMs.worst)} (objectif ≤ 15 s).
 <strong>Fenêtre de lecture seule</strong> vue par les clients du site B : médiane ${sec(r.summary.readOnlyWindowMs.median)}, pire ${sec(r.summary.readOnlyWindowMs.worst)}.
-<strong>RPO</strong> : ${r.summary.lost} rendu(s) accusé(s) perdu(s) sur ${r.summary.acknowledged} (objectif 0).</p>
+<strong>RPO</strong> : ${r.summary.lost} rendu(s) accusé(s) perdu(s) sur ${r.summary.acknowledged} (objectif 0).
+<strong>Clés d’idempotence</strong> refusées « en cours » après la coupure : ${r.summary.keysInProgress ?? '—'}, restées bloquées : ${r.summary.stuckKeys ?? '—'} (un nœud mort libère les siennes à la fin de leur bail).</p>
 <p>Réglages : Patroni ttl ${r.settings.patroni.ttl} s, loop_wait ${r.settings.patroni.loop_wait} s, retry_timeout ${r.settings.patroni.retry_timeout} s, synchronous_mode (non strict) ; etcd battement ${r.settings.etcd.heartbeatMs} ms, élection ${r.settings.etcd.electionMs} ms ; ${r.settings.pupilsPerSite} élèves et ${r.settings.nodesPerSite} nœud(s) Préau par site ; bail des clés d’idempotence ${r.settings.idempotencyLeaseMs / 1000} s.</p>
 ${chart(r)}
 <p>Bleu : RTO ; ocre : fenêtre de lecture seule ; rouge : exercice en échec.</p>
