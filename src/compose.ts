@@ -294,7 +294,7 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
   // The edge wraps every route registered after it: installed before any route.
   installEdge(app, { admission, rateLimiter, waitingRoom, challenge });
   auth.install(app);
-  installIdempotency(app, { repo: idempotency, clock, logger });
+  installIdempotency(app, { repo: idempotency, clock, logger, lease: { leaseMs: config.idempotencyLeaseMs, renewEveryMs: config.idempotencyRenewMs } });
   installUploads(app);
   installReadOnly(app, async () => (await status.current()).readOnly, automaticReadOnly);
   if (databaseHealth) app.addHook('onError', (_request, _reply, err, done) => {

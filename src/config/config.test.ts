@@ -83,6 +83,14 @@ describe('loadConfig', () => {
     expect(loadConfig({ PREAU_JANUS_ADMIN_URL: 'ws://10.0.0.5:7188', PREAU_JANUS_ADMIN_SECRET: 's3cret' }, []).janusAdminSecret).toBe('s3cret');
   });
 
+  it('idempotency claims: a 15 s lease renewed every 5 s; bounds, and a renewal at most half the lease', () => {
+    const d = loadConfig({}, []);
+    expect([d.idempotencyLeaseMs, d.idempotencyRenewMs]).toEqual([15_000, 5_000]);
+    expect(loadConfig({ PREAU_IDEMPOTENCY_LEASE_MS: '30000', PREAU_IDEMPOTENCY_RENEW_MS: '10000' }, []).idempotencyLeaseMs).toBe(30_000);
+    expect(() => loadConfig({ PREAU_IDEMPOTENCY_LEASE_MS: '1000' }, [])).toThrow(/PREAU_IDEMPOTENCY_LEASE_MS/);
+    expect(() => loadConfig({ PREAU_IDEMPOTENCY_RENEW_MS: '8000' }, [])).toThrow(/au plus la moitié/);
+  });
+
   it('runs the embedded media engine by default on ports 42000-42999, and takes janus, off, a worker count and a port range', () => {
     const c = loadConfig({}, []);
     expect(c.mediaEngine).toBe('embedded');

@@ -67,6 +67,10 @@ export interface Config {
   drainDelayMs: number;
   /** Then in-flight requests get this long to finish before the process exits anyway. */
   shutdownGraceMs: number;
+  /** A write's Idempotency-Key claim is a lease this long (http/idempotency.ts): a node that died frees its keys after it. */
+  idempotencyLeaseMs: number;
+  /** The node renews the leases of its requests in flight this often (at most half the lease: one failed renewal is survived). */
+  idempotencyRenewMs: number;
   /** `on`: the suivi records signals (batched); `off` only for the comparison bench (recording on vs off). */
   engagementRecording: 'on' | 'off';
   /** The suivi's batched recorder writes its buffer this often. */
@@ -179,6 +183,8 @@ const SPECS: OptionSpec<keyof Config>[] = [
     expect: 'proxy-protocol, x-forwarded-for ou forwarded', parse: oneOf('proxy-protocol', 'x-forwarded-for', 'forwarded'),
   },
   { key: 'drainDelayMs', env: 'PREAU_DRAIN_DELAY_MS', flag: '--drain-delay-ms', help: 'à l’arrêt, délai entre « pas prêt » et la fermeture de l’écoute', expect: 'un entier de 0 à 60000', parse: int(0, 60_000) },
+  { key: 'idempotencyLeaseMs', env: 'PREAU_IDEMPOTENCY_LEASE_MS', flag: '--idempotency-lease-ms', help: 'bail d’une clé d’idempotence en cours (reprise après la mort de son nœud)', expect: 'un entier de 2000 à 600000', parse: int(2_000, 600_000) },
+  { key: 'idempotencyRenewMs', env: 'PREAU_IDEMPOTENCY_RENEW_MS', flag: '--idempotency-renew-ms', help: 'renouvellement de ce bail pendant la requête', expect: 'un entier de 500 à 300000, au plus la moitié du bail', parse: int(500, 300_000) },
   { key: 'shutdownGraceMs', env: 'PREAU_SHUTDOWN_GRACE_MS', flag: '--shutdown-grace-ms', help: 'à l’arrêt, délai laissé aux requêtes en cours', expect: 'un entier de 1000 à 120000', parse: int(1000, 120_000) },
   { key: 'engagementRecording', env: 'PREAU_ENGAGEMENT_RECORDING', flag: '--engagement-recording', help: 'enregistrement des signaux du suivi du décrochage', expect: 'on ou off', parse: oneOf('on', 'off') },
   { key: 'engagementFlushMs', env: 'PREAU_ENGAGEMENT_FLUSH_MS', flag: '--engagement-flush-ms', help: 'écriture groupée des signaux du suivi', expect: 'un entier de 100 à 60000', parse: int(100, 60_000) },
@@ -254,6 +260,8 @@ export function defaultConfig(): Config {
     clientAddressFrom: 'proxy-protocol',
     drainDelayMs: 0,
     shutdownGraceMs: 25_000,
+    idempotencyLeaseMs: 15_000,
+    idempotencyRenewMs: 5_000,
     engagementRecording: 'on',
     engagementFlushMs: 5_000,
     // Unmeasured guesses until the classroom bench has run on the embedded engine: a 2-core node, a few classes of 30.
@@ -335,6 +343,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, argv: readonly string[]): Con
   if (config.turnUrls.length > 0 && config.turnSecret === undefined) problems.push('PREAU_TURN_URLS est donné sans PREAU_TURN_SECRET : donnez le static-auth-secret de coturn (deploy/coturn/turnserver.conf)');
   if (config.turnSecret !== undefined && config.turnUrls.length === 0) problems.push('PREAU_TURN_SECRET est donné sans PREAU_TURN_URLS : donnez les URL turn:/turns: du serveur coturn');
   if ((config.janusAdminUrl === undefined) !== (config.janusAdminSecret === undefined)) problems.push('PREAU_JANUS_ADMIN_URL et PREAU_JANUS_ADMIN_SECRET vont ensemble (l’API d’administration de Janus demande son admin_secret)');
+  // A lease renewed less often than twice per its length is lost to one slow renewal (a failover): a live request's key taken.
+  if (config.idempotencyRenewMs * 2 > config.idempotencyLeaseMs) problems.push(`PREAU_IDEMPOTENCY_RENEW_MS (${config.idempotencyRenewMs}) doit valoir au plus la moitié de PREAU_IDEMPOTENCY_LEASE_MS (${config.idempotencyLeaseMs}) : un renouvellement manqué ne doit pas faire perdre la clé d’une requête vivante`);
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
 }

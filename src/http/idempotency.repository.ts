@@ -21,16 +21,42 @@ export class IdempotencyRepository {
     return Number(result.numInsertedOrUpdatedRows ?? 0n) === 1;
   }
 
-  async complete(personId: string, key: string, statusCode: number, contentType: string | null, body: string | null): Promise<void> {
-    await this.db
+  /**
+   * Keeps the first answer of the claim made at `claimedAt` (and its 24 h expiry); false when that
+   * claim is no longer there (its lease lapsed and another request took the key over: that one's answer wins).
+   */
+  async complete(personId: string, key: string, claimedAt: number, answer: { statusCode: number; contentType: string | null; body: string | null; expiresAt: number }): Promise<boolean> {
+    const result = await this.db
       .updateTable('idempotency_keys')
-      .set({ status_code: statusCode, content_type: contentType, body })
+      .set({ status_code: answer.statusCode, content_type: answer.contentType, body: answer.body, expires_at: answer.expiresAt })
       .where('person_id', '=', personId)
       .where('key', '=', key)
-      .execute();
+      .where('status_code', '=', 0)
+      .where('created_at', '=', claimedAt)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
   }
 
-  /** Removes the key when it is expired, or in flight and abandoned (created before `staleBeforeMs`). */
+  /**
+   * Extends the lease of the claim made at `claimedAt` (in flight: `expires_at` is the lease's end);
+   * false when that claim is gone (released, completed, or taken over after its lease lapsed).
+   */
+  async renew(personId: string, key: string, claimedAt: number, leaseUntilMs: number): Promise<boolean> {
+    const result = await this.db
+      .updateTable('idempotency_keys')
+      .set({ expires_at: leaseUntilMs })
+      .where('person_id', '=', personId)
+      .where('key', '=', key)
+      .where('status_code', '=', 0)
+      .where('created_at', '=', claimedAt)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
+  /**
+   * Removes the key when it is dead: a kept answer past its 24 h, a claim whose lease lapsed (both:
+   * `expires_at` passed), or a claim older than `staleBeforeMs` however renewed (a bound on renewals).
+   */
   async deleteIfDead(personId: string, key: string, nowMs: number, staleBeforeMs: number): Promise<void> {
     await this.db
       .deleteFrom('idempotency_keys')

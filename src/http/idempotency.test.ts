@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { defaultConfig } from '../config/config.js';
 import { activeBackends } from '../../test/support/backends.js';
-import { startTestPreau, type TestPreau } from '../../test/support/app.js';
+import { startPeerNode, startTestPreau, type TestPreau } from '../../test/support/app.js';
 import { FIXTURE_PASSWORD } from '../../test/support/fixtures.js';
 import { multipart } from '../../test/support/multipart.js';
 import { AppError } from '../platform/errors.js';
-import { decideIdempotency, IDEMPOTENCY_TTL_MS, IN_FLIGHT_STALE_MS, isFinalAnswer, MAX_IDEMPOTENCY_KEY_LENGTH, RELEASE_RETRY_EVERY_MS } from './idempotency.js';
+import { decideIdempotency, IDEMPOTENCY_TTL_MS, isFinalAnswer, MAX_IDEMPOTENCY_KEY_LENGTH, RELEASE_RETRY_EVERY_MS } from './idempotency.js';
 
 const backends = await activeBackends();
 
@@ -111,10 +112,12 @@ describe.each(backends)('Idempotency-Key on cookie-authenticated writes (%s)', (
     expect(login.statusCode).toBe(200);
   });
 
-  it('a key in flight is refused with 409 and Retry-After; an abandoned one is taken over', async () => {
+  it('a key in flight is refused with 409 and Retry-After; an abandoned one is taken over after its lease', async () => {
     const now = t.clock.nowMs();
+    const { idempotencyLeaseMs } = defaultConfig();
+    // What a node writes when it claims a key, before it died without renewing the lease.
     await t.preau.storage.db.insertInto('idempotency_keys').values({
-      person_id: 'pupilA1', key: 'in-flight', request_hash: 'whatever', status_code: 0, content_type: null, body: null, created_at: now, expires_at: now + IDEMPOTENCY_TTL_MS,
+      person_id: 'pupilA1', key: 'in-flight', request_hash: 'whatever', status_code: 0, content_type: null, body: null, created_at: now, expires_at: now + idempotencyLeaseMs,
     }).execute();
     const res = await put('pupilA1', 'en', 'in-flight');
     // Another body hash: it is a reuse; the same hash would be "in progress". Both are refusals that apply nothing.
@@ -124,7 +127,9 @@ describe.each(backends)('Idempotency-Key on cookie-authenticated writes (%s)', (
     expect(inFlight.statusCode).toBe(409);
     expect(inFlight.headers['retry-after']).toBe('2');
     expect(inFlight.json().error.id).toBe('idempotency.in_progress');
-    t.clock.advance(IN_FLIGHT_STALE_MS + 1);
+    t.clock.advance(idempotencyLeaseMs - 1);
+    expect((await put('pupilA1', 'en', 'in-flight')).statusCode).toBe(409);
+    t.clock.advance(1);
     const taken = await put('pupilA1', 'en', 'in-flight');
     expect(taken.statusCode).toBe(200);
     expect(taken.headers['idempotent-replayed']).toBeUndefined();
@@ -170,6 +175,114 @@ describe.each(backends)('Idempotency-Key on cookie-authenticated writes (%s)', (
     } finally {
       t.preau.handins.handIn = handIn;
       t.preau.idempotency.release = release;
+    }
+  });
+});
+
+/**
+ * Claims are leases (issue 7: a write in flight on a burnt site kept its key "in progress" 11 min).
+ * Leases are judged on the test's manual clock; renewals run on real time (every 50 ms here).
+ */
+describe.each(backends)('Idempotency-Key claims are leases renewed while the request runs (%s)', (backend) => {
+  const LEASE_MS = 2_000;
+  const lease = { idempotencyLeaseMs: LEASE_MS, idempotencyRenewMs: 50 };
+  let t: TestPreau;
+  beforeAll(async () => {
+    t = await startTestPreau(backend, lease);
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  const handInOn = (inject: (o: object) => Promise<{ statusCode: number; json(): { receipt?: { id: string }; error?: { id: string } }; headers: Record<string, unknown> }>, session: { cookie: string; csrf: string }, key: string) => {
+    const { payload, headers } = multipart([{ name: 'text', value: `Rendu ${key}` }]);
+    return inject({ method: 'POST', url: '/api/v1/homework/hwMaths6A/handins', payload, headers: { ...headers, cookie: session.cookie, 'x-csrf-token': session.csrf, 'idempotency-key': key } });
+  };
+  const claimOf = (key: string) => t.preau.storage.db.selectFrom('idempotency_keys').selectAll().where('person_id', '=', 'pupilA2').where('key', '=', key).executeTakeFirst();
+  const handinsWith = async (key: string) => (await t.preau.storage.db.selectFrom('handins').select('id').where('pupil_id', '=', 'pupilA2').where('idempotency_key', '=', key).execute()).length;
+  const deferred = () => {
+    let open!: () => void;
+    const gate = new Promise<void>((r) => (open = r));
+    return { gate, open };
+  };
+  async function signIn(app: { inject: (o: object) => Promise<{ statusCode: number; cookies: { name: string; value: string }[]; json(): unknown }> }) {
+    const res = await app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { login: t.fx.people.pupilA2.login, password: FIXTURE_PASSWORD, remember: true } });
+    expect(res.statusCode).toBe(200);
+    const c = res.cookies.find((x) => x.name.endsWith('preau_session'))!;
+    return { cookie: `${c.name}=${c.value}`, csrf: (res.json() as { csrfToken: string }).csrfToken };
+  }
+
+  it('a live request longer than the lease keeps its key: the retry is refused 409 until it answers, then replayed; one hand-in', async () => {
+    const session = await signIn(t.preau.app);
+    const inject = (o: object) => t.preau.app.inject(o);
+    const gate = deferred();
+    const handIn = t.preau.handins.handIn.bind(t.preau.handins);
+    t.preau.handins.handIn = async (...args) => {
+      await gate.gate;
+      return handIn(...args);
+    };
+    try {
+      const first = handInOn(inject, session, 'long-request-key-1');
+      await expect.poll(async () => (await claimOf('long-request-key-1'))?.status_code, { timeout: 5_000, interval: 20 }).toBe(0);
+      // Three leases pass on the clock; the node renews meanwhile (every 50 ms of real time).
+      t.clock.advance(3 * LEASE_MS);
+      await expect.poll(async () => Number((await claimOf('long-request-key-1'))?.expires_at) > t.clock.nowMs(), { timeout: 5_000, interval: 20 }).toBe(true);
+      const retry = await handInOn(inject, session, 'long-request-key-1');
+      expect(retry.statusCode).toBe(409);
+      expect(retry.json().error?.id).toBe('idempotency.in_progress');
+      expect(retry.headers['retry-after']).toBe('2');
+      gate.open();
+      const answered = await first;
+      expect(answered.statusCode).toBe(201);
+      const replay = await handInOn(inject, session, 'long-request-key-1');
+      expect(replay.statusCode).toBe(201);
+      expect(replay.headers['idempotent-replayed']).toBe('true');
+      expect(replay.json().receipt?.id).toBe(answered.json().receipt?.id);
+      expect(await handinsWith('long-request-key-1')).toBe(1);
+      // Answered: the kept answer lives 24 h, not a lease.
+      expect(Number((await claimOf('long-request-key-1'))?.expires_at)).toBeGreaterThan(t.clock.nowMs() + IDEMPOTENCY_TTL_MS - 60_000);
+    } finally {
+      gate.open();
+      t.preau.handins.handIn = handIn;
+    }
+  });
+
+  it('a claim whose node died (no more renewals) is taken over on another node after the lease, and the write is applied once', async () => {
+    const dead = await startPeerNode(t, lease);
+    const gate = deferred();
+    const handIn = dead.handins.handIn.bind(dead.handins);
+    try {
+      const deadSession = await signIn(dead.app);
+      // The dead node's request got its claim, then the node stopped: its handler never ends, and
+      // nothing it sends reaches the database any more (its renewals fail).
+      dead.handins.handIn = async () => {
+        await gate.gate;
+        throw new Error('nœud mort');
+      };
+      dead.idempotency.renew = () => Promise.reject(new Error('Connection terminated unexpectedly'));
+      void handInOn((o) => dead.app.inject(o), deadSession, 'dead-node-key-1').catch(() => undefined);
+      await expect.poll(async () => (await claimOf('dead-node-key-1'))?.status_code, { timeout: 5_000, interval: 20 }).toBe(0);
+
+      const session = await signIn(t.preau.app);
+      const inject = (o: object) => t.preau.app.inject(o);
+      const during = await handInOn(inject, session, 'dead-node-key-1');
+      expect(during.statusCode).toBe(409);
+      expect(during.json().error?.id).toBe('idempotency.in_progress');
+      expect(during.headers['retry-after']).toBe('2');
+      t.clock.advance(LEASE_MS - 1);
+      expect((await handInOn(inject, session, 'dead-node-key-1')).statusCode).toBe(409);
+      t.clock.advance(1);
+      const taken = await handInOn(inject, session, 'dead-node-key-1');
+      expect(taken.statusCode).toBe(201);
+      expect(taken.headers['idempotent-replayed']).toBeUndefined();
+      const again = await handInOn(inject, session, 'dead-node-key-1');
+      expect(again.headers['idempotent-replayed']).toBe('true');
+      expect(again.json().receipt?.id).toBe(taken.json().receipt?.id);
+      expect(await handinsWith('dead-node-key-1')).toBe(1);
+    } finally {
+      gate.open();
+      dead.handins.handIn = handIn;
+      await dead.close();
     }
   });
 });

@@ -346,7 +346,9 @@ export interface IdempotencyKeysTable {
   status_code: number;
   content_type: string | null;
   body: string | null;
+  /** When the claim was made; with person and key, it names one claim (a late release or renewal never touches a newer one). */
   created_at: number;
+  /** A kept answer: when it expires (24 h). A claim in flight: the end of its lease, renewed by its node while the request runs. */
   expires_at: number;
 }
 

@@ -3,16 +3,17 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
+import { defaultConfig } from '../../src/config/config.js';
 import { systemClock } from '../../src/platform/clock.js';
 import { migrateToLatest, openStorage } from '../../src/storage/db.js';
 import { addPupils, FIXTURE_PASSWORD, seedFixture } from '../../test/support/fixtures.js';
-import { failoverFigures, medianAndWorst, type FailoverFigures, type WriteAttempt } from './measure.js';
+import { failoverFigures, medianAndWorst, switchoverFigures, type FailoverFigures, type SwitchoverFigures, type WriteAttempt } from './measure.js';
 import { renderFireHtml } from './report.js';
-import { ADDRESS, destroyLeftovers, ETCD_TIMING, PATRONI_TIMING, PREAU_PORT, Sites, type PatroniTiming } from './sites.js';
+import { ADDRESS, destroyLeftovers, ETCD_TIMING, PATRONI_TIMING, preauPort, Sites, type PatroniTiming } from './sites.js';
 
 /**
  * `npm run drill:fire`: the fire drill of docs/OPERATIONS.md (« Deux sites : bascule automatique »).
- * Builds two sites and a witness in network namespaces (sites.ts), puts hand-ins on both sites'
+ * Builds two sites and a witness in network namespaces (sites.ts), puts hand-ins on both sites’
  * Préau nodes, cuts site A entirely (SIGKILL of every process in it, its link down), and measures
  * how long site B's clients could not write (RTO, read-only window) and whether every hand-in
  * that got a receipt is on the new primary (RPO). Needs root, `ip netns`, Debian's patroni,
@@ -21,13 +22,18 @@ import { ADDRESS, destroyLeftovers, ETCD_TIMING, PATRONI_TIMING, PREAU_PORT, Sit
 
 const HELP = `npm run drill:fire -- [options]
 
-Exercice « le site A a brûlé » : deux sites (PostgreSQL + Patroni, etcd, HAProxy, un nœud Préau
-chacun) et un témoin etcd, dans des espaces de noms réseau ; des rendus de devoirs sur les deux
-sites ; puis le site A coupé (processus tués, lien coupé). Mesure le RTO, la fenêtre de lecture
-seule vue par les clients du site B, et vérifie que chaque rendu accusé est sur le nouveau primaire.
+Exercice « le site A a brûlé » : deux sites (PostgreSQL + Patroni, etcd, HAProxy, des nœuds Préau)
+et un témoin etcd, dans des espaces de noms réseau ; des rendus de devoirs sur les deux sites ; puis
+le site A coupé (processus tués, lien coupé). Mesure le RTO, la fenêtre de lecture seule vue par les
+clients du site B, et vérifie que chaque rendu accusé est sur le nouveau primaire, et que les clients
+du site A renvoient au site B leur rendu en cours (clé d'idempotence reprise à la fin de son bail).
 
   --runs N          nombre d'exercices (reconstruits à chaque fois ; défaut 1)
   --pupils N        élèves qui rendent des devoirs, par site (défaut 4)
+  --nodes-per-site N  nœuds Préau par site, les élèves d'un site répartis entre eux (défaut 2)
+  --failback        puis le retour : site A reconstruit (disques vides : etcd remplacé, PostgreSQL
+                    recopié de B), standby synchrone de B, puis bascule programmée vers A sous la
+                    même charge ; mesure l'interruption des écritures, vérifie tous les rendus sur A
   --warmup S        secondes de charge avant la coupure (défaut 5)
   --max-outage S    au-delà, l'exercice est un échec (défaut 60)
   --ttl S, --loop-wait S, --retry-timeout S
@@ -61,6 +67,31 @@ interface Acknowledged {
   atMs: number;
 }
 
+type SecondStats = { t: number; writesOk: number; readOnly: number; failed: number; readsOk: number; readsFailed: number; banner: boolean };
+
+/** The failback (--failback): site A rebuilt, rejoining as a replica of B, then a planned switchover back to A under the same load. */
+interface FailbackResult {
+  ok: boolean;
+  error?: string;
+  /** How site A's PostgreSQL came back: its disks burnt with it, so Patroni copies B afresh (pg_basebackup), not pg_rewind. */
+  rejoin: 'reinit (pg_basebackup)';
+  /** From the start of the rebuild to site A's PostgreSQL being B's synchronous standby again. */
+  rejoinMs: number | undefined;
+  /** The switchover's write interruption, seen by every client of both sites (measure.ts). */
+  switchover: SwitchoverFigures;
+  /** Patroni's primary at the end (pg-a expected). */
+  newPrimary: string | undefined;
+  /** Hand-ins acknowledged from the start of the failback to the end. */
+  acknowledgedDuring: number;
+  /** Every hand-in acknowledged in the whole run (before the cut, during the failover, during the failback), checked on site A's primary at the end. */
+  checked: number;
+  missing: string[];
+  /** Keys refused "in progress" after the switchover started, and those still without a receipt at the end. */
+  keysInProgress: number;
+  stuckKeys: number;
+  seconds: SecondStats[];
+}
+
 interface RunResult {
   run: number;
   ok: boolean;
@@ -80,11 +111,23 @@ interface RunResult {
   reads: { ok: number; failed: number };
   /** Write failures after the cut, by site, status and error id (or network error name). */
   failures: Record<string, number>;
-  /** Hand-ins whose Idempotency-Key stayed "in progress" after the cut (their retries refused with 409 until the claim goes stale). */
+  /**
+   * Keys refused "in progress" after the cut (claimed by a request in flight on a node of site A:
+   * their lease runs out, PREAU_IDEMPOTENCY_LEASE_MS), and the longest from the cut to their receipt.
+   */
+  keysInProgress: number;
+  keysInProgressByHome?: { a: number; b: number };
+  /** Of site A's clients' keys, the longest from the cut to their receipt (≈ the lease, PREAU_IDEMPOTENCY_LEASE_MS). */
+  keysOfSiteAFreedWorstMs?: number | undefined;
+  keysFreedWorstMs: number | undefined;
+  /** Of those, the keys still without a receipt when the failover phase ended (before leases: every one of them, for 11 minutes). */
   stuckKeys: number;
+  /** Site A's clients, sent to site B after the cut, and how many of them then got a receipt on B. */
+  siteAClients: { total: number; wroteOnB: number };
   bannerSeen: boolean;
   newPrimary: string | undefined;
-  seconds: { t: number; writesOk: number; readOnly: number; failed: number; readsOk: number; readsFailed: number; banner: boolean }[];
+  seconds: SecondStats[];
+  failback?: FailbackResult;
 }
 
 function multipart(bytes: Buffer): { body: Buffer; contentType: string } {
@@ -97,16 +140,16 @@ function multipart(bytes: Buffer): { body: Buffer; contentType: string } {
   return { body, contentType: `multipart/form-data; boundary=${boundary}` };
 }
 
-const base = (site: 'a' | 'b') => `http://${ADDRESS[site]}:${PREAU_PORT}`;
+const base = (site: 'a' | 'b', node = 0) => `http://${ADDRESS[site]}:${preauPort(node)}`;
 
 interface Session {
   cookie: string;
   csrf: string;
 }
 
-async function signIn(site: 'a' | 'b', login: string): Promise<Session> {
+async function signIn(site: 'a' | 'b', node: number, login: string): Promise<Session> {
   for (let attempt = 0; ; attempt++) {
-    const r = await fetch(`${base(site)}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ login, password: FIXTURE_PASSWORD, remember: true }), signal: AbortSignal.timeout(30_000) });
+    const r = await fetch(`${base(site, node)}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ login, password: FIXTURE_PASSWORD, remember: true }), signal: AbortSignal.timeout(30_000) });
     if (r.status === 200) {
       const set = r.headers.getSetCookie().find((c) => /preau_session=/.test(c));
       if (!set) throw new Error('pas de cookie de session');
@@ -117,7 +160,38 @@ async function signIn(site: 'a' | 'b', login: string): Promise<Session> {
   }
 }
 
-async function oneRun(run: number, options: { pupils: number; warmupS: number; maxOutageS: number; keep: boolean; patroni: PatroniTiming }, say: (line: string) => void): Promise<RunResult> {
+/** Every acknowledged hand-in read on a PostgreSQL itself (not through Préau): row, SHA-256, bytes in the blob store. The ids missing. */
+async function missingOn(host: string, acknowledged: readonly Acknowledged[]): Promise<string[]> {
+  const client = new pg.Client({ host, port: 5432, user: 'postgres', database: 'postgres', connectionTimeoutMillis: 5_000 });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ id: string; sha256: string; stored: boolean }>(
+      `select h.id, f.blob_sha256 as sha256, (o.sha256 is not null) as stored
+         from handins h join handin_files f on f.handin_id = h.id left join blob_store_objects o on o.sha256 = f.blob_sha256
+        where h.id = any($1::text[])`,
+      [acknowledged.map((a) => a.handinId)],
+    );
+    const found = new Map(rows.map((r) => [r.id, r]));
+    return acknowledged.filter((a) => {
+      const r = found.get(a.handinId);
+      return !r || r.sha256 !== a.sha256 || !r.stored;
+    }).map((a) => a.handinId);
+  } finally {
+    await client.end();
+  }
+}
+
+interface RunOptions {
+  pupils: number;
+  nodesPerSite: number;
+  warmupS: number;
+  maxOutageS: number;
+  keep: boolean;
+  failback: boolean;
+  patroni: PatroniTiming;
+}
+
+async function oneRun(run: number, options: RunOptions, say: (line: string) => void): Promise<RunResult> {
   const started = Date.now();
   const sites = new Sites({ log: say, patroni: options.patroni });
   active = sites;
@@ -133,8 +207,13 @@ async function oneRun(run: number, options: { pupils: number; warmupS: number; m
   /** Write failures after the cut, by site, status and error id (or network error name). */
   const failures: Record<string, number> = {};
   const tally = (k: string) => (failures[k] = (failures[k] ?? 0) + 1);
-  /** Keys refused as "in progress" after the cut: claimed by a request the cut interrupted (docs/OPERATIONS.md). */
-  const stuckKeys = new Set<string>();
+  /** Keys refused "in progress" after `inProgressFromMs` (the cut, then the switchover), and when each got its receipt. */
+  let inProgressFromMs = Number.POSITIVE_INFINITY;
+  const inProgress = new Map<string, number | undefined>();
+  /** Site A's clients: when they were sent to B, and whether they got a receipt there since. */
+  const siteAClients = new Map<string, { switchedAtMs?: number; wroteOnB: boolean }>();
+  /** Site A is back (failback): its clients go home between two hand-ins, as DNS would send them. */
+  let siteABack = false;
   const result: Partial<RunResult> = { run };
   try {
     say('réseau : espaces de noms pfA, pfB, pfW, pont pfbr');
@@ -159,23 +238,29 @@ async function oneRun(run: number, options: { pupils: number; warmupS: number; m
       await storage.close();
     }
     const secret = randomBytes(32).toString('hex');
-    await Promise.all([sites.startPreau('a', secret), sites.startPreau('b', secret)]);
+    const nodes = Array.from({ length: options.nodesPerSite }, (_, i) => i);
+    const startSite = (site: 'a' | 'b') => Promise.all(nodes.map((n) => sites.startPreau(site, secret, n)));
+    await Promise.all([startSite('a'), startSite('b')]);
     result.setupMs = Date.now() - started;
-    say(`Préau : un nœud par site, prêts en ${((Date.now() - started) / 1000).toFixed(1)} s ; ${options.pupils} élèves par site rendent des devoirs`);
+    say(`Préau : ${options.nodesPerSite} nœud(s) par site, prêts en ${((Date.now() - started) / 1000).toFixed(1)} s ; ${options.pupils} élèves par site rendent des devoirs, répartis sur les nœuds`);
 
     const pupils = await Promise.all(
       Array.from({ length: options.pupils * 2 }, async (_, i) => {
-        const site: 'a' | 'b' = i < options.pupils ? 'a' : 'b';
+        const home: 'a' | 'b' = i < options.pupils ? 'a' : 'b';
         const login = `feu${i}`;
-        return { login, site, session: await signIn(site, login) };
+        // A site's clients spread over its nodes (the site's load balancer would).
+        const node = (i % options.pupils) % options.nodesPerSite;
+        return { login, home, node, session: await signIn(home, node, login) };
       }),
     );
-    const reader = await signIn('b', `feu${options.pupils * 2}`);
+    for (const p of pupils) if (p.home === 'a') siteAClients.set(p.login, { wroteOnB: false });
+    const reader = await signIn('b', 0, `feu${options.pupils * 2}`);
 
     const writer = async (p: (typeof pupils)[number]) => {
-      let site = p.site;
+      let site = p.home;
       let n = 0;
       while (!stop) {
+        if (siteABack && p.home === 'a' && site === 'b') site = 'a';
         const bytes = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), randomBytes(HANDIN_BYTES - 4)]);
         const sha256 = createHash('sha256').update(bytes).digest('hex');
         const { body, contentType } = multipart(bytes);
@@ -184,7 +269,7 @@ async function oneRun(run: number, options: { pupils: number; warmupS: number; m
         for (;;) {
           let outcome: WriteAttempt['outcome'];
           try {
-            const r = await fetch(`${base(site)}/api/v1/homework/hwMaths6A/handins`, {
+            const r = await fetch(`${base(site, p.node)}/api/v1/homework/hwMaths6A/handins`, {
               method: 'POST',
               headers: { cookie: p.session.cookie, 'x-csrf-token': p.session.csrf, 'content-type': contentType, 'idempotency-key': key },
               body,
@@ -194,8 +279,12 @@ async function oneRun(run: number, options: { pupils: number; warmupS: number; m
             if (r.status === 200 || r.status === 201) {
               const receipt = (JSON.parse(text) as { receipt?: { id?: string } }).receipt;
               if (typeof receipt?.id === 'string') {
-                acknowledged.push({ handinId: receipt.id, sha256, site, atMs: Date.now() });
-                attempts.push({ site, atMs: Date.now(), outcome: 'ok' });
+                const now = Date.now();
+                acknowledged.push({ handinId: receipt.id, sha256, site, atMs: now });
+                attempts.push({ site, atMs: now, outcome: 'ok' });
+                if (inProgress.has(key)) inProgress.set(key, now);
+                const a = siteAClients.get(p.login);
+                if (a?.switchedAtMs !== undefined && site === 'b') a.wroteOnB = true;
                 break;
               }
               outcome = 'refused';
@@ -203,16 +292,18 @@ async function oneRun(run: number, options: { pupils: number; warmupS: number; m
             const errorId = /"id":"([\w.]+)"/.exec(text)?.[1] ?? '';
             outcome = errorId === 'platform.read_only' ? 'read_only' : errorId === 'idempotency.in_progress' ? 'stuck' : 'refused';
             if (Date.now() >= cutAtMs) tally(`${site} ${r.status} ${errorId}`);
-            if (errorId === 'idempotency.in_progress' && Date.now() >= cutAtMs) stuckKeys.add(key);
+            if (errorId === 'idempotency.in_progress' && Date.now() >= inProgressFromMs && !inProgress.has(key)) inProgress.set(key, undefined);
           } catch (err) {
             outcome = 'network';
             if (Date.now() >= cutAtMs) tally(`${site} ${err instanceof Error ? err.name : 'erreur'}`);
           }
           attempts.push({ site, atMs: Date.now(), outcome });
           // A client of the burnt site is sent to site B (DNS or the front load balancer would); same key.
-          if (outcome === 'network' && site === 'a' && Date.now() >= cutAtMs) {
+          if (outcome === 'network' && site === 'a' && !siteABack && Date.now() >= cutAtMs) {
             site = 'b';
             switchedToB++;
+            const a = siteAClients.get(p.login);
+            if (a && a.switchedAtMs === undefined) a.switchedAtMs = Date.now();
           }
           if (stop) {
             unacknowledgedInFlight++;
@@ -245,6 +336,33 @@ async function oneRun(run: number, options: { pupils: number; warmupS: number; m
       }
     };
     const load = [...pupils.map(writer), readerLoop()];
+    /** Progress each second from `fromMs` (writes of `sitesSeen`), until `done()` or `maxOutageS`. */
+    const watch = async (fromMs: number, sitesSeen: readonly ('a' | 'b')[], label: string, done: (now: number) => boolean | Promise<boolean>): Promise<SecondStats[]> => {
+      const seconds: SecondStats[] = [];
+      let lastSecond = fromMs;
+      while (Date.now() - fromMs < options.maxOutageS * 1000) {
+        await sleep(1_000);
+        const now = Date.now();
+        const inSecond = attempts.filter((a) => sitesSeen.includes(a.site) && a.atMs >= lastSecond && a.atMs < now);
+        const readsIn = readLog.filter((r) => r.atMs >= lastSecond && r.atMs < now);
+        const s = {
+          t: Math.round((now - fromMs) / 1000),
+          writesOk: inSecond.filter((a) => a.outcome === 'ok').length,
+          readOnly: inSecond.filter((a) => a.outcome === 'read_only').length,
+          failed: inSecond.filter((a) => a.outcome === 'refused' || a.outcome === 'network').length,
+          readsOk: readsIn.filter((r) => r.ok).length,
+          readsFailed: readsIn.filter((r) => !r.ok).length,
+          banner: readsIn.some((r) => r.banner),
+        };
+        const stuck = inSecond.filter((a) => a.outcome === 'stuck').length;
+        seconds.push(s);
+        lastSecond = now;
+        say(`  t+${String(s.t).padStart(2)} s  ${label} : écritures ${s.writesOk} acceptées, ${s.readOnly} « lecture seule », ${s.failed} échouées${stuck ? `, ${stuck} « en cours » (409)` : ''} ; lectures ${s.readsOk} ok, ${s.readsFailed} en échec${s.banner ? ' ; bandeau « lecture seule »' : ''}`);
+        if (await done(now)) break;
+      }
+      return seconds;
+    };
+
     await sleep(options.warmupS * 1000);
     const beforeCut = acknowledged.length;
     if (beforeCut === 0) throw new Error('aucun rendu accusé avant la coupure : la charge ne passe pas');
@@ -254,78 +372,138 @@ async function oneRun(run: number, options: { pupils: number; warmupS: number; m
     if (before?.members.find((m) => m.role === 'leader')?.name !== 'pg-a') throw new Error(`le site A n’est plus primaire avant la coupure (bascule intempestive) : ${JSON.stringify(before?.members ?? 'pas de réponse')}`);
     result.etcdLeaderAtCut = await sites.etcdLeader();
     cutAtMs = Date.now();
+    inProgressFromMs = cutAtMs;
     result.cutAtIso = new Date(cutAtMs).toISOString();
     const { killed } = sites.cut('a');
     result.killed = killed;
     say(`COUPURE du site A (${killed} processus tués, lien coupé) après ${beforeCut} rendus accusés ; leader etcd avant la coupure : ${result.etcdLeaderAtCut ?? '?'}`);
-    // Progress each second until writes succeed again in B (plus a little), or the outage is too long.
-    const seconds: RunResult['seconds'] = [];
-    let lastSecond = cutAtMs;
-    while (Date.now() - cutAtMs < options.maxOutageS * 1000) {
-      await sleep(1_000);
-      const now = Date.now();
-      const inSecond = attempts.filter((a) => a.site === 'b' && a.atMs >= lastSecond && a.atMs < now);
-      const readsIn = readLog.filter((r) => r.atMs >= lastSecond && r.atMs < now);
-      const s = {
-        t: Math.round((now - cutAtMs) / 1000),
-        writesOk: inSecond.filter((a) => a.outcome === 'ok').length,
-        readOnly: inSecond.filter((a) => a.outcome === 'read_only').length,
-        failed: inSecond.filter((a) => a.outcome === 'refused' || a.outcome === 'network').length,
-        readsOk: readsIn.filter((r) => r.ok).length,
-        readsFailed: readsIn.filter((r) => !r.ok).length,
-        banner: readsIn.some((r) => r.banner),
-      };
-      seconds.push(s);
-      lastSecond = now;
-      say(`  t+${String(s.t).padStart(2)} s  site B : écritures ${s.writesOk} acceptées, ${s.readOnly} « lecture seule », ${s.failed} échouées ; lectures ${s.readsOk} ok, ${s.readsFailed} en échec${s.banner ? ' ; bandeau « lecture seule »' : ''}`);
-      // Recovered: the outage was seen, and writes have succeeded with no failure since, for a while.
+    // Until writes succeed again in B (plus a little) and every client of site A got a receipt on B
+    // (a key its request held on a node of A is free once that claim's lease ran out), or too long.
+    result.seconds = await watch(cutAtMs, ['b'], 'site B', (now) => {
       const f = failoverFigures(attempts, cutAtMs);
       const recoveredAt = f.outageSeen && f.rtoMs !== undefined ? cutAtMs + f.rtoMs : undefined;
-      if (recoveredAt !== undefined && now - recoveredAt >= AFTER_RECOVERY_MS) break;
-    }
-    stop = true;
-    await Promise.all(load);
-    result.seconds = seconds;
-
-    // RPO: every hand-in that got a receipt, read on the new primary itself (not through Préau).
+      const aClientsDone = [...siteAClients.values()].every((a) => a.wroteOnB);
+      // Every key refused "in progress" got its receipt: a key still held at the bound (maxOutageS) is stuck.
+      const keysFreed = [...inProgress.values()].every((t) => t !== undefined);
+      return recoveredAt !== undefined && now - recoveredAt >= AFTER_RECOVERY_MS && aClientsDone && keysFreed;
+    });
+    result.figures = failoverFigures(attempts, cutAtMs);
+    result.keysInProgress = inProgress.size;
+    // Whose: a client of site A (its request was on a node of the burnt site) or of B (a request on a live node that met the failover).
+    const homeOf = (key: string) => (siteAClients.has(key.split('-')[2]!) ? 'a' : 'b');
+    result.keysInProgressByHome = { a: [...inProgress.keys()].filter((k) => homeOf(k) === 'a').length, b: [...inProgress.keys()].filter((k) => homeOf(k) === 'b').length };
+    // Site A's keys are the ones the lease frees (their node is dead); B's are held by live requests.
+    const freedA = [...inProgress.entries()].filter(([k]) => homeOf(k) === 'a').map(([, t]) => t);
+    result.keysOfSiteAFreedWorstMs = freedA.length === 0 || freedA.some((t) => t === undefined) ? undefined : Math.max(...freedA.map((t) => t! - cutAtMs));
+    const freed = [...inProgress.values()];
+    result.stuckKeys = freed.filter((t) => t === undefined).length;
+    result.keysFreedWorstMs = freed.length === 0 || result.stuckKeys > 0 ? undefined : Math.max(...freed.map((t) => t! - cutAtMs));
+    result.siteAClients = { total: siteAClients.size, wroteOnB: [...siteAClients.values()].filter((a) => a.wroteOnB).length };
     const c = await sites.cluster_('b');
     result.newPrimary = c?.members.find((m) => m.role === 'leader')?.name;
-    const client = new pg.Client({ host: ADDRESS.b, port: 5432, user: 'postgres', database: 'postgres', connectionTimeoutMillis: 5_000 });
-    await client.connect();
-    try {
-      const ids = acknowledged.map((a) => a.handinId);
-      const { rows } = await client.query<{ id: string; sha256: string; stored: boolean }>(
-        `select h.id, f.blob_sha256 as sha256, (o.sha256 is not null) as stored
-           from handins h join handin_files f on f.handin_id = h.id left join blob_store_objects o on o.sha256 = f.blob_sha256
-          where h.id = any($1::text[])`,
-        [ids],
-      );
-      const found = new Map(rows.map((r) => [r.id, r]));
-      result.missing = acknowledged.filter((a) => {
-        const r = found.get(a.handinId);
-        return !r || r.sha256 !== a.sha256 || !r.stored;
-      }).map((a) => a.handinId);
-    } finally {
-      await client.end();
+    const acknowledgedAtFailover = [...acknowledged];
+    if (!options.failback) {
+      stop = true;
+      await Promise.all(load);
     }
-    result.figures = failoverFigures(attempts, cutAtMs);
-    result.acknowledged = acknowledged.length;
+    // RPO: every hand-in that got a receipt, read on the new primary itself.
+    result.missing = await missingOn(ADDRESS.b, stop ? acknowledged : acknowledgedAtFailover);
+    result.acknowledged = stop ? acknowledged.length : acknowledgedAtFailover.length;
     result.acknowledgedBeforeCut = beforeCut;
     result.acknowledgedOnAAfterSwitch = switchedToB;
-    result.unacknowledgedInFlight = unacknowledgedInFlight;
-    result.reads = reads;
-    result.failures = failures;
-    result.stuckKeys = stuckKeys.size;
+    result.reads = { ...reads };
+    result.failures = { ...failures };
     result.bannerSeen = bannerSeen;
-    result.ok = result.figures.rtoMs !== undefined && result.figures.outageSeen && result.missing.length === 0 && result.newPrimary === 'pg-b';
+    result.ok = result.figures.rtoMs !== undefined && result.figures.outageSeen && result.missing.length === 0 && result.newPrimary === 'pg-b' && result.stuckKeys === 0;
     if (result.newPrimary !== 'pg-b') result.error = `le site B n’est pas primaire à la fin (Patroni : ${JSON.stringify(c?.members ?? 'pas de réponse')})`;
+    else if (result.stuckKeys > 0) result.error = `${result.stuckKeys} clé(s) restée(s) « en cours » : des clients du site A n’ont pas pu renvoyer leur rendu au site B`;
+
+    if (options.failback) {
+      result.failback = await failback(acknowledgedAtFailover.length);
+      stop = true;
+      await Promise.all(load);
+      result.unacknowledgedInFlight = unacknowledgedInFlight;
+      if (!result.failback.ok) {
+        result.ok = false;
+        result.error ??= `retour au site A : ${result.failback.error ?? 'échec'}`;
+      }
+    } else {
+      result.unacknowledgedInFlight = unacknowledgedInFlight;
+    }
     return result as RunResult;
+
+    /**
+     * Site A rebuilt and brought back as B's synchronous standby, then a planned switchover back to A
+     * while every client keeps handing in; the write interruption measured; every acknowledged hand-in
+     * of the run (both transitions) read on A's primary at the end.
+     */
+    async function failback(acknowledgedBefore: number): Promise<FailbackResult> {
+      const fb: FailbackResult = {
+        ok: false, rejoin: 'reinit (pg_basebackup)', rejoinMs: undefined, switchover: { interruptionMs: undefined, failedWindowMs: undefined, readOnlyAnswers: 0, otherFailures: 0 },
+        newPrimary: undefined, acknowledgedDuring: 0, checked: 0, missing: [], keysInProgress: 0, stuckKeys: 0, seconds: [],
+      };
+      try {
+        const t0 = Date.now();
+        say('RETOUR : site A reconstruit (disques vides), lien rétabli ; membre etcd remplacé ; Patroni A rejoint comme réplique de B');
+        await sites.rebuild('a');
+        await sites.replaceEtcdMember('a', 'b');
+        await sites.waitForEtcd(60_000);
+        sites.startPatroni('a');
+        await sites.waitForPair('b', 180_000);
+        fb.rejoinMs = Date.now() - t0;
+        say(`  site A : standby synchrone de B en ${(fb.rejoinMs / 1000).toFixed(1)} s ; HAProxy et Préau du site A redémarrés`);
+        sites.startHaproxy('a');
+        await startSite('a');
+        siteABack = true;
+        // The clients of A are home again (between two hand-ins) before the switchover.
+        await sleep(2_000);
+        const switchAt = Date.now();
+        inProgressFromMs = switchAt;
+        inProgress.clear();
+        say('  BASCULE PROGRAMMÉE vers A (API REST de Patroni, comme patronictl switchover), sous la même charge');
+        await sites.switchover('b', 'a');
+        let pairSeen = false;
+        fb.seconds = await watch(switchAt, ['a', 'b'], 'sites A et B', async (now) => {
+          if (!pairSeen) {
+            const cl = await sites.cluster_('a');
+            const p = cl?.members.find((m) => m.name === 'pg-a');
+            const sb = cl?.members.find((m) => m.name === 'pg-b');
+            pairSeen = p?.role === 'leader' && p.state === 'running' && sb?.role === 'sync_standby';
+          }
+          const f = switchoverFigures(attempts, switchAt);
+          const lastFailureAt = f.interruptionMs === undefined ? undefined : switchAt + f.interruptionMs;
+          return pairSeen && lastFailureAt !== undefined && now - lastFailureAt >= AFTER_RECOVERY_MS && [...inProgress.values()].every((t) => t !== undefined);
+        });
+        fb.switchover = switchoverFigures(attempts, switchAt);
+        fb.keysInProgress = inProgress.size;
+        fb.stuckKeys = [...inProgress.values()].filter((t) => t === undefined).length;
+        const cl = await sites.cluster_('a');
+        fb.newPrimary = cl?.members.find((m) => m.role === 'leader')?.name;
+        // Load stops before the check: every receipt of the run is then known.
+        stop = true;
+        await Promise.all(load);
+        fb.acknowledgedDuring = acknowledged.length - acknowledgedBefore;
+        fb.checked = acknowledged.length;
+        fb.missing = await missingOn(ADDRESS.a, acknowledged);
+        fb.ok = fb.newPrimary === 'pg-a' && fb.switchover.interruptionMs !== undefined && fb.missing.length === 0 && fb.stuckKeys === 0;
+        if (fb.newPrimary !== 'pg-a') fb.error = `le site A n’est pas primaire après la bascule (Patroni : ${JSON.stringify(cl?.members ?? 'pas de réponse')})`;
+        else if (fb.switchover.interruptionMs === undefined) fb.error = 'les écritures ne sont pas revenues après la bascule programmée';
+        else if (fb.missing.length > 0) fb.error = `${fb.missing.length} rendu(s) accusé(s) absent(s) du primaire A`;
+        else if (fb.stuckKeys > 0) fb.error = `${fb.stuckKeys} clé(s) restée(s) « en cours » après la bascule`;
+      } catch (err) {
+        fb.error = err instanceof Error ? err.message.split('\n')[0] : String(err);
+      }
+      return fb;
+    }
   } catch (err) {
     stop = true;
     return {
       run, ok: false, error: err instanceof Error ? err.message : String(err), setupMs: Date.now() - started, cutAtIso: result.cutAtIso ?? '', killed: result.killed ?? 0,
       figures: cutAtMs < Number.POSITIVE_INFINITY ? failoverFigures(attempts, cutAtMs) : { rtoMs: undefined, readOnlyWindowMs: undefined, readOnlyAnswers: 0, otherFailures: 0, outageSeen: false },
-      acknowledged: acknowledged.length, acknowledgedBeforeCut: 0, acknowledgedOnAAfterSwitch: switchedToB, missing: [], unacknowledgedInFlight, reads, failures, stuckKeys: stuckKeys.size, bannerSeen, newPrimary: undefined, seconds: result.seconds ?? [],
+      acknowledged: acknowledged.length, acknowledgedBeforeCut: 0, acknowledgedOnAAfterSwitch: switchedToB, missing: [], unacknowledgedInFlight, reads, failures,
+      keysInProgress: inProgress.size, keysFreedWorstMs: undefined, stuckKeys: [...inProgress.values()].filter((t) => t === undefined).length,
+      siteAClients: { total: siteAClients.size, wroteOnB: [...siteAClients.values()].filter((a) => a.wroteOnB).length },
+      bannerSeen, newPrimary: undefined, seconds: result.seconds ?? [],
     };
   } finally {
     stop = true;
@@ -337,12 +515,32 @@ async function oneRun(run: number, options: { pupils: number; warmupS: number; m
 
 let active: Sites | undefined;
 
+const medianWorst = (values: (number | undefined)[]) => {
+  const m = medianAndWorst(values);
+  return { ...(m.median !== undefined ? { median: m.median } : {}), ...(m.worst !== undefined ? { worst: m.worst } : {}) };
+};
+
+function failbackSummary(results: RunResult[]): NonNullable<FireReport['summary']['failback']> {
+  const fbs = results.map((r) => r.failback);
+  return {
+    rejoinMs: medianWorst(fbs.map((f) => f?.rejoinMs)),
+    switchoverInterruptionMs: medianWorst(fbs.map((f) => f?.switchover.interruptionMs)),
+    acknowledged: fbs.reduce((n, f) => n + (f?.checked ?? 0), 0),
+    lost: fbs.reduce((n, f) => n + (f?.missing.length ?? 0), 0),
+  };
+}
+
 export interface FireReport {
   startedAt: string;
   host: { cpus: number; loadAverage1m: number };
-  settings: { patroni: PatroniTiming; etcd: typeof ETCD_TIMING; synchronousModeStrict: false; pupilsPerSite: number; warmupS: number };
+  settings: { patroni: PatroniTiming; etcd: typeof ETCD_TIMING; synchronousModeStrict: false; pupilsPerSite: number; nodesPerSite: number; failback: boolean; idempotencyLeaseMs: number; warmupS: number };
   runs: RunResult[];
-  summary: { runs: number; succeeded: number; rtoMs: { median?: number; worst?: number }; readOnlyWindowMs: { median?: number; worst?: number }; acknowledged: number; lost: number };
+  summary: {
+    runs: number; succeeded: number; rtoMs: { median?: number; worst?: number }; readOnlyWindowMs: { median?: number; worst?: number }; acknowledged: number; lost: number;
+    /** Keys refused "in progress" after the cut, and how many were still without a receipt at the end of the failover phase. */
+    keysInProgress: number; stuckKeys: number;
+    failback?: { rejoinMs: { median?: number; worst?: number }; switchoverInterruptionMs: { median?: number; worst?: number }; acknowledged: number; lost: number };
+  };
 }
 
 async function main(): Promise<void> {
@@ -350,6 +548,8 @@ async function main(): Promise<void> {
     options: {
       runs: { type: 'string', default: '1' },
       pupils: { type: 'string', default: '4' },
+      'nodes-per-site': { type: 'string', default: '2' },
+      failback: { type: 'boolean', default: false },
       warmup: { type: 'string', default: '5' },
       'max-outage': { type: 'string', default: '60' },
       ttl: { type: 'string', default: String(PATRONI_TIMING.ttl) },
@@ -379,7 +579,7 @@ async function main(): Promise<void> {
   const runs = int(values.runs, 'runs', 1, 50);
   const patroni: PatroniTiming = { ttl: int(values.ttl, 'ttl', 2, 600), loop_wait: int(values['loop-wait'], 'loop-wait', 1, 300), retry_timeout: int(values['retry-timeout'], 'retry-timeout', 1, 300) };
   if (patroni.loop_wait + 2 * patroni.retry_timeout > patroni.ttl) throw new Error('Patroni exige loop_wait + 2 × retry_timeout ≤ ttl');
-  const options = { pupils: int(values.pupils, 'pupils', 1, 50), warmupS: int(values.warmup, 'warmup', 1, 600), maxOutageS: int(values['max-outage'], 'max-outage', 10, 600), keep: values.keep, patroni };
+  const options = { pupils: int(values.pupils, 'pupils', 1, 50), nodesPerSite: int(values['nodes-per-site'], 'nodes-per-site', 1, 4), failback: values.failback, warmupS: int(values.warmup, 'warmup', 1, 600), maxOutageS: int(values['max-outage'], 'max-outage', 10, 600), keep: values.keep, patroni };
   const out = path.resolve(values.out ?? `exercice-feu-${new Date().toISOString().slice(0, 16).replace(/[T:]/g, '-')}`);
   const t0 = Date.now();
   const say = (line: string) => console.log(`[${((Date.now() - t0) / 1000).toFixed(1).padStart(6)} s] ${line}`);
@@ -391,19 +591,28 @@ async function main(): Promise<void> {
     results.push(r);
     const f = r.figures;
     const s = (ms: number | undefined) => (ms === undefined ? '—' : `${(ms / 1000).toFixed(1)} s`);
+    if (r.error) say(`exercice ${run} : ÉCHEC — ${r.error.split('\n')[0]}`);
     say(
-      r.error
-        ? `exercice ${run} : ÉCHEC — ${r.error.split('\n')[0]}`
+      r.error && r.figures.rtoMs === undefined
+        ? `exercice ${run} : pas de mesure`
         : `exercice ${run} : échecs d’écriture après la coupure ${JSON.stringify(r.failures)}\n` + `exercice ${run} : RTO ${s(f.rtoMs)}, fenêtre de lecture seule ${s(f.readOnlyWindowMs)} (${f.readOnlyAnswers} refus « lecture seule », ${f.otherFailures} échecs), ` +
-            `${r.acknowledged} rendus accusés, ${r.missing.length} perdus (RPO), ${r.stuckKeys} clés restées « en cours », nouveau primaire ${r.newPrimary ?? '?'}, bandeau ${r.bannerSeen ? 'vu' : 'non vu'}, lectures ${r.reads.ok} ok / ${r.reads.failed} en échec`,
+            `${r.acknowledged} rendus accusés, ${r.missing.length} perdus (RPO), nouveau primaire ${r.newPrimary ?? '?'}, bandeau ${r.bannerSeen ? 'vu' : 'non vu'}, lectures ${r.reads.ok} ok / ${r.reads.failed} en échec\n` +
+            `exercice ${run} : clients du site A repartis au site B : ${r.siteAClients.wroteOnB}/${r.siteAClients.total} y ont eu leur reçu ; ${r.keysInProgress} clé(s) refusée(s) « en cours » après la coupure (clients du site A : ${r.keysInProgressByHome?.a ?? '?'}, du site B : ${r.keysInProgressByHome?.b ?? '?'}), libérées au plus tard à ${s(r.keysFreedWorstMs)} (celles du site A : ${s(r.keysOfSiteAFreedWorstMs)}) ; ${r.stuckKeys} restée(s) « en cours »`,
     );
+    if (r.failback) {
+      const fb = r.failback;
+      say(
+        `exercice ${run} : RETOUR ${fb.ok ? 'réussi' : `ÉCHEC — ${fb.error ?? ''}`} : A standby synchrone en ${s(fb.rejoinMs)} (${fb.rejoin}) ; bascule programmée : écritures interrompues ${s(fb.switchover.interruptionMs)} ` +
+          `(${fb.switchover.readOnlyAnswers} « lecture seule », ${fb.switchover.otherFailures} échecs) ; ${fb.acknowledgedDuring} rendus accusés pendant le retour, ${fb.missing.length} absent(s) sur ${fb.checked} relus sur A ; ${fb.keysInProgress} clé(s) « en cours », ${fb.stuckKeys} restée(s) ; primaire ${fb.newPrimary ?? '?'}`,
+      );
+    }
   }
   const rto = medianAndWorst(results.map((r) => r.figures.rtoMs));
   const window = medianAndWorst(results.map((r) => r.figures.readOnlyWindowMs));
   const report: FireReport = {
     startedAt: new Date(t0).toISOString(),
     host: { cpus: (await import('node:os')).cpus().length, loadAverage1m: (await import('node:os')).loadavg()[0]! },
-    settings: { patroni, etcd: ETCD_TIMING, synchronousModeStrict: false, pupilsPerSite: options.pupils, warmupS: options.warmupS },
+    settings: { patroni, etcd: ETCD_TIMING, synchronousModeStrict: false, pupilsPerSite: options.pupils, nodesPerSite: options.nodesPerSite, failback: options.failback, idempotencyLeaseMs: defaultConfig().idempotencyLeaseMs, warmupS: options.warmupS },
     runs: results,
     summary: {
       runs: results.length,
@@ -412,6 +621,9 @@ async function main(): Promise<void> {
       readOnlyWindowMs: { ...(window.median !== undefined ? { median: window.median } : {}), ...(window.worst !== undefined ? { worst: window.worst } : {}) },
       acknowledged: results.reduce((n, r) => n + r.acknowledged, 0),
       lost: results.reduce((n, r) => n + r.missing.length, 0),
+      keysInProgress: results.reduce((n, r) => n + r.keysInProgress, 0),
+      stuckKeys: results.reduce((n, r) => n + r.stuckKeys, 0),
+      ...(options.failback ? { failback: failbackSummary(results) } : {}),
     },
   };
   mkdirSync(out, { recursive: true });
@@ -423,9 +635,13 @@ async function main(): Promise<void> {
       `\n  RTO (écritures de nouveau acceptées au site B) : médiane ${s(rto.median)}, pire ${s(rto.worst)} (objectif ≤ 15 s : ${rto.worst !== undefined && rto.worst <= RTO_TARGET_MS ? 'tenu' : 'NON tenu'})` +
       `\n  fenêtre de lecture seule vue par les clients du site B : médiane ${s(window.median)}, pire ${s(window.worst)}` +
       `\n  RPO : ${report.summary.lost} rendu(s) accusé(s) perdu(s) sur ${report.summary.acknowledged} (objectif 0)` +
+      `\n  clés d’idempotence refusées « en cours » après la coupure : ${report.summary.keysInProgress}, restées bloquées : ${report.summary.stuckKeys} (bail ${report.settings.idempotencyLeaseMs / 1000} s)` +
+      (report.summary.failback
+        ? `\n  retour au site A : standby synchrone en ${s(report.summary.failback.rejoinMs.median)} (pire ${s(report.summary.failback.rejoinMs.worst)}), bascule programmée : interruption des écritures médiane ${s(report.summary.failback.switchoverInterruptionMs.median)}, pire ${s(report.summary.failback.switchoverInterruptionMs.worst)} ; ${report.summary.failback.lost} rendu(s) perdu(s) sur ${report.summary.failback.acknowledged} relus sur A`
+        : '') +
       `\n  rapport : ${path.join(out, 'rapport-feu.json')} et rapport-feu.html`,
   );
-  if (report.summary.succeeded !== report.summary.runs || report.summary.lost > 0) process.exitCode = 1;
+  if (report.summary.succeeded !== report.summary.runs || report.summary.lost > 0 || (report.summary.failback?.lost ?? 0) > 0) process.exitCode = 1;
 }
 
 // However the drill ends (an error, Ctrl-C, a CI timeout's SIGTERM), nothing of it stays behind.

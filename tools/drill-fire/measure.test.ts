@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { failoverFigures, medianAndWorst, type WriteAttempt } from './measure.js';
+import { failoverFigures, medianAndWorst, switchoverFigures, type WriteAttempt } from './measure.js';
 
 const at = (atMs: number, outcome: WriteAttempt['outcome'], site: 'a' | 'b' = 'b'): WriteAttempt => ({ site, atMs, outcome });
 
@@ -41,5 +41,16 @@ describe('medianAndWorst', () => {
   });
   it('a run that never recovered is the worst', () => {
     expect(medianAndWorst([5, undefined, 7])).toEqual({ median: 7, worst: undefined });
+  });
+});
+
+describe('switchoverFigures', () => {
+  it('counts both sites: from the request to the first write acknowledged after the last failure', () => {
+    const f = switchoverFigures([at(500, 'network', 'a'), at(1_000, 'ok', 'a'), at(1_600, 'read_only', 'a'), at(1_700, 'ok', 'b'), at(2_500, 'network', 'b'), at(4_000, 'ok', 'a'), at(4_100, 'ok', 'b')], 1_000);
+    expect(f).toEqual({ interruptionMs: 3_000, failedWindowMs: 2_400, readOnlyAnswers: 1, otherFailures: 1 });
+  });
+  it('no failure: no interruption; keys "in progress" are not failures; never recovered: undefined', () => {
+    expect(switchoverFigures([at(2_000, 'ok'), at(2_100, 'stuck', 'a')], 1_000)).toEqual({ interruptionMs: 0, failedWindowMs: 0, readOnlyAnswers: 0, otherFailures: 0 });
+    expect(switchoverFigures([at(2_000, 'read_only')], 1_000).interruptionMs).toBeUndefined();
   });
 });

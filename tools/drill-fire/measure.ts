@@ -58,3 +58,34 @@ export function medianAndWorst(values: readonly (number | undefined)[]): { media
   const sorted = [...(values as number[])].sort((x, y) => x - y);
   return { median: sorted[Math.floor((sorted.length - 1) / 2)], worst: sorted[sorted.length - 1] };
 }
+
+export interface SwitchoverFigures {
+  /** From the switchover request to the first write acknowledged after the last failed one, any site (undefined: not recovered; 0: no write failed). */
+  interruptionMs: number | undefined;
+  /** From the first failed write to that recovery (0 when none failed). */
+  failedWindowMs: number | undefined;
+  /** Writes refused with platform.read_only, and writes that failed otherwise, from the request to the recovery. */
+  readOnlyAnswers: number;
+  otherFailures: number;
+}
+
+/**
+ * A planned switchover (failback), seen by every client of both sites: unlike a site cut, both
+ * sites' nodes lose the primary for a moment. Same rule as failoverFigures: the recovery is the
+ * first acknowledged write after the last failure.
+ */
+export function switchoverFigures(attempts: readonly WriteAttempt[], startMs: number): SwitchoverFigures {
+  const after = attempts.filter((a) => a.atMs >= startMs).sort((x, y) => x.atMs - y.atMs);
+  const failures = after.filter(failed);
+  const firstFailure = failures[0];
+  const lastFailure = failures[failures.length - 1];
+  if (!firstFailure || !lastFailure) return { interruptionMs: 0, failedWindowMs: 0, readOnlyAnswers: 0, otherFailures: 0 };
+  const recoveredAt = after.find((a) => a.outcome === 'ok' && a.atMs > lastFailure.atMs)?.atMs;
+  const inOutage = after.filter((a) => recoveredAt === undefined || a.atMs < recoveredAt);
+  return {
+    interruptionMs: recoveredAt === undefined ? undefined : recoveredAt - startMs,
+    failedWindowMs: recoveredAt === undefined ? undefined : recoveredAt - firstFailure.atMs,
+    readOnlyAnswers: inOutage.filter((a) => a.outcome === 'read_only').length,
+    otherFailures: inOutage.filter((a) => a.outcome === 'refused' || a.outcome === 'network').length,
+  };
+}

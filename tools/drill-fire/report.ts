@@ -34,12 +34,33 @@ function chart(r: FireReport): string {
   );
 }
 
+function failbackSection(r: FireReport): string {
+  const f = r.summary.failback;
+  if (!f) return '';
+  const rows = r.runs
+    .map((run) => {
+      const fb = run.failback;
+      if (!fb) return `<tr><td>${run.run}</td><td colspan="8">pas de retour (exercice arrêté avant)</td></tr>`;
+      return `<tr><td>${run.run}</td><td>${fb.ok ? 'réussi' : `<strong>échec</strong>${fb.error ? ` : ${esc(fb.error)}` : ''}`}</td><td>${esc(fb.rejoin)}</td><td>${sec(fb.rejoinMs)}</td><td>${sec(fb.switchover.interruptionMs)}</td><td>${fb.switchover.readOnlyAnswers} / ${fb.switchover.otherFailures}</td><td>${fb.acknowledgedDuring}</td><td>${fb.missing.length} / ${fb.checked}</td><td>${fb.keysInProgress} / ${fb.stuckKeys}</td></tr>`;
+    })
+    .join('\n');
+  return `<h2>Retour au site A (failback)</h2>
+<p>Site A reconstruit (disques vides : membre etcd remplacé, PostgreSQL recopié de B par pg_basebackup), standby synchrone de B, puis bascule programmée vers A (API REST de Patroni) sous la même charge.
+<strong>Retour en standby synchrone</strong> : médiane ${sec(f.rejoinMs.median)}, pire ${sec(f.rejoinMs.worst)}.
+<strong>Interruption des écritures pendant la bascule programmée</strong> (tous les clients des deux sites) : médiane ${sec(f.switchoverInterruptionMs.median)}, pire ${sec(f.switchoverInterruptionMs.worst)}.
+<strong>Perte</strong> sur les deux transitions : ${f.lost} rendu(s) accusé(s) absent(s) du primaire A sur ${f.acknowledged}.</p>
+<table><thead><tr><th>exercice</th><th>résultat</th><th>retour de A</th><th>A standby synchrone en</th><th>interruption des écritures</th><th>refus « lecture seule » / autres échecs</th><th>rendus accusés pendant le retour</th><th>absents / relus sur A</th><th>clés « en cours » / restées</th></tr></thead>
+<tbody>
+${rows}
+</tbody></table>`;
+}
+
 export function renderFireHtml(r: FireReport): string {
   const rows = r.runs
     .map(
       (run) =>
         `<tr><td>${run.run}</td><td>${run.ok ? 'réussi' : `<strong>échec</strong>${run.error ? ` : ${esc(run.error.split('\n')[0]!)}` : ''}`}</td><td>${sec(run.figures.rtoMs)}</td><td>${sec(run.figures.readOnlyWindowMs)}</td>` +
-        `<td>${run.figures.readOnlyAnswers}</td><td>${run.figures.otherFailures}</td><td>${run.acknowledged}</td><td>${run.missing.length}</td><td>${run.reads.ok} / ${run.reads.failed}</td><td>${run.bannerSeen ? 'oui' : 'non'}</td><td>${run.etcdLeaderAtCut ?? '—'}</td><td>${run.stuckKeys}</td></tr>`,
+        `<td>${run.figures.readOnlyAnswers}</td><td>${run.figures.otherFailures}</td><td>${run.acknowledged}</td><td>${run.missing.length}</td><td>${run.reads.ok} / ${run.reads.failed}</td><td>${run.bannerSeen ? 'oui' : 'non'}</td><td>${run.etcdLeaderAtCut ?? '—'}</td><td>${run.siteAClients.wroteOnB}/${run.siteAClients.total}</td><td>${run.keysInProgress}${run.keysInProgressByHome ? ` (A ${run.keysInProgressByHome.a}, B ${run.keysInProgressByHome.b})` : ''}</td><td>${sec(run.keysFreedWorstMs)} (A ${sec(run.keysOfSiteAFreedWorstMs)})</td><td>${run.stuckKeys}</td></tr>`,
     )
     .join('\n');
   return `<!doctype html>
@@ -50,14 +71,16 @@ export function renderFireHtml(r: FireReport): string {
 <p>${esc(r.startedAt)} — ${r.summary.succeeded}/${r.summary.runs} exercices réussis ; machine : ${r.host.cpus} cœurs, charge ${r.host.loadAverage1m.toFixed(1)} au départ.</p>
 <p><strong>RTO</strong> (de la coupure du site A aux écritures de nouveau acceptées au site B) : médiane ${sec(r.summary.rtoMs.median)}, pire ${sec(r.summary.rtoMs.worst)} (objectif ≤ 15 s).
 <strong>Fenêtre de lecture seule</strong> vue par les clients du site B : médiane ${sec(r.summary.readOnlyWindowMs.median)}, pire ${sec(r.summary.readOnlyWindowMs.worst)}.
-<strong>RPO</strong> : ${r.summary.lost} rendu(s) accusé(s) perdu(s) sur ${r.summary.acknowledged} (objectif 0).</p>
-<p>Réglages : Patroni ttl ${r.settings.patroni.ttl} s, loop_wait ${r.settings.patroni.loop_wait} s, retry_timeout ${r.settings.patroni.retry_timeout} s, synchronous_mode (non strict) ; etcd battement ${r.settings.etcd.heartbeatMs} ms, élection ${r.settings.etcd.electionMs} ms ; ${r.settings.pupilsPerSite} élèves par site.</p>
+<strong>RPO</strong> : ${r.summary.lost} rendu(s) accusé(s) perdu(s) sur ${r.summary.acknowledged} (objectif 0).
+<strong>Clés d’idempotence</strong> refusées « en cours » après la coupure : ${r.summary.keysInProgress ?? '—'}, restées bloquées : ${r.summary.stuckKeys ?? '—'} (un nœud mort libère les siennes à la fin de leur bail).</p>
+<p>Réglages : Patroni ttl ${r.settings.patroni.ttl} s, loop_wait ${r.settings.patroni.loop_wait} s, retry_timeout ${r.settings.patroni.retry_timeout} s, synchronous_mode (non strict) ; etcd battement ${r.settings.etcd.heartbeatMs} ms, élection ${r.settings.etcd.electionMs} ms ; ${r.settings.pupilsPerSite} élèves et ${r.settings.nodesPerSite} nœud(s) Préau par site ; bail des clés d’idempotence ${r.settings.idempotencyLeaseMs / 1000} s.</p>
 ${chart(r)}
 <p>Bleu : RTO ; ocre : fenêtre de lecture seule ; rouge : exercice en échec.</p>
-<table><thead><tr><th>exercice</th><th>résultat</th><th>RTO</th><th>lecture seule</th><th>refus « lecture seule »</th><th>autres échecs</th><th>rendus accusés</th><th>perdus</th><th>lectures ok / échec</th><th>bandeau vu</th><th>leader etcd à la coupure</th><th>clés restées « en cours »</th></tr></thead>
+<table><thead><tr><th>exercice</th><th>résultat</th><th>RTO</th><th>lecture seule</th><th>refus « lecture seule »</th><th>autres échecs</th><th>rendus accusés</th><th>perdus</th><th>lectures ok / échec</th><th>bandeau vu</th><th>leader etcd à la coupure</th><th>clients du site A servis au site B</th><th>clés « en cours » (409) après la coupure (clients de A, de B)</th><th>libérées au plus tard (celles de A)</th><th>clés restées « en cours »</th></tr></thead>
 <tbody>
 ${rows}
 </tbody></table>
+${failbackSection(r)}
 </body></html>
 `;
 }

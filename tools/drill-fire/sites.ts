@@ -8,7 +8,7 @@ import path from 'node:path';
  *
  *   root ── pfH ──┐                       (the drill's clients, 10.77.0.1)
  *                 │ bridge pfbr, in namespace pfN (its own, empty packet filter)
- *   pfA 10.77.0.11: etcd member, Patroni + PostgreSQL, HAProxy (deploy/haproxy-postgres.cfg), one Préau node
+ *   pfA 10.77.0.11: etcd member, Patroni + PostgreSQL, HAProxy (deploy/haproxy-postgres.cfg), Préau node(s) (ports 4300 + n)
  *   pfB 10.77.0.12: the same
  *   pfW 10.77.0.13: the third etcd member (the witness that makes a majority with either site)
  *
@@ -21,6 +21,8 @@ export const ADDRESS: Record<SiteName | 'host', string> = { host: '10.77.0.1', a
 const NS: Record<SiteName, string> = { a: 'pfA', b: 'pfB', w: 'pfW' };
 const BRIDGE_NS = 'pfN';
 export const PREAU_PORT = 4300;
+/** Préau node `node` (0-based) of a site listens on PREAU_PORT + node (several nodes per site: --nodes-per-site). */
+export const preauPort = (node: number): number => PREAU_PORT + node;
 export const PATRONI_PORT = 8008;
 /** Where the Préau node of a site reaches PostgreSQL: its site's HAProxy (deploy/haproxy-postgres.cfg). */
 const HAPROXY_PG = 'postgres://postgres@127.0.0.1:5000/postgres';
@@ -158,14 +160,15 @@ export class Sites {
     }
   }
 
-  startEtcd(site: SiteName): void {
+  /** `state`: `existing` for a member added back to a running cluster (replaceEtcdMember). */
+  startEtcd(site: SiteName, state: 'new' | 'existing' = 'new'): void {
     const ip = ADDRESS[site];
     const initialCluster = (['a', 'b', 'w'] as const).map((s) => `etcd-${s}=http://${ADDRESS[s]}:2380`).join(',');
     this.spawnIn(site, 'etcd', [
       'etcd', '--name', `etcd-${site}`, '--data-dir', this.dir(site, 'etcd'),
       '--listen-client-urls', `http://${ip}:2379`, '--advertise-client-urls', `http://${ip}:2379`,
       '--listen-peer-urls', `http://${ip}:2380`, '--initial-advertise-peer-urls', `http://${ip}:2380`,
-      '--initial-cluster', initialCluster, '--initial-cluster-state', 'new', '--initial-cluster-token', this.cluster,
+      '--initial-cluster', initialCluster, '--initial-cluster-state', state, '--initial-cluster-token', this.cluster,
       '--heartbeat-interval', String(ETCD_TIMING.heartbeatMs), '--election-timeout', String(ETCD_TIMING.electionMs),
       '--log-level', 'warn',
     ]);
@@ -228,6 +231,9 @@ export class Sites {
         bin_dir: PG_BIN,
         pgpass: path.join(home, 'pgpass'),
         authentication: { replication: { username: 'replicator', password: 'replicator' }, superuser: { username: 'postgres', password: 'postgres' } },
+        // A replica made afresh (failback after a fire: empty disks) copies the primary at once, not
+        // after a spread checkpoint (pg_basebackup's default waits up to checkpoint_timeout × 0.9).
+        basebackup: [{ checkpoint: 'fast' }],
         parameters: { unix_socket_directories: home, shared_buffers: '32MB', dynamic_shared_memory_type: 'mmap' },
       },
       watchdog: { mode: 'off' },
@@ -250,15 +256,17 @@ export class Sites {
     this.spawnIn(site, 'haproxy', ['haproxy', '-db', '-f', path.resolve('deploy/haproxy-postgres.cfg')]);
   }
 
-  /** `preau serve` from source in the site's namespace, on its HAProxy; resolves when it listens. */
-  async startPreau(site: 'a' | 'b', secret: string): Promise<void> {
-    const child = this.spawnIn(site, 'preau', [process.execPath, '--import', 'tsx', path.resolve('src/cli.ts'), 'serve', '--demo', 'off'], {
+  /** `preau serve` from source in the site's namespace, on its HAProxy; resolves when it listens. `node`: its index in the site (port preauPort(node)). */
+  async startPreau(site: 'a' | 'b', secret: string, node = 0): Promise<void> {
+    const port = preauPort(node);
+    const name = node === 0 ? 'preau' : `preau-${node}`;
+    const child = this.spawnIn(site, name, [process.execPath, '--import', 'tsx', path.resolve('src/cli.ts'), 'serve', '--demo', 'off'], {
       env: {
         DATABASE_URL: HAPROXY_PG,
         PREAU_HOST: ADDRESS[site],
-        PREAU_PORT: String(PREAU_PORT),
-        PREAU_DATA_DIR: this.dir(site, 'preau-data'),
-        PREAU_PUBLIC_URL: `http://${ADDRESS[site]}:${PREAU_PORT}`,
+        PREAU_PORT: String(port),
+        PREAU_DATA_DIR: this.dir(site, node === 0 ? 'preau-data' : `preau-data-${node}`),
+        PREAU_PUBLIC_URL: `http://${ADDRESS[site]}:${port}`,
         PREAU_SECRET: secret,
         PREAU_HASH_CONCURRENCY: '1',
         // The drill's clients all come from 10.77.0.1: the per-address caps are not what is tested.
@@ -269,14 +277,14 @@ export class Sites {
     });
     const deadline = Date.now() + 120_000;
     for (;;) {
-      if (child.exitCode !== null) throw new Error(`Préau (site ${site}) s’est arrêté : ${this.logOf(site, 'preau')}`);
+      if (child.exitCode !== null) throw new Error(`Préau (site ${site}, nœud ${node}) s’est arrêté : ${this.logOf(site, name)}`);
       try {
-        const r = await fetch(`http://${ADDRESS[site]}:${PREAU_PORT}/readyz`, { signal: AbortSignal.timeout(1_000) });
+        const r = await fetch(`http://${ADDRESS[site]}:${port}/readyz`, { signal: AbortSignal.timeout(1_000) });
         if (r.status === 200) return;
       } catch {
         // not listening yet
       }
-      if (Date.now() > deadline) throw new Error(`Préau (site ${site}) pas prêt après 120 s : ${this.logOf(site, 'preau')}`);
+      if (Date.now() > deadline) throw new Error(`Préau (site ${site}, nœud ${node}) pas prêt après 120 s : ${this.logOf(site, name)}`);
       await sleep(300);
     }
   }
@@ -351,6 +359,53 @@ export class Sites {
       }
     }
     return { killed };
+  }
+
+  /**
+   * Failback, step 1: the lost site is rebuilt. Its disks burnt with it: its etcd and PostgreSQL data
+   * are removed (Patroni then copies the primary with pg_basebackup: a reinit, not pg_rewind, which
+   * needs the old data directory), and its link comes back up.
+   */
+  async rebuild(site: 'a' | 'b'): Promise<void> {
+    for (const d of ['etcd', 'pgdata']) rmSync(path.join(this.work, site, d), { recursive: true, force: true });
+    sh('ip', ['-n', BRIDGE_NS, 'link', 'set', `${NS[site]}-n`, 'up']);
+    // The link takes a moment to carry packets again (etcd gives up at once on "no route to host").
+    const other = site === 'a' ? ADDRESS.b : ADDRESS.a;
+    const deadline = Date.now() + 30_000;
+    // No ping on a minimal host: a TCP connection to the other site's etcd peer port, from inside the site.
+    while (!sh('ip', ['netns', 'exec', NS[site], 'timeout', '2', 'bash', '-c', `exec 3<>/dev/tcp/${other}/2380 && echo ok`], true).includes('ok')) {
+      if (Date.now() > deadline) throw new Error(`site ${site} : le lien rétabli ne passe pas (${other}:2380)`);
+      await sleep(200);
+    }
+  }
+
+  /**
+   * The lost etcd member replaced (etcd's runbook): removed from the cluster, added back with the same
+   * peer address, then started empty with `--initial-cluster-state existing`. Asked of a live member.
+   */
+  async replaceEtcdMember(site: SiteName, via: SiteName): Promise<void> {
+    const api = async <T>(call: string, body: object): Promise<T> => {
+      const r = await fetch(`http://${ADDRESS[via]}:2379/v3/cluster/member/${call}`, { method: 'POST', body: JSON.stringify(body), signal: AbortSignal.timeout(5_000) });
+      if (!r.ok) throw new Error(`etcd member/${call} : ${r.status} ${await r.text()}`);
+      return (await r.json()) as T;
+    };
+    const { members } = await api<{ members: { ID: string; name?: string; peerURLs?: string[] }[] }>('list', {});
+    const peer = `http://${ADDRESS[site]}:2380`;
+    const old = members.find((m) => m.name === `etcd-${site}` || m.peerURLs?.includes(peer));
+    if (old) await api('remove', { ID: old.ID });
+    await api('add', { peerURLs: [peer] });
+    this.startEtcd(site, 'existing');
+  }
+
+  /** A planned switchover through Patroni's REST API (as `patronictl switchover` does), asked of the leader. */
+  async switchover(leader: 'a' | 'b', candidate: 'a' | 'b'): Promise<void> {
+    const r = await fetch(`http://${ADDRESS[leader]}:${PATRONI_PORT}/switchover`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ leader: `pg-${leader}`, candidate: `pg-${candidate}` }),
+      signal: AbortSignal.timeout(30_000),
+    });
+    if (r.status !== 200) throw new Error(`switchover refusé par Patroni : ${r.status} ${await r.text()}`);
   }
 
   /** Everything removed: processes (SIGKILL), namespaces, links, and the work directory unless `keep`. */
