@@ -119,7 +119,7 @@ export function buildReport(input: {
   const under = a.pupilReads.n > 0 && a.pupilReads.p95 <= THRESHOLDS.pupilReadP95Ms;
   const sentence = a.pupilReads.n === 0
     ? 'À 8 h 30 (08:25–08:35 simulées), aucun élève simulé n’a été servi.'
-    : `À 8 h 30 (08:25–08:35 simulées), ce nœud a servi ${a.pupils} élèves simulés avec un p95 de lecture de ${ms(a.pupilReads.p95)} : ${under ? 'sous' : 'AU-DESSUS de'} 1 s.`;
+    : `À 8 h 30 (08:25–08:35 simulées), ${input.fault?.failover ? 'les deux nœuds ont' : 'ce nœud a'} servi ${a.pupils} élèves simulés avec un p95 de lecture de ${ms(a.pupilReads.p95)} : ${under ? 'sous' : 'AU-DESSUS de'} 1 s.`;
   return {
     version: 1,
     startedAt: input.startedAt.toISOString(),

@@ -55,6 +55,9 @@ let exitHook = false;
 function destroyOnExit(): void {
   if (exitHook) return;
   exitHook = true;
+  // Persistent listeners: bench/support/proc.ts's are `once`, and a second signal (npm, tsx and
+  // `timeout` each pass one on) would then kill the process in the middle of the clean-up below.
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => process.exit(signal === 'SIGHUP' ? 129 : 130));
   process.on('exit', () => {
     if (!active) return;
     if (active.front?.child.exitCode === null) active.front.child.kill('SIGKILL');
