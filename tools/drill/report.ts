@@ -340,7 +340,7 @@ ${table(['Mesure', 'Valeur'], [
     ['Refus « clé en cours » (une requête coupée par la panne tenait la clé)', String(o?.stuckAnswers ?? 0)],
     ['Primaire à la fin', o?.newPrimary ?? 'aucun'],
   ])}
-<p>${seen} Chaque écriture acquittée, avant comme après la panne, est redemandée à l’API par le répartiteur à la fin (ci-dessous).</p>`;
+<p>${seen} Chaque écriture acquittée, avant comme après la panne, est redemandée à l’API par le répartiteur à la fin (ci-dessous). Les graphiques « Serveur » montrent le nœud du site B (celui qui survit).</p>`;
 }
 
 /** Everything about one morning, headings at the given level. */
