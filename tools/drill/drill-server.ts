@@ -15,8 +15,9 @@
  *   node --import tsx tools/drill/drill-server.ts --dir DIR --schools N --classes N --pupils N --activations N --seed N
  *        [--edge on|off] [--crisis on|off] [--countries 127.64.0.0/13=FR,…] [--resume --port N]
  *        [--postgres-url URL --pg-schema S]   (PostgreSQL instead of the SQLite file; the drill creates and drops the schema)
- *        [--host IP --trusted-proxies IP,… --blob-store disk|database]   (a node of the two-site layout: its
- *        namespace's address, the front HAProxy's PROXY protocol believed, files in the replicated database)
+ *        [--host IP --trusted-proxies IP,… --blob-store disk|database --redis-url URL]   (a node of the two-site
+ *        layout: its namespace's address, the front HAProxy's PROXY protocol believed, files in the replicated
+ *        database, the edge's state shared with the other node)
  *
  * `--resume` starts again on a directory already prepared (after the fault overlay killed the
  * first process): no preparation, the same moved clock (from roster.json), the same port.
@@ -53,6 +54,7 @@ const { values } = parseArgs({
     host: { type: 'string', default: '127.0.0.1' },
     'trusted-proxies': { type: 'string' },
     'blob-store': { type: 'string' },
+    'redis-url': { type: 'string' },
   },
 });
 if (!values.dir) throw new Error('--dir est obligatoire');
@@ -67,6 +69,7 @@ const config: Config = {
   edge: values.edge === 'off' ? 'off' : 'on',
   ...(values['trusted-proxies'] ? { trustedProxies: values['trusted-proxies'].split(',') } : {}),
   ...(values['blob-store'] === 'database' ? { blobStore: 'database' as const } : {}),
+  ...(values['redis-url'] ? { redisUrl: values['redis-url'] } : {}),
 };
 // A school morning whatever the day: the real clock, moved to 07:25 (Paris) of today or the next
 // weekday — on a resume, the clock the first process had.

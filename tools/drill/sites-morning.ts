@@ -1,8 +1,8 @@
 /**
  * The morning drill on the two-site layout (`--fault primary|site`): the fire drill's sites
  * (tools/drill-fire/sites.ts: etcd ×3, Patroni + PostgreSQL 15 synchronous, HAProxy per site with
- * deploy/haproxy-postgres.cfg) under their own names — namespaces `pm*`, 10.78.0.0/16 —, one
- * drill Préau node per site (drill-server.ts `--resume` on the database, files in the database),
+ * deploy/haproxy-postgres.cfg) under their own names — namespaces `pm*`, 10.78.0.0/16 —, a Redis
+ * of its own in the witness (the edge's shared state), one drill Préau node per site (drill-server.ts `--resume` on the database, files in the database),
  * and in front of both a HAProxy in the root namespace on 127.0.0.1 with the shipped
  * deploy/haproxy.cfg (readiness checks on /readyz, PROXY protocol v2), as a national load
  * balancer would be: the drill's clients keep their own 127.0.0.0/8 addresses and the nodes see
@@ -13,6 +13,7 @@
  * what a SIGKILLed drill left — only `pm*`, never the fire drill's `pf*`.
  */
 import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SERVER_CPU, startPinned } from '../../bench/support/proc.js';
@@ -32,7 +33,30 @@ const SETUP_TIMEOUT_MS = { etcd: 60_000, primary: 90_000, pair: 120_000, node: 1
 /** After the fault, site B's Patroni is waited for this long at most. */
 const NEW_PRIMARY_TIMEOUT_MS = 120_000;
 
+const REDIS_PORT = 6379;
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Resolves once something accepts TCP connections on host:port. */
+async function waitForPort(host: string, port: number, timeoutMs: number, log: () => string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const open = await new Promise<boolean>((resolve) => {
+      const s = net.connect({ host, port, timeout: 1_000 }, () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.on('error', () => resolve(false));
+      s.on('timeout', () => {
+        s.destroy();
+        resolve(false);
+      });
+    });
+    if (open) return;
+    if (Date.now() > deadline) throw new Error(`rien n’écoute sur ${host}:${port} après ${timeoutMs / 1000} s : ${log()}`);
+    await sleep(200);
+  }
+}
 
 export interface SitesMorning {
   /** The front load balancer: http://127.0.0.1:PORT. */
@@ -93,6 +117,10 @@ export async function startSitesMorning(options: { work: string; academyArgs: st
     await sites.waitForPair('a', SETUP_TIMEOUT_MS.pair);
     sites.startHaproxy('a');
     sites.startHaproxy('b');
+    // The edge's shared state (waiting-room line and tickets, rate limits) and the realtime pub/sub, as
+    // in the scaled layout: one Redis of the drill's own, in the witness (it survives site A).
+    sites.spawnNode('w', 'redis', ['redis-server', '--bind', layout.address.w, '--port', String(REDIS_PORT), '--save', '', '--appendonly', 'no', '--protected-mode', 'no']);
+    await waitForPort(layout.address.w, REDIS_PORT, SETUP_TIMEOUT_MS.etcd, () => sites.logOf('w', 'redis'));
 
     // The evening before, on site A's primary (replicated synchronously to B), by the drill's own server; then it stops.
     const prepDir = path.join(options.work, 'veille');
@@ -117,6 +145,7 @@ export async function startSitesMorning(options: { work: string; academyArgs: st
           process.execPath, '--import', 'tsx', path.join(HERE, 'drill-server.ts'),
           ...options.academyArgs, '--dir', dir, '--resume', '--port', String(PREAU_PORT), '--host', layout.address[site],
           '--trusted-proxies', layout.address.host, '--postgres-url', NODE_DATABASE, '--pg-schema', SCHEMA, '--blob-store', 'database',
+          '--redis-url', `redis://${layout.address.w}:${REDIS_PORT}`,
         ];
         const child = sites.spawnNode(site, 'preau', argv);
         nodes.set(site, child);
