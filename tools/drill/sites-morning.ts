@@ -163,7 +163,9 @@ export async function startSitesMorning(options: { work: string; academyArgs: st
     const front = await startHaproxy(frontDir, [`${layout.address.a}:${PREAU_PORT}`, `${layout.address.b}:${PREAU_PORT}`], await freePort());
     active.front = front;
     const origin = `http://127.0.0.1:${front.port}`;
-    say(`répartiteur frontal : HAProxy (deploy/haproxy.cfg) sur ${origin}, protocole PROXY v2 vers les nœuds ${layout.address.a} et ${layout.address.b}`);
+    // What each node says of itself, asked through the front (two asks: leastconn spreads them).
+    const ready = await Promise.all([0, 1].map(() => fetch(`${origin}/readyz`, { signal: AbortSignal.timeout(5_000) }).then((r) => r.text(), (err: unknown) => String(err))));
+    say(`répartiteur frontal : HAProxy (deploy/haproxy.cfg) sur ${origin}, protocole PROXY v2 vers les nœuds ${layout.address.a} et ${layout.address.b} ; /readyz : ${ready.join(' ')}`);
 
     const leader = async () => (await sites.cluster_('b'))?.members.find((m) => m.role === 'leader')?.name ?? null;
     return {
