@@ -12,7 +12,7 @@
  * handlers, which exit) everything of the layout is removed; `npm run drill -- --clean` removes
  * what a SIGKILLed drill left — only `pm*`, never the fire drill's `pf*`.
  */
-import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -72,7 +72,8 @@ export interface SitesMorning {
   destroy(): Promise<void>;
 }
 
-let active: { sites: Sites; front?: Haproxy; keep: boolean } | undefined;
+/** The layout being played, and the drill's work directory (the evening's and the nodes' data), for the exit hook. */
+let active: { sites: Sites; front?: Haproxy; keep: boolean; work: string } | undefined;
 let exitHook = false;
 
 /** Whatever happens to the drill (an error, SIGINT, SIGTERM: proc.ts's handlers exit), the layout does not outlive it. */
@@ -86,6 +87,8 @@ function destroyOnExit(): void {
     if (!active) return;
     if (active.front?.child.exitCode === null) active.front.child.kill('SIGKILL');
     active.sites.destroy(active.keep);
+    // runMorning's own clean-up does not run when a signal ends the process: its directory goes here.
+    if (!active.keep) rmSync(active.work, { recursive: true, force: true });
     active = undefined;
   });
 }
@@ -104,7 +107,7 @@ export async function startSitesMorning(options: { work: string; academyArgs: st
   const { say } = options;
   const layout = MORNING_LAYOUT;
   const sites = new Sites({ layout, log: say });
-  active = { sites, keep: options.keep };
+  active = { sites, keep: options.keep, work: options.work };
   destroyOnExit();
   try {
     say(`deux sites : espaces de noms ${layout.ns.a}, ${layout.ns.b}, ${layout.ns.w} (${layout.cidr}) ; etcd ×3, Patroni + PostgreSQL (synchrone), HAProxy vers le primaire`);
