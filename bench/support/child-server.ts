@@ -26,8 +26,8 @@ export function childConfig(dir: string): Config {
   };
 }
 
-export async function serveChild(preau: Preau, ready: Omit<ReadyMessage, 'type' | 'port'> = {}, cleanup: () => void | Promise<void> = () => undefined, port = 0): Promise<void> {
-  await preau.app.listen({ host: '127.0.0.1', port });
+export async function serveChild(preau: Preau, ready: Omit<ReadyMessage, 'type' | 'port'> = {}, cleanup: () => void | Promise<void> = () => undefined, port = 0, host = '127.0.0.1'): Promise<void> {
+  await preau.app.listen({ host, port });
   const address = preau.app.server.address();
   if (!address || typeof address !== 'object') throw new Error('adresse d’écoute inconnue');
   emit({ type: 'ready', port: address.port, ...ready });

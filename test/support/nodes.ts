@@ -73,9 +73,10 @@ export function startPreauNode(env: Record<string, string>, options: { demoLogin
 
 /**
  * The shipped deploy/haproxy.cfg with only its lines marked `# test: substituted` changed: the
- * admin socket under `dir`, the listener on 127.0.0.1:`port`, one `server` line per node.
+ * admin socket under `dir`, the listener on 127.0.0.1:`port`, one `server` line per node (a port on
+ * 127.0.0.1, or `host:port`: the morning drill's nodes in network namespaces).
  */
-export function haproxyConfig(dir: string, port: number, nodePorts: number[]): string {
+export function haproxyConfig(dir: string, port: number, nodePorts: (number | string)[]): string {
   const lines = readFileSync(path.resolve('deploy/haproxy.cfg'), 'utf8').split('\n');
   const out: string[] = [];
   let serversWritten = false;
@@ -89,7 +90,7 @@ export function haproxyConfig(dir: string, port: number, nodePorts: number[]): s
     else if (/^\s*stats socket /.test(line)) out.push(`${indent}stats socket ${path.join(dir, 'admin.sock')} mode 600 level admin`);
     else if (/^\s*bind /.test(line)) out.push(`${indent}bind 127.0.0.1:${port}`);
     else if (/^\s*server /.test(line)) {
-      if (!serversWritten) nodePorts.forEach((p, i) => out.push(`${indent}server node${i + 1} 127.0.0.1:${p}`));
+      if (!serversWritten) nodePorts.forEach((p, i) => out.push(`${indent}server node${i + 1} ${typeof p === 'number' ? `127.0.0.1:${p}` : p}`));
       serversWritten = true;
     } else throw new Error(`ligne marquée inconnue dans deploy/haproxy.cfg : ${line}`);
   }
@@ -106,7 +107,7 @@ export interface Haproxy {
   stop(): Promise<void>;
 }
 
-export async function startHaproxy(dir: string, nodePorts: number[], port?: number): Promise<Haproxy> {
+export async function startHaproxy(dir: string, nodePorts: (number | string)[], port?: number): Promise<Haproxy> {
   port ??= await freePort();
   const file = path.join(dir, 'haproxy.cfg');
   writeFileSync(file, haproxyConfig(dir, port, nodePorts));

@@ -22,6 +22,7 @@ import { call, isOk, jsonOf, newClient, reasonOf, signIn, type Answer, type Clie
 import type { CheckResult } from './checker.js';
 import { percentiles, type Acknowledged, type LoadMessage, type LoadResult, type LoadSpec, type PhaseStats, type SecondStats } from './protocol.js';
 import type { DrillProfile } from './roster.js';
+import { WRITE_KINDS, writeOutcome, type WriteSample } from './fault.js';
 import { PHASES, phaseAt, READ_KINDS, window830, type Action, type Phase, type Visit } from './scenario.js';
 
 const spec = JSON.parse(readFileSync(process.argv[2]!, 'utf8')) as LoadSpec;
@@ -63,6 +64,8 @@ const w830 = window830(scenario);
 const pupilReads830: number[] = [];
 const pupils830 = new Set<string>();
 const acknowledged: Acknowledged = { handins: [], posts: [], messages: [] };
+/** Write attempts and their outcome (bounded by the scenario's writes × their retries). */
+const writes: WriteSample[] = [];
 let waitingClients = 0;
 let activeVisits = 0;
 let cut = 0;
@@ -73,6 +76,10 @@ function record(c: Client, kind: string, startedMs: number, a: Answer): void {
   if (!client.timed || stopping) return;
   bucket(Math.floor((startedMs - t0) / 1000)).offered++;
   const b = bucket(Math.floor(elapsedMs() / 1000));
+  if (WRITE_KINDS.has(kind)) {
+    const outcome = writeOutcome(a.status, a.status >= 200 && a.status < 300 ? undefined : reasonOf(a));
+    if (outcome) writes.push({ startedMs, endedMs: Date.now(), outcome });
+  }
   if (a.status >= 200 && a.status < 300) {
     b.served++;
     const profile = client.visit.profile;
@@ -378,6 +385,7 @@ const result: LoadResult = {
   at830: { pupils: pupils830.size, pupilReads: percentiles(pupilReads830) },
   cut,
   acknowledged,
+  writes,
   ...(apiCheck ? { apiCheck } : {}),
 };
 writeFileSync(spec.resultFile, JSON.stringify(result));

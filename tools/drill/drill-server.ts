@@ -15,6 +15,9 @@
  *   node --import tsx tools/drill/drill-server.ts --dir DIR --schools N --classes N --pupils N --activations N --seed N
  *        [--edge on|off] [--crisis on|off] [--countries 127.64.0.0/13=FR,…] [--resume --port N]
  *        [--postgres-url URL --pg-schema S]   (PostgreSQL instead of the SQLite file; the drill creates and drops the schema)
+ *        [--host IP --trusted-proxies IP,… --blob-store disk|database --redis-url URL]   (a node of the two-site
+ *        layout: its namespace's address, the front HAProxy's PROXY protocol believed, files in the replicated
+ *        database, the edge's state shared with the other node)
  *
  * `--resume` starts again on a directory already prepared (after the fault overlay killed the
  * first process): no preparation, the same moved clock (from roster.json), the same port.
@@ -47,6 +50,11 @@ const { values } = parseArgs({
     // PostgreSQL instead of the SQLite file: this URL's database, in this schema (created by the drill; kept on a resume).
     'postgres-url': { type: 'string' },
     'pg-schema': { type: 'string' },
+    // A node of the two-site layout (sites-morning.ts): where it listens, whose PROXY header it believes, where files go.
+    host: { type: 'string', default: '127.0.0.1' },
+    'trusted-proxies': { type: 'string' },
+    'blob-store': { type: 'string' },
+    'redis-url': { type: 'string' },
   },
 });
 if (!values.dir) throw new Error('--dir est obligatoire');
@@ -56,7 +64,13 @@ const pupils = Number(values.pupils);
 
 // The real edge with its default rate limits (the drill's clients each come from their own
 // address), or none at all for the baseline.
-const config: Config = { ...childConfig(dir), edge: values.edge === 'off' ? 'off' : 'on' };
+const config: Config = {
+  ...childConfig(dir),
+  edge: values.edge === 'off' ? 'off' : 'on',
+  ...(values['trusted-proxies'] ? { trustedProxies: values['trusted-proxies'].split(',') } : {}),
+  ...(values['blob-store'] === 'database' ? { blobStore: 'database' as const } : {}),
+  ...(values['redis-url'] ? { redisUrl: values['redis-url'] } : {}),
+};
 // A school morning whatever the day: the real clock, moved to 07:25 (Paris) of today or the next
 // weekday — on a resume, the clock the first process had.
 const clockOffsetMs = values.resume ? (JSON.parse(readFileSync(path.join(dir, 'roster.json'), 'utf8')) as Roster).clockOffsetMs : schoolMorningOffsetMs(Date.now());
@@ -74,11 +88,11 @@ const closeStorage = async () => {
   await storage?.close();
 };
 if (values.resume) {
-  await serveChild(preau, {}, closeStorage, Number(values.port));
+  await serveChild(preau, {}, closeStorage, Number(values.port), values.host);
 } else {
   await prepare();
   // The directory stays: the drill checks the store once this process has stopped.
-  await serveChild(preau, {}, closeStorage, Number(values.port));
+  await serveChild(preau, {}, closeStorage, Number(values.port), values.host);
 }
 
 /** The evening before (evening.ts), then the roster the load generator needs. */

@@ -42,8 +42,8 @@ describe('preau drill: options', () => {
     expect(refusal(['--attack', '--attack-flood', '0']).exitCode).toBe(64);
     expect(refusal(['--attack', '--attack-slow', '9000']).exitCode).toBe(64);
     expect(refusal(['--crisis', 'peut-être']).message).toBe('--crisis attend on ou off (reçu « peut-être »).');
-    expect(refusal(['--fault', 'site']).message).toMatch(/^--fault attend restart \(reçu « site »\) : arrêter la base primaire/);
-    expect(refusal(['--fault-at', '08:30']).message).toBe('--fault-at règle la panne : ajoutez --fault restart.');
+    expect(refusal(['--fault', 'incendie']).message).toBe('--fault attend restart, primary, site (reçu « incendie »).');
+    expect(refusal(['--fault-at', '08:30']).message).toBe('--fault-at règle la panne : ajoutez --fault restart, primary ou site.');
     expect(refusal(['--fault', 'restart', '--fault-at', '09:00']).exitCode).toBe(64);
     expect(refusal(['--fault', 'restart', '--fault-at', '8h30']).exitCode).toBe(64);
   });
@@ -59,6 +59,17 @@ describe('preau drill: options', () => {
     expect(parseDrillArgs(['--crisis', 'on'])).toMatchObject({ attack: null, crisis: true, fault: null });
     expect(parseDrillArgs(['--fault', 'restart'])).toMatchObject({ fault: { kind: 'restart', at: '08:30' } });
     expect(parseDrillArgs(['--fault', 'restart', '--fault-at', '07:45'])).toMatchObject({ fault: { kind: 'restart', at: '07:45' } });
+  });
+
+  it('plays --fault primary and --fault site on the two sites (PostgreSQL), refuses what that morning does not play, and --clean alone', () => {
+    expect(parseDrillArgs(['--fault', 'site'])).toMatchObject({ fault: { kind: 'site', at: '08:30' }, database: 'postgres', attack: null, compareBaseline: false });
+    expect(parseDrillArgs(['--fault', 'primary', '--fault-at', '08:10', '--database', 'postgres'])).toMatchObject({ fault: { kind: 'primary', at: '08:10' }, database: 'postgres' });
+    expect(refusal(['--fault', 'site', '--compare-baseline'])).toMatchObject({ exitCode: 64, message: expect.stringMatching(/^--fault site ne se joue pas avec --compare-baseline/) });
+    expect(refusal(['--fault', 'primary', '--attack'])).toMatchObject({ exitCode: 64, message: expect.stringMatching(/^--fault primary ne se joue pas encore avec --attack/) });
+    expect(refusal(['--fault', 'site', '--database', 'sqlite'])).toMatchObject({ exitCode: 64, message: expect.stringMatching(/PostgreSQL \(Patroni\)/) });
+    expect(refusal(['--fault', 'site', '--fault-at', '09:00']).exitCode).toBe(64);
+    expect(parseDrillArgs(['--clean'])).toEqual({ command: 'clean' });
+    expect(refusal(['--clean', '--fault', 'site'])).toMatchObject({ exitCode: 64, message: '--clean s’utilise seul (reçu aussi --fault).' });
     expect(parseDrillArgs([])).toMatchObject({ database: 'sqlite' });
     expect(parseDrillArgs(['--database', 'postgres'])).toMatchObject({ database: 'postgres' });
     expect(refusal(['--database', 'mysql']).message).toContain('--database attend sqlite ou postgres');

@@ -26,6 +26,8 @@ import type { LoadMessage, LoadResult, LoadSpec } from './protocol.js';
 import { buildReport, renderHtml, terminalSummary, type DrillReport, type DrillRunReport, type FaultRecord, type ServerSample } from './report.js';
 import { DRILL_NEW_PASSWORD, type Roster } from './roster.js';
 import { drillMsAt, PHASE_LABELS, planScenario, simulatedClock } from './scenario.js';
+import { faultFigures, failoverRecord, FAULT_KINDS, isSitesFault, type FaultKind } from './fault.js';
+import { cleanSitesMorning, MORNING_LAYOUT, startSitesMorning, type SitesMorning } from './sites-morning.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 
@@ -62,7 +64,16 @@ Options :
                    les écritures acquittées sont alors vérifiées par l’API
   --fault restart  à l’heure --fault-at, le Préau est tué brutalement (SIGKILL) puis relancé sur la
                    même base et le même port : les clients réessaient, rien d’acquitté ne doit manquer
+  --fault primary  le matin se joue sur deux sites (espaces de noms réseau pm*, 10.78.0.0/16 : etcd,
+                   Patroni + PostgreSQL synchrone, un nœud Préau par site derrière un HAProxy frontal
+                   sur 127.0.0.1) ; à --fault-at, la base primaire du site A est arrêtée (Patroni et
+                   PostgreSQL tués), les nœuds Préau restent : lecture seule, puis bascule vers B
+  --fault site     la même chose, mais tout le site A est coupé (ses processus tués, son lien coupé) :
+                   ses clients passent par le répartiteur vers le site B. Ces deux pannes demandent
+                   root, les paquets patroni, etcd-server, haproxy et PostgreSQL 15
   --fault-at HH:MM heure simulée de la panne, de 07:30 à 08:45 (défaut 08:30)
+  --clean          supprime ce qu’un exercice à deux sites interrompu a laissé (espaces de noms pm*
+                   seulement) et sort
   --compare-baseline
                    rejoue le même matin contre le même Préau, protections de bordure coupées, et met
                    les deux côte à côte dans le rapport (le code de sortie reste celui du premier)
@@ -117,12 +128,21 @@ export interface DrillOptions {
   crisis: boolean;
   /** Play the same morning again with the edge off, side by side in the report. */
   compareBaseline: boolean;
-  /** The fault overlay: the Préau process killed (SIGKILL) and started again at a simulated time. */
-  fault: { kind: 'restart'; at: string } | null;
+  /**
+   * The fault overlay at a simulated time: `restart` kills the drill's own Préau (SIGKILL) and starts
+   * it again; `primary` and `site` play the morning on the two-site layout (sites-morning.ts) and stop
+   * site A's database primary, or cut site A.
+   */
+  fault: { kind: FaultKind; at: string } | null;
   /** A deployment to play against instead of the drill's own Préau, with the roster `--prepare-target` wrote there. */
   target: { origin: string; rosterFile: string } | null;
   /** The drill's own Préau on its SQLite file, or on a fresh schema of a PostgreSQL. */
   database: 'sqlite' | 'postgres';
+}
+
+/** `--clean`: removes what a killed two-site morning left (its own `pm*` names only). */
+export interface CleanCommand {
+  command: 'clean';
 }
 
 /** The steps of the drill on a deployment that write into its store (target.ts). */
@@ -140,7 +160,7 @@ function int(name: string, raw: string | undefined, fallback: number, min: numbe
 }
 
 /** The command line as options; refuses (DrillUsageError) what it cannot honour. `help` when asked. */
-export function parseDrillArgs(argv: string[], now = new Date()): DrillOptions | TargetCommand | 'help' {
+export function parseDrillArgs(argv: string[], now = new Date()): DrillOptions | TargetCommand | CleanCommand | 'help' {
   let values: Record<string, string | boolean | undefined>;
   try {
     ({ values } = parseArgs({
@@ -149,7 +169,7 @@ export function parseDrillArgs(argv: string[], now = new Date()): DrillOptions |
         schools: { type: 'string' }, classes: { type: 'string' }, pupils: { type: 'string' }, duration: { type: 'string' }, warmup: { type: 'string' }, remembered: { type: 'string' },
         seed: { type: 'string' }, out: { type: 'string' }, target: { type: 'string' }, 'yes-i-own-this-target': { type: 'boolean' }, keep: { type: 'boolean' }, help: { type: 'boolean' },
         roster: { type: 'string' }, 'prepare-target': { type: 'boolean' }, 'clean-target': { type: 'boolean' },
-        attack: { type: 'boolean' }, 'attack-flood': { type: 'string' }, 'attack-stuffing': { type: 'string' }, 'attack-slow': { type: 'string' }, crisis: { type: 'string' }, 'compare-baseline': { type: 'boolean' }, fault: { type: 'string' }, 'fault-at': { type: 'string' }, database: { type: 'string' },
+        attack: { type: 'boolean' }, 'attack-flood': { type: 'string' }, 'attack-stuffing': { type: 'string' }, 'attack-slow': { type: 'string' }, crisis: { type: 'string' }, 'compare-baseline': { type: 'boolean' }, fault: { type: 'string' }, 'fault-at': { type: 'string' }, database: { type: 'string' }, clean: { type: 'boolean' },
       },
       strict: true,
       allowPositionals: false,
@@ -158,6 +178,11 @@ export function parseDrillArgs(argv: string[], now = new Date()): DrillOptions |
     throw new DrillUsageError(`Option invalide : ${err instanceof Error ? err.message : String(err)}\nVoir : npm run drill -- --help`, 64);
   }
   if (values.help) return 'help';
+  if (values.clean) {
+    const others = Object.keys(values).filter((k) => k !== 'clean' && values[k] !== undefined);
+    if (others.length > 0) throw new DrillUsageError(`--clean s’utilise seul (reçu aussi --${others[0]}).`, 64);
+    return { command: 'clean' };
+  }
   const durationS = int('duration', values.duration as string | undefined, 60, 5, 900);
   const rosterFile = typeof values.roster === 'string' ? path.resolve(values.roster) : undefined;
   const owned = values['yes-i-own-this-target'] === true;
@@ -208,8 +233,15 @@ export function parseDrillArgs(argv: string[], now = new Date()): DrillOptions |
     : null;
   const faultRaw = values.fault as string | undefined;
   const faultAt = (values['fault-at'] as string | undefined) ?? '08:30';
-  if (faultRaw !== undefined && faultRaw !== 'restart') throw new DrillUsageError(`--fault attend restart (reçu « ${faultRaw} ») : arrêter la base primaire ou couper un site demande le déploiement à plusieurs nœuds (npm run drill:fire).`, 64);
-  if (values['fault-at'] !== undefined && faultRaw === undefined) throw new DrillUsageError('--fault-at règle la panne : ajoutez --fault restart.', 64);
+  if (faultRaw !== undefined && !(FAULT_KINDS as readonly string[]).includes(faultRaw)) throw new DrillUsageError(`--fault attend ${FAULT_KINDS.join(', ')} (reçu « ${faultRaw} »).`, 64);
+  if (values['fault-at'] !== undefined && faultRaw === undefined) throw new DrillUsageError('--fault-at règle la panne : ajoutez --fault restart, primary ou site.', 64);
+  const faultKind = faultRaw as FaultKind | undefined;
+  if (faultKind && isSitesFault(faultKind)) {
+    // The two-site morning is one morning on PostgreSQL via Patroni; what it does not play is refused, not ignored.
+    if (values['compare-baseline']) throw new DrillUsageError(`--fault ${faultKind} ne se joue pas avec --compare-baseline (la référence sans protections n’est jouée que sur le Préau de l’exercice).`, 64);
+    if (values.attack) throw new DrillUsageError(`--fault ${faultKind} ne se joue pas encore avec --attack (l’attaque passerait par le répartiteur frontal : non essayé).`, 64);
+    if (values.database !== undefined && values.database !== 'postgres') throw new DrillUsageError(`--fault ${faultKind} joue le matin sur PostgreSQL (Patroni) : --database ${String(values.database)} n’a pas de sens ici.`, 64);
+  }
   if (drillMsAt(faultAt, { warmupS: 1, peakS: 1 }) === undefined) throw new DrillUsageError(`--fault-at attend une heure simulée de 07:30 à 08:45 (reçu « ${faultAt} »).`, 64);
   const databaseRaw = (values.database as string | undefined) ?? 'sqlite';
   if (databaseRaw !== 'sqlite' && databaseRaw !== 'postgres') throw new DrillUsageError(`--database attend sqlite ou postgres (reçu « ${databaseRaw} »).`, 64);
@@ -229,9 +261,9 @@ export function parseDrillArgs(argv: string[], now = new Date()): DrillOptions |
     attack,
     crisis: crisisRaw === undefined ? attack !== null : crisisRaw === 'on',
     compareBaseline: values['compare-baseline'] === true,
-    fault: faultRaw === 'restart' ? { kind: 'restart', at: faultAt } : null,
+    fault: faultKind ? { kind: faultKind, at: faultAt } : null,
     target,
-    database: databaseRaw,
+    database: faultKind && isSitesFault(faultKind) ? 'postgres' : databaseRaw,
   };
 }
 
@@ -317,6 +349,9 @@ async function runMorning(o: DrillOptions, side: Side, out: NodeJS.WriteStream):
   let attackTimer: NodeJS.Timeout | undefined;
   let faultTimer: NodeJS.Timeout | undefined;
   let dropSchema: (() => Promise<void>) | undefined;
+  /** `--fault primary|site`: the morning is played on the two-site layout instead of the drill's own Préau. */
+  let sites: SitesMorning | undefined;
+  const onSites = o.fault !== null && isSitesFault(o.fault.kind);
   let faultDone: Promise<FaultRecord | null> = Promise.resolve(null);
   // The whole morning's deadline: setup, the morning, the drain, the check; then everything is stopped.
   const deadline = setTimeout(() => {
@@ -324,7 +359,8 @@ async function runMorning(o: DrillOptions, side: Side, out: NodeJS.WriteStream):
     void attacker?.stop(1_000);
     void load?.stop(1_000);
     void server?.stop(1_000);
-  }, (300 + o.warmupS + o.durationS + o.drainS + 60) * 1000);
+    void sites?.destroy();
+  }, (300 + (onSites ? 420 : 0) + o.warmupS + o.durationS + o.drainS + 60) * 1000);
   const edgeOn = side !== 'baseline';
 
   /** The morning itself: the load generator (and the attack from 08:00), the server sampled each second. */
@@ -394,19 +430,30 @@ async function runMorning(o: DrillOptions, side: Side, out: NodeJS.WriteStream):
 
   try {
     if (side === 'target') return await playTarget();
-    const postgres = o.database === 'postgres' ? await createDrillSchema() : undefined;
+    const postgres = o.database === 'postgres' && !onSites ? await createDrillSchema() : undefined;
     dropSchema = postgres?.drop;
-    say(`la veille : Préau sur ${postgres ? `PostgreSQL (schéma ${postgres.schema})` : 'SQLite'} (CPU ${SERVER_CPU}), ${edgeOn ? `protections de bordure actives${o.crisis ? ', mode crise' : ''}` : 'SANS protections de bordure (référence)'}, académie de ${o.schools} × ${o.classes} classes × ${o.pupils} élèves (flux AAF généré, importé), emploi du temps et travail publié`);
+    const store = onSites ? `deux sites (PostgreSQL via Patroni, espaces de noms ${MORNING_LAYOUT.prefix}*)` : postgres ? `PostgreSQL (schéma ${postgres.schema})` : 'SQLite';
+    say(`la veille : Préau sur ${store} (CPU ${SERVER_CPU}), ${edgeOn ? `protections de bordure actives${o.crisis ? ', mode crise' : ''}` : 'SANS protections de bordure (référence)'}, académie de ${o.schools} × ${o.classes} classes × ${o.pupils} élèves (flux AAF généré, importé), emploi du temps et travail publié`);
     const serverDir = path.join(work, 'preau');
     mkdirSync(serverDir);
-    const serverArgs = [
-      '--dir', serverDir, '--schools', String(o.schools), '--classes', String(o.classes), '--pupils', String(o.pupils), '--activations', String(o.firstTime), '--seed', String(o.seed),
+    const academyArgs = [
+      '--schools', String(o.schools), '--classes', String(o.classes), '--pupils', String(o.pupils), '--activations', String(o.firstTime), '--seed', String(o.seed),
       '--edge', edgeOn ? 'on' : 'off', '--crisis', edgeOn && o.crisis ? 'on' : 'off', '--countries', COUNTRY_TABLE,
-      ...(postgres ? ['--postgres-url', postgres.url, '--pg-schema', postgres.schema] : []),
     ];
-    server = startPinned(SERVER_CPU, path.join(HERE, 'drill-server.ts'), serverArgs);
-    const { port } = await server.next('ready', 300_000);
-    const roster = JSON.parse(readFileSync(path.join(serverDir, 'roster.json'), 'utf8')) as Roster;
+    const serverArgs = ['--dir', serverDir, ...academyArgs, ...(postgres ? ['--postgres-url', postgres.url, '--pg-schema', postgres.schema] : [])];
+    let origin: string;
+    let roster: Roster;
+    let port = 0;
+    if (onSites) {
+      sites = await startSitesMorning({ work, academyArgs, keep: o.keep, say });
+      origin = sites.origin;
+      roster = sites.roster;
+    } else {
+      server = startPinned(SERVER_CPU, path.join(HERE, 'drill-server.ts'), serverArgs);
+      ({ port } = await server.next('ready', 300_000));
+      origin = `http://127.0.0.1:${port}`;
+      roster = JSON.parse(readFileSync(path.join(serverDir, 'roster.json'), 'utf8')) as Roster;
+    }
     const scenario = planScenario(roster, { warmupS: o.warmupS, peakS: o.durationS, seed: o.seed, rememberedShare: o.rememberedPercent / 100 });
     const population = populationOf(roster, scenario);
     say(`le matin : ${population.pupils} élèves, ${population.parents} parents, ${population.teachers} enseignants, ${population.visits} visites depuis autant d’adresses de 127.0.0.0/8 (générateur sur le CPU ${LOAD_CPU}) ; d’abord les connexions mémorisées de la veille`);
@@ -424,26 +471,45 @@ async function runMorning(o: DrillOptions, side: Side, out: NodeJS.WriteStream):
       await again.next('ready', 60_000);
       return { kind: 'restart', at: o.fault!.at, atSec: Math.floor(faultMs / 1000), readyAfterMs: Date.now() - killedAt };
     };
-    const spec: LoadSpec = { origin: `http://127.0.0.1:${port}`, bindLocal: true, checkThroughApi: postgres !== undefined, clockOffsetMs: roster.clockOffsetMs, scenario, password: roster.password, newPassword: DRILL_NEW_PASSWORD, drainS: o.drainS, resultFile: path.join(work, 'result.json') };
-    const { result, samples, attack } = await playMorning(spec, roster, () => server?.process.pid, (t0) => {
-      if (!o.fault) return;
-      const faultMs = drillMsAt(o.fault.at, scenario)!;
+    /** The fault overlay on two sites: site A's database primary stopped, or site A cut; the clients' figures come after the morning. */
+    let faultAtMs: number | undefined;
+    const siteFault = async (faultMs: number, kind: 'primary' | 'site'): Promise<FaultRecord | null> => {
+      if (!sites) return null;
+      faultAtMs = Date.now();
+      out.write(`\n  · panne à ${simulatedClock(faultMs, scenario)} : ${kind === 'primary' ? 'la base primaire du site A est arrêtée (Patroni et PostgreSQL tués ; les nœuds Préau restent)' : 'le site A est coupé (tous ses processus tués, son lien coupé)'}\n`);
+      const r = await sites.fault(kind);
+      out.write(`\n  · ${r.newPrimaryAfterMs === null ? 'le site B n’est pas devenu primaire' : `le site B est primaire ${(r.newPrimaryAfterMs / 1000).toLocaleString('fr-FR', { maximumFractionDigits: 1 })} s après la panne`} (${r.killed} processus tués)\n`);
+      return {
+        kind, at: o.fault!.at, atSec: Math.floor(faultMs / 1000),
+        failover: failoverRecord(faultFigures([], faultAtMs), `${MORNING_LAYOUT.prefix}* ${MORNING_LAYOUT.cidr}`, r.killed, r.newPrimaryAfterMs, null),
+      };
+    };
+    const spec: LoadSpec = { origin, bindLocal: true, checkThroughApi: postgres !== undefined || onSites, clockOffsetMs: roster.clockOffsetMs, scenario, password: roster.password, newPassword: DRILL_NEW_PASSWORD, drainS: o.drainS, resultFile: path.join(work, 'result.json') };
+    const { result, samples, attack } = await playMorning(spec, roster, () => (sites ? sites.pidOf() : server?.process.pid), (t0) => {
+      const f = o.fault;
+      if (!f) return;
+      const faultMs = drillMsAt(f.at, scenario)!;
       faultTimer = setTimeout(() => {
-        faultDone = restart(faultMs);
+        faultDone = isSitesFault(f.kind) ? siteFault(faultMs, f.kind) : restart(faultMs);
       }, Math.max(0, t0 + faultMs - Date.now()));
     });
-    const fault = await faultDone;
+    let fault = await faultDone;
+    if (fault?.failover && faultAtMs !== undefined && sites) {
+      // What the clients saw, from every write they sent after the fault; and who leads the database now.
+      const f = fault.failover;
+      fault = { ...fault, failover: failoverRecord(faultFigures(result.writes ?? [], faultAtMs), f.layout, f.killed, f.newPrimaryAfterMs, await sites.leader()) };
+    }
 
     let check;
-    if (postgres) {
+    if (postgres || onSites) {
       // The generator asked the API for every acknowledged write, as its author, before stopping.
       if (!result.apiCheck) throw new Error('le générateur n’a pas rendu la vérification par l’API');
       check = result.apiCheck;
-      say('chaque écriture acquittée a été redemandée à l’API, par la personne qui l’a faite ; arrêt du Préau');
-      await server.stop();
+      say(`chaque écriture acquittée a été redemandée à l’API${onSites ? ' (par le répartiteur, après la panne)' : ''}, par la personne qui l’a faite ; arrêt du Préau`);
+      await server?.stop();
     } else {
       say('arrêt du Préau, puis recherche de chaque écriture acquittée dans la base (lecture seule) et sur le disque');
-      await server.stop();
+      await server?.stop();
       check = checkAcknowledged(serverDir, result.acknowledged);
     }
     const report = buildReport({
@@ -458,6 +524,7 @@ async function runMorning(o: DrillOptions, side: Side, out: NodeJS.WriteStream):
     await attacker?.stop(2_000);
     await load?.stop(2_000);
     await server?.stop(5_000);
+    await sites?.destroy();
     if (!o.keep) await dropSchema?.().catch((err: unknown) => out.write(`  ! schéma PostgreSQL de l’exercice non retiré : ${String(err)}\n`));
     if (!o.keep) rmSync(work, { recursive: true, force: true });
   }
@@ -512,7 +579,7 @@ export async function runDrill(o: DrillOptions, out: NodeJS.WriteStream = proces
 
 /** The command: options, run, exit code (0 all goals held, 1 not, 64/78 refused). */
 export async function drillCommand(argv: string[], out: NodeJS.WriteStream = process.stdout, err: NodeJS.WriteStream = process.stderr): Promise<number> {
-  let options: DrillOptions | TargetCommand | 'help';
+  let options: DrillOptions | TargetCommand | CleanCommand | 'help';
   try {
     options = parseDrillArgs(argv);
   } catch (e) {
@@ -525,6 +592,19 @@ export async function drillCommand(argv: string[], out: NodeJS.WriteStream = pro
   if (options === 'help') {
     out.write(DRILL_HELP);
     return 0;
+  }
+  if ('command' in options && options.command === 'clean') {
+    if (process.getuid?.() !== 0) {
+      err.write('--clean retire des espaces de noms réseau : il faut être root.\n');
+      return 78;
+    }
+    const removed = cleanSitesMorning();
+    out.write(removed.length > 0 ? `Retiré : ${removed.join(', ')}\n` : `Rien à retirer (aucun espace de noms ${MORNING_LAYOUT.prefix}*).\n`);
+    return 0;
+  }
+  if (!('command' in options) && options.fault && isSitesFault(options.fault.kind) && process.getuid?.() !== 0) {
+    err.write(`--fault ${options.fault.kind} construit deux sites dans des espaces de noms réseau (ip netns) : il faut être root.\n`);
+    return 78;
   }
   if ('command' in options) {
     // The deployment's own configuration (DATABASE_URL…), as `preau import-aaf` reads it.

@@ -97,6 +97,8 @@ export interface LoadResult {
   /** Visits cut at the end of the drain (still running). */
   cut: number;
   acknowledged: Acknowledged;
+  /** Every write attempt after the warm-up began, as the client saw it (the fault overlay's figures, fault.ts). */
+  writes?: import('./fault.js').WriteSample[];
   /** With `checkThroughApi`: what the API showed of the acknowledged writes. */
   apiCheck?: import('./checker.js').CheckResult;
 }

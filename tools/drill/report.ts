@@ -5,6 +5,7 @@
  */
 import { ATTACK_OUTCOMES, type AttackOutcome, type AttackSummary } from './attack.js';
 import type { CheckResult } from './checker.js';
+import { faultVerdict, type FailoverRecord, type FaultKind } from './fault.js';
 import type { LoadResult, SecondStats } from './protocol.js';
 import type { DrillProfile } from './roster.js';
 import { PHASE_LABELS, PHASES, PROFILE_LABELS, simulatedClock, type Phase } from './scenario.js';
@@ -27,22 +28,27 @@ export interface ServerSample {
 }
 
 export interface Verdict {
-  id: 'nothing_lost' | 'pupil_read_p95' | 'success_rate' | 'all_phases' | 'attack_no_session' | 'slow_cut';
+  id: 'nothing_lost' | 'pupil_read_p95' | 'success_rate' | 'all_phases' | 'attack_no_session' | 'slow_cut' | 'writes_back';
   goal: string;
   threshold: string;
   measured: string;
   ok: boolean;
 }
 
-/** What the fault overlay did: the process killed at a simulated time, and how long until it was ready again. */
+/**
+ * What the fault overlay did at a simulated time: `restart`, the process killed and how long until it
+ * was ready again; `primary` / `site` (two sites), what was killed and the failover the clients saw.
+ */
 export interface FaultRecord {
-  kind: 'restart';
+  kind: FaultKind;
   /** Simulated time, "08:30". */
   at: string;
   /** Second of the drill (since the warm-up began). */
   atSec: number;
-  /** From the kill to the new process listening. */
-  readyAfterMs: number;
+  /** `restart`: from the kill to the new process listening. */
+  readyAfterMs?: number;
+  /** `primary`, `site`: the failover (fault.ts). */
+  failover?: FailoverRecord;
 }
 
 /** One morning against one Préau. */
@@ -107,12 +113,13 @@ export function buildReport(input: {
     { id: 'success_rate', goal: 'Actions réussies (après file d’attente, défis et nouvelles tentatives)', threshold: `≥ ${pct(THRESHOLDS.successRate)}`, measured: `${pct(successRate)} (${done.toLocaleString('fr-FR')} sur ${(done + failed).toLocaleString('fr-FR')})`, ok: successRate >= THRESHOLDS.successRate },
     { id: 'all_phases', goal: 'Toutes les phases ont eu lieu', threshold: PHASES.map((p) => PHASE_LABELS[p]).join(', '), measured: PHASES.map((p) => `${PHASE_LABELS[p]} : ${phases[p].actionsOk} actions`).join(' ; '), ok: PHASES.every((p) => phases[p].ran) },
     ...attackVerdicts(input.attack),
+    ...faultVerdicts(input.fault),
   ];
   const a = load.at830;
   const under = a.pupilReads.n > 0 && a.pupilReads.p95 <= THRESHOLDS.pupilReadP95Ms;
   const sentence = a.pupilReads.n === 0
     ? 'À 8 h 30 (08:25–08:35 simulées), aucun élève simulé n’a été servi.'
-    : `À 8 h 30 (08:25–08:35 simulées), ce nœud a servi ${a.pupils} élèves simulés avec un p95 de lecture de ${ms(a.pupilReads.p95)} : ${under ? 'sous' : 'AU-DESSUS de'} 1 s.`;
+    : `À 8 h 30 (08:25–08:35 simulées), ${input.fault?.failover ? 'les deux nœuds ont' : 'ce nœud a'} servi ${a.pupils} élèves simulés avec un p95 de lecture de ${ms(a.pupilReads.p95)} : ${under ? 'sous' : 'AU-DESSUS de'} 1 s.`;
   return {
     version: 1,
     startedAt: input.startedAt.toISOString(),
@@ -157,6 +164,20 @@ function attackVerdicts(a: AttackSummary | null): Verdict[] {
   }
   return verdicts;
 }
+/** A fault on two sites: writes came back on site B. */
+function faultVerdicts(f: FaultRecord | null): Verdict[] {
+  if (!f?.failover || f.kind === 'restart') return [];
+  const v = faultVerdict({ kind: f.kind, failover: f.failover });
+  return [{ id: 'writes_back', goal: f.kind === 'primary' ? 'Les écritures reprennent après l’arrêt de la base primaire' : 'Les écritures reprennent après la perte du site A', ...v }];
+}
+
+/** How the fault is said in a sentence. */
+export function faultLabel(f: FaultRecord): string {
+  if (f.kind === 'restart') return `Préau tué (SIGKILL) à ${f.at}, puis relancé`;
+  if (f.kind === 'primary') return `base primaire du site A arrêtée à ${f.at} (Patroni et PostgreSQL tués, nœuds Préau gardés)`;
+  return `site A coupé à ${f.at} (tous ses processus tués, son lien coupé)`;
+}
+
 const fmtS = (x: number) => (Number.isFinite(x) ? `${x.toLocaleString('fr-FR', { maximumFractionDigits: 1 })} s` : '—');
 
 // ---------- HTML ----------
@@ -171,7 +192,16 @@ interface Series {
 }
 
 /** A line chart over the drill's seconds, with the phases as background bands and the simulated clock on the x axis. */
-function lineChart(title: string, unit: string, xs: number[], series: Series[], timing: { warmupS: number; peakS: number }, limit?: { value: number; label: string }): string {
+/** A chart's time axis: the phases, and the fault's instant when there was one (a marked vertical line). */
+interface ChartTiming {
+  warmupS: number;
+  peakS: number;
+  fault?: { sec: number; label: string };
+}
+
+const chartTiming = (r: DrillRunReport): ChartTiming => ({ warmupS: r.options.warmupS, peakS: r.options.durationS, ...(r.fault ? { fault: { sec: r.fault.atSec, label: `panne ${r.fault.at}` } } : {}) });
+
+function lineChart(title: string, unit: string, xs: number[], series: Series[], timing: ChartTiming, limit?: { value: number; label: string }): string {
   const W = 720;
   const H = 220;
   const left = 56;
@@ -209,6 +239,11 @@ function lineChart(title: string, unit: string, xs: number[], series: Series[], 
   }
   parts.push(`<text x="${W - right}" y="${H - 4}" font-size="11" text-anchor="end" fill="#555">heure simulée (${maxX} s réelles)</text>`);
   parts.push(`<text x="4" y="${top + 4}" font-size="11" fill="#555" transform="rotate(90 4 ${top + 4})">${esc(unit)}</text>`);
+  if (timing.fault && timing.fault.sec <= maxX) {
+    const fx = x(timing.fault.sec).toFixed(1);
+    parts.push(`<line class="fault" x1="${fx}" x2="${fx}" y1="${top}" y2="${H - bottom}" stroke="#000" stroke-width="2" stroke-dasharray="4 3"/>`);
+    parts.push(`<text x="${(Number(fx) + 4).toFixed(1)}" y="${top + 26}" font-size="11" font-weight="bold" fill="#000">${esc(timing.fault.label)}</text>`);
+  }
   if (limit) {
     parts.push(`<line x1="${left}" x2="${W - right}" y1="${y(limit.value).toFixed(1)}" y2="${y(limit.value).toFixed(1)}" stroke="#c62828" stroke-dasharray="6 4"/>`);
     parts.push(`<text x="${W - right - 4}" y="${(y(limit.value) - 4).toFixed(1)}" font-size="11" text-anchor="end" fill="#c62828">${esc(limit.label)}</text>`);
@@ -259,13 +294,13 @@ const OUTCOME_COLORS: Readonly<Record<AttackOutcome, string>> = {
 
 const sideLabel = (r: DrillRunReport) =>
   (r.target ? `déploiement ${r.target}` : r.edge.on ? `avec ses protections de bordure${r.edge.crisis ? ' (mode crise)' : ''}` : 'SANS protections de bordure (référence)') +
-  (r.options.database === 'postgres' ? ', sur PostgreSQL' : '');
+  (r.fault?.failover ? ', deux nœuds sur deux sites (PostgreSQL via Patroni)' : r.options.database === 'postgres' ? ', sur PostgreSQL' : '');
 
 /** The attack's section: what it sent, what became of it, second by second, and the slow connections. */
 function attackSection(r: DrillRunReport, h: string): string {
   const a = r.attack;
   if (!a) return '';
-  const timing = { warmupS: r.options.warmupS, peakS: r.options.durationS };
+  const timing = chartTiming(r);
   const xs = r.seconds.map((s) => s.sec);
   const at = new Map(a.seconds.map((s) => [s.sec, s.outcomes]));
   const shown = ATTACK_OUTCOMES.filter((o) => a.flood.outcomes[o] + a.stuffing.outcomes[o] > 0);
@@ -280,20 +315,38 @@ ${table(['Connexions lentes', 'Tentées', 'Ouvertes', 'Coupées par le serveur',
 ${a.slowReadsSkipped ? `<p>Lectures lentes non jouées : ${esc(a.slowReadsSkipped)}.</p>` : ''}`;
 }
 
-/** The fault overlay: when the process was killed, how long until it listened again, what the clients saw meanwhile. */
+/** The fault overlay: what was killed and when, how long until service came back, what the clients saw meanwhile. */
 function faultSection(r: DrillRunReport, h: string): string {
   const f = r.fault;
   if (!f) return '';
-  const around = r.seconds.filter((s) => s.sec >= f.atSec && s.sec <= f.atSec + Math.ceil(f.readyAfterMs / 1000) + 5);
+  const backMs = f.kind === 'restart' ? (f.readyAfterMs ?? 0) : (f.failover?.writesBackAfterMs ?? f.failover?.newPrimaryAfterMs ?? 30_000);
+  const around = r.seconds.filter((s) => s.sec >= f.atSec && s.sec <= f.atSec + Math.ceil(backMs / 1000) + 5);
   const failed = refusalTotals(around);
+  const seen = `Pendant ce temps et les 5 s suivantes, les clients ont vu : ${failed.length === 0 ? 'aucun échec' : esc(failed.map(([k, n]) => `${k} ${n}`).join(', '))} (ils réessaient avec un délai croissant, comme le client web).`;
+  if (f.kind === 'restart') {
+    return `<${h}>La panne (${esc(f.at)})</${h}>
+<p>À ${esc(f.at)} (seconde ${f.atSec}), le processus du Préau est tué sans préavis (SIGKILL), puis relancé sur la même base et le même port : de nouveau prêt après ${ms(f.readyAfterMs ?? 0)}. ${seen} Les écritures acquittées avant la panne sont recherchées avec les autres ci-dessous.</p>`;
+  }
+  const o = f.failover;
+  const s = (x: number | null | undefined) => (x === null || x === undefined ? 'jamais' : `${(x / 1000).toLocaleString('fr-FR', { maximumFractionDigits: 1 })} s`);
   return `<${h}>La panne (${esc(f.at)})</${h}>
-<p>À ${esc(f.at)} (seconde ${f.atSec}), le processus du Préau est tué sans préavis (SIGKILL), puis relancé sur la même base et le même port : de nouveau prêt après ${ms(f.readyAfterMs)}. Pendant ce temps et les 5 s suivantes, les clients ont vu : ${failed.length === 0 ? 'aucun échec' : esc(failed.map(([k, n]) => `${k} ${n}`).join(', '))} (ils réessaient avec un délai croissant, comme le client web). Les écritures acquittées avant la panne sont recherchées avec les autres ci-dessous.</p>`;
+<p>Le matin se joue sur deux sites (espaces de noms réseau ${esc(o?.layout ?? '')}) : etcd sur trois membres (A, B et un témoin), Patroni + PostgreSQL 15 en réplication synchrone (primaire au site A), un HAProxy par site vers le primaire, un nœud Préau par site, et devant eux un HAProxy frontal sur 127.0.0.1 (contrôles /readyz, protocole PROXY : chaque client garde son adresse). À ${esc(f.at)} (seconde ${f.atSec}), ${esc(faultLabel(f))} : ${o?.killed ?? 0} processus tués.</p>
+${table(['Mesure', 'Valeur'], [
+    ['Site B primaire (Patroni) après', s(o?.newPrimaryAfterMs)],
+    ['Écritures de nouveau acquittées après (première réussite après le dernier échec)', s(o?.writesBackAfterMs)],
+    ['Fenêtre de lecture seule vue par les clients (premier échec → reprise)', s(o?.readOnlyWindowMs)],
+    ['Refus « lecture seule » (platform.read_only)', String(o?.readOnlyAnswers ?? 0)],
+    ['Autres échecs d’écriture (réseau, délai, 5xx)', String(o?.otherFailures ?? 0)],
+    ['Refus « clé en cours » (une requête coupée par la panne tenait la clé)', String(o?.stuckAnswers ?? 0)],
+    ['Primaire à la fin', o?.newPrimary ?? 'aucun'],
+  ])}
+<p>${seen} Chaque écriture acquittée, avant comme après la panne, est redemandée à l’API par le répartiteur à la fin (ci-dessous). Les graphiques « Serveur » montrent le nœud du site B (celui qui survit).</p>`;
 }
 
 /** Everything about one morning, headings at the given level. */
 function runSections(r: DrillRunReport, level: 2 | 3): string {
   const h = `h${level}`;
-  const timing = { warmupS: r.options.warmupS, peakS: r.options.durationS };
+  const timing = chartTiming(r);
   const xs = r.seconds.map((s) => s.sec);
   const profiles = (Object.keys(PROFILE_LABELS) as DrillProfile[]).filter((p) => r.seconds.some((s) => s.latency[p]));
   const lat = (q: 'p50' | 'p95') => profiles.map((p) => ({ label: PROFILE_LABELS[p], color: PROFILE_COLORS[p], values: r.seconds.map((s) => s.latency[p]?.[q] ?? null) }));
@@ -368,7 +421,7 @@ figure{margin:1rem 0}figcaption{font-weight:bold;margin-bottom:.3rem}.chart{widt
 <body>
 <main>
 <h1>Exercice du matin — le Préau a-t-il tenu ?</h1>
-<p>Lancé le ${esc(new Date(r.startedAt).toLocaleString('fr-FR', { timeZone: 'Europe/Paris' }))} (heure de Paris) : ${r.options.schools} établissement(s) × ${r.options.classes} classes × ${r.options.pupils} élèves, soit ${r.population.pupils} élèves, ${r.population.parents} parents et ${r.population.teachers} enseignants (${r.population.visits} visites, dont ${r.population.firstTime} premières connexions). Échauffement ${r.options.warmupS} s (07:30–08:00), pointe ${r.options.durationS} s (08:00–08:45), ${r.options.rememberedPercent} % des élèves et parents avec une session mémorisée, graine ${r.options.seed}. Préau ${esc(sideLabel(r))}${r.attack ? ', sous attaque de 08:00 à 08:45' : ''}${r.fault ? `, tué et relancé à ${esc(r.fault.at)}` : ''}.</p>
+<p>Lancé le ${esc(new Date(r.startedAt).toLocaleString('fr-FR', { timeZone: 'Europe/Paris' }))} (heure de Paris) : ${r.options.schools} établissement(s) × ${r.options.classes} classes × ${r.options.pupils} élèves, soit ${r.population.pupils} élèves, ${r.population.parents} parents et ${r.population.teachers} enseignants (${r.population.visits} visites, dont ${r.population.firstTime} premières connexions). Échauffement ${r.options.warmupS} s (07:30–08:00), pointe ${r.options.durationS} s (08:00–08:45), ${r.options.rememberedPercent} % des élèves et parents avec une session mémorisée, graine ${r.options.seed}. Préau ${esc(sideLabel(r))}${r.attack ? ', sous attaque de 08:00 à 08:45' : ''}${r.fault ? `, panne : ${esc(faultLabel(r.fault))}` : ''}.</p>
 ${b ? `${comparison(r, b)}\n<h2>Le matin avec les protections de bordure${r.edge.crisis ? ' (mode crise)' : ''}</h2>\n${runSections(r, 3)}\n<h2>Le même matin sans protections de bordure (référence)</h2>\n${runSections(b, 3)}` : runSections(r, 2)}
 </main>
 </body>
@@ -382,7 +435,12 @@ function runSummary(r: DrillRunReport, lines: string[]): void {
   lines.push(`  Connexions : ${r.signIns.remembered} mémorisées, ${r.signIns.password} par mot de passe, ${r.signIns.activation} premières ; ${r.signIns.queued} en salle d’attente${r.queueWaits.n > 0 ? ` (attente p95 ${ms(r.queueWaits.p95)})` : ''}, ${r.signIns.challenged} défiées, ${r.signIns.failed} échouées.`);
   const refusals = refusalTotals(r.seconds);
   if (refusals.length > 0) lines.push(`  Refus : ${refusals.map(([k, n]) => `${k} ${n}`).join(', ')}`);
-  if (r.fault) lines.push(`  Panne : Préau tué (SIGKILL) à ${r.fault.at}, de nouveau prêt après ${ms(r.fault.readyAfterMs)}.`);
+  if (r.fault?.kind === 'restart') lines.push(`  Panne : Préau tué (SIGKILL) à ${r.fault.at}, de nouveau prêt après ${ms(r.fault.readyAfterMs ?? 0)}.`);
+  else if (r.fault?.failover) {
+    const o = r.fault.failover;
+    const s = (x: number | null) => (x === null ? 'jamais' : `${(x / 1000).toLocaleString('fr-FR', { maximumFractionDigits: 1 })} s`);
+    lines.push(`  Panne : ${faultLabel(r.fault)} ; site B primaire après ${s(o.newPrimaryAfterMs)} ; écritures de nouveau acquittées après ${s(o.writesBackAfterMs)} ; fenêtre de lecture seule ${s(o.readOnlyWindowMs)} (${o.readOnlyAnswers} refus « lecture seule », ${o.otherFailures} autres échecs, ${o.stuckAnswers} « clé en cours »).`);
+  }
   if (r.attack) {
     const a = r.attack;
     const line = (label: string, st: AttackSummary['flood']) => `  Attaque, ${label} : ${st.sent.toLocaleString('fr-FR')} essais — ${ATTACK_OUTCOMES.filter((o) => st.outcomes[o] > 0).map((o) => `${o} ${st.outcomes[o].toLocaleString('fr-FR')}`).join(', ') || 'aucune réponse'}`;
