@@ -18,8 +18,8 @@ const enabled = chromiumAvailable();
 const TIMEOUT = { timeout: 15_000 };
 /** Media take longer: ICE, DTLS, the first keyframe, on a loaded machine. */
 const MEDIA_TIMEOUT = { timeout: 30_000 };
-/** The embedded engine's UDP ports in this suite (the helper's range 4500–4599). */
-const ICE_PORTS = [4500, 4599] as const;
+/** The embedded engine's UDP ports in this suite (a range no other test file uses: two files may run at once). */
+const ICE_PORTS = [44_000, 44_099] as const;
 /**
  * Five people, their media and a media worker on a shared 2-core machine make the event loop lag:
  * the edge's lag-driven shedder (tested on its own in src/edge/) would then refuse a page's chunk or
@@ -170,6 +170,12 @@ const audioPeak = (page: Page, participant: string) =>
     await ctx.close();
     return peak;
   })()`) as Promise<number>;
+/** Video frames a page's first peer connection has encoded (outbound) or decoded (inbound) so far. */
+const videoFrames = (page: Page, direction: 'outbound' | 'inbound') =>
+  page.evaluate(`window.__pcs[0].getStats().then((r) => [...r.values()].filter((s) => s.type === '${direction}-rtp' && s.kind === 'video').reduce((n, s) => n + (s.${direction === 'outbound' ? 'framesEncoded' : 'framesDecoded'} ?? 0), 0))`) as Promise<number>;
+/** The scalability modes of the video a page sends (encoders that produced frames). */
+const sentScalabilityModes = (page: Page) =>
+  page.evaluate(`window.__pcs[0].getStats().then((r) => [...r.values()].filter((s) => s.type === 'outbound-rtp' && s.kind === 'video' && s.framesEncoded > 0).map((s) => s.scalabilityMode ?? null))`) as Promise<(string | null)[]>;
 /** Above this, the fake microphone's beep is there (silence is 0; comfort noise stays far below). */
 const AUDIBLE_PEAK = 0.01;
 
@@ -203,6 +209,13 @@ describe.skipIf(!enabled)('classe virtuelle in chromium through the embedded med
     await expect.poll(() => audioPeak(pupils[1]!, 'pupilA1'), MEDIA_TIMEOUT).toBeGreaterThan(AUDIBLE_PEAK);
     await expect.poll(() => audioPeak(teacher, 'pupilA1'), MEDIA_TIMEOUT).toBeGreaterThan(AUDIBLE_PEAK);
     await expectAccessible(pupils[1]!, 'classe virtuelle : élève recevant le son');
+
+    // The teacher shares the screen (chromium's fake capture: --use-fake-device-for-media-stream
+    // gives getDisplayMedia a 1280×720 picture, --use-fake-ui-for-media-stream skips the picker):
+    // both pupils decode the screen track.
+    await teacher.getByRole('button', { name: 'Partager mon écran' }).click();
+    await teacher.getByRole('button', { name: 'Arrêter le partage d’écran' }).waitFor(TIMEOUT);
+    for (const pupil of pupils) await expect.poll(() => videoWidth(pupil, 'teacherA', 'screen'), MEDIA_TIMEOUT).toBeGreaterThan(0);
   });
 
   /**
@@ -211,10 +224,11 @@ describe.skipIf(!enabled)('classe virtuelle in chromium through the embedded med
    * sender's SSRC first, which for a pupil who also publishes is one of the engine's receivers):
    * the pupil's requests for a keyframe never reached the teacher (src/media/embedded/sfu-room.ts).
    */
-  it('pupils receive the teacher’s camera: frames decoded (videoWidth > 0)', async () => {
+  it('pupils receive the teacher’s camera: frames decoded (videoWidth > 0); sent with temporal layers, and a pupil at teacher-low still decodes it, thinned', async () => {
     const origin = suite.server.origin;
     const people = await suite.openPeople({ args: FAKE_MEDIA_FLAGS });
     const teacher = await people.person(origin, 'teachera');
+    await teacher.addInitScript(PEER_TRACKER);
     const roomId = await createRoom(teacher, origin, 'Vidéo en direct');
     await teacher.getByRole('link', { name: 'Entrer dans « Vidéo en direct »' }).click();
     await teacher.getByRole('button', { name: 'Ouvrir la classe' }).click();
@@ -223,7 +237,22 @@ describe.skipIf(!enabled)('classe virtuelle in chromium through the embedded med
     await pupil.goto(`${origin}/classe-virtuelle?salle=${encodeURIComponent(roomId)}`);
     await pupil.getByTestId('classroom-connection').getByText('Audio et vidéo : connectés', { exact: false }).waitFor(MEDIA_TIMEOUT);
     await expect.poll(() => videoWidth(pupil, 'teacherA', 'camera'), MEDIA_TIMEOUT).toBeGreaterThan(0);
-    const decoded = await pupil.evaluate(`window.__pcs[0].getStats().then((r) => [...r.values()].filter((s) => s.type === 'inbound-rtp' && s.kind === 'video').reduce((n, s) => n + (s.framesDecoded ?? 0), 0))`);
-    expect(decoded).toBeGreaterThan(0);
+    expect(await videoFrames(pupil, 'inbound')).toBeGreaterThan(0);
+
+    // The web client asked the teacher's camera encoder for VP8 temporal layers (media-client.ts).
+    expect(await sentScalabilityModes(teacher)).toEqual(['L1T3']);
+    // The pupil is put at `teacher-low` (as the degradation policy would for a short link; here
+    // straight through the engine, which room logic does not override while nothing else changes
+    // for this pupil): only the base temporal layer is forwarded, a quarter of the frames, and the
+    // pupil still decodes them. Without the layers every frame goes (ratio 1: checked).
+    await engine.update(roomId, 'pupilA1', { role: 'pupil', send: { audio: false, camera: false, screen: false }, camerasOf: [], level: 'teacher-low' });
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    const [sent0, decoded0] = [await videoFrames(teacher, 'outbound'), await videoFrames(pupil, 'inbound')];
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    const [sent1, decoded1] = [await videoFrames(teacher, 'outbound'), await videoFrames(pupil, 'inbound')];
+    expect(decoded1 - decoded0).toBeGreaterThan(0);
+    // L1T3's base layer is one frame in four; with every frame forwarded the ratio would be about 1.
+    expect((decoded1 - decoded0) / (sent1 - sent0)).toBeLessThan(0.6);
+    expect(await videoWidth(pupil, 'teacherA', 'camera')).toBeGreaterThan(0);
   });
 });

@@ -372,11 +372,23 @@ describe.skipIf(!enabled)('web client in chromium', () => {
     await expectAccessible(page, 'travail et retour (parent)');
   });
 
-  it('Emploi du temps: the week with the cancellation in words, previous and next week, the calendar subscription made and revoked', async () => {
-    const page = await open();
+  it('Emploi du temps: a refused chunk is retried, then said with « Réessayer »; the week with the cancellation in words, previous and next week, the calendar subscription made and revoked', async () => {
+    // No worker: it would serve the chunk from its precache, past the refusals arranged here.
+    const page = await open({ serviceWorkers: 'block' });
     await signIn(page, 'pupila1');
     await waitForToday(page);
+    // The page's chunk is refused (a busy node's 503) on every attempt: after its retries the page says so, focused, instead of « Chargement… » for good.
+    let refusals = 0;
+    await page.route('**/assets/TimetablePage-*.js', (route) => ((refusals += 1), route.fulfill({ status: 503, body: 'occupé' })));
     await page.getByRole('link', { name: 'Emploi du temps', exact: true }).click();
+    const failed = page.getByRole('alert').filter({ hasText: 'Cette page n’a pas pu être chargée' });
+    await failed.waitFor({ timeout: 15_000 });
+    expect(refusals).toBe(4);
+    expect(await page.evaluate(`document.activeElement?.getAttribute('data-testid')`)).toBe('lazy-page-failed');
+    await expectAccessible(page, 'page non chargée');
+    // Back to normal: « Réessayer » imports the chunk again (Chromium keeps no failed import) and the week shows.
+    await page.unroute('**/assets/TimetablePage-*.js');
+    await failed.getByRole('button', { name: 'Réessayer' }).click();
     const week = page.getByTestId('week');
     await expect.poll(() => week.locator('h2').textContent()).toContain('Semaine du lundi 7 septembre 2026');
     const monday = week.locator('section').filter({ has: page.getByRole('heading', { name: 'lundi 7 septembre 2026' }) });

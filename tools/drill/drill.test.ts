@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -13,6 +13,17 @@ import { PG_URL, postgresAvailable } from '../../test/support/backends.js';
 import { DrillUsageError, parseDrillArgs, runDrill, type DrillOptions } from './drill.js';
 import { cleanTarget, prepareTarget } from './target.js';
 import type { DrillReport } from './report.js';
+
+/** `preau <argv>` as a real process (from source through tsx), bounded to 30 s. */
+function run(argv: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...argv], { encoding: 'utf8', timeout: 30_000 }, (err, stdout, stderr) => {
+      const status = err ? (typeof err.code === 'number' ? err.code : null) : 0;
+      if (err && status === null) reject(err);
+      else resolve({ status, stdout, stderr });
+    });
+  });
+}
 
 function refusal(argv: string[]): DrillUsageError {
   try {
@@ -94,11 +105,11 @@ describe('preau drill: options', () => {
     expect(parseDrillArgs(['--prepare-target', '--roster', 'r.json', '--schools', '3', ...own])).toEqual({ command: 'prepare-target', rosterFile: path.resolve('r.json'), prepare: { rosterFile: path.resolve('r.json'), schools: 3, classes: 4, pupils: 25, seed: 1, activations: 4 } });
   });
 
-  it('is the `preau drill` command (a real process)', () => {
-    const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'drill', '--target', 'http://ent.example.org'], { encoding: 'utf8', timeout: 30_000 });
+  it('is the `preau drill` command (a real process)', async () => {
+    // Both processes at once: each spends seconds starting tsx, mostly waiting.
+    const [r, help] = await Promise.all([run(['drill', '--target', 'http://ent.example.org']), run(['help'])]);
     expect(r.status).toBe(64);
     expect(r.stderr).toContain('L’exercice n’envoie aucune charge vers « http://ent.example.org »');
-    const help = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'help'], { encoding: 'utf8', timeout: 30_000 });
     expect(help.stdout).toContain('drill [options]');
   });
 });

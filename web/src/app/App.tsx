@@ -9,6 +9,7 @@ import { NotificationsLabel } from '../features/notifications/NotificationsLink.
 import type { MessageKey } from '../i18n/index.js';
 import { NetworkBanner, OutboxBadge, StatusBanner } from './banners.js';
 import { EmptyState, PageTitle } from './EmptyState.js';
+import { LazyLoader, type LazyState } from './lazy-page.js';
 import { currentPath, navigate, ROUTES, routeOf, type RouteName } from './router.js';
 import { announce, announcement, me, outboxEntries, t, useT } from './state.js';
 import { useValue } from './store.js';
@@ -36,42 +37,57 @@ const TITLES: Record<RouteName, MessageKey> = {
 };
 
 /**
- * Pages not needed for the first screen (Mon compte, the cahier de textes) are loaded when first
- * opened, as their own chunks (outside the login + Aujourd'hui budget).
+ * Pages not needed for the first screen (Mon compte, the cahier de textes…) are loaded when first
+ * opened, as their own chunks (outside the login + Aujourd'hui budget). A chunk refused or cut is
+ * tried again with backoff, then the page says so with « Réessayer » (lazy-page.ts).
  */
-function useLazyPage(wanted: boolean, load: () => Promise<{ default: FunctionComponent }>): FunctionComponent | undefined {
-  const [page, setPage] = useState<FunctionComponent | undefined>();
+const lazy = (load: () => Promise<{ default: FunctionComponent }>) => new LazyLoader(() => load().then((m) => m.default));
+const accountPage = lazy(() => import('../features/identity/AccountPage.js'));
+const homeworkPage = lazy(() => import('../features/homework/HomeworkPage.js'));
+const timetablePage = lazy(() => import('../features/timetable/TimetablePage.js'));
+const documentsPage = lazy(() => import('../features/documents/DocumentsPage.js'));
+const messagingPage = lazy(() => import('../features/messaging/MessagingPage.js'));
+const liaisonPage = lazy(() => import('../features/liaison/LiaisonPage.js'));
+const newsPage = lazy(() => import('../features/news/NewsPage.js'));
+const notificationsPage = lazy(() => import('../features/notifications/NotificationsPage.js'));
+const engagementPage = lazy(() => import('../features/engagement/EngagementPage.js'));
+const classroomPage = lazy(() => import('../features/classroom/ClassroomPage.js'));
+
+/** The page of `loader` (keyed by route), « Chargement… » meanwhile, or the failure with « Réessayer ». */
+function LazyPage({ loader }: { loader: LazyLoader<FunctionComponent> }) {
+  const t = useT();
+  const [state, setState] = useState<LazyState<FunctionComponent>>(loader.state);
   useEffect(() => {
-    if (wanted && !page) void load().then((m) => setPage(() => m.default));
-  }, [wanted, page]);
-  return page;
+    setState(loader.state);
+    const off = loader.subscribe(setState);
+    loader.want();
+    return off;
+  }, [loader]);
+  if (state.phase === 'ready') return <state.page />;
+  if (state.phase === 'failed') return <LazyFailure onRetry={() => loader.retry()} />;
+  return <p class="notice">{t('app.loading')}</p>;
 }
-const loadAccountPage = () => import('../features/identity/AccountPage.js');
-const loadHomeworkPage = () => import('../features/homework/HomeworkPage.js');
-const loadTimetablePage = () => import('../features/timetable/TimetablePage.js');
-const loadDocumentsPage = () => import('../features/documents/DocumentsPage.js');
-const loadMessagingPage = () => import('../features/messaging/MessagingPage.js');
-const loadLiaisonPage = () => import('../features/liaison/LiaisonPage.js');
-const loadNewsPage = () => import('../features/news/NewsPage.js');
-const loadNotificationsPage = () => import('../features/notifications/NotificationsPage.js');
-const loadEngagementPage = () => import('../features/engagement/EngagementPage.js');
-const loadClassroomPage = () => import('../features/classroom/ClassroomPage.js');
+
+/** Said as an alert and focused (keyboard and screen-reader users land on it, « Réessayer » next). */
+function LazyFailure({ onRetry }: { onRetry: () => void }) {
+  const t = useT();
+  const box = useRef<HTMLDivElement>(null);
+  useEffect(() => box.current?.focus(), []);
+  return (
+    <div class="alert" role="alert" tabIndex={-1} ref={box} data-testid="lazy-page-failed">
+      <p>{t('app.chunkFailed')}</p>
+      <button type="button" class="button-secondary" onClick={onRetry}>
+        {t('app.chunkRetry')}
+      </button>
+    </div>
+  );
+}
 
 export function App() {
   const t = useT();
   const person = useValue(me);
   const path = useValue(currentPath);
   const route = routeOf(path);
-  const AccountPage = useLazyPage(route === 'account', loadAccountPage);
-  const HomeworkPage = useLazyPage(route === 'homework', loadHomeworkPage);
-  const TimetablePage = useLazyPage(route === 'timetable', loadTimetablePage);
-  const DocumentsPage = useLazyPage(route === 'documents', loadDocumentsPage);
-  const MessagingPage = useLazyPage(route === 'messaging', loadMessagingPage);
-  const LiaisonPage = useLazyPage(route === 'liaison', loadLiaisonPage);
-  const NewsPage = useLazyPage(route === 'news', loadNewsPage);
-  const NotificationsPage = useLazyPage(route === 'notifications', loadNotificationsPage);
-  const EngagementPage = useLazyPage(route === 'engagement', loadEngagementPage);
-  const ClassroomPage = useLazyPage(route === 'classroom' || route === 'classroomInvitation', loadClassroomPage);
   const first = useRef(true);
 
   // Where a visitor may be: signed out → login; signed in on a public page or at / → Aujourd'hui.
@@ -98,16 +114,16 @@ export function App() {
   else if (person === null && route === 'activate') page = <ActivatePage />;
   else if (person === null) page = <LoginPage />;
   else if (route === 'today' || path === '/') page = <TodayPage />;
-  else if (route === 'account') page = AccountPage ? <AccountPage /> : <p class="notice">{t('app.loading')}</p>;
-  else if (route === 'timetable') page = TimetablePage ? <TimetablePage /> : <p class="notice">{t('app.loading')}</p>;
-  else if (route === 'homework') page = HomeworkPage ? <HomeworkPage /> : <p class="notice">{t('app.loading')}</p>;
-  else if (route === 'documents') page = DocumentsPage ? <DocumentsPage /> : <p class="notice">{t('app.loading')}</p>;
-  else if (route === 'messaging') page = MessagingPage ? <MessagingPage /> : <p class="notice">{t('app.loading')}</p>;
-  else if (route === 'liaison') page = LiaisonPage ? <LiaisonPage /> : <p class="notice">{t('app.loading')}</p>;
-  else if (route === 'news') page = NewsPage ? <NewsPage /> : <p class="notice">{t('app.loading')}</p>;
-  else if (route === 'notifications') page = NotificationsPage ? <NotificationsPage /> : <p class="notice">{t('app.loading')}</p>;
-  else if (route === 'engagement') page = EngagementPage ? <EngagementPage /> : <p class="notice">{t('app.loading')}</p>;
-  else if (route === 'classroom' || route === 'classroomInvitation') page = ClassroomPage ? <ClassroomPage /> : <p class="notice">{t('app.loading')}</p>;
+  else if (route === 'account') page = <LazyPage key={route} loader={accountPage} />;
+  else if (route === 'timetable') page = <LazyPage key={route} loader={timetablePage} />;
+  else if (route === 'homework') page = <LazyPage key={route} loader={homeworkPage} />;
+  else if (route === 'documents') page = <LazyPage key={route} loader={documentsPage} />;
+  else if (route === 'messaging') page = <LazyPage key={route} loader={messagingPage} />;
+  else if (route === 'liaison') page = <LazyPage key={route} loader={liaisonPage} />;
+  else if (route === 'news') page = <LazyPage key={route} loader={newsPage} />;
+  else if (route === 'notifications') page = <LazyPage key={route} loader={notificationsPage} />;
+  else if (route === 'engagement') page = <LazyPage key={route} loader={engagementPage} />;
+  else if (route === 'classroom' || route === 'classroomInvitation') page = <LazyPage key={route} loader={classroomPage} />;
   else if (route === 'login' || route === 'activate') page = <p class="notice">{t('app.loading')}</p>;
   else page = <NotFound />;
 

@@ -7,6 +7,8 @@ export const en: Record<MessageKey, string> = {
   'app.skip': 'Skip to content',
   'app.loading': 'Loading…',
   'app.title': '{page} — Préau',
+  'app.chunkFailed': 'This page could not be loaded (Préau may be very busy, or the connection cut). Try again in a moment.',
+  'app.chunkRetry': 'Try again',
 
   'nav.label': 'Main navigation',
   'nav.today': 'Today',

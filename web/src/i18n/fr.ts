@@ -9,6 +9,8 @@ export const fr = {
   'app.skip': 'Aller au contenu',
   'app.loading': 'Chargement…',
   'app.title': '{page} — Préau',
+  'app.chunkFailed': 'Cette page n’a pas pu être chargée (Préau est peut-être très sollicité, ou la connexion coupée). Réessayez dans un instant.',
+  'app.chunkRetry': 'Réessayer',
 
   'nav.label': 'Navigation principale',
   'nav.today': 'Aujourd’hui',

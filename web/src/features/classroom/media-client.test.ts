@@ -1,9 +1,20 @@
 import { describe, expect, it } from 'vitest';
-import { MediaClient, parseStreamId, slotTracks, type MediaDeps, type MediaSignal, type PeerLike, type RemoteMedia, type Source } from './media-client.js';
+import { MediaClient, parseStreamId, slotTracks, temporalModesToTry, withTemporalLayers, type MediaDeps, type MediaSignal, type PeerLike, type RemoteMedia, type Source } from './media-client.js';
 
 /** A fake RTCPeerConnection: records what the client does; m-lines of a remote offer are given as kinds. */
+interface FakeSender {
+  track: unknown;
+  replaceTrack(t: unknown): Promise<void>;
+  /** One encoding once negotiated (as a browser's sender), none before. */
+  encodings: { active: boolean; scalabilityMode?: string }[];
+  getParameters(): { transactionId: string; encodings: { active: boolean; scalabilityMode?: string }[] };
+  setParameters(p: { encodings: { active: boolean; scalabilityMode?: string }[] }): Promise<void>;
+}
+/** Modes the fake encoder refuses in setParameters (a browser whose codec cannot do them). */
+const refusedModes = new Set<string>();
+
 class FakePeer {
-  transceivers: { kind: string; direction: string; sender: { track: unknown; replaceTrack(t: unknown): Promise<void> }; receiver: { track: { kind: string } } }[] = [];
+  transceivers: { kind: string; direction: string; sender: FakeSender; receiver: { track: { kind: string } } }[] = [];
   remoteDescription: { type: string; sdp: string } | null = null;
   localDescription: { type: string; sdp: string } | null = null;
   signalingState = 'stable';
@@ -16,9 +27,26 @@ class FakePeer {
   ontrack: ((ev: { track: unknown; streams: unknown[] }) => void) | null = null;
 
   private add(kind: string, direction: string) {
-    const t = { kind, direction, sender: { track: null as unknown, async replaceTrack(x: unknown) { t.sender.track = x; } }, receiver: { track: { kind } } };
+    const sender: FakeSender = {
+      track: null,
+      async replaceTrack(x: unknown) {
+        sender.track = x;
+      },
+      encodings: [],
+      getParameters: () => ({ transactionId: 't', encodings: sender.encodings.map((e) => ({ ...e })) }),
+      async setParameters(p) {
+        const mode = p.encodings[0]?.scalabilityMode;
+        if (mode && refusedModes.has(mode)) throw new DOMException(`${mode} non pris en charge`, 'OperationError');
+        sender.encodings = p.encodings.map((e) => ({ ...e }));
+      },
+    };
+    const t = { kind, direction, sender, receiver: { track: { kind } } };
     this.transceivers.push(t);
     return t;
+  }
+  /** What a browser does at setLocalDescription/setRemoteDescription completing a negotiation: senders get their encoding. */
+  private negotiated() {
+    for (const t of this.transceivers) if (t.sender.encodings.length === 0) t.sender.encodings = [{ active: true }];
   }
   addTransceiver(kind: string, init?: { direction?: string }) {
     return this.add(kind, init?.direction ?? 'sendrecv');
@@ -33,11 +61,15 @@ class FakePeer {
       const kinds = d.sdp.split(',');
       for (let i = this.transceivers.length; i < kinds.length; i++) this.add(kinds[i]!, 'recvonly');
       this.signalingState = 'have-remote-offer';
-    } else this.signalingState = 'stable';
+    } else {
+      this.signalingState = 'stable';
+      this.negotiated();
+    }
   }
   async setLocalDescription(d: { type: string; sdp: string }) {
     this.localDescription = d;
     this.signalingState = d.type === 'offer' ? 'have-local-offer' : 'stable';
+    if (d.type === 'answer') this.negotiated();
   }
   async createOffer(o: { iceRestart?: boolean } = {}) {
     this.offers.push(o);
@@ -59,7 +91,7 @@ class FakePeer {
   }
 }
 
-function harness() {
+function harness(vp8ScalabilityModes?: readonly string[]) {
   const peers: FakePeer[] = [];
   const sent: MediaSignal[] = [];
   const asked: Source[] = [];
@@ -80,6 +112,7 @@ function harness() {
     onRemote: (list) => remote.push(list),
     onState: (_l, s) => states.push(s),
     onError: (e) => errors.push(e),
+    ...(vp8ScalabilityModes ? { vp8ScalabilityModes: () => vp8ScalabilityModes } : {}),
   };
   return { client: new MediaClient(deps), peers, sent, asked, remote, states, errors };
 }
@@ -183,10 +216,76 @@ describe('the media client (engine-agnostic, fake peer connection)', () => {
     expect(h.errors).toEqual([]);
   });
 
+  it('asks the camera and screen encoders for VP8 temporal layers (L1T3) once negotiated, never the microphone, once per sender', async () => {
+    const h = harness(['L1T1', 'L1T2', 'L1T3']);
+    await h.client.setWants({ audio: true, camera: true, screen: false });
+    await h.client.handle(main(['audio', 'camera', 'screen']));
+    await h.client.handle({ kind: 'offer', connection: 'main', sdp: 'audio,video,video,video' });
+    const [a, cam, screen, forwarded] = h.peers[0]!.transceivers;
+    expect(cam!.sender.encodings).toEqual([{ active: true, scalabilityMode: 'L1T3' }]);
+    // The screen slot too (screen-only thins it the same way), though nothing is shared yet: the mode stays across replaceTrack.
+    expect(screen!.sender.encodings).toEqual([{ active: true, scalabilityMode: 'L1T3' }]);
+    expect(a!.sender.encodings).toEqual([{ active: true }]);
+    expect(forwarded!.sender.encodings).toEqual([{ active: true }]);
+    // A renegotiation (the engine adds a forwarded track) does not ask again.
+    cam!.sender.encodings = [{ active: true, scalabilityMode: 'L1T1' }];
+    await h.client.handle({ kind: 'offer', connection: 'main', sdp: 'audio,video,video,video,video' });
+    expect(cam!.sender.encodings[0]!.scalabilityMode).toBe('L1T1');
+    expect(h.errors).toEqual([]);
+  });
+
+  it('falls back to L1T2 when L1T3 is refused or not offered, and to the stream as it is when neither works', async () => {
+    try {
+      refusedModes.add('L1T3');
+      const refused = harness(['L1T2', 'L1T3']);
+      await refused.client.handle(main(['audio', 'camera']));
+      await refused.client.handle({ kind: 'offer', connection: 'main', sdp: 'audio,video,video' });
+      expect(refused.peers[0]!.transceivers[1]!.sender.encodings).toEqual([{ active: true, scalabilityMode: 'L1T2' }]);
+      // The refusal is logged (onError), never thrown at the connection: the answer went.
+      expect(refused.errors.length).toBeGreaterThan(0);
+      expect(refused.sent.filter((s) => s.kind === 'answer')).toHaveLength(1);
+
+      const onlyT2 = harness(['L1T1', 'L1T2']);
+      await onlyT2.client.handle(main(['audio', 'camera']));
+      await onlyT2.client.handle({ kind: 'offer', connection: 'main', sdp: 'audio,video,video' });
+      expect(onlyT2.peers[0]!.transceivers[1]!.sender.encodings).toEqual([{ active: true, scalabilityMode: 'L1T2' }]);
+
+      refusedModes.add('L1T2');
+      const neither = harness(['L1T2', 'L1T3']);
+      await neither.client.handle(main(['audio', 'camera']));
+      await neither.client.handle({ kind: 'offer', connection: 'main', sdp: 'audio,video,video' });
+      expect(neither.peers[0]!.transceivers[1]!.sender.encodings).toEqual([{ active: true }]);
+      expect(neither.sent.filter((s) => s.kind === 'answer')).toHaveLength(1);
+    } finally {
+      refusedModes.clear();
+    }
+    // A browser without scalability modes: nothing asked.
+    const none = harness([]);
+    await none.client.handle(main(['audio', 'camera']));
+    await none.client.handle({ kind: 'offer', connection: 'main', sdp: 'audio,video,video' });
+    expect(none.peers[0]!.transceivers[1]!.sender.encodings).toEqual([{ active: true }]);
+    expect(none.errors).toEqual([]);
+  });
+
+  it('client offers: the camera slot gets its layers once the answer is taken', async () => {
+    const h = harness(['L1T3']);
+    await h.client.setWants({ audio: true, camera: true, screen: false });
+    await h.client.handle({ kind: 'connections', connections: [{ label: 'publish', clientOffers: true, send: ['audio', 'camera'], receive: false }] });
+    const cam = h.peers[0]!.transceivers[1]!;
+    expect(cam.sender.encodings).toEqual([]);
+    await h.client.handle({ kind: 'answer', connection: 'publish', sdp: 'a' });
+    expect(cam.sender.encodings).toEqual([{ active: true, scalabilityMode: 'L1T3' }]);
+  });
+
   it('pure pieces: stream ids and which slots carry a track', () => {
     expect(parseStreamId('screen~p-1~x')).toEqual({ source: 'screen', participantId: 'p-1~x' });
     expect(parseStreamId('video~p')).toBeUndefined();
     expect(parseStreamId('~p')).toBeUndefined();
     expect(slotTracks(['audio', 'screen'], { audio: true, camera: true, screen: false })).toEqual({ audio: true, camera: false, screen: false });
+    expect(temporalModesToTry(['L1T1', 'L1T3', 'L1T2', 'L3T3'])).toEqual(['L1T3', 'L1T2']);
+    expect(temporalModesToTry([])).toEqual([]);
+    const params = { transactionId: 'x', encodings: [{ active: true, maxBitrate: 500_000 }], codecs: [], headerExtensions: [], rtcp: {} } as unknown as RTCRtpSendParameters;
+    expect(withTemporalLayers(params, 'L1T3')!.encodings).toEqual([{ active: true, maxBitrate: 500_000, scalabilityMode: 'L1T3' }]);
+    expect(withTemporalLayers({ ...params, encodings: [] }, 'L1T3')).toBeUndefined();
   });
 });

@@ -59,6 +59,8 @@ export interface MediaDeps {
   onState(label: string, state: RTCIceConnectionState): void;
   /** Logged, never thrown at the page. */
   onError?(err: unknown): void;
+  /** The scalability modes this browser's VP8 encoder offers (`RTCRtpSender.getCapabilities('video')`); absent or empty: no layers asked. */
+  vp8ScalabilityModes?(): readonly string[];
 }
 
 /** What the person wants to send now (besides what the engine allows). */
@@ -94,12 +96,36 @@ export function slotTracks(send: readonly Source[], wants: Wants): Record<Source
   return { audio: send.includes('audio') && wants.audio, camera: send.includes('camera') && wants.camera, screen: send.includes('screen') && wants.screen };
 }
 
+/**
+ * VP8 temporal layers asked of the camera and screen encoders, best first. With them the browser
+ * marks each frame's temporal layer (the VP8 payload descriptor's TID), and the engine's
+ * `teacher-low` and `screen-only` rungs forward only layer 0 (a quarter of the frames with L1T3,
+ * half with L1T2) to a subscriber whose link is short, without re-encoding
+ * (src/media/embedded/vp8.ts). Without them, those rungs forward the stream whole.
+ */
+export const TEMPORAL_MODES = ['L1T3', 'L1T2'] as const;
+export type TemporalMode = (typeof TEMPORAL_MODES)[number];
+
+/** Pure: the modes to try, best first, among those the encoder offers. */
+export function temporalModesToTry(offered: readonly string[]): TemporalMode[] {
+  return TEMPORAL_MODES.filter((m) => offered.includes(m));
+}
+
+/** Pure: the sender's parameters with `mode` on its (single) encoding; undefined when it has no encoding yet or already has that mode. */
+export function withTemporalLayers(params: RTCRtpSendParameters, mode: TemporalMode): RTCRtpSendParameters | undefined {
+  const first = params.encodings[0] as (RTCRtpEncodingParameters & { scalabilityMode?: string }) | undefined;
+  if (!first || first.scalabilityMode === mode) return undefined;
+  return { ...params, encodings: [{ ...first, scalabilityMode: mode } as RTCRtpEncodingParameters, ...params.encodings.slice(1)] };
+}
+
 export class MediaClient {
   private readonly conns = new Map<string, Conn>();
   private readonly tracks = new Map<Source, Promise<MediaStreamTrack | undefined>>();
   private readonly remote = new Map<string, RemoteMedia>();
   private wants: Wants = { audio: false, camera: false, screen: false };
   private closed = false;
+  /** Video senders whose temporal layers were asked (once each, whatever the outcome). */
+  private readonly layered = new WeakSet<RTCRtpSender>();
 
   constructor(private readonly deps: MediaDeps) {}
 
@@ -227,6 +253,7 @@ export class MediaClient {
         await pc.setLocalDescription(answer);
         this.deps.send({ kind: 'answer', connection: conn.spec.label, sdp: answer.sdp ?? '' });
         conn.restarting = false;
+        await this.layer(conn);
         return;
       }
       case 'answer':
@@ -234,6 +261,7 @@ export class MediaClient {
         await pc.setRemoteDescription({ type: 'answer', sdp: signal.sdp });
         await this.flushCandidates(conn);
         conn.restarting = false;
+        await this.layer(conn);
         return;
       case 'candidate': {
         const init: RTCIceCandidateInit = { candidate: signal.candidate, sdpMid: signal.sdpMid, sdpMLineIndex: signal.sdpMLineIndex };
@@ -294,6 +322,38 @@ export class MediaClient {
       const track = on[source] ? await this.track(source) : undefined;
       if (!conn.spec.clientOffers && slot.direction !== 'sendrecv' && slot.direction !== 'sendonly') slot.direction = 'sendrecv';
       if (slot.sender.track !== (track ?? null)) await slot.sender.replaceTrack(track ?? null);
+    }
+  }
+
+  /**
+   * Asks the camera and screen slots' encoders for temporal layers, once negotiated (a sender has
+   * its encoding then): L1T3, else L1T2 when the encoder refuses or lacks L1T3, else nothing (the
+   * stream goes as before). Never fails the connection.
+   */
+  private async layer(conn: Conn): Promise<void> {
+    const modes = temporalModesToTry(this.deps.vp8ScalabilityModes?.() ?? []);
+    if (modes.length === 0) return;
+    const slots = this.slots(conn);
+    for (const source of ['camera', 'screen'] as const) {
+      const sender = slots[source]?.sender;
+      if (!sender || this.layered.has(sender) || typeof sender.getParameters !== 'function') continue;
+      for (const mode of modes) {
+        const next = withTemporalLayers(sender.getParameters(), mode);
+        if (!next) {
+          // No encoding yet: asked again after the next negotiation. Already there: done.
+          if (sender.getParameters().encodings.length > 0) this.layered.add(sender);
+          break;
+        }
+        try {
+          await sender.setParameters(next);
+          this.layered.add(sender);
+          break;
+        } catch (err) {
+          // This mode refused (encoder, codec): the next one, or the stream as it is.
+          this.deps.onError?.(err);
+          if (mode === modes[modes.length - 1]) this.layered.add(sender);
+        }
+      }
     }
   }
 

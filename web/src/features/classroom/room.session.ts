@@ -1,6 +1,6 @@
 import { Observable } from '../../app/store.js';
 import { onRealtimeMessage, onRealtimeOpen, realtimeOpen, realtimeSend, reconnectRealtimeNow } from '../notifications/live.js';
-import { MediaClient, type MediaSignal, type PeerLike, type RemoteMedia, type Source } from './media-client.js';
+import { MediaClient, TEMPORAL_MODES, type MediaSignal, type PeerLike, type RemoteMedia, type Source } from './media-client.js';
 import { applyEvent, emptyRoom, isTeacherRole, maySpeak, type RoomEventMessage, type RoomView } from './room.model.js';
 
 /**
@@ -36,6 +36,7 @@ export class RoomSession {
       onRemote: (list) => this.remote.set(list),
       onState: (_label, state) => this.mediaState.set(state),
       onError: (err) => console.warn('classe virtuelle (média)', err),
+      vp8ScalabilityModes,
     });
   }
 
@@ -124,4 +125,16 @@ async function localTrack(source: Source, onScreenEnded: () => void): Promise<Me
   const track = (await navigator.mediaDevices.getDisplayMedia({ video: { frameRate: { ideal: 5 } }, audio: false })).getVideoTracks()[0];
   track?.addEventListener('ended', onScreenEnded);
   return track;
+}
+
+/**
+ * What this browser's VP8 encoder offers as scalability modes. Chromium (156) lists none in
+ * `getCapabilities` yet takes L1T3 in `setParameters` (and refuses an unknown mode with
+ * InvalidModificationError): when the list is absent, every temporal mode is tried, best first.
+ */
+function vp8ScalabilityModes(): readonly string[] {
+  const codecs = (typeof RTCRtpSender.getCapabilities === 'function' ? RTCRtpSender.getCapabilities('video')?.codecs : undefined) ?? [];
+  const vp8 = codecs.filter((c) => c.mimeType.toLowerCase() === 'video/vp8') as (RTCRtpCodec & { scalabilityModes?: readonly string[] })[];
+  if (vp8.length === 0) return [];
+  return vp8.some((c) => c.scalabilityModes) ? vp8.flatMap((c) => c.scalabilityModes ?? []) : TEMPORAL_MODES;
 }
