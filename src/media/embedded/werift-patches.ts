@@ -1,0 +1,37 @@
+/**
+ * Corrections to werift 0.24.4 (pinned: 0.25 needs Node 22) applied at run time, each with the
+ * reason and how to see it. Idempotent; applied by the SFU room and the synthetic test client.
+ */
+import { Connection } from 'werift';
+
+interface IceAgent {
+  options: { stunServer?: unknown };
+  stunServer: unknown;
+  gatherCandidates(): Promise<void>;
+}
+
+let stunPatched = false;
+
+/**
+ * werift's ICE agent (`Connection`) falls back to stun.l.google.com:19302 when no STUN server is
+ * configured (`iceServers: []`, or TURN only) and queries it while gathering, for every host
+ * address: a DNS lookup plus a STUN request, awaited up to 5 s by `setLocalDescription`. Three harms:
+ * - join time: when the lookup or the request is not answered at once (no Internet, a resolver
+ *   that drops a burst of 60 lookups, UDP 19302 blocked by a school's firewall), the offer — and on
+ *   the client side the answer — waits the full 5 s. This was the 5 s steps of the classroom bench's
+ *   late joiners (`npm run bench:classroom -- --join-only`: `join` and `answer` steps of 5.2–5.3 s);
+ * - privacy: a pupil's connection must not reach a third party nobody configured (docs/SECURITY.md);
+ * - a server-reflexive candidate nobody asked for.
+ * With the patch, an agent without a configured STUN server gathers host candidates (and TURN
+ * relays when configured) only; a configured STUN server is queried as before.
+ */
+export function noStunUnlessConfigured(): void {
+  if (stunPatched) return;
+  stunPatched = true;
+  const proto = Connection.prototype as unknown as IceAgent;
+  const original = proto.gatherCandidates;
+  proto.gatherCandidates = function (this: IceAgent) {
+    if (this.options.stunServer === undefined) this.stunServer = undefined;
+    return original.call(this);
+  };
+}
