@@ -38,7 +38,7 @@ import { flushTrailing, newKeyframeGate, requestKeyframe, type KeyframeGate } fr
 import { EMBEDDED_LIMITS } from './limits.js';
 import { newSpeakingState, observeAudioLevel, type SpeakingState } from './speaking.js';
 import { parseVp8, type Vp8Info } from './vp8.js';
-import { noStunUnlessConfigured } from './werift-patches.js';
+import { noStunUnlessConfigured, resumeIceAfterRestart } from './werift-patches.js';
 
 export type Source = 'audio' | 'camera' | 'screen';
 
@@ -264,6 +264,8 @@ export class SfuRoom {
         } catch (err) {
           throw new RoomError('bad_signal', `SDP refusé : ${errorText(err)}`);
         }
+        // After an ICE restart werift would not check the new candidates itself (werift-patches.ts).
+        resumeIceAfterRestart(p.pc);
         for (const d of p.downs.values()) {
           if (!d.negotiated && (d.transceiver.currentDirection === 'sendonly' || d.transceiver.currentDirection === 'sendrecv')) {
             d.negotiated = true;

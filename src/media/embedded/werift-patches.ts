@@ -1,6 +1,6 @@
 /**
  * Corrections to werift 0.24.4 (pinned: 0.25 needs Node 22) applied at run time, each with the
- * reason and how to see it. Idempotent; applied by the SFU room and the synthetic test client.
+ * reason and how to see it, used by the SFU room and by the synthetic test client (werift too).
  */
 import { Connection } from 'werift';
 
@@ -34,4 +34,41 @@ export function noStunUnlessConfigured(): void {
     if (this.options.stunServer === undefined) this.stunServer = undefined;
     return original.call(this);
   };
+}
+
+interface IceTransportInternals {
+  state: string;
+  connection: { nominated?: unknown; remoteUsername?: string; remotePassword?: string };
+  start(): Promise<void>;
+}
+interface PeerInternals {
+  iceTransports?: IceTransportInternals[];
+  dtlsTransports?: { state: string; iceTransport: IceTransportInternals }[];
+}
+
+/**
+ * werift 0.24.4 never runs ICE checks after an ICE restart: `RTCPeerConnection.connect()` (run when
+ * the answer is applied, on both sides) returns early when the DTLS transport is still connected —
+ * which it is after a restart, DTLS and SRTP being kept — before starting the ICE transport. Its
+ * agent was reset by the restart (new credentials, no nominated pair), so nothing is checked,
+ * nothing is nominated, and every packet is dropped (`send` needs a nominated pair): media never
+ * resumes, though both sides look "stable". Seen between two werift peers (the engine and the
+ * synthetic client); browsers run their own checks, but the engine's side needs them too.
+ *
+ * Call after the description that completes a restart has been applied (the engine: the answer;
+ * a werift client: its own answer): starts the checks of every ICE transport whose DTLS is
+ * connected but whose agent has no nominated pair. Returns how many were started.
+ */
+export function resumeIceAfterRestart(pc: unknown): number {
+  const transports = (pc as PeerInternals).dtlsTransports ?? [];
+  let started = 0;
+  for (const dtls of transports) {
+    const ice = dtls.iceTransport;
+    if (dtls.state !== 'connected' || ice.connection.nominated !== undefined) continue;
+    if (ice.state === 'connected' || ice.state === 'checking' || ice.state === 'closed') continue;
+    if (!ice.connection.remoteUsername || !ice.connection.remotePassword) continue;
+    started += 1;
+    ice.start().catch(() => undefined);
+  }
+  return started;
 }

@@ -11,7 +11,7 @@ import { MediaStreamTrack, PictureLossIndication, RTCPeerConnection, RtcpPayload
 import type { MediaSignal } from '../media-engine.js';
 import { mediaPeerConfig, SOURCES, type Source } from '../embedded/sfu-room.js';
 import { parseVp8, vp8Descriptor } from '../embedded/vp8.js';
-import { noStunUnlessConfigured } from '../embedded/werift-patches.js';
+import { noStunUnlessConfigured, resumeIceAfterRestart } from '../embedded/werift-patches.js';
 
 export interface VideoProfile {
   bitrateBps: number;
@@ -141,6 +141,8 @@ export class SyntheticClient {
     });
     const answer = await this.pc.createAnswer();
     await this.pc.setLocalDescription(answer);
+    // An answer to an ICE-restarting offer: werift 0.24 would not run the new checks itself.
+    resumeIceAfterRestart(this.pc);
     const sdp = this.pc.localDescription?.sdp;
     if (sdp) {
       await this.sendSignal({ kind: 'answer', connection: message.connection, sdp });
