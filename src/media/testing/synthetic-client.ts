@@ -89,7 +89,8 @@ export class SyntheticClient {
     this.pc.onTransceiverAdded.subscribe((t) => this.watchTransceiver(t));
     this.pc.onRemoteTransceiverAdded.subscribe((t) => this.watchTransceiver(t));
     this.pc.iceConnectionStateChange.subscribe((state) => {
-      if ((state === 'connected' || state === 'completed') && this.phases.iceConnectedAtMs === undefined) this.phases.iceConnectedAtMs = Date.now();
+      // Only `connected`: werift 0.24 also reports `completed` when its gathering ends, before any check.
+      if (state === 'connected' && this.phases.iceConnectedAtMs === undefined) this.phases.iceConnectedAtMs = Date.now();
     });
     this.pc.connectionStateChange.subscribe((state) => {
       if (state === 'connected' && this.phases.dtlsConnectedAtMs === undefined) this.phases.dtlsConnectedAtMs = Date.now();
