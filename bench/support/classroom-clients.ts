@@ -13,7 +13,7 @@ import WebSocket from 'ws';
 import { EMBEDDED_LIMITS } from '../../src/media/embedded/limits.js';
 import type { ParticipantMedia, RoomMediaStats } from '../../src/media/media-engine.js';
 import { AUDIO_PACKET_BYTES, AUDIO_PACKET_MS, SyntheticClient, VIDEO_360P, VIDEO_PUPIL, type SyntheticClientOptions, type VideoProfile } from '../../src/media/testing/synthetic-client.js';
-import type { AudioStep, ClassPhase, ClassroomResult, FromHost, HostMeasure, RelayPhase, ToHost } from './classroom-protocol.js';
+import type { AudioStep, ClassPhase, ClassroomResult, FromHost, HostMeasure, JoinPhase, RelayPhase, ToHost } from './classroom-protocol.js';
 import { emit } from './protocol.js';
 
 const { values } = parseArgs({
@@ -26,14 +26,17 @@ const { values } = parseArgs({
     'measure-s': { type: 'string', default: '20' },
     'step-s': { type: 'string', default: '10' },
     'audio-steps': { type: 'string', default: '30,60,90,120' },
+    /** Only the join burst: no measured window, no audio steps, no relay (to study join time). */
+    'join-only': { type: 'boolean', default: false },
   },
 });
+const JOIN_ONLY = values['join-only'] === true;
 const PUPILS = Number(values.pupils);
 const CAMERAS = Number(values.cameras);
 const MEASURE_S = Number(values['measure-s']);
 const STEP_S = Number(values['step-s']);
 // A class is one room: its size stops at the engine's per-room bound (the teacher included).
-const AUDIO_STEPS = String(values['audio-steps']).split(',').map((n) => Math.min(Number(n), EMBEDDED_LIMITS.participantsPerRoom - 1));
+const AUDIO_STEPS = String(values['audio-steps']).split(',').filter((n) => n.trim() !== '').map((n) => Math.min(Number(n), EMBEDDED_LIMITS.participantsPerRoom - 1));
 /** Loss the issue accepts from the server. */
 const MAX_LOSS = 0.005;
 /** Below this share of the nominal packet rate, an audio step measured the generator, not the engine. */
@@ -137,6 +140,50 @@ async function closeRoom(roomId: string): Promise<void> {
   for (const [k] of mine) clients.delete(k);
 }
 
+// ── Join breakdown: each pupil's steps, from its client's timestamps ─────────────────────────
+const PHASES: JoinPhase['name'][] = ['join', 'offer', 'answer', 'ice', 'dtls', 'rtp'];
+
+/** Times since the join call of each step this client reached (undefined: not reached). */
+function joinTimeline(started: number, joinedAt: number, c: SyntheticClient): Record<JoinPhase['name'], number | undefined> {
+  const since = (at: number | undefined) => (at === undefined ? undefined : at - started);
+  return {
+    join: joinedAt - started,
+    offer: since(c.phases.offerAtMs),
+    answer: since(c.phases.answerAcceptedAtMs),
+    ice: since(c.phases.iceConnectedAtMs),
+    dtls: since(c.phases.dtlsConnectedAtMs),
+    rtp: since(c.firstPacketAtMs),
+  };
+}
+
+function joinBreakdown(timelines: Record<JoinPhase['name'], number | undefined>[]): JoinPhase[] {
+  return PHASES.map((name, i) => {
+    const since: number[] = [];
+    const steps: number[] = [];
+    for (const t of timelines) {
+      const at = t[name];
+      if (at === undefined) continue;
+      since.push(at);
+      // The previous step this pupil reached (a step may be missed: e.g. no ICE event before DTLS).
+      const before = PHASES.slice(0, i).map((p) => t[p]).filter((x): x is number => x !== undefined).at(-1) ?? 0;
+      steps.push(at - before);
+    }
+    return { name, reached: since.length, stepP50Ms: percentile(steps, 50), stepP95Ms: percentile(steps, 95), sinceJoinP50Ms: percentile(since, 50), sinceJoinP95Ms: percentile(since, 95) };
+  });
+}
+
+function slowest(timelines: ({ id: string; total: number } & Record<JoinPhase['name'], number | undefined>)[]): ClassPhase['slowestJoins'] {
+  return [...timelines]
+    .sort((a, b) => b.total - a.total)
+    .slice(0, 5)
+    .map((t) => ({ id: t.id, ms: Object.fromEntries(PHASES.map((p) => [p, t[p]])) }));
+}
+
+function emptyClassPhase(): ClassPhase {
+  const stats: RoomMediaStats = { roomId: '', participants: 0, forwardedPackets: 0, droppedPackets: 0, retransmittedPackets: 0, keyframeRequestsReceived: 0, keyframeRequestsSent: 0 };
+  return { pupils: 0, pupilCameras: 0, joinP50Ms: NaN, joinP95Ms: NaN, joinFailures: 0, joinFailureStates: [], joinPhases: [], slowestJoins: [], keyframeRequestsToTeacherPerS: NaN, burstS: NaN, keyframeRequestsFromPupils: 0, measureS: 0, forwardedPerS: NaN, offeredShare: NaN, forwardedPerSPerWorker: NaN, serverCpu: NaN, mainLagP99Ms: NaN, workerLagP99Ms: NaN, workerBusy: NaN, lossPct: NaN, lossPackets: 0, expectedPackets: 0, stats, serverCpuUsPerForwarded: NaN };
+}
+
 // ── 1. The class: 1 teacher (audio + 360p), 30 pupils joining in the same second, 4 cameras on ──
 async function classPhase(): Promise<ClassPhase> {
   const roomId = 'classe';
@@ -153,8 +200,9 @@ async function classPhase(): Promise<ClassPhase> {
       const camera = i < CAMERAS;
       const started = Date.now();
       const c = await participant(roomId, id, { role: 'pupil', send: rights(false, camera), camerasOf: cameraIds.filter((x) => x !== id), level: 'full' }, camera ? { camera: VIDEO_PUPIL } : {}, { pliOnFirstVideo: true });
+      const joinedAt = Date.now();
       const ok = await Promise.race([c.firstPacket().then(() => true), sleep(JOIN_GIVE_UP_MS).then(() => false)]);
-      return { c, camera, ms: ok ? (c.firstPacketAtMs ?? Date.now()) - started : undefined };
+      return { c, camera, started, joinedAt, ms: ok ? (c.firstPacketAtMs ?? Date.now()) - started : undefined };
     }),
   );
   // The burst lasts until the last pupil who got media got it (a failed join would stretch it by its give-up delay).
@@ -166,6 +214,12 @@ async function classPhase(): Promise<ClassPhase> {
   const pliDuringBurst = teacher.pliReceived.camera - pliBefore;
   const burstWindowS = burstS + 1;
   const pupils = joins.map((j) => j.c);
+  if (JOIN_ONLY) {
+    const joinMs = joins.map((j) => j.ms).filter((x): x is number => x !== undefined);
+    const timelines = joins.map((j) => ({ id: j.c.id, total: j.ms ?? Infinity, ...joinTimeline(j.started, j.joinedAt, j.c) }));
+    await closeRoom(roomId);
+    return { ...emptyClassPhase(), pupils: PUPILS, pupilCameras: CAMERAS, joinP50Ms: percentile(joinMs, 50), joinP95Ms: percentile(joinMs, 95), joinFailures: joins.length - joinMs.length, joinFailureStates: failed, joinPhases: joinBreakdown(timelines), slowestJoins: slowest(timelines), keyframeRequestsToTeacherPerS: pliDuringBurst / burstWindowS, burstS: burstWindowS, keyframeRequestsFromPupils: pupils.reduce((n, c) => n + c.keyframeRequestsSent, 0) };
+  }
   await Promise.all(joins.filter((j) => j.camera).map((j) => startWhenConnected(j.c)));
   progress('classe : caméras des élèves allumées ; stabilisation 3 s');
   await sleep(3_000);
@@ -182,6 +236,7 @@ async function classPhase(): Promise<ClassPhase> {
   // What the senders make at their nominal pace, times who receives it: teacher audio and camera to every pupil, each pupil camera to the other pupils.
   const nominal = PUPILS * (1000 / AUDIO_PACKET_MS + videoPacketsPerS(VIDEO_360P)) + CAMERAS * (PUPILS - 1) * videoPacketsPerS(VIDEO_PUPIL);
   const joinMs = joins.map((j) => j.ms).filter((x): x is number => x !== undefined);
+  const timelines = joins.map((j) => ({ id: j.c.id, total: j.ms ?? Infinity, ...joinTimeline(j.started, j.joinedAt, j.c) }));
   const result: ClassPhase = {
     pupils: PUPILS,
     pupilCameras: CAMERAS,
@@ -189,6 +244,8 @@ async function classPhase(): Promise<ClassPhase> {
     joinP95Ms: percentile(joinMs, 95),
     joinFailures: joins.length - joinMs.length,
     joinFailureStates: failed,
+    joinPhases: joinBreakdown(timelines),
+    slowestJoins: slowest(timelines),
     keyframeRequestsToTeacherPerS: pliDuringBurst / burstWindowS,
     burstS: burstWindowS,
     keyframeRequestsFromPupils: pupils.reduce((n, c) => n + c.keyframeRequestsSent, 0),
@@ -332,9 +389,9 @@ async function relayPhase(): Promise<RelayPhase> {
 }
 
 const classResult = await classPhase();
-progress(`classe : ${classResult.forwardedPerS.toFixed(0)} paquets/s relayés, perte ${classResult.lossPct.toFixed(2)} %`);
+if (!JOIN_ONLY) progress(`classe : ${classResult.forwardedPerS.toFixed(0)} paquets/s relayés, perte ${classResult.lossPct.toFixed(2)} %`);
 const audioSteps: AudioStep[] = [];
-for (const n of AUDIO_STEPS) {
+for (const n of JOIN_ONLY ? [] : AUDIO_STEPS) {
   progress(`audio seul : ${n} élèves`);
   const step = await audioStep(n).catch((err: unknown): AudioStep => {
     progress(`audio seul, ${n} élèves : palier interrompu (${err instanceof Error ? err.message : String(err)})`);
@@ -344,8 +401,11 @@ for (const n of AUDIO_STEPS) {
   progress(`audio seul, ${n} élèves : perte ${step.lossPct.toFixed(2)} %, CPU serveur ${(step.serverCpu * 100).toFixed(0)} %`);
   if (!step.ok || step.generatorLate) break;
 }
-progress('référence : le même flux par un relais UDP nu');
-const relay = await relayPhase();
+let relay: RelayPhase | undefined;
+if (!JOIN_ONLY) {
+  progress('référence : le même flux par un relais UDP nu');
+  relay = await relayPhase();
+}
 const result: ClassroomResult = { workers: Number(values.workers), classPhase: classResult, audioSteps, relay, clientLagP99Ms: clientLag.percentile(99) / 1e6 };
 emit({ type: 'classroom-result', result });
 ws.close();

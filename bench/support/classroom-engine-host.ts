@@ -14,9 +14,11 @@ import type { FromHost, ToHost } from './classroom-protocol.js';
 import { emit } from './protocol.js';
 
 const { values } = parseArgs({ options: { workers: { type: 'string', default: '1' } } });
+// PREAU_MEDIA_ICE_PORTS (first-last) moves the engine's ICE ports, e.g. when benches run side by side.
+const icePorts = /^(\d+)-(\d+)$/.exec(process.env.PREAU_MEDIA_ICE_PORTS ?? '');
 const engine = new EmbeddedMediaEngine({
   workers: Number(values.workers),
-  icePortRange: [42_000, 42_999],
+  icePortRange: icePorts ? [Number(icePorts[1]), Number(icePorts[2])] : [42_000, 42_999],
   iceAdditionalHostAddresses: ['127.0.0.1'],
   iceBindAddress: '127.0.0.1',
 });

@@ -29,6 +29,22 @@ export type FromHost =
   | { op: 'reply'; id: number; ok: false; error: string }
   | { op: 'signal'; roomId: string; participantId: string; message: MediaSignal };
 
+/**
+ * One step of a pupil's join, measured at the synthetic client: `join` (the engine's join call
+ * answered), `offer` (first offer received), `answer` (first answer accepted by the engine), `ice`
+ * (ICE connected), `dtls` (DTLS connected: connection state `connected`), `rtp` (first media packet).
+ * `step*` is the time since the previous step, `since*` the time since the join call, both over the
+ * pupils who reached the step.
+ */
+export interface JoinPhase {
+  name: 'join' | 'offer' | 'answer' | 'ice' | 'dtls' | 'rtp';
+  reached: number;
+  stepP50Ms: number;
+  stepP95Ms: number;
+  sinceJoinP50Ms: number;
+  sinceJoinP95Ms: number;
+}
+
 export interface ClassPhase {
   pupils: number;
   pupilCameras: number;
@@ -38,6 +54,10 @@ export interface ClassPhase {
   joinFailures: number;
   /** What a failed joiner's peer connection looked like when the phase gave up on it. */
   joinFailureStates: string[];
+  /** Where the join time goes, per step of each pupil's first connection (see `JoinPhase`). */
+  joinPhases: JoinPhase[];
+  /** The slowest joiners' timelines (ms since their join call, per step), slowest first. */
+  slowestJoins: { id: string; ms: Record<string, number | undefined> }[];
   /** PLIs reaching the teacher's camera during the join burst, per second of burst. */
   keyframeRequestsToTeacherPerS: number;
   burstS: number;
@@ -87,6 +107,7 @@ export interface ClassroomResult {
   workers: number;
   classPhase: ClassPhase;
   audioSteps: AudioStep[];
-  relay: RelayPhase;
+  /** Absent with `--join-only`. */
+  relay: RelayPhase | undefined;
   clientLagP99Ms: number;
 }

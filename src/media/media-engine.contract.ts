@@ -212,9 +212,23 @@ export function mediaEngineContract(name: string, factory: () => Promise<MediaEn
       await engine.closeRoom(roomId);
     });
 
-    // Media after an ICE restart between two werift peers does not resume with werift 0.24 (the
-    // engine forwards, the werift client receives nothing once the restart completes); browsers are
-    // the real clients and are not tested here. Kept visible rather than deleted.
-    it.skip('resumes media after an ICE restart (werift client ↔ werift engine: does not, see STATUS)', () => undefined);
+    it('resumes media after an ICE restart, of a subscriber and of a publisher', async () => {
+      const roomId = await newRoom();
+      const teacher = await join(roomId, 'prof', teacherMedia(), { audio: true });
+      const pupil = await join(roomId, 'eleve', pupilMedia());
+      await until('tout le monde est connecté', () => ['prof', 'eleve'].every((id) => events.some((e) => e.kind === 'transport' && e.roomId === roomId && e.participantId === id && e.state === 'connected')));
+      teacher.startMedia();
+      await until('l’audio arrive', () => pupil.packetsFrom('prof', 'audio') > 20);
+      const ufrag = (c: SyntheticClient) => /a=ice-ufrag:(\S+)/.exec(c.pc.remoteDescription?.sdp ?? '')?.[1];
+      for (const [who, client] of [['eleve', pupil], ['prof', teacher]] as const) {
+        const before = ufrag(client);
+        await engine.signal(roomId, who, { kind: 'restart', connection: 'main' });
+        await until(`la relance ICE de ${who} est négociée`, () => ufrag(client) !== before && client.pc.signalingState === 'stable');
+        // Counted from the end of the negotiation: what arrives now went over the new ICE pair.
+        const at = pupil.packetsFrom('prof', 'audio');
+        await until(`l’audio reprend après la relance ICE de ${who}`, () => pupil.packetsFrom('prof', 'audio') > at + 50);
+      }
+      await engine.closeRoom(roomId);
+    });
   });
 }

@@ -4,9 +4,10 @@ import { mediaEngineContract } from '../media-engine.contract.js';
 import { SyntheticClient, VIDEO_360P } from '../testing/synthetic-client.js';
 import { EmbeddedMediaEngine } from './embedded-engine.js';
 
-/** Tests take ICE ports from the helper range of this suite, bound to loopback only. */
-const testEngine = (workers = 1) =>
-  new EmbeddedMediaEngine({ workers, icePortRange: [42_000, 42_499], iceAdditionalHostAddresses: ['127.0.0.1'], iceBindAddress: '127.0.0.1' });
+/** Tests take ICE ports from the helper range of this suite (PREAU_MEDIA_ICE_PORTS moves it, for runs side by side), bound to loopback only. */
+const ports = /^(\d+)-(\d+)$/.exec(process.env.PREAU_MEDIA_ICE_PORTS ?? '');
+const icePortRange: [number, number] = ports ? [Number(ports[1]), Number(ports[2])] : [42_000, 42_499];
+const testEngine = (workers = 1) => new EmbeddedMediaEngine({ workers, icePortRange, iceAdditionalHostAddresses: ['127.0.0.1'], iceBindAddress: '127.0.0.1' });
 
 mediaEngineContract('embedded (werift, worker threads)', async () => {
   const engine = testEngine();

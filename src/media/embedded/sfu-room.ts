@@ -38,6 +38,7 @@ import { flushTrailing, newKeyframeGate, requestKeyframe, type KeyframeGate } fr
 import { EMBEDDED_LIMITS } from './limits.js';
 import { newSpeakingState, observeAudioLevel, type SpeakingState } from './speaking.js';
 import { parseVp8, type Vp8Info } from './vp8.js';
+import { noStunUnlessConfigured, resumeIceAfterRestart } from './werift-patches.js';
 
 export type Source = 'audio' | 'camera' | 'screen';
 
@@ -177,6 +178,7 @@ export class SfuRoom {
     }
     if (existing) await this.leave(participantId);
     const startMedia: ParticipantMedia = this.spec.lowBandwidth && media.level === 'full' ? { ...media, level: 'teacher-low' } : media;
+    noStunUnlessConfigured();
     const pc = new RTCPeerConnection({ ...this.deps.peerConfig, ...mediaPeerConfig(), bundlePolicy: 'max-bundle' });
     routePliByMediaSsrc(pc);
     const inbound = {} as Record<Source, Inbound>;
@@ -262,6 +264,8 @@ export class SfuRoom {
         } catch (err) {
           throw new RoomError('bad_signal', `SDP refusé : ${errorText(err)}`);
         }
+        // After an ICE restart werift would not check the new candidates itself (werift-patches.ts).
+        resumeIceAfterRestart(p.pc);
         for (const d of p.downs.values()) {
           if (!d.negotiated && (d.transceiver.currentDirection === 'sendonly' || d.transceiver.currentDirection === 'sendrecv')) {
             d.negotiated = true;

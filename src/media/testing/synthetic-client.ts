@@ -11,6 +11,7 @@ import { MediaStreamTrack, PictureLossIndication, RTCPeerConnection, RtcpPayload
 import type { MediaSignal } from '../media-engine.js';
 import { mediaPeerConfig, SOURCES, type Source } from '../embedded/sfu-room.js';
 import { parseVp8, vp8Descriptor } from '../embedded/vp8.js';
+import { noStunUnlessConfigured, resumeIceAfterRestart } from '../embedded/werift-patches.js';
 
 export interface VideoProfile {
   bitrateBps: number;
@@ -60,6 +61,13 @@ export class SyntheticClient {
   readonly pliReceived: Record<Source, number> = { audio: 0, camera: 0, screen: 0 };
   keyframeRequestsSent = 0;
   firstPacketAtMs: number | undefined;
+  /**
+   * When each step of this client's first connection happened (Date.now()), for the classroom
+   * bench's join breakdown: first offer received, first answer accepted by the engine (its
+   * `sendSignal` resolved), ICE connected, DTLS connected (connection state `connected`); the first
+   * media packet is `firstPacketAtMs`.
+   */
+  readonly phases: { offerAtMs?: number; answerAcceptedAtMs?: number; iceConnectedAtMs?: number; dtlsConnectedAtMs?: number } = {};
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly sending = new Map<Source, RTCRtpTransceiver>();
   private readonly keyframeWanted: Record<Source, boolean> = { audio: false, camera: true, screen: true };
@@ -69,15 +77,24 @@ export class SyntheticClient {
   sendSignal: (message: MediaSignal) => Promise<void> = async () => undefined;
 
   constructor(readonly options: SyntheticClientOptions) {
+    noStunUnlessConfigured();
     this.pc = new RTCPeerConnection({
       ...mediaPeerConfig(),
       bundlePolicy: 'max-bundle',
       iceAdditionalHostAddresses: options.iceAdditionalHostAddresses ?? ['127.0.0.1'],
       iceUseIpv6: false,
+      iceServers: [],
       iceInterfaceAddresses: options.iceBindAddress ? { udp4: options.iceBindAddress } : undefined,
     });
     this.pc.onTransceiverAdded.subscribe((t) => this.watchTransceiver(t));
     this.pc.onRemoteTransceiverAdded.subscribe((t) => this.watchTransceiver(t));
+    this.pc.iceConnectionStateChange.subscribe((state) => {
+      // Only `connected`: werift 0.24 also reports `completed` when its gathering ends, before any check.
+      if (state === 'connected' && this.phases.iceConnectedAtMs === undefined) this.phases.iceConnectedAtMs = Date.now();
+    });
+    this.pc.connectionStateChange.subscribe((state) => {
+      if (state === 'connected' && this.phases.dtlsConnectedAtMs === undefined) this.phases.dtlsConnectedAtMs = Date.now();
+    });
   }
 
   get id(): string {
@@ -97,6 +114,7 @@ export class SyntheticClient {
   private async apply(message: MediaSignal): Promise<void> {
     if (this.closed) return;
     if (message.kind !== 'offer') return;
+    this.phases.offerAtMs ??= Date.now();
     await this.pc.setRemoteDescription({ type: 'offer', sdp: message.sdp });
     const transceivers = this.pc.getTransceivers();
     SOURCES.forEach((source, i) => {
@@ -124,8 +142,13 @@ export class SyntheticClient {
     });
     const answer = await this.pc.createAnswer();
     await this.pc.setLocalDescription(answer);
+    // An answer to an ICE-restarting offer: werift 0.24 would not run the new checks itself.
+    resumeIceAfterRestart(this.pc);
     const sdp = this.pc.localDescription?.sdp;
-    if (sdp) await this.sendSignal({ kind: 'answer', connection: message.connection, sdp });
+    if (sdp) {
+      await this.sendSignal({ kind: 'answer', connection: message.connection, sdp });
+      this.phases.answerAcceptedAtMs ??= Date.now();
+    }
   }
 
   /** Starts the media this client was asked to send (on the slots the engine offered). */
