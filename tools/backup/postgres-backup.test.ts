@@ -8,7 +8,7 @@ import { defaultConfig, loadConfig } from '../../src/config/config.js';
 import { backupCommand } from './backup.cli.js';
 import { MIGRATION_NAMES } from '../../src/storage/db.js';
 import { PG_BIN, PgCluster, pgBinariesAvailable } from '../../test/support/pg-cluster.js';
-import { walFileName } from './postgres.js';
+import { takePostgresBackup, walFileName } from './postgres.js';
 import { walToKeepFrom } from './retention.js';
 import { backupWarnings, type BackupSettings } from './schedule.js';
 
@@ -150,6 +150,23 @@ describe.skipIf(!available)('PostgreSQL backups with preau backup / restore-dril
     expect(after).toContain(m.database.startWal);
     expect(r.stdout).toMatch(/1 ancienne\(s\) supprimée\(s\) .* [1-9]\d* fichier\(s\) de l’archive des journaux supprimé\(s\)/);
   }, 120_000);
+
+  it('a write transaction that will not end: the snapshot gives up after its lock timeout, the writer is not harmed, no backup is left', async () => {
+    const writer = cluster.client();
+    await writer.connect();
+    try {
+      await writer.query('begin');
+      await writer.query(`insert into handins (pupil) values ('longue-transaction')`);
+      const before = readdirSync(backups).filter((n) => n.startsWith('preau-'));
+      await expect(takePostgresBackup({ databaseUrl: url, backupDir: backups, walDir: archive, pgBinDir: PG_BIN, keep: 5, snapshotLockTimeoutMs: 200 })).rejects.toThrow(
+        'les tables de Préau n’ont pas pu être figées en 200 ms (une longue transaction en cours ?) : réessayez',
+      );
+      expect(readdirSync(backups).filter((n) => n.startsWith('preau-'))).toEqual(before);
+      await writer.query('commit');
+    } finally {
+      await writer.end();
+    }
+  }, 60_000);
 
   it('restore prepares a new data directory and says what to do; never over existing data, never without --into', async () => {
     const into = path.join(work, 'site-b-data');

@@ -116,6 +116,8 @@ export interface PostgresBackupOptions extends PgToolsOptions {
   nowMs?: number;
   progress?: Progress;
   archiveWaitMs?: number;
+  /** Tests shorten it; see SNAPSHOT_LOCK_TIMEOUT_MS. */
+  snapshotLockTimeoutMs?: number;
 }
 
 export interface PostgresBackupResult {
@@ -159,11 +161,14 @@ export async function takePostgresBackup(o: PostgresBackupOptions): Promise<Post
     // The snapshot the manifest describes, and the LSN a recovery must stop at to see the same.
     progress.update('instantané des tables', 0, 1);
     const tables = await tablesOf(client, info.schema);
+    const lockTimeoutMs = Math.max(1, Math.floor(o.snapshotLockTimeoutMs ?? SNAPSHOT_LOCK_TIMEOUT_MS));
     await exporter.connect();
     await exporter.query('begin isolation level repeatable read');
     let snapshot: { id: string; lsn: string; timeline: number };
     try {
-      await exporter.query(`set local lock_timeout = '${SNAPSHOT_LOCK_TIMEOUT_MS}ms'`);
+      // lock_timeout bounds each table's wait, statement_timeout the whole LOCK: writers queue behind it at most this long.
+      await exporter.query(`set local lock_timeout = '${lockTimeoutMs}ms'`);
+      await exporter.query(`set local statement_timeout = '${lockTimeoutMs}ms'`);
       if (tables.length > 0) await exporter.query(`lock table ${tables.map((t) => `${ident(info.schema)}.${ident(t)}`).join(', ')} in share mode`);
       const r = (await exporter.query<{ id: string; lsn: string; timeline: number }>('select pg_export_snapshot() as id, pg_current_wal_insert_lsn()::text as lsn, (select timeline_id from pg_control_checkpoint()) as timeline')).rows[0]!;
       snapshot = r;
@@ -171,7 +176,7 @@ export async function takePostgresBackup(o: PostgresBackupOptions): Promise<Post
       await client.query(`set transaction snapshot '${r.id.replace(/'/g, '')}'`);
     } catch (err) {
       await exporter.query('rollback').catch(() => undefined);
-      if ((err as { code?: string }).code === '55P03') throw new BackupError(`les tables de Préau n’ont pas pu être figées en ${SNAPSHOT_LOCK_TIMEOUT_MS} ms (une longue transaction en cours ?) : réessayez`);
+      if (['55P03', '57014'].includes((err as { code?: string }).code ?? '')) throw new BackupError(`les tables de Préau n’ont pas pu être figées en ${lockTimeoutMs} ms (une longue transaction en cours ?) : réessayez`);
       throw err;
     }
     await exporter.query('commit'); // the writers go on; the snapshot lives on in `client`
