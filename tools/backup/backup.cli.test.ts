@@ -80,7 +80,7 @@ describe('preau backup, restore, restore-drill', () => {
       [['restore-drill', 'latest', '--force'], { PREAU_BACKUP_DIR: backups }, 'option inconnue --force'],
       [['restore-drill', 'latest'], { PREAU_BACKUP_DIR: path.join(work, 'vide') }, 'sauvegarde introuvable : « latest »'],
       // A backup of the embedded store is not restored into PostgreSQL (the PostgreSQL commands: postgres-backup.test.ts).
-      [['restore-drill', 'latest', '--backup-dir', backups], { DATABASE_URL: 'postgres://postgres@127.0.0.1:1/nope' }, 'est une sauvegarde du stockage embarqué (SQLite) : restaurez-la avec DATABASE_URL=sqlite:…'],
+      [['restore', 'latest', '--into', path.join(work, 'vide'), '--backup-dir', backups], { DATABASE_URL: 'postgres://postgres@127.0.0.1:1/nope' }, 'est une sauvegarde du stockage embarqué (SQLite) : restaurez-la avec DATABASE_URL=sqlite:…'],
     ];
     const before = readdirSync(backups).sort();
     for (const [args, env, message] of cases) {

@@ -9,7 +9,7 @@ import type { Config } from '../../src/config/config.js';
 import { BackupError, takeBackup } from './backup.js';
 import { ManifestError } from './manifest.js';
 import { terminalProgress } from './progress.js';
-import { restoreBackup, restoreDrill, RestoreRefused } from './restore.js';
+import { restoreBackup, restoreDrill, RestoreRefused, type DrillVerdict } from './restore.js';
 import { listBackups } from './retention.js';
 import { sqliteFileOf } from './schedule.js';
 import { isPostgresPart, readManifest } from './manifest.js';
@@ -118,12 +118,12 @@ export async function backupCommand(command: 'backup' | 'restore' | 'restore-dri
       return 0;
     }
 
+    // The drill follows the backup, not DATABASE_URL: a PostgreSQL backup is drilled from any machine.
+    const drilled = await readManifest(backupPath).catch(() => undefined);
+    if (drilled && isPostgresPart(drilled.database)) return postgresCommand(command, parsed, config, io, usage);
     const scratch = parsed.flags.get('--scratch');
     io.out.write(`Exercice de restauration de ${backupPath}\n`);
-    const verdict = await restoreDrill(backupPath, { ...(typeof scratch === 'string' ? { scratchParent: scratch } : {}), progress });
-    io.out.write(`${verdict.lines.map((l) => `  ${l}`).join('\n')}\n`);
-    io.out.write(verdict.ok ? 'Verdict : BONNE — cette sauvegarde se restaure et elle est complète.\n' : 'Verdict : MAUVAISE — cette sauvegarde ne permet pas une restauration fiable (voir ci-dessus).\n');
-    return verdict.ok ? 0 : 1;
+    return report(await restoreDrill(backupPath, { ...(typeof scratch === 'string' ? { scratchParent: scratch } : {}), progress }), io);
   } catch (err) {
     if (err instanceof RestoreRefused) {
       io.err.write(`Restauration refusée : ${err.message}\n${err.problems.map((p) => `  ${p}\n`).join('')}`);
@@ -137,6 +137,13 @@ export async function backupCommand(command: 'backup' | 'restore' | 'restore-dri
   } finally {
     progress.end();
   }
+}
+
+/** The drill's verdict, one line per check, and its exit code. */
+function report(verdict: DrillVerdict, io: Io): number {
+  io.out.write(`${verdict.lines.map((l) => `  ${l}`).join('\n')}\n`);
+  io.out.write(verdict.ok ? 'Verdict : BONNE — cette sauvegarde se restaure et elle est complète.\n' : 'Verdict : MAUVAISE — cette sauvegarde ne permet pas une restauration fiable (voir ci-dessus).\n');
+  return verdict.ok ? 0 : 1;
 }
 
 /**
@@ -167,6 +174,11 @@ async function postgresCommand(command: 'backup' | 'restore' | 'restore-drill', 
     const backupPath = await resolveBackup(given, config);
     if (!backupPath) return usage(`sauvegarde introuvable : « ${given} »${config.backupDir ? ` (ni un dossier, ni une sauvegarde de ${config.backupDir})` : ''}`);
     const manifest = await readManifest(backupPath);
+    if (!isPostgresPart(manifest.database) && command === 'restore-drill') {
+      const scratch = parsed.flags.get('--scratch');
+      io.out.write(`Exercice de restauration de ${backupPath}\n`);
+      return report(await restoreDrill(backupPath, { ...(typeof scratch === 'string' ? { scratchParent: scratch } : {}), progress }), io);
+    }
     if (!isPostgresPart(manifest.database)) return usage(`${backupPath} est une sauvegarde du stockage embarqué (SQLite) : restaurez-la avec DATABASE_URL=sqlite:…`);
 
     if (command === 'restore') {
@@ -193,10 +205,7 @@ async function postgresCommand(command: 'backup' | 'restore' | 'restore-drill', 
 
     const scratch = parsed.flags.get('--scratch');
     io.out.write(`Exercice de restauration de ${backupPath} (PostgreSQL)\n`);
-    const verdict = await postgresRestoreDrill(backupPath, manifest, { ...tools, ...(typeof scratch === 'string' ? { scratchParent: scratch } : {}), progress });
-    io.out.write(`${verdict.lines.map((l) => `  ${l}`).join('\n')}\n`);
-    io.out.write(verdict.ok ? 'Verdict : BONNE — cette sauvegarde se restaure et elle est complète.\n' : 'Verdict : MAUVAISE — cette sauvegarde ne permet pas une restauration fiable (voir ci-dessus).\n');
-    return verdict.ok ? 0 : 1;
+    return report(await postgresRestoreDrill(backupPath, manifest, { ...tools, ...(typeof scratch === 'string' ? { scratchParent: scratch } : {}), progress }), io);
   } catch (err) {
     if (err instanceof BackupError || err instanceof ManifestError) {
       io.err.write(`${command === 'backup' ? 'Sauvegarde impossible' : command === 'restore' ? 'Restauration impossible' : 'Exercice impossible'} : ${err.message}\n`);

@@ -123,7 +123,8 @@ describe.skipIf(!available)('PostgreSQL backups with preau backup / restore-dril
       const bytes = readFileSync(base);
       bytes[bytes.length >> 1] = bytes[bytes.length >> 1]! ^ 0xff;
       writeFileSync(base, bytes);
-      const flipped = await preau(['restore-drill', 'latest']);
+      // The drill follows the backup, whatever DATABASE_URL says (a spare machine has none of its own).
+    const flipped = await preau(['restore-drill', 'latest'], { DATABASE_URL: `sqlite:${path.join(work, 'sans-objet.sqlite')}` });
       expect(flipped.stdout).toContain('base.tar.gz : empreinte SHA-256 différente de celle du manifeste (fichier altéré)');
       expect(flipped.status).toBe(1);
       bytes[bytes.length >> 1] = bytes[bytes.length >> 1]! ^ 0xff;
