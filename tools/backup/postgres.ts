@@ -21,7 +21,6 @@
  */
 import { execFile, type ExecFileOptions } from 'node:child_process';
 import { chown, mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile, appendFile } from 'node:fs/promises';
-import net from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -40,6 +39,8 @@ const SNAPSHOT_LOCK_TIMEOUT_MS = 5_000;
 const ARCHIVE_WAIT_MS = 120_000;
 /** The scratch cluster's start (recovery included) and stop are bounded by this. */
 const SCRATCH_START_TIMEOUT_S = 600;
+/** Only names the scratch cluster's socket file (in its own folder): no TCP, no clash with any server. */
+const SCRATCH_PORT = 5432;
 
 export interface PgToolsOptions {
   pgBinDir: string;
@@ -295,17 +296,6 @@ async function serverUser(): Promise<{ uid: number; gid: number } | undefined> {
   }
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
 /** Extracts a verified backup into an empty data directory and verifies the copy with pg_verifybackup. */
 async function extractInto(backupPath: string, part: PostgresDatabasePart, dataDir: string, pgBinDir: string): Promise<void> {
   const others = part.files.filter((f) => f.name.endsWith('.tar.gz') && f.name !== WAL_TAR);
@@ -332,7 +322,7 @@ export interface PostgresDrillOptions extends PgToolsOptions {
 
 /**
  * The restore drill: verifies the files, extracts them into a scratch data directory (pg_verifybackup
- * against PostgreSQL's own manifest), starts a PostgreSQL of its own on a free loopback port that
+ * against PostgreSQL's own manifest), starts a PostgreSQL of its own (a Unix socket in the scratch folder, no TCP) that
  * replays the archive up to the snapshot's LSN and promotes, then compares every table's row count
  * and checksum with the manifest. The scratch cluster is stopped and removed whatever happens.
  */
@@ -375,7 +365,7 @@ export async function postgresRestoreDrill(backupPath: string, manifest: BackupM
     }
     progress.end();
     check(true, 'pg_verifybackup : la copie extraite est conforme au manifeste de PostgreSQL');
-    const port = await freePort();
+    const port = SCRATCH_PORT;
     await writeScratchConfig(dataDir, scratch, port, [
       `restore_command = ${quote(restoreCommand(o.walDir))}`,
       `recovery_target_lsn = ${quote(part.snapshotLsn)}`,
@@ -398,14 +388,14 @@ export async function postgresRestoreDrill(backupPath: string, manifest: BackupM
     let client: pg.Client | undefined;
     const deadline = Date.now() + SCRATCH_START_TIMEOUT_S * 1000;
     while (!client) {
-      const c = new pg.Client({ host: '127.0.0.1', port, user: part.user, database: part.database });
+      const c = new pg.Client({ host: scratch, port, user: part.user, database: part.database });
       try {
         await c.connect();
         client = c;
       } catch (err) {
         await c.end().catch(() => undefined);
         const code = (err as { code?: string }).code;
-        if ((code !== '57P03' && code !== 'ECONNREFUSED') || Date.now() > deadline) {
+        if ((code !== '57P03' && code !== 'ECONNREFUSED' && code !== 'ENOENT') || Date.now() > deadline) {
           const log = await readFile(path.join(scratch, 'log.txt'), 'utf8').catch(() => '');
           check(false, `le cluster jetable n’a pas terminé sa récupération : ${(err as Error).message}${log ? ` ; journal : ${log.trim().split('\n').slice(-3).join(' | ')}` : ''}`);
           return { ok, lines };
@@ -454,7 +444,7 @@ export async function postgresRestoreDrill(backupPath: string, manifest: BackupM
  */
 async function writeScratchConfig(dataDir: string, socketDir: string, port: number, recovery: string[]): Promise<void> {
   await writeFile(path.join(dataDir, 'postgresql.conf'), '# exercice de restauration de Préau : voir postgresql.auto.conf\n');
-  await writeFile(path.join(dataDir, 'pg_hba.conf'), 'local all all trust\nhost all all 127.0.0.1/32 trust\n');
+  await writeFile(path.join(dataDir, 'pg_hba.conf'), 'local all all trust\n');
   await writeFile(path.join(dataDir, 'pg_ident.conf'), '');
   await appendFile(
     path.join(dataDir, 'postgresql.auto.conf'),
@@ -462,7 +452,8 @@ async function writeScratchConfig(dataDir: string, socketDir: string, port: numb
       '',
       '# exercice de restauration de Préau (cluster jetable)',
       `port = ${port}`,
-      `listen_addresses = '127.0.0.1'`,
+      // Unix socket only, in the 0700 scratch folder: the copy holds every pupil's data and trusts its connections.
+      `listen_addresses = ''`,
       `unix_socket_directories = ${quote(socketDir)}`,
       `hba_file = ${quote(path.join(dataDir, 'pg_hba.conf'))}`,
       `ident_file = ${quote(path.join(dataDir, 'pg_ident.conf'))}`,
