@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { Writable } from 'node:stream';
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -190,7 +190,7 @@ describe.skipIf(!available)('PostgreSQL backups with preau backup / restore-dril
     expect(force.stderr).toContain('--force n’existe pas avec PostgreSQL');
   }, 120_000);
 
-  it('bad input: missing tools, no WAL archive — exit 1 with the reason, nothing written', async () => {
+  it('bad input: missing tools, no WAL archive, the snapshot’s segment gone from the archive — exit 1 with the reason, nothing written', async () => {
     const count = () => readdirSync(backups).length;
     const n = count();
     const noTools = await preau(['backup'], { PREAU_PG_BIN_DIR: path.join(work, 'nulle-part') });
@@ -202,6 +202,17 @@ describe.skipIf(!available)('PostgreSQL backups with preau backup / restore-dril
     const drillNoTools = await preau(['restore-drill', 'latest'], { PREAU_PG_BIN_DIR: path.join(work, 'nulle-part') });
     expect(drillNoTools.status).toBe(1);
     expect(drillNoTools.stderr).toContain('Exercice impossible : outil(s) PostgreSQL introuvable(s)');
+    // The archive lost the snapshot's segment: the backup cannot be brought to its snapshot.
+    const [id] = readdirSync(backups).filter((x) => x.startsWith('preau-'));
+    const { snapshotWal } = (JSON.parse(readFileSync(path.join(backups, id!, 'manifest.json'), 'utf8')) as { database: { snapshotWal: string } }).database;
+    renameSync(path.join(archive, snapshotWal), path.join(work, snapshotWal));
+    try {
+      const lost = await preau(['restore-drill', 'latest']);
+      expect(lost.stdout).toContain(`✗ segment ${snapshotWal} absent de l’archive ${archive}`);
+      expect(lost.status).toBe(1);
+    } finally {
+      renameSync(path.join(work, snapshotWal), path.join(archive, snapshotWal));
+    }
     expect(count()).toBe(n);
   }, 60_000);
 });

@@ -372,6 +372,8 @@ export async function postgresRestoreDrill(backupPath: string, manifest: BackupM
       `recovery_target_action = 'promote'`,
     ]);
     await writeFile(path.join(dataDir, 'recovery.signal'), '');
+    // A standby's copy would stay a standby for ever (pg_basebackup leaves the file out; a tar made otherwise may not).
+    await rm(path.join(dataDir, 'standby.signal'), { force: true });
     await chownTree(scratch, user);
     if (user) await chown(scratch, user.uid, user.gid);
     progress.update('rejeu de l’archive', 0, 1);
