@@ -1,16 +1,16 @@
-import { spawnSync } from 'node:child_process';
 import { Writable } from 'node:stream';
 import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { defaultConfig, loadConfig } from '../../src/config/config.js';
 import { backupCommand } from './backup.cli.js';
 import { MIGRATION_NAMES } from '../../src/storage/db.js';
 import { PG_BIN, PgCluster, pgBinariesAvailable } from '../../test/support/pg-cluster.js';
 import { takePostgresBackup, walFileName } from './postgres.js';
 import { walToKeepFrom } from './retention.js';
-import { backupWarnings, type BackupSettings } from './schedule.js';
+import { backupWarnings, scheduleBackups, type BackupSettings } from './schedule.js';
+import { createLogger } from '../../src/platform/logger.js';
 
 /**
  * `preau backup | restore-drill | restore` with DATABASE_URL=postgres://… as an operator runs them
@@ -18,7 +18,6 @@ import { backupWarnings, type BackupSettings } from './schedule.js';
  * archiving to a folder of its own) shared by every test.
  */
 const PORT = 47311;
-const CLI = ['--import', 'tsx', path.resolve('src/cli.ts')];
 const available = pgBinariesAvailable();
 const work = mkdtempSync(path.join(tmpdir(), 'preau-pg-backup-'));
 const cluster = new PgCluster(path.join(work, 'site-a'), PORT);
@@ -29,12 +28,7 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 const env = (more: Record<string, string> = {}) => ({ LOG_LEVEL: 'warn', DATABASE_URL: url, PREAU_BACKUP_DIR: backups, PREAU_BACKUP_WAL_DIR: archive, PREAU_PG_BIN_DIR: PG_BIN, ...more });
 
-/** The real CLI in a process of its own (its exit code as an operator sees it). */
-function preauProcess(args: string[]) {
-  return spawnSync(process.execPath, [...CLI, ...args], { encoding: 'utf8', env: { ...process.env, ...env() }, timeout: 120_000 });
-}
-
-/** The same command in this process (no tsx start-up per case): `preau <command> <args>` with env-only configuration. */
+/** `preau <command>` in this process (no tsx start-up per case; the real child process is the schedule's, last): `preau <command> <args>` with env-only configuration. */
 async function preau(args: string[], more: Record<string, string> = {}): Promise<{ status: number; stdout: string; stderr: string }> {
   const [command, ...rest] = args as ['backup' | 'restore' | 'restore-drill', ...string[]];
   let stdout = '';
@@ -90,7 +84,7 @@ describe.skipIf(!available)('PostgreSQL backups with preau backup / restore-dril
     const [id] = readdirSync(backups).filter((n) => n.startsWith('preau-'));
     expect(readdirSync(path.join(backups, id!)).sort()).toEqual(['backup_manifest', 'base.tar.gz', 'manifest.json', 'pg_wal.tar.gz']);
 
-    const good = preauProcess(['restore-drill', 'latest']);
+    const good = await preau(['restore-drill', 'latest']);
     expect(good.stderr).toBe('');
     expect(good.stdout).toContain('✓ pg_verifybackup');
     expect(good.stdout).toContain('✓ nombres de lignes conformes au manifeste (2 tables');
@@ -215,6 +209,27 @@ describe.skipIf(!available)('PostgreSQL backups with preau backup / restore-dril
     }
     expect(count()).toBe(n);
   }, 60_000);
+
+  // Last: its retention cleans the shared archive up to its own backup (one archive, one backup folder).
+  it('the server’s schedule takes PostgreSQL backups too (the same `preau backup` child, with the archive and tools passed on)', async () => {
+    const lines: string[] = [];
+    const logger = createLogger('info', new Writable({ write: (chunk: Buffer, _e, cb) => (lines.push(chunk.toString()), cb()) }));
+    const backupDir = path.join(work, 'planifiées');
+    const realSetTimeout = globalThis.setTimeout;
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval'] });
+    const s = scheduleBackups({ ...defaultConfig(), databaseUrl: url, publicUrl: 'http://127.0.0.1:3000', backupDir, backupWalDir: archive, pgBinDir: PG_BIN, backupEveryMinutes: 5, backupKeep: 3 }, logger);
+    try {
+      for (let i = 0; i < 500 && vi.getTimerCount() === 0; i++) await new Promise((r) => realSetTimeout(r, 20));
+      vi.advanceTimersByTime(60_000);
+      for (let i = 0; i < 3000 && !lines.some((l) => /sauvegarde faite|la sauvegarde a échoué/.test(l)); i++) await new Promise((r) => realSetTimeout(r, 20));
+      const done = lines.find((l) => l.includes('sauvegarde faite'));
+      expect(done, lines.join('\n')).toContain('instantané au LSN');
+      expect(readdirSync(backupDir).filter((n) => n.startsWith('preau-'))).toHaveLength(1);
+    } finally {
+      s.stop();
+      vi.useRealTimers();
+    }
+  }, 120_000);
 });
 
 describe('PostgreSQL backup pieces', () => {
