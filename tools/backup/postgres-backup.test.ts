@@ -193,6 +193,9 @@ describe.skipIf(!available)('PostgreSQL backups with preau backup / restore-dril
     const noArchive = await preau(['backup'], { PREAU_BACKUP_WAL_DIR: '' });
     expect(noArchive.status).toBe(1);
     expect(noArchive.stderr).toContain('aucune archive des journaux : donnez PREAU_BACKUP_WAL_DIR');
+    const multiHost = await preau(['backup'], { DATABASE_URL: `postgres://postgres@127.0.0.1:${PORT},127.0.0.2:${PORT}/postgres` });
+    expect(multiHost.status).toBe(1);
+    expect(multiHost.stderr).toContain('Sauvegarde impossible : DATABASE_URL n’est pas une URL postgres://utilisateur@hôte:port/base');
     const drillNoTools = await preau(['restore-drill', 'latest'], { PREAU_PG_BIN_DIR: path.join(work, 'nulle-part') });
     expect(drillNoTools.status).toBe(1);
     expect(drillNoTools.stderr).toContain('Exercice impossible : outil(s) PostgreSQL introuvable(s)');

@@ -72,7 +72,12 @@ function run(file: string, args: string[], options: ExecFileOptions = {}): Promi
 
 /** The connection of DATABASE_URL without its password (given through PGPASSWORD: never on a command line). */
 function connection(databaseUrl: string): { url: string; env: NodeJS.ProcessEnv } {
-  const u = new URL(databaseUrl);
+  let u: URL;
+  try {
+    u = new URL(databaseUrl);
+  } catch {
+    throw new BackupError('DATABASE_URL n’est pas une URL postgres://utilisateur@hôte:port/base que pg_basebackup sache lire (plusieurs hôtes : passez par le répartiteur)');
+  }
   const password = decodeURIComponent(u.password);
   u.password = '';
   return { url: u.toString(), env: { ...process.env, ...(password ? { PGPASSWORD: password } : {}) } };
@@ -135,9 +140,9 @@ export async function takePostgresBackup(o: PostgresBackupOptions): Promise<Post
   if (!o.walDir) throw new BackupError('aucune archive des journaux : donnez PREAU_BACKUP_WAL_DIR (--backup-wal-dir), le dossier où archive_command copie les segments ; sans elle, une sauvegarde de base ne se restaure qu’à sa propre fin et l’exercice ne peut rien vérifier');
   if (!(await stat(o.walDir).catch(() => undefined))?.isDirectory()) throw new BackupError(`archive des journaux introuvable : ${o.walDir}`);
   await requireTools(o.pgBinDir, BACKUP_TOOLS);
+  const { url, env } = connection(o.databaseUrl);
   await mkdir(o.backupDir, { recursive: true, mode: 0o700 });
   const release = await acquireLock(o.backupDir);
-  const { url, env } = connection(o.databaseUrl);
   const client = new pg.Client({ connectionString: o.databaseUrl });
   const exporter = new pg.Client({ connectionString: o.databaseUrl });
   try {
