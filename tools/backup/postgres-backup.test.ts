@@ -206,6 +206,10 @@ describe.skipIf(!available)('PostgreSQL backups with preau backup / restore-dril
     try {
       const lost = await preau(['restore-drill', 'latest']);
       expect(lost.stdout).toContain(`✗ segment ${snapshotWal} absent de l’archive ${archive}`);
+      writeFileSync(path.join(archive, snapshotWal), Buffer.alloc(393_216)); // what an interrupted `cp` leaves
+      const partial = await preau(['restore-drill', 'latest']);
+      expect(partial.stdout).toContain(`✗ segment ${snapshotWal} incomplet (393216 octets) de l’archive ${archive}`);
+      rmSync(path.join(archive, snapshotWal));
       expect(lost.status).toBe(1);
     } finally {
       renameSync(path.join(work, snapshotWal), path.join(archive, snapshotWal));

@@ -198,7 +198,8 @@ export async function takePostgresBackup(o: PostgresBackupOptions): Promise<Post
     await client.query('select pg_current_xact_id()');
     await client.query('select pg_switch_wal()').catch(() => undefined); // not allowed: archive_timeout closes it
     const deadline = Date.now() + (o.archiveWaitMs ?? ARCHIVE_WAIT_MS);
-    while (!(await stat(path.join(o.walDir, snapshotWal)).catch(() => undefined))) {
+    // Whole, not just there: `cp` in archive_command creates the file before it has written it.
+    while ((await stat(path.join(o.walDir, snapshotWal)).catch(() => undefined))?.size !== Number(info.segment)) {
       if (Date.now() > deadline) throw new BackupError(`le segment ${snapshotWal} n’est pas arrivé dans l’archive ${o.walDir} en ${Math.round((o.archiveWaitMs ?? ARCHIVE_WAIT_MS) / 1000)} s : archive_command échoue-t-il ? (journal de PostgreSQL, pg_stat_archiver)`);
       await new Promise((r) => setTimeout(r, 200));
     }
@@ -350,8 +351,11 @@ export async function postgresRestoreDrill(backupPath: string, manifest: BackupM
   check(true, `empreintes SHA-256 conformes : ${1 + part.files.length} fichier(s), ${(part.sizeBytes + part.files.reduce((a, f) => a + f.sizeBytes, 0)).toLocaleString('fr-FR')} octets`);
   if (!o.walDir) throw new BackupError('aucune archive des journaux : donnez PREAU_BACKUP_WAL_DIR (--backup-wal-dir) ; l’exercice rejoue l’archive jusqu’à l’instantané du manifeste');
   await requireTools(o.pgBinDir, DRILL_TOOLS);
-  if (!(await stat(path.join(o.walDir, part.snapshotWal)).catch(() => undefined))) {
-    check(false, `segment ${part.snapshotWal} absent de l’archive ${o.walDir} : cette sauvegarde ne peut pas être rejouée jusqu’à son instantané`);
+  const segment = await stat(path.join(o.walDir, part.snapshotWal)).catch(() => undefined);
+  // The manifest does not keep the segment size (a power of two, 1 MiB to 1 GiB): a cut copy is caught
+  // unless it stopped on a MiB boundary; the recovery then refuses it ("wrong size") and the drill says so.
+  if (!segment || segment.size === 0 || segment.size % (1 << 20) !== 0) {
+    check(false, `segment ${part.snapshotWal} ${segment ? `incomplet (${segment.size} octets)` : 'absent'} de l’archive ${o.walDir} : cette sauvegarde ne peut pas être rejouée jusqu’à son instantané`);
     return { ok, lines };
   }
 
