@@ -29,11 +29,14 @@ Commandes :
                              les notifications plus anciennes que leur durée de conservation
                              et les fichiers que plus rien ne référence
   drill [options]            l’exercice du matin de crise sur un Préau à lui (voir : drill --help)
-  backup                     une sauvegarde maintenant (base SQLite et fichiers) dans PREAU_BACKUP_DIR
+  backup                     une sauvegarde maintenant dans PREAU_BACKUP_DIR : base SQLite et fichiers,
+                             ou avec PostgreSQL une sauvegarde de base (pg_basebackup ; archive PREAU_BACKUP_WAL_DIR)
   restore <sauvegarde> [--into DIR] [--force]
-                             restaure une sauvegarde vérifiée (refuse d’écraser des données sans --force)
+                             restaure une sauvegarde vérifiée (refuse d’écraser des données sans --force) ;
+                             PostgreSQL : prépare un dossier de données neuf DIR et dit quoi faire
   restore-drill <sauvegarde> [--scratch DIR]
-                             restaure dans un dossier jetable, vérifie lignes, empreintes et migrations ;
+                             restaure dans un dossier jetable (PostgreSQL : un cluster jetable qui rejoue
+                             l’archive), vérifie lignes, empreintes et migrations ;
                              code de sortie 0 si la sauvegarde est bonne, 1 sinon
   help                       affiche cette aide
 

@@ -7,7 +7,7 @@ import { sql } from 'kysely';
 import { compose } from './compose.js';
 import { ConfigError, loadConfig, type Config } from './config/config.js';
 import { forgetPendingLinksOf } from './modules/schools/index.js';
-import { backupWarnings, scheduleBackups } from '../tools/backup/schedule.js';
+import { backupWarnings, scheduleBackups, type PostgresFacts } from '../tools/backup/schedule.js';
 
 /** Purge of departed people and expired sessions: daily, first run a minute after boot. */
 const PURGE_INTERVAL_MS = 24 * 3_600_000;
@@ -21,11 +21,16 @@ export async function serve(config: Config): Promise<void> {
   const preau = await compose(config);
   const { logger } = preau;
   // Said at every start: backups missing, or on the data's own disk, are found before the fire.
-  const archiveMode =
-    preau.storage.capabilities.backend === 'postgres'
-      ? await sql<{ mode: string }>`select current_setting('archive_mode') as mode`.execute(preau.storage.db).then((r) => r.rows[0]?.mode, () => undefined)
-      : undefined;
-  const warnings = await backupWarnings(config, process.env, archiveMode === undefined ? {} : { archiveMode });
+  const setting = (name: 'archive_mode' | 'data_directory') =>
+    sql<{ v: string }>`select current_setting(${name}) as v`.execute(preau.storage.db).then((r) => r.rows[0]?.v, () => undefined);
+  const postgres: PostgresFacts = {};
+  if (preau.storage.capabilities.backend === 'postgres') {
+    const archiveMode = await setting('archive_mode');
+    if (archiveMode !== undefined) postgres.archiveMode = archiveMode;
+    const dataDirectory = await setting('data_directory'); // superusers and pg_read_all_settings only
+    if (dataDirectory !== undefined) postgres.dataDirectory = dataDirectory;
+  }
+  const warnings = await backupWarnings(config, process.env, postgres);
   for (const warning of warnings) logger.warn({ backupDir: config.backupDir }, `sauvegardes : ${warning}`);
   if (preau.edge) preau.edge.controls.operatorNotices = warnings.map((w) => `Sauvegardes : ${w}`);
 

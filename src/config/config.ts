@@ -55,6 +55,14 @@ export interface Config {
   /** Complete backups kept; older ones are deleted (never the only good one). */
   backupKeep: number;
   /**
+   * PostgreSQL: the WAL archive folder as this host sees it (where `archive_command` copies
+   * segments); `preau backup` waits there for its snapshot's segment and cleans it up to the
+   * oldest kept base backup; `restore-drill` recovers from it.
+   */
+  backupWalDir: string | undefined;
+  /** PostgreSQL binaries for backups and the restore drill (pg_basebackup, pg_ctl, pg_archivecleanup…). */
+  pgBinDir: string;
+  /**
    * Where file bytes go: `disk` (under dataDir, the embedded default) or `database` (the default with
    * PostgreSQL: replicated with it, readable by every node).
    */
@@ -173,6 +181,8 @@ const SPECS: OptionSpec<keyof Config>[] = [
   { key: 'backupDir', env: 'PREAU_BACKUP_DIR', flag: '--backup-dir', help: 'dossier des sauvegardes, sur un autre disque (hors site de préférence)', expect: 'un chemin de dossier', parse: (r) => (r.length > 0 && r.length < 4096 ? r : undefined) },
   { key: 'backupEveryMinutes', env: 'PREAU_BACKUP_EVERY_MINUTES', flag: '--backup-every-minutes', help: 'intervalle entre deux sauvegardes', expect: 'un entier de 5 à 10080 (minutes)', parse: int(5, 10_080) },
   { key: 'backupKeep', env: 'PREAU_BACKUP_KEEP', flag: '--backup-keep', help: 'sauvegardes complètes conservées', expect: 'un entier de 1 à 1000', parse: int(1, 1_000) },
+  { key: 'backupWalDir', env: 'PREAU_BACKUP_WAL_DIR', flag: '--backup-wal-dir', help: 'PostgreSQL : dossier de l’archive des journaux (WAL) où écrit archive_command', expect: 'un chemin de dossier', parse: (r) => (r.length > 0 && r.length < 4096 ? r : undefined) },
+  { key: 'pgBinDir', env: 'PREAU_PG_BIN_DIR', flag: '--pg-bin-dir', help: 'PostgreSQL : dossier des outils (pg_basebackup, pg_ctl…)', expect: 'un chemin de dossier', parse: (r) => (r.length > 0 && r.length < 4096 ? r : undefined) },
   { key: 'blobStore', env: 'PREAU_BLOB_STORE', flag: '--blob-store', help: 'où sont gardés les fichiers', expect: 'disk ou database', parse: oneOf('disk', 'database') },
   {
     key: 'trustedProxies', env: 'PREAU_TRUSTED_PROXIES', flag: '--trusted-proxies', help: 'répartiteurs de charge dont l’adresse client transmise est crue',
@@ -255,6 +265,8 @@ export function defaultConfig(): Config {
     backupDir: undefined,
     backupEveryMinutes: 60,
     backupKeep: 48,
+    backupWalDir: undefined,
+    pgBinDir: '/usr/lib/postgresql/15/bin',
     blobStore: 'disk',
     trustedProxies: [],
     clientAddressFrom: 'proxy-protocol',

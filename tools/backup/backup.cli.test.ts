@@ -79,7 +79,8 @@ describe('preau backup, restore, restore-drill', () => {
       [['restore', 'latest', '--into'], { PREAU_BACKUP_DIR: backups }, 'l’option --into attend un dossier'],
       [['restore-drill', 'latest', '--force'], { PREAU_BACKUP_DIR: backups }, 'option inconnue --force'],
       [['restore-drill', 'latest'], { PREAU_BACKUP_DIR: path.join(work, 'vide') }, 'sauvegarde introuvable : « latest »'],
-      [['backup', '--backup-dir', backups], { DATABASE_URL: 'postgres://postgres@127.0.0.1:1/nope' }, 'avec PostgreSQL, les sauvegardes sont l’archivage des journaux (archive_command) vers un second site et pg_basebackup'],
+      // A backup of the embedded store is not restored into PostgreSQL (the PostgreSQL commands: postgres-backup.test.ts).
+      [['restore', 'latest', '--into', path.join(work, 'vide'), '--backup-dir', backups], { DATABASE_URL: 'postgres://postgres@127.0.0.1:1/nope' }, 'est une sauvegarde du stockage embarqué (SQLite) : restaurez-la avec DATABASE_URL=sqlite:…'],
     ];
     const before = readdirSync(backups).sort();
     for (const [args, env, message] of cases) {

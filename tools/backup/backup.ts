@@ -183,7 +183,7 @@ export async function sha256File(file: string): Promise<string> {
   return hash.digest('hex');
 }
 
-async function writeDurably(file: string, text: string): Promise<void> {
+export async function writeDurably(file: string, text: string): Promise<void> {
   const h = await open(file, 'wx', 0o600);
   try {
     await h.writeFile(text);
@@ -197,7 +197,7 @@ async function writeDurably(file: string, text: string): Promise<void> {
  * One backup (or retention) at a time per backup folder, across processes (the server's schedule
  * and `preau backup`). A lock left by a process that no longer exists on this host is taken over.
  */
-async function acquireLock(backupDir: string): Promise<() => Promise<void>> {
+export async function acquireLock(backupDir: string): Promise<() => Promise<void>> {
   const file = path.join(backupDir, '.lock');
   const me = `${process.pid}@${hostname()}`;
   for (let attempt = 0; attempt < 2; attempt++) {

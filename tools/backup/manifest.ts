@@ -18,6 +18,8 @@ import { fileURLToPath } from 'node:url';
 
 export const MANIFEST_FILE = 'manifest.json';
 export const DATABASE_FILE = 'preau.sqlite' as const;
+/** PostgreSQL: the base backup's main tar (pg_basebackup -Ft -z), beside pg_wal.tar.gz and backup_manifest. */
+export const PG_BASE_FILE = 'base.tar.gz' as const;
 export const BACKUP_PREFIX = 'preau-';
 export const PARTIAL_PREFIX = '.partial-';
 export const POOL_DIR = 'blobs';
@@ -30,11 +32,50 @@ export interface BackupManifest {
   preauVersion: string;
   /** Kysely migrations applied in the copied database (names, sorted), and the last one. */
   migrations: { applied: string[]; latest: string | null };
-  database: { file: typeof DATABASE_FILE; sizeBytes: number; sha256: string; tables: Record<string, number> };
+  database: SqliteDatabasePart | PostgresDatabasePart;
   blobs: { sha256: string; sizeBytes: number }[];
   /** Files of the data directory left out because their bytes no longer match their name (corrupt at the source). */
   corruptAtSource: string[];
   durationMs: number;
+}
+
+export interface SqliteDatabasePart {
+  file: typeof DATABASE_FILE;
+  sizeBytes: number;
+  sha256: string;
+  tables: Record<string, number>;
+}
+
+/**
+ * A PostgreSQL base backup (`base.tar.gz` is `file`; the other files pg_basebackup wrote are in
+ * `files`), and what the restored copy must hold: row counts and checksums of Préau's tables, read
+ * in a snapshot that matches the archive's state at `snapshotLsn` exactly (see postgres.ts).
+ */
+export interface PostgresDatabasePart {
+  engine: 'postgresql';
+  file: typeof PG_BASE_FILE;
+  sizeBytes: number;
+  sha256: string;
+  tables: Record<string, number>;
+  /** Per table: the sum of the first 64 bits of each row's md5 (order-free), as a decimal string. */
+  checksums: Record<string, string>;
+  /** Every other file of the backup (pg_wal.tar.gz, backup_manifest, tablespaces' tars). */
+  files: { name: string; sizeBytes: number; sha256: string }[];
+  serverVersion: string;
+  /** Where Préau's tables are: the database, its schema, and the role the drill connects as. */
+  database: string;
+  schema: string;
+  user: string;
+  /** First WAL segment the base backup needs (from its backup_label): the archive is cleaned up to the oldest kept one. */
+  startWal: string;
+  /** The counts and checksums are those of a recovery up to this LSN (`recovery_target_lsn`). */
+  snapshotLsn: string;
+  /** The archived segment holding `snapshotLsn` (the backup waited for it in the archive). */
+  snapshotWal: string;
+}
+
+export function isPostgresPart(d: BackupManifest['database']): d is PostgresDatabasePart {
+  return (d as PostgresDatabasePart).engine === 'postgresql';
 }
 
 /** The folder name of a backup taken at `atMs`: sorts in time order, safe on every filesystem. */
@@ -72,8 +113,17 @@ export async function readManifest(backupPath: string): Promise<BackupManifest> 
   if (!isRecord(m) || m.format !== 1) throw bad('format inconnu (attendu : 1)');
   if (typeof m.id !== 'string' || typeof m.createdAt !== 'string' || typeof m.preauVersion !== 'string') throw bad('identifiant, date ou version manquants');
   const db = m.database;
-  if (!isRecord(db) || db.file !== DATABASE_FILE || typeof db.sizeBytes !== 'number' || typeof db.sha256 !== 'string' || !SHA256.test(db.sha256) || !isRecord(db.tables)) throw bad('description de la base manquante');
+  const engineFile = isRecord(db) && db.engine === 'postgresql' ? PG_BASE_FILE : DATABASE_FILE;
+  if (!isRecord(db) || db.file !== engineFile || typeof db.sizeBytes !== 'number' || typeof db.sha256 !== 'string' || !SHA256.test(db.sha256) || !isRecord(db.tables)) throw bad('description de la base manquante');
   for (const n of Object.values(db.tables)) if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) throw bad('nombre de lignes invalide');
+  if (db.engine === 'postgresql') {
+    const strings = ['serverVersion', 'database', 'schema', 'user', 'startWal', 'snapshotLsn', 'snapshotWal'];
+    if (!strings.every((k) => typeof db[k] === 'string' && (db[k] as string).length > 0)) throw bad('description de la sauvegarde PostgreSQL incomplète');
+    if (!/^[0-9A-F]{24}$/.test(db.startWal as string) || !/^[0-9A-F]{24}$/.test(db.snapshotWal as string) || !/^[0-9A-F]{1,8}\/[0-9A-F]{1,8}$/.test(db.snapshotLsn as string)) throw bad('segment WAL ou LSN invalide');
+    if (!isRecord(db.checksums) || !Object.values(db.checksums).every((c) => typeof c === 'string' && /^-?\d+$/.test(c))) throw bad('empreintes des tables invalides');
+    // File names are joined to the backup's path: never a path of their own.
+    if (!Array.isArray(db.files) || !db.files.every((f) => isRecord(f) && typeof f.name === 'string' && /^[A-Za-z0-9_.-]+$/.test(f.name) && typeof f.sizeBytes === 'number' && typeof f.sha256 === 'string' && SHA256.test(f.sha256))) throw bad('liste des fichiers de la sauvegarde PostgreSQL invalide');
+  }
   const mig = m.migrations;
   if (!isRecord(mig) || !Array.isArray(mig.applied) || !mig.applied.every((x) => typeof x === 'string')) throw bad('migrations manquantes');
   if (!Array.isArray(m.blobs) || !m.blobs.every((b) => isRecord(b) && typeof b.sha256 === 'string' && SHA256.test(b.sha256) && typeof b.sizeBytes === 'number')) throw bad('liste des fichiers invalide');

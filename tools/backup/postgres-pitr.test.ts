@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { appendFileSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -62,8 +62,10 @@ describe.skipIf(!available)('PostgreSQL: base backup + WAL archive, point-in-tim
     await primary.query(`select pg_create_restore_point('avant-erreur')`);
     await primary.query('delete from handins where id % 2 = 0'); // the mistake the restore undoes
     const { wal } = (await primary.query<{ wal: string }>('select pg_walfile_name(pg_switch_wal()) as wal'))[0]!;
-    // Wait (bounded) until the segment holding the restore point is in the archive.
-    for (let i = 0; i < 100 && !existsSync(path.join(archive, wal)); i++) await new Promise((r) => setTimeout(r, 100));
+    // Wait (bounded) until the segment holding the restore point is in the archive, whole: `cp` creates
+    // the file before writing it, and the immediate stop below can cut the archiver mid-copy.
+    const whole = () => existsSync(path.join(archive, wal)) && statSync(path.join(archive, wal)).size === 16 << 20;
+    for (let i = 0; i < 100 && !whole(); i++) await new Promise((r) => setTimeout(r, 100));
     expect(readdirSync(archive)).toContain(wal);
 
     primary.stop('immediate'); // site A is gone

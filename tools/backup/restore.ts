@@ -11,12 +11,13 @@ import { DiskBlobStore, fsyncPath } from '../../src/storage/blobs/disk-blob-stor
 import { BLOB_REFERENCES } from '../../src/storage/blobs/orphan-sweep.js';
 import { MIGRATION_NAMES, migrateToLatest, openStorage } from '../../src/storage/db.js';
 import { describeDatabase, sha256File } from './backup.js';
-import { DATABASE_FILE, ManifestError, poolDirOf, readManifest, type BackupManifest } from './manifest.js';
+import { DATABASE_FILE, isPostgresPart, ManifestError, poolDirOf, readManifest, type BackupManifest } from './manifest.js';
 import { silentProgress, type Progress } from './progress.js';
 
 /** Problems found in a backup, in French, one line each; empty when the backup is intact. */
 export async function verifyBackup(backupPath: string, progress: Progress = silentProgress): Promise<{ manifest: BackupManifest; problems: string[] }> {
   const manifest = await readManifest(backupPath);
+  if (isPostgresPart(manifest.database)) throw new ManifestError(`${backupPath} est une sauvegarde PostgreSQL : elle se restaure avec DATABASE_URL=postgres://… (voir docs/OPERATIONS.md, « Sauvegardes »)`);
   const problems: string[] = [];
   const dbFile = path.join(backupPath, DATABASE_FILE);
   const dbStat = await stat(dbFile).catch(() => undefined);

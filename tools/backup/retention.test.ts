@@ -81,7 +81,7 @@ describe('retention on disk', () => {
       ['preau-2026-11-29T05-00-00-000Z', false],
     ]);
     // With a limit of one, the one good backup (the oldest) stays, and so do the files it may need.
-    expect(await applyRetention(backupDir, 1)).toEqual({ deleted: [], poolFilesDeleted: 0 });
+    expect(await applyRetention(backupDir, 1)).toEqual({ deleted: [], poolFilesDeleted: 0, walFilesDeleted: 0 });
     // A new good backup: now the damaged ones and the older good one go.
     const fresh = await takeBackup({ ...opts, keep: 1, nowMs: hour(6) });
     expect(fresh.retention.deleted).toEqual(['preau-2026-11-29T05-00-00-000Z', 'preau-2026-11-29T04-00-00-000Z', 'preau-2026-11-29T03-00-00-000Z']);

@@ -1,7 +1,7 @@
 import { readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { DiskBlobStore } from '../../src/storage/blobs/disk-blob-store.js';
-import { BACKUP_PREFIX, DATABASE_FILE, PARTIAL_PREFIX, POOL_DIR, readManifest, type BackupManifest } from './manifest.js';
+import { BACKUP_PREFIX, DATABASE_FILE, isPostgresPart, PARTIAL_PREFIX, POOL_DIR, readManifest, type BackupManifest } from './manifest.js';
 
 export interface BackupEntry {
   id: string;
@@ -34,22 +34,44 @@ export async function listBackups(backupDir: string): Promise<(BackupEntry & { m
   for (const id of names.filter((n) => n.startsWith(BACKUP_PREFIX)).sort()) {
     const dir = path.join(backupDir, id);
     const manifest = await readManifest(dir).catch(() => undefined);
-    const size = (await stat(path.join(dir, DATABASE_FILE)).catch(() => undefined))?.size;
+    const size = (await stat(path.join(dir, manifest?.database.file ?? DATABASE_FILE)).catch(() => undefined))?.size;
     out.push({ id, manifest, good: manifest !== undefined && size === manifest.database.sizeBytes });
   }
   return out;
 }
 
 /**
+ * The WAL segment the archive must keep from (pure): the first segment of the oldest kept good
+ * PostgreSQL base backup. Undefined — clean nothing — when a kept backup's manifest is unreadable
+ * (it may be an older PostgreSQL backup) or no PostgreSQL backup is kept.
+ */
+export function walToKeepFrom(kept: readonly { good: boolean; manifest: BackupManifest | undefined }[]): string | undefined {
+  if (kept.some((e) => !e.manifest)) return undefined;
+  for (const e of kept) if (e.good && e.manifest && isPostgresPart(e.manifest.database)) return e.manifest.database.startWal;
+  return undefined;
+}
+
+/**
  * Applies the retention under the backup lock: deletes the backups `decideRetention` names,
  * leftovers of interrupted backups (`.partial-*`), then the pool's files that no remaining
- * manifest lists.
+ * manifest lists; with `wal` (PostgreSQL), the archive's segments older than the oldest kept base
+ * backup needs (pg_archivecleanup).
  */
-export async function applyRetention(backupDir: string, keep: number): Promise<{ deleted: string[]; poolFilesDeleted: number }> {
+export async function applyRetention(
+  backupDir: string,
+  keep: number,
+  wal?: { walDir: string; pgBinDir: string },
+): Promise<{ deleted: string[]; poolFilesDeleted: number; walFilesDeleted: number }> {
   const entries = await listBackups(backupDir);
   const deleted = decideRetention(entries, keep);
   for (const id of deleted) await rm(path.join(backupDir, id), { recursive: true, force: true });
   for (const n of await readdir(backupDir)) if (n.startsWith(PARTIAL_PREFIX)) await rm(path.join(backupDir, n), { recursive: true, force: true });
+  let walFilesDeleted = 0;
+  const keepFrom = wal ? walToKeepFrom(entries.filter((e) => !deleted.includes(e.id))) : undefined;
+  if (wal && keepFrom) {
+    const { cleanWalArchive } = await import('./postgres.js');
+    walFilesDeleted = await cleanWalArchive(wal.walDir, keepFrom, wal.pgBinDir);
+  }
 
   const listed = new Set<string>();
   let unreadable = false;
@@ -59,7 +81,7 @@ export async function applyRetention(backupDir: string, keep: number): Promise<{
     else unreadable = true;
   }
   // A kept backup whose manifest cannot be read may still need its files: keep the whole pool.
-  if (unreadable) return { deleted, poolFilesDeleted: 0 };
+  if (unreadable) return { deleted, poolFilesDeleted: 0, walFilesDeleted };
   const pool = new DiskBlobStore(path.join(backupDir, POOL_DIR));
   let poolFilesDeleted = 0;
   for await (const b of pool.list()) {
@@ -67,5 +89,5 @@ export async function applyRetention(backupDir: string, keep: number): Promise<{
     await pool.delete(b.sha256);
     poolFilesDeleted++;
   }
-  return { deleted, poolFilesDeleted };
+  return { deleted, poolFilesDeleted, walFilesDeleted };
 }

@@ -48,11 +48,12 @@ describe('backup warnings at start-up', () => {
     expect((await backupWarnings(settings({ publicUrl: 'https://ent.example.fr' }), {}))[0]).toContain('aucune sauvegarde configurée');
   });
 
-  it('PostgreSQL: the backup folder does not apply, and says where backups are; no WAL archive in production is a warning', async () => {
+  it('PostgreSQL: no WAL archive in production is a warning, and no base backup planned; nothing on a developer’s machine (more in postgres-backup.test.ts)', async () => {
     const pgUrl = 'postgres://u@h/db';
-    expect(await backupWarnings(settings({ databaseUrl: pgUrl, backupDir: path.join(work, 'x') }), {})).toEqual([`PREAU_BACKUP_DIR ne sauvegarde que le stockage embarqué (SQLite) : ${POSTGRES_BACKUPS}`]);
-    expect(await backupWarnings(settings({ databaseUrl: pgUrl }), { NODE_ENV: 'production' }, { archiveMode: 'on' })).toEqual([]);
-    expect(await backupWarnings(settings({ databaseUrl: pgUrl }), { NODE_ENV: 'production' }, { archiveMode: 'off' })).toEqual([`PostgreSQL n’archive pas ses journaux (archive_mode = off) : ${POSTGRES_BACKUPS}`]);
+    expect(await backupWarnings(settings({ databaseUrl: pgUrl }), { NODE_ENV: 'production' }, { archiveMode: 'off' })).toEqual([
+      `PostgreSQL n’archive pas ses journaux (archive_mode = off) : ${POSTGRES_BACKUPS}`,
+      `aucune sauvegarde de base planifiée (PREAU_BACKUP_DIR) : ${POSTGRES_BACKUPS}`,
+    ]);
     expect(await backupWarnings(settings({ databaseUrl: pgUrl }), {}, { archiveMode: 'off' })).toEqual([]);
   });
 

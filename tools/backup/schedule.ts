@@ -1,6 +1,6 @@
 /**
  * The server's side of backups: what is wrong with the backup configuration (said at start-up),
- * and the scheduled backups of the embedded store.
+ * and the scheduled backups (embedded store, or PostgreSQL base backups: the same `preau backup`).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, stat } from 'node:fs/promises';
@@ -11,7 +11,7 @@ import { listBackups } from './retention.js';
 import type { Config } from '../../src/config/config.js';
 import type { Logger } from '../../src/platform/logger.js';
 
-export type BackupSettings = Pick<Config, 'backupDir' | 'backupEveryMinutes' | 'backupKeep' | 'dataDir' | 'databaseUrl' | 'publicUrl' | 'departedRetentionDays'>;
+export type BackupSettings = Pick<Config, 'backupDir' | 'backupEveryMinutes' | 'backupKeep' | 'dataDir' | 'databaseUrl' | 'publicUrl' | 'departedRetentionDays' | 'backupWalDir' | 'pgBinDir'>;
 
 /** The SQLite file of `sqlite:<file>`, or undefined for PostgreSQL. */
 export function sqliteFileOf(databaseUrl: string): string | undefined {
@@ -23,39 +23,77 @@ export function isProduction(settings: Pick<Config, 'publicUrl'>, env: NodeJS.Pr
   return env.NODE_ENV === 'production' || settings.publicUrl.startsWith('https:');
 }
 
-export const POSTGRES_BACKUPS = 'avec PostgreSQL, les sauvegardes sont l’archivage des journaux (archive_command) vers un second site et pg_basebackup (voir docs/OPERATIONS.md, « Sauvegardes »)';
+export const POSTGRES_BACKUPS = 'avec PostgreSQL, les sauvegardes sont l’archivage des journaux (archive_command) vers un second site et `preau backup` (pg_basebackup) avec PREAU_BACKUP_DIR et PREAU_BACKUP_WAL_DIR (voir docs/OPERATIONS.md, « Sauvegardes »)';
+
+/** What the server knows of its PostgreSQL, when on PostgreSQL (each absent when it could not be read). */
+export interface PostgresFacts {
+  archiveMode?: string;
+  /** `data_directory` (superusers and pg_read_all_settings only): compared with the backup folders when it is on this host. */
+  dataDirectory?: string;
+}
 
 /**
  * What the operator must know about backups at start-up, in French, one sentence each (empty: all
  * is well). The backup folder is created if missing, so its device can be compared with the data's:
- * a backup on the data's disk burns with it. `postgres.archiveMode`: the server's `archive_mode`, when on PostgreSQL.
+ * a backup on the data's disk burns with it.
  */
-export async function backupWarnings(settings: BackupSettings, env: NodeJS.ProcessEnv, postgres: { archiveMode?: string } = {}): Promise<string[]> {
+export async function backupWarnings(settings: BackupSettings, env: NodeJS.ProcessEnv, postgres: PostgresFacts = {}): Promise<string[]> {
   const sqliteFile = sqliteFileOf(settings.databaseUrl);
-  if (!sqliteFile) {
-    const warnings: string[] = [];
-    if (settings.backupDir) warnings.push(`PREAU_BACKUP_DIR ne sauvegarde que le stockage embarqué (SQLite) : ${POSTGRES_BACKUPS}`);
-    if (postgres.archiveMode === 'off' && isProduction(settings, env)) warnings.push(`PostgreSQL n’archive pas ses journaux (archive_mode = off) : ${POSTGRES_BACKUPS}`);
-    return warnings;
-  }
+  if (!sqliteFile) return postgresWarnings(settings, env, postgres);
   if (!settings.backupDir) {
     return isProduction(settings, env) ? ['aucune sauvegarde configurée (PREAU_BACKUP_DIR) : un disque perdu, et toutes les données sont perdues ; voir docs/OPERATIONS.md, « Sauvegardes »'] : [];
   }
-  const warnings: string[] = [];
-  // Purged people must not live on in backups for longer than the purge allows (pupils are minors).
+  const warnings = retentionWarnings(settings);
+  const folder = await backupFolderWarning(settings.backupDir);
+  if (folder) return [...warnings, folder];
+  const same = await sameDiskWarning(settings.backupDir, path.dirname(path.resolve(sqliteFile)));
+  return same ? [...warnings, same] : warnings;
+}
+
+/** Purged people must not live on in backups for longer than the purge allows (pupils are minors). */
+function retentionWarnings(settings: BackupSettings): string[] {
   const keptDays = (settings.backupKeep * settings.backupEveryMinutes) / 1440;
-  if (keptDays > settings.departedRetentionDays) {
-    warnings.push(`les sauvegardes couvrent ${Math.ceil(keptDays)} jours (PREAU_BACKUP_KEEP × PREAU_BACKUP_EVERY_MINUTES), plus que la conservation après départ (${settings.departedRetentionDays} jours) : des personnes purgées y resteraient ; réduisez PREAU_BACKUP_KEEP`);
-  }
+  return keptDays > settings.departedRetentionDays
+    ? [`les sauvegardes couvrent ${Math.ceil(keptDays)} jours (PREAU_BACKUP_KEEP × PREAU_BACKUP_EVERY_MINUTES), plus que la conservation après départ (${settings.departedRetentionDays} jours) : des personnes purgées y resteraient ; réduisez PREAU_BACKUP_KEEP`]
+    : [];
+}
+
+async function backupFolderWarning(backupDir: string): Promise<string | undefined> {
   try {
-    await mkdir(settings.backupDir, { recursive: true, mode: 0o700 });
+    await mkdir(backupDir, { recursive: true, mode: 0o700 });
+    return undefined;
   } catch (err) {
-    return [...warnings, `dossier de sauvegarde ${settings.backupDir} inaccessible (${(err as NodeJS.ErrnoException).code ?? String(err)}) : aucune sauvegarde ne sera faite`];
+    return `dossier de sauvegarde ${backupDir} inaccessible (${(err as NodeJS.ErrnoException).code ?? String(err)}) : aucune sauvegarde ne sera faite`;
   }
-  const data = await stat(path.dirname(path.resolve(sqliteFile)));
-  const backups = await stat(settings.backupDir);
-  if (data.dev === backups.dev) {
-    warnings.push(`le dossier de sauvegarde ${settings.backupDir} est sur le même disque que les données (${path.dirname(path.resolve(sqliteFile))}) : une panne ou un incendie emporterait les deux ; montez-y un disque d’un autre site`);
+}
+
+/** `folder` on the device of `dataDir` (both must exist here; otherwise nothing can be said). */
+async function sameDiskWarning(folder: string, dataDir: string, what = 'le dossier de sauvegarde'): Promise<string | undefined> {
+  const data = await stat(dataDir).catch(() => undefined);
+  const backups = await stat(folder).catch(() => undefined);
+  if (!data || !backups || data.dev !== backups.dev) return undefined;
+  return `${what} ${folder} est sur le même disque que les données (${dataDir}) : une panne ou un incendie emporterait les deux ; montez-y un disque d’un autre site`;
+}
+
+async function postgresWarnings(settings: BackupSettings, env: NodeJS.ProcessEnv, postgres: PostgresFacts): Promise<string[]> {
+  const warnings: string[] = [];
+  if (postgres.archiveMode === 'off' && (isProduction(settings, env) || settings.backupDir)) warnings.push(`PostgreSQL n’archive pas ses journaux (archive_mode = off) : ${POSTGRES_BACKUPS}`);
+  if (!settings.backupDir) {
+    if (isProduction(settings, env)) warnings.push(`aucune sauvegarde de base planifiée (PREAU_BACKUP_DIR) : ${POSTGRES_BACKUPS}`);
+    return warnings;
+  }
+  warnings.push(...retentionWarnings(settings));
+  if (!settings.backupWalDir) warnings.push('PREAU_BACKUP_WAL_DIR manquant (le dossier de l’archive des journaux) : les sauvegardes PostgreSQL planifiées échoueront tant qu’il manque');
+  const { BACKUP_TOOLS, missingPgTools } = await import('./postgres.js');
+  const missing = await missingPgTools(settings.pgBinDir, BACKUP_TOOLS);
+  if (missing.length > 0) warnings.push(`outil(s) PostgreSQL introuvable(s) : ${missing.join(', ')} (paquet Debian postgresql-15, ou PREAU_PG_BIN_DIR) : aucune sauvegarde ne sera faite`);
+  const folder = await backupFolderWarning(settings.backupDir);
+  if (folder) return [...warnings, folder];
+  if (postgres.dataDirectory) {
+    for (const [dir, what] of [[settings.backupDir, 'le dossier de sauvegarde'], [settings.backupWalDir, 'l’archive des journaux']] as const) {
+      const same = dir ? await sameDiskWarning(dir, postgres.dataDirectory, what) : undefined;
+      if (same) warnings.push(same);
+    }
   }
   return warnings;
 }
@@ -78,9 +116,8 @@ const BACKUP_NICENESS = 10;
  * next); a failure is logged and the next one tries again.
  */
 export function scheduleBackups(settings: BackupSettings, logger: Logger): { stop(): void } {
-  const sqliteFile = sqliteFileOf(settings.databaseUrl);
   const backupDir = settings.backupDir;
-  if (!sqliteFile || !backupDir) return { stop: () => undefined };
+  if (!backupDir) return { stop: () => undefined };
   const { file, execArgv } = backupCommandLine();
   const intervalMs = settings.backupEveryMinutes * 60_000;
   let child: ChildProcess | undefined;
@@ -91,7 +128,15 @@ export function scheduleBackups(settings: BackupSettings, logger: Logger): { sto
     }
     const startedMs = Date.now();
     // The settings go explicitly: the server may have had them as flags, the child sees only this.
-    const env = { ...process.env, PREAU_DATA_DIR: settings.dataDir, DATABASE_URL: settings.databaseUrl, PREAU_BACKUP_DIR: backupDir, PREAU_BACKUP_KEEP: String(settings.backupKeep) };
+    const env = {
+      ...process.env,
+      PREAU_DATA_DIR: settings.dataDir,
+      DATABASE_URL: settings.databaseUrl,
+      PREAU_BACKUP_DIR: backupDir,
+      PREAU_BACKUP_KEEP: String(settings.backupKeep),
+      PREAU_PG_BIN_DIR: settings.pgBinDir,
+      ...(settings.backupWalDir ? { PREAU_BACKUP_WAL_DIR: settings.backupWalDir } : {}),
+    };
     const proc = spawn(process.execPath, [...execArgv, file, 'backup'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     child = proc;
     if (proc.pid) {
