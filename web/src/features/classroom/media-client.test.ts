@@ -165,6 +165,24 @@ describe('the media client (engine-agnostic, fake peer connection)', () => {
     expect(h.peers[0]!.transceivers[0]!.sender.track).toBeNull();
   });
 
+  it('closed (the room ended, or its host stopped): ignores signals; reopened: follows the new host’s connections with the same wishes', async () => {
+    const h = harness();
+    await h.client.setWants({ audio: true, camera: false, screen: false });
+    await h.client.handle(main(['audio']));
+    await h.client.handle({ kind: 'offer', connection: 'main', sdp: 'audio,video,video' });
+    h.client.close();
+    expect(h.peers[0]!.closed).toBe(true);
+    expect(h.remote.at(-1)).toEqual([]);
+    await h.client.handle(main(['audio']));
+    expect(h.peers).toHaveLength(1);
+    h.client.reopen();
+    await h.client.handle(main(['audio']));
+    await h.client.handle({ kind: 'offer', connection: 'main', sdp: 'audio,video,video' });
+    expect(h.peers).toHaveLength(2);
+    expect(trackId(h.peers[1]!.transceivers[0]!.sender.track)).toBe('audio');
+    expect(h.sent.filter((s) => s.kind === 'answer')).toHaveLength(2);
+  });
+
   it('restarts ICE once per failure (engine offers: asks the engine), and on coming back online', async () => {
     const h = harness();
     await h.client.handle(main([]));

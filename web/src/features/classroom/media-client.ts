@@ -155,6 +155,14 @@ export class MediaClient {
     for (const conn of this.conns.values()) this.restart(conn);
   }
 
+  /**
+   * After `close()` (the room closed, or its host node stopped): takes signals again. The engine
+   * that hosts the room next sends its `connections` afresh; the person's wishes are kept.
+   */
+  reopen(): void {
+    this.closed = false;
+  }
+
   close(): void {
     this.closed = true;
     for (const conn of this.conns.values()) conn.pc.close();

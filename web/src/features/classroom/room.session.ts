@@ -109,6 +109,8 @@ export class RoomSession {
     const before = this.view.get();
     const after = applyEvent(before, msg as RoomEventMessage);
     this.view.set(after);
+    // The room is back (reopened, or re-hosted on another node after its host stopped): media again, without a reload.
+    if (msg.event === 'snapshot' && after.phase === 'in') this.media.reopen();
     if (msg.event === 'snapshot' && before.phase !== 'in' && after.you && isTeacherRole(after.you.role) && !after.you.camera && !this.wants.camera) {
       // A teacher's camera is on by default (pupils turn theirs on themselves).
       this.toggleCamera(true);
