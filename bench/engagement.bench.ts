@@ -2,18 +2,20 @@
  * Suivi du décrochage (issue 9), two figures:
  *
  * (a) What recording the signals costs the hottest read: the session-resume bench's request
- *     (GET /api/v1/me/today with a remembered session) on two Préau children pinned to the same CPU,
- *     one with PREAU_ENGAGEMENT_RECORDING=on (every request updates the batched recorder), one with
- *     it off, loaded identically in alternating slices. Ratio: req/s on ÷ req/s off (target ≥ 0.95).
- *     A third child, recording off too, is the A/A control: when it differs from the first by more
- *     than AA_TOLERANCE, the run is invalid (an error, not a ratio).
+ *     (GET /api/v1/me/today with a remembered session) on a Préau child pinned to CPU 0 whose
+ *     recording is switched on and off at run time (`--engagement-recording switchable`, a bench-only
+ *     control over the fork channel), in rounds on / off / on-again, the order rotated each cycle,
+ *     in `processes` children started one after the other (see support/ab-rounds.ts). Ratio: req/s
+ *     on ÷ req/s off (target ≥ 0.95), each child against itself, combined over children. The second
+ *     "on" rounds are the A/A control: beyond AA_TOLERANCE the run is invalid (an error, no verdict);
+ *     within it, a ratio closer to the target than the control's own gap is "indécis".
  *
  * (b) Time to build the CPE's view of a school of 1,000 pupils (30 classes) with 10 school days of
  *     signals, on the embedded store (SQLite file, WAL) in this process, against a baseline that
  *     reads the same engagement rows with one plain indexed SELECT. Median of repeated builds.
  *     Judged: 200 ms ÷ the view's median (target ≥ 1, i.e. under 200 ms).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -24,10 +26,11 @@ import { EngagementRepository, EngagementService } from '../src/modules/engageme
 import { SchoolsRepository, SchoolsService } from '../src/modules/schools/index.js';
 import { TimetableRepository } from '../src/modules/timetable/index.js';
 import { signIn } from './session-resume.bench.js';
-import { pinningMode, startServer } from './support/proc.js';
+import { abSchedule, judgeAb, type AbMeasure, type AbSide } from './support/ab-rounds.js';
+import { benchNodeFlags, pinningMode, startServer, type BenchChild } from './support/proc.js';
 import type { BenchResult } from './support/protocol.js';
 import { num, step } from './support/report.js';
-import { assertAllOk, combineLoads, roundRatios, runLoad, type LoadOutcome } from './support/run-load.js';
+import { assertAllOk, combineLoads, runLoad, type LoadOutcome } from './support/run-load.js';
 
 export const RECORDING_TARGET = 0.95;
 export const CPE_VIEW_BUDGET_MS = 200;
@@ -35,7 +38,10 @@ export const CPE_VIEW_BUDGET_MS = 200;
 export interface EngagementBenchOptions {
   durationS: number;
   warmupS: number;
+  /** Cycles (on, off, on-again) per child; each slice lasts durationS ÷ rounds. */
   rounds: number;
+  /** Préau children started one after the other, each measured against itself. */
+  processes: number;
   connections: number;
   /** Pupils of the school in (b). */
   pupils: number;
@@ -43,56 +49,76 @@ export interface EngagementBenchOptions {
   builds: number;
 }
 
-/** Two identically configured Préau children may differ by more than this (A/A control): then no ratio between them means anything. */
-export const AA_TOLERANCE = 0.1;
+/**
+ * The A/A control (recording on against recording on, same process) may differ from 1 by this
+ * much at most; beyond, the run says nothing about a 5 % overhead and is refused.
+ */
+export const AA_TOLERANCE = 0.03;
+
+const SIDE_LABEL: Record<AbSide, string> = { on: 'suivi on   ', off: 'suivi off  ', control: 'témoin on  ' };
+
+async function switchRecording(child: BenchChild, on: boolean): Promise<void> {
+  const applied = child.next('control-applied', 10_000);
+  child.send({ type: 'engagement-recording', on });
+  const m = await applied;
+  if (m.engagementRecording !== on) throw new Error(`le Préau du banc n’a pas appliqué « suivi ${on ? 'on' : 'off'} »`);
+}
+
+const loadAverage = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 
 async function recordingOverhead(o: EngagementBenchOptions): Promise<BenchResult> {
   const sliceS = Math.max(1, Math.ceil(o.durationS / o.rounds));
-  // Three children on CPU 0: recording off, on, and a second "off" as an A/A control — two Préau
-  // processes with the same settings have been seen to settle at throughputs 2× apart (STATUS).
-  const sides = [
-    { label: 'suivi off', flag: 'off' },
-    { label: 'suivi on ', flag: 'on' },
-    { label: 'témoin off', flag: 'off' },
-  ] as const;
-  const servers: Awaited<ReturnType<typeof startServer>>[] = [];
-  const slices: LoadOutcome[][] = [[], [], []];
-  try {
-    for (const side of sides) {
-      step(`Préau, ${side.label.trim()} (CPU 0)`);
-      servers.push(await startServer('preau-server.ts', ['--engagement-recording', side.flag]));
-    }
-    const cookies = await Promise.all(servers.map((s) => signIn(`http://127.0.0.1:${s.ready.port}`, 'pupila1')));
-    for (let r = 0; r < o.rounds; r++) {
-      // Each round in another order, so that no side is always measured first.
-      for (let k = 0; k < sides.length; k++) {
-        const i = (k + r) % sides.length;
-        const s = servers[i]!;
-        const res = await runLoad(`${sides[i]!.label} [${r + 1}/${o.rounds}]`, {
-          url: `http://127.0.0.1:${s.ready.port}/api/v1/me/today`, method: 'GET', connections: o.connections, warmupS: r === 0 ? o.warmupS : 0, durationS: sliceS, headers: { cookie: cookies[i]! },
-        }, s.child.process.pid);
-        assertAllOk(`Préau ${sides[i]!.label.trim()}`, res);
-        slices[i]!.push(res);
+  const schedule = abSchedule(o.processes, o.rounds);
+  const rates: AbMeasure[] = [];
+  const cpu: AbMeasure[] = [];
+  const bySide: Record<AbSide, LoadOutcome[]> = { on: [], off: [], control: [] };
+  step(`${o.processes} Préau lancés l’un après l’autre (CPU 0, drapeaux V8 ${benchNodeFlags().join(' ') || 'par défaut'}), chacun ${o.rounds} cycles suivi on / off / témoin on en ordre tournant, tranches de ${sliceS} s, ${o.connections} connexions`);
+  for (let p = 0; p < o.processes; p++) {
+    step(`Préau n°${p + 1}/${o.processes} : suivi commutable (charge ${loadAverage()})`);
+    const server = await startServer('preau-server.ts', ['--engagement-recording', 'switchable'], [], { ipc: true });
+    try {
+      const cookie = await signIn(`http://127.0.0.1:${server.ready.port}`, 'pupila1');
+      let first = true;
+      for (const slot of schedule.filter((x) => x.process === p)) {
+        await switchRecording(server.child, slot.side !== 'off');
+        const label = `n°${p + 1} ${SIDE_LABEL[slot.side]} [${slot.cycle + 1}/${o.rounds}]`;
+        const res = await runLoad(label, {
+          url: `http://127.0.0.1:${server.ready.port}/api/v1/me/today`, method: 'GET', connections: o.connections, warmupS: first ? o.warmupS : 0, durationS: sliceS, headers: { cookie },
+        }, server.child.process.pid);
+        first = false;
+        assertAllOk(`Préau ${label.trim()}`, res);
+        bySide[slot.side].push(res);
+        rates.push({ ...slot, value: res.requestsPerSecond });
+        if (res.serverCpuMs !== undefined && res.serverCpuMs > 0) cpu.push({ ...slot, value: res.ok2xx / res.serverCpuMs });
+        console.log(`    ${label} ${num(res.requestsPerSecond)} req/s${res.serverCpuMs !== undefined ? ` · ${num((res.serverCpuMs * 1000) / Math.max(1, res.ok2xx), 1)} µs CPU/req` : ''}`);
       }
+    } finally {
+      await server.child.stop();
     }
-  } finally {
-    await Promise.all(servers.map((s) => s.child.stop()));
+    const mine = judgeAb(rates.filter((r) => r.process === p), RECORDING_TARGET, AA_TOLERANCE);
+    console.log(`    n°${p + 1} : ratio on/off ${num(mine.ratio, 3)} · contrôle A/A ${num(mine.aa, 3)} · par cycle ${mine.perCycle.map((x) => num(x, 3)).join(' · ')}`);
   }
-  const [base, mine, control] = slices.map((x) => combineLoads(x)) as [LoadOutcome, LoadOutcome, LoadOutcome];
-  const spread = roundRatios(slices[1]!.map((s) => s.requestsPerSecond), slices[0]!.map((s) => s.requestsPerSecond));
-  const ratio = mine.requestsPerSecond / base.requestsPerSecond;
-  const aa = control.requestsPerSecond / base.requestsPerSecond;
-  console.log(`    suivi on   ${num(mine.requestsPerSecond)} req/s   p50 ${num(mine.latencyP50Ms, 2)} ms`);
+  const judged = judgeAb(rates, RECORDING_TARGET, AA_TOLERANCE);
+  // Requests per CPU second: the same comparison, less moved by the machine's other work.
+  const cpuJudged = cpu.length === rates.length ? judgeAb(cpu, RECORDING_TARGET, AA_TOLERANCE) : undefined;
+  const [mine, base, control] = (['on', 'off', 'control'] as const).map((side) => combineLoads(bySide[side])) as [LoadOutcome, LoadOutcome, LoadOutcome];
+  console.log(`    suivi on   ${num(mine.requestsPerSecond)} req/s   p50 ${num(mine.latencyP50Ms, 2)} ms (toutes tranches)`);
   console.log(`    suivi off  ${num(base.requestsPerSecond)} req/s   p50 ${num(base.latencyP50Ms, 2)} ms`);
-  console.log(`    témoin off ${num(control.requestsPerSecond)} req/s   (contrôle A/A : ${num(aa, 3)})`);
-  console.log(`    ratio      ${num(ratio, 3)} (objectif ≥ ${RECORDING_TARGET}) ; par tranche : ${spread.perRound.map((x) => num(x, 3)).join(' · ')}`);
-  if (Math.abs(aa - 1) > AA_TOLERANCE) {
-    throw new Error(`mesure invalide : deux Préau identiques (suivi off) diffèrent de ${num(aa, 3)} (tolérance ±${AA_TOLERANCE}) ; le ratio ${num(ratio, 3)} ne dit rien — relancer, ou chercher la cause (docs/STATUS.md)`);
-  }
+  console.log(`    témoin on  ${num(control.requestsPerSecond)} req/s`);
+  console.log(`    ratio      ${num(judged.ratio, 3)} (objectif ≥ ${RECORDING_TARGET}) · contrôle A/A ${num(judged.aa, 3)} (tolérance ±${AA_TOLERANCE}) · par Préau ${judged.perProcess.map((x) => `${num(x.ratio, 3)} (A/A ${num(x.aa, 3)})`).join(' · ')}`);
+  if (cpuJudged) console.log(`    par CPU    ratio ${num(cpuJudged.ratio, 3)} · contrôle A/A ${num(cpuJudged.aa, 3)} (requêtes par seconde de CPU du serveur)`);
+  console.log(`    verdict    ${judged.verdict} : ${judged.reason} ; charge de la machine ${loadAverage()}`);
+  if (judged.verdict === 'invalide') throw new Error(`mesure invalide : ${judged.reason} — relancer sur une machine plus calme (docs/STATUS.md)`);
   return {
     name: 'engagement-recording', title: 'Suivi : reprise de session, enregistrement on/off', unit: 'req/s', preau: mine.requestsPerSecond, baseline: base.requestsPerSecond,
-    baselineLabel: 'Préau sans enregistrement', ratio, target: RECORDING_TARGET,
-    details: { ratioPerRound: spread.perRound.map((x) => x.toFixed(3)).join(' '), aaControl: aa.toFixed(3), connections: o.connections, sliceS, rounds: o.rounds, pinning: pinningMode(), node: process.version },
+    baselineLabel: 'même Préau, enregistrement coupé', ratio: judged.ratio, target: RECORDING_TARGET, verdict: judged.verdict,
+    ...(cpuJudged ? { cpuRatio: cpuJudged.ratio } : {}),
+    details: {
+      verdict: judged.verdict, reason: judged.reason, aaControl: judged.aa.toFixed(3), aaTolerance: AA_TOLERANCE,
+      ratioPerProcess: judged.perProcess.map((x) => x.ratio.toFixed(3)).join(' '), aaPerProcess: judged.perProcess.map((x) => x.aa.toFixed(3)).join(' '),
+      ratioPerCycle: judged.perCycle.map((x) => x.toFixed(3)).join(' '), ...(cpuJudged ? { cpuAaControl: cpuJudged.aa.toFixed(3) } : {}),
+      processes: o.processes, cycles: o.rounds, connections: o.connections, sliceS, v8Flags: benchNodeFlags().join(' '), loadAverageAtEnd: loadAverage(), pinning: pinningMode(), node: process.version,
+    },
   };
 }
 

@@ -13,6 +13,7 @@
  *   --users N                  accounts the login bench rotates over (default 500)
  *   --hash-concurrency N       force the server's hashing concurrency (default: its own choice)
  *   --people N                 size of the AAF import bench (default 10000); the suivi bench's school takes min(N, 1000) pupils
+ *   --processes N              suivi bench: Préau children started in turn, each measured on/off against itself (default 3)
  *   --profile                  CPU-profile the Préau server (session and login benches)
  */
 import { existsSync } from 'node:fs';
@@ -36,7 +37,7 @@ type BenchName = (typeof BENCHES)[number];
 
 function usage(message?: string): never {
   if (message) console.error(`${message}\n`);
-  console.error('usage : npm run bench -- [--only session|login|aaf|web|mix|backup|nodes|engagement|pg] [--duration s] [--rounds n] [--warmup s] [--connections n] [--login-connections n] [--users n] [--hash-concurrency n] [--people n] [--profile]');
+  console.error('usage : npm run bench -- [--only session|login|aaf|web|mix|backup|nodes|engagement|pg] [--duration s] [--rounds n] [--warmup s] [--connections n] [--login-connections n] [--users n] [--hash-concurrency n] [--people n] [--processes n] [--profile]');
   process.exit(message ? 2 : 0);
 }
 
@@ -60,6 +61,7 @@ try {
       users: { type: 'string' },
       'hash-concurrency': { type: 'string' },
       people: { type: 'string' },
+      processes: { type: 'string' },
       profile: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -81,6 +83,7 @@ const loginConnections = positive('login-connections', opts['login-connections']
 const users = positive('users', opts.users, 500, 100_000);
 const hashConcurrency = opts['hash-concurrency'] === undefined ? undefined : positive('hash-concurrency', opts['hash-concurrency'], 1, 64);
 const people = positive('people', opts.people, 10_000, 10_000_000);
+const processes = positive('processes', opts.processes, 3, 10);
 
 /** What another bench may return: taken into the summary when it carries a ratio and a target. */
 function asBenchResult(name: string, value: unknown): BenchResult | undefined {
@@ -133,7 +136,7 @@ for (const bench of selected) {
           : bench === 'nodes'
             ? await runNodesBench({ durationS, warmupS, rounds, connections })
           : bench === 'engagement'
-            ? await runEngagementBench({ durationS, warmupS, rounds, connections, pupils: Math.min(people, 1000), builds: 15 })
+            ? await runEngagementBench({ durationS, warmupS, rounds, processes, connections, pupils: Math.min(people, 1000), builds: 15 })
           : bench === 'pg'
             ? await runPostgresMixBench({ durationS, warmupS, rounds, connections })
             : await runAaf();

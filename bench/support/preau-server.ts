@@ -5,7 +5,7 @@
  * users with real passwords. Prints `{"type":"ready","port":…}` once listening on 127.0.0.1.
  *
  *   node --import tsx bench/support/preau-server.ts [--dir DIR --seed on|off] [--trusted-proxies CIDR,…] [--bench-users N] [--hash-concurrency N] [--web-dir DIR] [--edge on|off] [--rate-limits unbounded|default]
- *     [--abroad-networks CIDR,…] [--crisis on|off] [--challenge-bits N] [--engagement-recording on|off] [--redis-url URL --redis-prefix P]
+ *     [--abroad-networks CIDR,…] [--crisis on|off] [--challenge-bits N] [--engagement-recording on|off|switchable] [--redis-url URL --redis-prefix P]
  *
  * Rate limits are `unbounded` by default here: the session and login benches load one account (or
  * one address) far beyond what one person does, to measure the cost of the path — the checks run,
@@ -21,6 +21,13 @@
  * `--dir` puts the database and files in a given directory (kept at exit) instead of a fresh one:
  * several nodes share it (the nodes bench), and only the first seeds it (`--seed off` for the others).
  * `--trusted-proxies` as PREAU_TRUSTED_PROXIES (behind deploy/haproxy.cfg: PROXY protocol).
+ *
+ * `--engagement-recording switchable` composes with recording on and lets the parent switch it on
+ * and off at run time (a BenchControl message over the fork channel, `startServer(…, { ipc: true })`;
+ * answered by `{"type":"control-applied",…}` on stdout), so that the suivi bench compares recording
+ * on and off in the same process. Off, each signal stops at the switch (as at `silentSignals`); the
+ * recorder's flush timer still runs and finds nothing to write. It starts on. This switch exists only
+ * in this bench child: `preau serve` never composes the wrapper and never has a fork channel.
  *
  * SIGTERM closes it cleanly (so that `--cpu-prof` profiles are written) and removes the directory.
  */
@@ -39,6 +46,8 @@ import type { Database } from '../../src/storage/schema.js';
 import { seedFixture } from '../../test/support/fixtures.js';
 import { benchLogin } from './bench-users.js';
 import { childConfig, serveChild } from './child-server.js';
+import { emit, type BenchControl } from './protocol.js';
+import type { EngagementSignals } from '../../src/platform/engagement-signals.js';
 
 const { values } = parseArgs({
   options: {
@@ -97,7 +106,28 @@ async function dropPgSchema(): Promise<void> {
   await admin.end();
 }
 
+// The suivi bench's run-time switch (see the header): every signal goes through it.
+const recording = { on: true };
+const switchable = values['engagement-recording'] === 'switchable';
+const switchSignals = (recorder: EngagementSignals): EngagementSignals => ({
+  seen: (personId, atMs) => void (recording.on && recorder.seen(personId, atMs)),
+  workOpened: (pupilId, entryId, atMs) => void (recording.on && recorder.workOpened(pupilId, entryId, atMs)),
+  workDone: (pupilId, atMs) => void (recording.on && recorder.workDone(pupilId, atMs)),
+  handedIn: (pupilId, late, atMs) => void (recording.on && recorder.handedIn(pupilId, late, atMs)),
+  messageRead: (personId, atMs) => void (recording.on && recorder.messageRead(personId, atMs)),
+  liaisonSigned: (parentId, atMs) => void (recording.on && recorder.liaisonSigned(parentId, atMs)),
+});
+if (switchable) {
+  if (!process.send) throw new Error('--engagement-recording switchable demande un canal de contrôle (startServer(…, { ipc: true }))');
+  process.on('message', (m: BenchControl) => {
+    if (m.type !== 'engagement-recording') return;
+    recording.on = m.on;
+    emit({ type: 'control-applied', engagementRecording: recording.on });
+  });
+}
+
 const preau = await compose(config, {
+  ...(switchable ? { engagementSignals: switchSignals } : {}),
   ...(pgStorage ? { storage: pgStorage } : {}),
   ...(values['abroad-networks'] ? { countryLookup: loopbackCountries(values['abroad-networks']) } : {}),
   ...(values['challenge-bits'] ? { challenge: { bits: Number(values['challenge-bits']) } } : {}),

@@ -205,7 +205,24 @@ export interface ClassroomProgressMessage {
   text: string;
 }
 
-export type ChildMessage = ProgressMessage | ReadyMessage | LoadResultMessage | HashResultMessage | OpenLoadResultMessage | FloodResultMessage | SurgeResultMessage | ClassroomResultMessage | ClassroomProgressMessage;
+/**
+ * A bench-only control sent by the parent over the fork channel (`startServer(…, { ipc: true })`):
+ * switch the Préau child's signal recording on or off at run time. Only bench/support/preau-server.ts
+ * listens for it, and only when started with `--engagement-recording switchable`; `preau serve`
+ * (src/main.ts) has no such listener and is never started with a channel.
+ */
+export interface BenchControl {
+  type: 'engagement-recording';
+  on: boolean;
+}
+
+/** The child's answer to a BenchControl, on stdout once the switch is applied. */
+export interface ControlAppliedMessage {
+  type: 'control-applied';
+  engagementRecording: boolean;
+}
+
+export type ChildMessage = ControlAppliedMessage | ProgressMessage | ReadyMessage | LoadResultMessage | HashResultMessage | OpenLoadResultMessage | FloodResultMessage | SurgeResultMessage | ClassroomResultMessage | ClassroomProgressMessage;
 
 /** The load a pinned autocannon child applies (written to a JSON file, its path given as argv[2]). */
 export interface LoadSpec {
@@ -253,6 +270,11 @@ export interface BenchResult {
    * what the ratio would be on a core of its own, less disturbed by the machine's other work.
    */
   cpuRatio?: number;
+  /**
+   * The bench's own verdict when it judges against a noise band (an A/A control, see
+   * ab-rounds.ts) instead of ratio ≥ target alone: `indécis` when the ratio is within the noise.
+   */
+  verdict?: 'atteint' | 'manqué' | 'indécis';
   /** Any further figures worth keeping (latencies, counts, settings). */
   details: Record<string, number | string | boolean>;
 }
