@@ -8,7 +8,9 @@
  *     in `processes` children started one after the other (see support/ab-rounds.ts). Ratio: req/s
  *     on ÷ req/s off (target ≥ 0.95), each child against itself, combined over children. The second
  *     "on" rounds are the A/A control: beyond AA_TOLERANCE the run is invalid (an error, no verdict);
- *     within it, a ratio closer to the target than the control's own gap is "indécis".
+ *     within it, a ratio closer to the target than the control's own gap is "indécis". The edge is
+ *     on but its lag shedder off (`--lag-shedder off`): on a loaded machine it answered 503 for the
+ *     machine's sake, and this figure is the recorder's cost, not admission's.
  *
  * (b) Time to build the CPE's view of a school of 1,000 pupils (30 classes) with 10 school days of
  *     signals, on the embedded store (SQLite file, WAL) in this process, against a baseline that
@@ -75,7 +77,7 @@ async function recordingOverhead(o: EngagementBenchOptions): Promise<BenchResult
   step(`${o.processes} Préau lancés l’un après l’autre (CPU 0, drapeaux V8 ${benchNodeFlags().join(' ') || 'par défaut'}), chacun ${o.rounds} cycles suivi on / off / témoin on en ordre tournant, tranches de ${sliceS} s, ${o.connections} connexions`);
   for (let p = 0; p < o.processes; p++) {
     step(`Préau n°${p + 1}/${o.processes} : suivi commutable (charge ${loadAverage()})`);
-    const server = await startServer('preau-server.ts', ['--engagement-recording', 'switchable'], [], { ipc: true });
+    const server = await startServer('preau-server.ts', ['--engagement-recording', 'switchable', '--lag-shedder', 'off'], [], { ipc: true });
     try {
       const cookie = await signIn(`http://127.0.0.1:${server.ready.port}`, 'pupila1');
       let first = true;

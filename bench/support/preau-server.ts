@@ -5,7 +5,7 @@
  * users with real passwords. Prints `{"type":"ready","port":…}` once listening on 127.0.0.1.
  *
  *   node --import tsx bench/support/preau-server.ts [--dir DIR --seed on|off] [--trusted-proxies CIDR,…] [--bench-users N] [--hash-concurrency N] [--web-dir DIR] [--edge on|off] [--rate-limits unbounded|default]
- *     [--abroad-networks CIDR,…] [--crisis on|off] [--challenge-bits N] [--engagement-recording on|off|switchable] [--redis-url URL --redis-prefix P]
+ *     [--abroad-networks CIDR,…] [--crisis on|off] [--challenge-bits N] [--engagement-recording on|off|switchable] [--lag-shedder on|off] [--redis-url URL --redis-prefix P]
  *
  * Rate limits are `unbounded` by default here: the session and login benches load one account (or
  * one address) far beyond what one person does, to measure the cost of the path — the checks run,
@@ -63,6 +63,9 @@ const { values } = parseArgs({
     seed: { type: 'string', default: 'on' },
     'trusted-proxies': { type: 'string' },
     'engagement-recording': { type: 'string', default: 'on' },
+    // The edge's lag-driven shedder (on by default). Off where a bench compares a process with itself
+    // and the machine's other work, not Préau, would trigger 503s (the suivi and A/A benches).
+    'lag-shedder': { type: 'string', default: 'on' },
     // Scaled mode: the edge's state (and the pub/sub, presence) through this Redis, under this key prefix.
     'redis-url': { type: 'string' },
     'redis-prefix': { type: 'string', default: 'bench:' },
@@ -128,6 +131,7 @@ if (switchable) {
 
 const preau = await compose(config, {
   ...(switchable ? { engagementSignals: switchSignals } : {}),
+  ...(values['lag-shedder'] === 'off' ? { admission: { lagSampleMs: 0 } } : {}),
   ...(pgStorage ? { storage: pgStorage } : {}),
   ...(values['abroad-networks'] ? { countryLookup: loopbackCountries(values['abroad-networks']) } : {}),
   ...(values['challenge-bits'] ? { challenge: { bits: Number(values['challenge-bits']) } } : {}),

@@ -84,6 +84,8 @@ export interface StartOptions {
    * of the child's (`send`). Children without it cannot be steered, whatever they listen for.
    */
   ipc?: boolean;
+  /** Receives the child's stdout lines that are not protocol messages (e.g. `--trace-gc`'s), instead of our stderr. */
+  onOtherLine?: (line: string) => void;
 }
 
 /**
@@ -114,7 +116,8 @@ export function startPinned(cpu: number, script: string, args: string[] = [], no
     try {
       message = JSON.parse(line) as ChildMessage;
     } catch {
-      process.stderr.write(`[${script}] ${line}\n`);
+      if (options.onOtherLine) options.onOtherLine(line);
+      else process.stderr.write(`[${script}] ${line}\n`);
       return;
     }
     // A log line of the child's (pino, see PREAU_BENCH_LOG_LEVEL), not a protocol message.
