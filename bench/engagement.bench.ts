@@ -30,7 +30,7 @@ import { TimetableRepository } from '../src/modules/timetable/index.js';
 import { signIn } from './session-resume.bench.js';
 import { abSchedule, judgeAb, type AbMeasure, type AbSide } from './support/ab-rounds.js';
 import { benchNodeFlags, pinningMode, startServer, type BenchChild } from './support/proc.js';
-import type { BenchResult } from './support/protocol.js';
+import { PartialBenchError, type BenchResult } from './support/protocol.js';
 import { num, step } from './support/report.js';
 import { assertAllOk, combineLoads, runLoad, type LoadOutcome } from './support/run-load.js';
 
@@ -217,6 +217,10 @@ async function cpeView(o: EngagementBenchOptions): Promise<BenchResult> {
 
 export async function runEngagementBench(o: EngagementBenchOptions): Promise<BenchResult[]> {
   const view = await cpeView(o);
-  const overhead = await recordingOverhead(o);
-  return [overhead, view];
+  try {
+    return [await recordingOverhead(o), view];
+  } catch (err) {
+    // An invalid overhead run does not take the CPE view's figure with it.
+    throw new PartialBenchError(err instanceof Error ? err.message : String(err), [view]);
+  }
 }

@@ -31,7 +31,7 @@ import { runEngagementBench } from './engagement.bench.js';
 import { runPostgresMixBench } from './postgres.bench.js';
 import { runAaBench } from './aa.bench.js';
 import { pinningMode, REPO_ROOT, LOAD_CPU, SERVER_CPU } from './support/proc.js';
-import type { BenchResult } from './support/protocol.js';
+import { PartialBenchError, type BenchResult } from './support/protocol.js';
 import { printSummary, writeResults } from './support/report.js';
 
 const BENCHES = ['session', 'login', 'aaf', 'web', 'mix', 'backup', 'nodes', 'engagement', 'pg', 'aa'] as const;
@@ -152,6 +152,10 @@ for (const bench of selected) {
     }
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
+    for (const r of err instanceof PartialBenchError ? err.results : []) {
+      results.push(r);
+      console.log(`    résultats : ${writeResults(r.name, { ...r, at: new Date().toISOString() })}`);
+    }
     console.error(`\n✖ ${title} n’a pas pu tourner : ${message}`);
     failures.push({ name: title, error: message });
   }

@@ -279,6 +279,16 @@ export interface BenchResult {
   details: Record<string, number | string | boolean>;
 }
 
+/** A bench that failed after some of its figures were measured: they are kept in the summary, the failure too. */
+export class PartialBenchError extends Error {
+  constructor(
+    message: string,
+    readonly results: BenchResult[],
+  ) {
+    super(message);
+  }
+}
+
 export function emit(message: ChildMessage): void {
   process.stdout.write(`${JSON.stringify(message)}\n`);
 }
