@@ -28,7 +28,8 @@ import { EngagementRepository, EngagementService } from '../src/modules/engageme
 import { SchoolsRepository, SchoolsService } from '../src/modules/schools/index.js';
 import { TimetableRepository } from '../src/modules/timetable/index.js';
 import { signIn } from './session-resume.bench.js';
-import { abSchedule, judgeAb, type AbMeasure, type AbSide } from './support/ab-rounds.js';
+import { judgeAb, type AbMeasure, type AbSide } from './support/ab-rounds.js';
+import type { RecordingWindow } from './support/recording-switch.js';
 import { benchNodeFlags, pinningMode, startServer, type BenchChild } from './support/proc.js';
 import { PartialBenchError, type BenchResult } from './support/protocol.js';
 import { num, step } from './support/report.js';
@@ -57,69 +58,83 @@ export interface EngagementBenchOptions {
  */
 export const AA_TOLERANCE = 0.03;
 
-const SIDE_LABEL: Record<AbSide, string> = { on: 'suivi on   ', off: 'suivi off  ', control: 'témoin on  ' };
+/** One window of recording on, off or on-again; short, so that the machine's drift falls on all three alike. */
+export const WINDOW_MS = 250;
 
-async function switchRecording(child: BenchChild, on: boolean): Promise<void> {
-  const applied = child.next('control-applied', 10_000);
-  child.send({ type: 'engagement-recording', on });
-  const m = await applied;
-  if (m.engagementRecording !== on) throw new Error(`le Préau du banc n’a pas appliqué « suivi ${on ? 'on' : 'off'} »`);
+
+async function playWindows(child: BenchChild, cycles: number, warmupMs: number): Promise<RecordingWindow[]> {
+  const done = child.next('engagement-windows', 60_000 + warmupMs + cycles * 3 * WINDOW_MS * 4);
+  child.send({ type: 'engagement-windows', cycles, windowMs: WINDOW_MS, warmupMs });
+  const m = await done;
+  if (m.error) throw new Error(`le Préau du banc n’a pas joué ses fenêtres : ${m.error}`);
+  return m.windows;
 }
 
 const loadAverage = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 
+/** Rate of a window (requests per second of wall time), or of CPU (requests per CPU second). */
+const perSecond = (n: number, ms: number) => (ms > 0 ? (n * 1000) / ms : 0);
+
 async function recordingOverhead(o: EngagementBenchOptions): Promise<BenchResult> {
-  const sliceS = Math.max(1, Math.ceil(o.durationS / o.rounds));
-  const schedule = abSchedule(o.processes, o.rounds);
+  // Cycles of three windows filling the measured duration, per child.
+  const cycles = Math.max(2, Math.round((o.durationS * 1000) / (3 * WINDOW_MS)));
   const rates: AbMeasure[] = [];
   const cpu: AbMeasure[] = [];
-  const bySide: Record<AbSide, LoadOutcome[]> = { on: [], off: [], control: [] };
-  step(`${o.processes} Préau lancés l’un après l’autre (CPU 0, drapeaux V8 ${benchNodeFlags().join(' ') || 'par défaut'}), chacun ${o.rounds} cycles suivi on / off / témoin on en ordre tournant, tranches de ${sliceS} s, ${o.connections} connexions`);
+  const all: LoadOutcome[] = [];
+  const sums: Record<AbSide, { requests: number; wallMs: number; cpuMs: number }> = { on: { requests: 0, wallMs: 0, cpuMs: 0 }, off: { requests: 0, wallMs: 0, cpuMs: 0 }, control: { requests: 0, wallMs: 0, cpuMs: 0 } };
+  step(`${o.processes} Préau lancés l’un après l’autre (CPU 0, drapeaux V8 ${benchNodeFlags().join(' ') || 'par défaut'}) ; dans chacun, sous une charge continue de ${o.connections} connexions, ${cycles} cycles de fenêtres de ${WINDOW_MS} ms suivi on / off / témoin on en ordre tournant, après ${o.warmupS} s d’échauffement`);
   for (let p = 0; p < o.processes; p++) {
     step(`Préau n°${p + 1}/${o.processes} : suivi commutable (charge ${loadAverage()})`);
     const server = await startServer('preau-server.ts', ['--engagement-recording', 'switchable', '--lag-shedder', 'off'], [], { ipc: true });
     try {
       const cookie = await signIn(`http://127.0.0.1:${server.ready.port}`, 'pupila1');
-      let first = true;
-      for (const slot of schedule.filter((x) => x.process === p)) {
-        await switchRecording(server.child, slot.side !== 'off');
-        const label = `n°${p + 1} ${SIDE_LABEL[slot.side]} [${slot.cycle + 1}/${o.rounds}]`;
-        const res = await runLoad(label, {
-          url: `http://127.0.0.1:${server.ready.port}/api/v1/me/today`, method: 'GET', connections: o.connections, warmupS: first ? o.warmupS : 0, durationS: sliceS, headers: { cookie },
-        }, server.child.process.pid);
-        first = false;
-        assertAllOk(`Préau ${label.trim()}`, res);
-        bySide[slot.side].push(res);
-        rates.push({ ...slot, value: res.requestsPerSecond });
-        if (res.serverCpuMs !== undefined && res.serverCpuMs > 0) cpu.push({ ...slot, value: res.ok2xx / res.serverCpuMs });
-        console.log(`    ${label} ${num(res.requestsPerSecond)} req/s${res.serverCpuMs !== undefined ? ` · ${num((res.serverCpuMs * 1000) / Math.max(1, res.ok2xx), 1)} µs CPU/req` : ''}`);
+      // The child starts its windows once traffic flows; the load lasts well past their end (timers run late on a loaded machine).
+      // One continuous load (its warm-up is the child's: a separate warm-up run would leave a gap without traffic).
+      const windowsDone = playWindows(server.child, cycles, o.warmupS * 1000);
+      const spanS = Math.ceil(o.warmupS + (cycles * 3 * WINDOW_MS) / 1000);
+      const load = runLoad(`n°${p + 1} fenêtres on/off/témoin`, {
+        url: `http://127.0.0.1:${server.ready.port}/api/v1/me/today`, method: 'GET', connections: o.connections, warmupS: 0, durationS: spanS * 2 + 5, headers: { cookie },
+      }, server.child.process.pid);
+      const [windows, res] = await Promise.all([windowsDone, load]);
+      assertAllOk(`Préau n°${p + 1}`, res);
+      all.push(res);
+      for (const w of windows) {
+        rates.push({ process: p, cycle: w.cycle, side: w.side, value: perSecond(w.requests, w.wallMs) });
+        cpu.push({ process: p, cycle: w.cycle, side: w.side, value: perSecond(w.requests, w.cpuMs) });
+        sums[w.side].requests += w.requests;
+        sums[w.side].wallMs += w.wallMs;
+        sums[w.side].cpuMs += w.cpuMs;
       }
+      const mine = judgeAb(rates.filter((r) => r.process === p), RECORDING_TARGET, AA_TOLERANCE);
+      const mineCpu = judgeAb(cpu.filter((r) => r.process === p), RECORDING_TARGET, AA_TOLERANCE);
+      console.log(`    n°${p + 1} : ${windows.length} fenêtres, ${num(res.requestsPerSecond)} req/s en tout · ratio on/off ${num(mine.ratio, 3)} (A/A ${num(mine.aa, 3)}) · par CPU ${num(mineCpu.ratio, 3)} (A/A ${num(mineCpu.aa, 3)})`);
     } finally {
       await server.child.stop();
     }
-    const mine = judgeAb(rates.filter((r) => r.process === p), RECORDING_TARGET, AA_TOLERANCE);
-    console.log(`    n°${p + 1} : ratio on/off ${num(mine.ratio, 3)} · contrôle A/A ${num(mine.aa, 3)} · par cycle ${mine.perCycle.map((x) => num(x, 3)).join(' · ')}`);
   }
   const judged = judgeAb(rates, RECORDING_TARGET, AA_TOLERANCE);
   // Requests per CPU second: the same comparison, less moved by the machine's other work.
-  const cpuJudged = cpu.length === rates.length ? judgeAb(cpu, RECORDING_TARGET, AA_TOLERANCE) : undefined;
-  const [mine, base, control] = (['on', 'off', 'control'] as const).map((side) => combineLoads(bySide[side])) as [LoadOutcome, LoadOutcome, LoadOutcome];
-  console.log(`    suivi on   ${num(mine.requestsPerSecond)} req/s   p50 ${num(mine.latencyP50Ms, 2)} ms (toutes tranches)`);
-  console.log(`    suivi off  ${num(base.requestsPerSecond)} req/s   p50 ${num(base.latencyP50Ms, 2)} ms`);
-  console.log(`    témoin on  ${num(control.requestsPerSecond)} req/s`);
+  const cpuJudged = judgeAb(cpu, RECORDING_TARGET, AA_TOLERANCE);
+  const rate = (side: AbSide) => perSecond(sums[side].requests, sums[side].wallMs);
+  const usPerRequest = (side: AbSide) => (sums[side].requests > 0 ? (sums[side].cpuMs * 1000) / sums[side].requests : 0);
+  const load = combineLoads(all);
+  console.log(`    suivi on   ${num(rate('on'))} req/s · ${num(usPerRequest('on'), 1)} µs CPU/req`);
+  console.log(`    suivi off  ${num(rate('off'))} req/s · ${num(usPerRequest('off'), 1)} µs CPU/req`);
+  console.log(`    témoin on  ${num(rate('control'))} req/s · ${num(usPerRequest('control'), 1)} µs CPU/req   (p50 de toute la charge ${num(load.latencyP50Ms, 2)} ms)`);
   console.log(`    ratio      ${num(judged.ratio, 3)} (objectif ≥ ${RECORDING_TARGET}) · contrôle A/A ${num(judged.aa, 3)} (tolérance ±${AA_TOLERANCE}) · par Préau ${judged.perProcess.map((x) => `${num(x.ratio, 3)} (A/A ${num(x.aa, 3)})`).join(' · ')}`);
-  if (cpuJudged) console.log(`    par CPU    ratio ${num(cpuJudged.ratio, 3)} · contrôle A/A ${num(cpuJudged.aa, 3)} (requêtes par seconde de CPU du serveur)`);
+  console.log(`    par CPU    ratio ${num(cpuJudged.ratio, 3)} · contrôle A/A ${num(cpuJudged.aa, 3)} (requêtes par seconde de CPU du serveur) · ${cpuJudged.verdict}`);
   console.log(`    verdict    ${judged.verdict} : ${judged.reason} ; charge de la machine ${loadAverage()}`);
-  if (judged.verdict === 'invalide') throw new Error(`mesure invalide : ${judged.reason} — relancer sur une machine plus calme (docs/STATUS.md)`);
+  if (judged.verdict === 'invalide') {
+    throw new Error(`mesure invalide en req/s : ${judged.reason} — relancer sur une machine plus calme (docs/STATUS.md) ; par CPU : ${cpuJudged.verdict}, ${cpuJudged.reason}`);
+  }
   return {
-    name: 'engagement-recording', title: 'Suivi : reprise de session, enregistrement on/off', unit: 'req/s', preau: mine.requestsPerSecond, baseline: base.requestsPerSecond,
-    baselineLabel: 'même Préau, enregistrement coupé', ratio: judged.ratio, target: RECORDING_TARGET, verdict: judged.verdict,
-    ...(cpuJudged ? { cpuRatio: cpuJudged.ratio } : {}),
+    name: 'engagement-recording', title: 'Suivi : reprise de session, enregistrement on/off', unit: 'req/s', preau: rate('on'), baseline: rate('off'),
+    baselineLabel: 'même Préau, enregistrement coupé', ratio: judged.ratio, target: RECORDING_TARGET, verdict: judged.verdict, cpuRatio: cpuJudged.ratio,
     details: {
       verdict: judged.verdict, reason: judged.reason, aaControl: judged.aa.toFixed(3), aaTolerance: AA_TOLERANCE,
       ratioPerProcess: judged.perProcess.map((x) => x.ratio.toFixed(3)).join(' '), aaPerProcess: judged.perProcess.map((x) => x.aa.toFixed(3)).join(' '),
-      ratioPerCycle: judged.perCycle.map((x) => x.toFixed(3)).join(' '), ...(cpuJudged ? { cpuAaControl: cpuJudged.aa.toFixed(3) } : {}),
-      processes: o.processes, cycles: o.rounds, connections: o.connections, sliceS, v8Flags: benchNodeFlags().join(' '), loadAverageAtEnd: loadAverage(), pinning: pinningMode(), node: process.version,
+      cpuVerdict: cpuJudged.verdict, cpuAaControl: cpuJudged.aa.toFixed(3), cpuUsPerRequestOn: usPerRequest('on'), cpuUsPerRequestOff: usPerRequest('off'),
+      processes: o.processes, cycles, windowMs: WINDOW_MS, connections: o.connections, v8Flags: benchNodeFlags().join(' '), loadAverageAtEnd: loadAverage(), pinning: pinningMode(), node: process.version,
     },
   };
 }

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { abSchedule, judgeAb, type AbMeasure, type AbSide } from '../bench/support/ab-rounds.js';
+import { RecordingSwitch, switchedSignals, type WindowClock } from '../bench/support/recording-switch.js';
+import type { EngagementSignals } from '../src/platform/engagement-signals.js';
 
 // The suivi bench's figure (recording on ÷ off in the same process, with an A/A control) rests on
 // this schedule and these rules: a verdict must only come out of a run whose control agrees.
@@ -74,3 +76,91 @@ describe('judgeAb', () => {
     expect(() => judgeAb([], 0.95, 0.03)).toThrow(/aucune mesure/);
   });
 });
+
+describe('the suivi bench’s recording switch', () => {
+  it('passes every signal to the recorder while on, none while off, and follows the switch at once', () => {
+    const calls: string[] = [];
+    const recorder: EngagementSignals = {
+      seen: (p) => void calls.push(`seen ${p}`),
+      workOpened: (p, e) => void calls.push(`opened ${p} ${e}`),
+      workDone: (p) => void calls.push(`done ${p}`),
+      handedIn: (p, late) => void calls.push(`handedIn ${p} ${late}`),
+      messageRead: (p) => void calls.push(`read ${p}`),
+      liaisonSigned: (p) => void calls.push(`signed ${p}`),
+    };
+    let on = true;
+    const signals = switchedSignals(recorder, () => on);
+    const all = () => {
+      signals.seen('P', 1);
+      signals.workOpened('P', 'W', 1);
+      signals.workDone('P', 1);
+      signals.handedIn('P', true, 1);
+      signals.messageRead('P', 1);
+      signals.liaisonSigned('R', 1);
+    };
+    all();
+    expect(calls).toEqual(['seen P', 'opened P W', 'done P', 'handedIn P true', 'read P', 'signed R']);
+    on = false;
+    all();
+    expect(calls).toHaveLength(6);
+    on = true;
+    signals.seen('Q', 2);
+    expect(calls.at(-1)).toBe('seen Q');
+  });
+});
+
+describe('the suivi bench’s windows (RecordingSwitch, inside the measured child)', () => {
+  /** A fake clock under which `perMs` requests arrive per millisecond slept, each costing `cpuPerRequestMs`. */
+  function fakeLoad(sw: { current?: RecordingSwitch; signals?: EngagementSignals }, perMs: number, cpuPerRequestMs: number, trafficFromMs = 0) {
+    let now = 0;
+    let cpu = 0;
+    const clock: WindowClock = {
+      nowMs: () => now,
+      cpuMs: () => cpu,
+      sleep: async (ms) => {
+        for (let t = 0; t < ms; t++) {
+          now++;
+          if (now < trafficFromMs) continue;
+          for (let k = 0; k < perMs; k++) {
+            sw.signals!.seen('P', now);
+            cpu += cpuPerRequestMs;
+          }
+        }
+      },
+    };
+    return clock;
+  }
+
+  it('plays on / off / on-again windows in the schedule’s order, records only while on, counts every request, and ends on', async () => {
+    const recorded: number[] = [];
+    const recorder = { ...silent(), seen: (_p: string, at: number) => void recorded.push(at) };
+    const holder: { current?: RecordingSwitch; signals?: EngagementSignals } = {};
+    const sw = new RecordingSwitch(fakeLoad(holder, 2, 0.03, 5));
+    holder.current = sw;
+    holder.signals = sw.wrap(recorder);
+    const windows = await sw.runWindows(3, 10, 4);
+    expect(windows.map((w) => w.side)).toEqual(abSchedule(1, 3).map((x) => x.side));
+    for (const w of windows) {
+      expect(w.requests).toBe(20);
+      expect(w.wallMs).toBe(10);
+      expect(w.cpuMs).toBeCloseTo(0.6, 6);
+    }
+    // Traffic begins at 5 ms and is seen after the first 20 ms poll; 4 ms of warm-up; then 9 windows of 10 ms from 24 ms.
+    windows.forEach((w, i) => {
+      const inWindow = recorded.filter((t) => t > 24 + 10 * i && t <= 24 + 10 * (i + 1)).length;
+      expect(inWindow).toBe(w.side === 'off' ? 0 : 20);
+    });
+    expect(sw.on).toBe(true);
+  });
+
+  it('refuses to play without traffic', async () => {
+    const holder: { current?: RecordingSwitch; signals?: EngagementSignals } = {};
+    const sw = new RecordingSwitch(fakeLoad(holder, 1, 0.01, 1_000_000));
+    holder.signals = sw.wrap(silent());
+    await expect(sw.runWindows(1, 10, 0, 200)).rejects.toThrow(/aucune requête/);
+  });
+});
+
+function silent(): EngagementSignals {
+  return { seen() {}, workOpened() {}, workDone() {}, handedIn() {}, messageRead() {}, liaisonSigned() {} };
+}

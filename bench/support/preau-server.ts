@@ -23,9 +23,10 @@
  * `--trusted-proxies` as PREAU_TRUSTED_PROXIES (behind deploy/haproxy.cfg: PROXY protocol).
  *
  * `--engagement-recording switchable` composes with recording on and lets the parent switch it on
- * and off at run time (a BenchControl message over the fork channel, `startServer(…, { ipc: true })`;
- * answered by `{"type":"control-applied",…}` on stdout), so that the suivi bench compares recording
- * on and off in the same process. Off, each signal stops at the switch (as at `silentSignals`); the
+ * and off at run time: a BenchControl message over the fork channel (`startServer(…, { ipc: true })`)
+ * makes the child play windows of a fraction of a second, on / off / on-again, under the parent's
+ * load, answered on stdout with each window's requests and CPU (`engagement-windows`;
+ * recording-switch.ts), so that the suivi bench compares recording on and off in the same process. Off, each signal stops at the switch (as at `silentSignals`); the
  * recorder's flush timer still runs and finds nothing to write. It starts on. This switch exists only
  * in this bench child: `preau serve` never composes the wrapper and never has a fork channel.
  *
@@ -48,6 +49,7 @@ import { benchLogin } from './bench-users.js';
 import { childConfig, serveChild } from './child-server.js';
 import { emit, type BenchControl } from './protocol.js';
 import type { EngagementSignals } from '../../src/platform/engagement-signals.js';
+import { RecordingSwitch } from './recording-switch.js';
 
 const { values } = parseArgs({
   options: {
@@ -110,27 +112,29 @@ async function dropPgSchema(): Promise<void> {
 }
 
 // The suivi bench's run-time switch (see the header): every signal goes through it.
-const recording = { on: true };
 const switchable = values['engagement-recording'] === 'switchable';
-const switchSignals = (recorder: EngagementSignals): EngagementSignals => ({
-  seen: (personId, atMs) => void (recording.on && recorder.seen(personId, atMs)),
-  workOpened: (pupilId, entryId, atMs) => void (recording.on && recorder.workOpened(pupilId, entryId, atMs)),
-  workDone: (pupilId, atMs) => void (recording.on && recorder.workDone(pupilId, atMs)),
-  handedIn: (pupilId, late, atMs) => void (recording.on && recorder.handedIn(pupilId, late, atMs)),
-  messageRead: (personId, atMs) => void (recording.on && recorder.messageRead(personId, atMs)),
-  liaisonSigned: (parentId, atMs) => void (recording.on && recorder.liaisonSigned(parentId, atMs)),
+const recording = new RecordingSwitch({
+  nowMs: () => performance.now(),
+  cpuMs: () => {
+    const u = process.cpuUsage();
+    return (u.user + u.system) / 1000;
+  },
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
 });
 if (switchable) {
   if (!process.send) throw new Error('--engagement-recording switchable demande un canal de contrôle (startServer(…, { ipc: true }))');
   process.on('message', (m: BenchControl) => {
-    if (m.type !== 'engagement-recording') return;
-    recording.on = m.on;
-    emit({ type: 'control-applied', engagementRecording: recording.on });
+    if (m.type === 'engagement-windows') {
+      recording.runWindows(m.cycles, m.windowMs, m.warmupMs).then(
+        (windows) => emit({ type: 'engagement-windows', windows }),
+        (err: unknown) => emit({ type: 'engagement-windows', windows: [], error: err instanceof Error ? err.message : String(err) }),
+      );
+    }
   });
 }
 
 const preau = await compose(config, {
-  ...(switchable ? { engagementSignals: switchSignals } : {}),
+  ...(switchable ? { engagementSignals: (recorder: EngagementSignals) => recording.wrap(recorder) } : {}),
   ...(values['lag-shedder'] === 'off' ? { admission: { lagSampleMs: 0 } } : {}),
   ...(pgStorage ? { storage: pgStorage } : {}),
   ...(values['abroad-networks'] ? { countryLookup: loopbackCountries(values['abroad-networks']) } : {}),

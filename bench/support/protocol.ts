@@ -207,22 +207,33 @@ export interface ClassroomProgressMessage {
 
 /**
  * A bench-only control sent by the parent over the fork channel (`startServer(…, { ipc: true })`):
- * switch the Préau child's signal recording on or off at run time. Only bench/support/preau-server.ts
+ * play recording on / off / on-again windows in the Préau child (recording-switch.ts). Only bench/support/preau-server.ts
  * listens for it, and only when started with `--engagement-recording switchable`; `preau serve`
  * (src/main.ts) has no such listener and is never started with a channel.
  */
 export interface BenchControl {
-  type: 'engagement-recording';
-  on: boolean;
+  /** Play `cycles` × (on, off, on-again) windows of `windowMs` once traffic has run `warmupMs`. */
+  type: 'engagement-windows';
+  cycles: number;
+  windowMs: number;
+  warmupMs: number;
 }
 
-/** The child's answer to a BenchControl, on stdout once the switch is applied. */
-export interface ControlAppliedMessage {
-  type: 'control-applied';
-  engagementRecording: boolean;
+/** The windows played for an `engagement-windows` control (empty with `error` when they could not be). */
+export interface EngagementWindowsMessage {
+  type: 'engagement-windows';
+  windows: import('./recording-switch.js').RecordingWindow[];
+  error?: string;
 }
 
-export type ChildMessage = ControlAppliedMessage | ProgressMessage | ReadyMessage | LoadResultMessage | HashResultMessage | OpenLoadResultMessage | FloodResultMessage | SurgeResultMessage | ClassroomResultMessage | ClassroomProgressMessage;
+/** The windows played for an `engagement-windows` control (empty with `error` when they could not be). */
+export interface EngagementWindowsMessage {
+  type: 'engagement-windows';
+  windows: import('./recording-switch.js').RecordingWindow[];
+  error?: string;
+}
+
+export type ChildMessage = EngagementWindowsMessage | ProgressMessage | ReadyMessage | LoadResultMessage | HashResultMessage | OpenLoadResultMessage | FloodResultMessage | SurgeResultMessage | ClassroomResultMessage | ClassroomProgressMessage;
 
 /** The load a pinned autocannon child applies (written to a JSON file, its path given as argv[2]). */
 export interface LoadSpec {
