@@ -63,15 +63,23 @@ describe('judgeAb', () => {
     expect(at(0.975).verdict).toBe('atteint');
   });
 
+  it('keeps a window that served nothing as a measure of 0 (the process had no CPU then)', () => {
+    const m = measures(1, 3, (side, _p, cycle) => (side === 'off' && cycle === 1 ? 0 : 1_000));
+    const j = judgeAb(m, 0.95, 0.03);
+    expect(j.ratio).toBeCloseTo(1.5, 6);
+    expect(j.perCycle).toHaveLength(2);
+  });
+
   it('combines processes by the geometric mean of their own ratios', () => {
     const m = measures(2, 1, (side, p) => (side === 'off' ? 1_000 : p === 0 ? 1_000 * 0.9 : 1_000 * 1.0));
     expect(judgeAb(m, 0.95, 0.03).ratio).toBeCloseTo(Math.sqrt(0.9), 6);
   });
 
-  it('refuses broken measures: a missing side, a zero or non-finite rate, nothing at all', () => {
+  it('refuses broken measures: a missing side, a negative or non-finite rate, a side that served nothing, nothing at all', () => {
     const m = measures(1, 2, () => 1_000);
     expect(() => judgeAb(m.filter((x) => x.side !== 'control'), 0.95, 0.03)).toThrow(/trois côtés/);
-    expect(() => judgeAb(m.map((x, i) => (i === 0 ? { ...x, value: 0 } : x)), 0.95, 0.03)).toThrow(/valeur invalide/);
+    expect(() => judgeAb(m.map((x, i) => (i === 0 ? { ...x, value: -1 } : x)), 0.95, 0.03)).toThrow(/valeur invalide/);
+    expect(() => judgeAb(m.map((x) => (x.side === 'off' ? { ...x, value: 0 } : x)), 0.95, 0.03)).toThrow(/rien servi/);
     expect(() => judgeAb(m.map((x, i) => (i === 0 ? { ...x, value: Number.NaN } : x)), 0.95, 0.03)).toThrow(/valeur invalide/);
     expect(() => judgeAb([], 0.95, 0.03)).toThrow(/aucune mesure/);
   });

@@ -63,8 +63,8 @@ const fmt = (x: number) => x.toFixed(3);
 
 /**
  * The rules:
- * - every process must have every side measured, every value finite and > 0 (else an error: the
- *   measure is broken, not judged);
+ * - every process must have every side measured, every value finite and ≥ 0, every side's mean
+ *   > 0 (else an error: the measure is broken, not judged);
  * - the A/A control off by more than `tolerance` (|aa − 1| > tolerance) → `invalide`: two rounds
  *   of the same setting in the same process disagree more than the bench allows, so no ratio means
  *   anything;
@@ -75,11 +75,13 @@ const fmt = (x: number) => x.toFixed(3);
 export function judgeAb(measures: AbMeasure[], target: number, tolerance: number): AbJudgement {
   const processes = [...new Set(measures.map((m) => m.process))].sort((a, b) => a - b);
   if (processes.length === 0) throw new Error('judgeAb : aucune mesure');
-  for (const m of measures) if (!Number.isFinite(m.value) || m.value <= 0) throw new Error(`judgeAb : valeur invalide ${m.value} (processus ${m.process}, cycle ${m.cycle}, ${m.side})`);
+  // A window may serve nothing (the process got no CPU for its whole length): 0 is a measure; a negative or non-finite one is not.
+  for (const m of measures) if (!Number.isFinite(m.value) || m.value < 0) throw new Error(`judgeAb : valeur invalide ${m.value} (processus ${m.process}, cycle ${m.cycle}, ${m.side})`);
   const perProcess = processes.map((p) => {
     const of = (side: AbSide) => measures.filter((m) => m.process === p && m.side === side).map((m) => m.value);
     const [on, off, control] = [of('on'), of('off'), of('control')];
     if (on.length === 0 || off.length === 0 || control.length === 0) throw new Error(`judgeAb : le processus ${p} n’a pas les trois côtés mesurés`);
+    if (mean(on) <= 0 || mean(off) <= 0 || mean(control) <= 0) throw new Error(`judgeAb : le processus ${p} n’a rien servi d’un côté`);
     return { ratio: mean(on) / mean(off), aa: mean(control) / mean(on) };
   });
   const perCycle: number[] = [];
@@ -89,7 +91,7 @@ export function judgeAb(measures: AbMeasure[], target: number, tolerance: number
       const at = (side: AbSide) => measures.find((m) => m.process === p && m.cycle === c && m.side === side)?.value;
       const on = at('on');
       const off = at('off');
-      if (on !== undefined && off !== undefined) perCycle.push(on / off);
+      if (on !== undefined && off !== undefined && off > 0) perCycle.push(on / off);
     }
   }
   const ratio = geomean(perProcess.map((x) => x.ratio));
