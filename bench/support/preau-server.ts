@@ -26,9 +26,10 @@
  * and off at run time: a BenchControl message over the fork channel (`startServer(…, { ipc: true })`)
  * makes the child play windows of a fraction of a second, on / off / on-again, under the parent's
  * load, answered on stdout with each window's requests and CPU (`engagement-windows`;
- * recording-switch.ts), so that the suivi bench compares recording on and off in the same process. Off, each signal stops at the switch (as at `silentSignals`); the
- * recorder's flush timer still runs and finds nothing to write. It starts on. This switch exists only
- * in this bench child: `preau serve` never composes the wrapper and never has a fork channel.
+ * recording-switch.ts), so that the suivi bench compares recording on and off in the same process.
+ * Off, each signal stops at the switch (as at `silentSignals`); the recorder's flush timer still runs
+ * and finds nothing to write. It starts on. This switch exists only in this bench child: `preau
+ * serve` never composes the wrapper and never has a fork channel.
  *
  * SIGTERM closes it cleanly (so that `--cpu-prof` profiles are written) and removes the directory.
  */
