@@ -4,10 +4,12 @@
  * (a) What recording the signals costs the hottest read: the session-resume bench's request
  *     (GET /api/v1/me/today with a remembered session) on a Préau child pinned to CPU 0 whose
  *     recording is switched on and off at run time (`--engagement-recording switchable`, a bench-only
- *     control over the fork channel), in rounds on / off / on-again, the order rotated each cycle,
- *     in `processes` children started one after the other (see support/ab-rounds.ts). Ratio: req/s
- *     on ÷ req/s off (target ≥ 0.95), each child against itself, combined over children. The second
- *     "on" rounds are the A/A control: beyond AA_TOLERANCE the run is invalid (an error, no verdict);
+ *     control over the fork channel): under one continuous load, the child itself plays windows of
+ *     WINDOW_MS on / off / on-again, the order rotated each cycle, as many cycles as fill `durationS`
+ *     (see support/recording-switch.ts and ab-rounds.ts), in `processes` children started one after
+ *     the other. Ratio: req/s on ÷ req/s off (target ≥ 0.95), each child against itself, combined
+ *     over children; beside it the same in requests per CPU second of the server. The on-again
+ *     windows are the A/A control: beyond AA_TOLERANCE the run is invalid (an error, no verdict);
  *     within it, a ratio closer to the target than the control's own gap is "indécis". The edge is
  *     on but its lag shedder off (`--lag-shedder off`): on a loaded machine it answered 503 for the
  *     machine's sake, and this figure is the recorder's cost, not admission's.
@@ -41,7 +43,7 @@ export const CPE_VIEW_BUDGET_MS = 200;
 export interface EngagementBenchOptions {
   durationS: number;
   warmupS: number;
-  /** Cycles (on, off, on-again) per child; each slice lasts durationS ÷ rounds. */
+  /** Not used by (a), whose cycles of windows fill durationS; kept for the runner's common options. */
   rounds: number;
   /** Préau children started one after the other, each measured against itself. */
   processes: number;
