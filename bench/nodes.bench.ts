@@ -14,7 +14,7 @@ import { cpus, tmpdir } from 'node:os';
 import path from 'node:path';
 import { haproxyAvailable, startHaproxy } from '../test/support/nodes.js';
 import { prepareMorningMix } from './morning-mix.bench.js';
-import { LOAD_CPU, pinningMode, startPinned, startServer } from './support/proc.js';
+import { benchNodeFlags, LOAD_CPU, pinningMode, startPinned, startServer } from './support/proc.js';
 import type { BenchResult, LoadSpec, MixRequest } from './support/protocol.js';
 import { num, step } from './support/report.js';
 import { alternate, assertAllOk, combineLoads, roundRatios, runLoad } from './support/run-load.js';
@@ -36,7 +36,8 @@ export async function runNodesBench(options: NodesBenchOptions): Promise<BenchRe
   const shared = ['--dir', dir, '--trusted-proxies', '127.0.0.1'];
   step('deux Préau sur une même base SQLite (WAL) et un même dossier de fichiers : nœud 1 sur le CPU 0, nœud 2 sur le CPU 1 ; HAProxy devant (deploy/haproxy.cfg)');
   const node1 = await startServer('preau-server.ts', shared);
-  const node2Child = startPinned(LOAD_CPU, 'preau-server.ts', [...shared, '--seed', 'off']);
+  // Node 2 lives on the load CPU (not startServer's): it gets the bench's V8 flags all the same (proc.ts, benchNodeFlags).
+  const node2Child = startPinned(LOAD_CPU, 'preau-server.ts', [...shared, '--seed', 'off'], benchNodeFlags());
   let haproxy: Awaited<ReturnType<typeof startHaproxy>> | undefined;
   try {
     const node2 = await node2Child.next('ready');

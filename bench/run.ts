@@ -4,7 +4,7 @@
  * (absolute figures on a shared machine are noise). Exits non-zero only when a bench could not
  * run (or measured something invalid); a ratio under its target is reported, not fatal.
  *
- *   --only session|login|aaf|web|mix|backup|nodes|engagement|pg   one bench (repeatable, or comma-separated)
+ *   --only session|login|aaf|web|mix|backup|nodes|engagement|pg|aa   one bench (repeatable, or comma-separated); aa is not in the default set
  *   --duration S               measured seconds per side (Préau, baseline), default 12
  *   --rounds N                 alternating slices the duration is split into (default 3); web: rounds of visits per side
  *   --warmup S                 warm-up seconds before the first slice of each side (default 3)
@@ -13,6 +13,8 @@
  *   --users N                  accounts the login bench rotates over (default 500)
  *   --hash-concurrency N       force the server's hashing concurrency (default: its own choice)
  *   --people N                 size of the AAF import bench (default 10000); the suivi bench's school takes min(N, 1000) pupils
+ *   --processes N              suivi bench: Préau children started in turn, each measured on/off against itself (default 3);
+ *                              aa: pairs of identical Préau children compared (default 3)
  *   --profile                  CPU-profile the Préau server (session and login benches)
  */
 import { existsSync } from 'node:fs';
@@ -27,16 +29,19 @@ import { runBackupBench } from './backup.bench.js';
 import { runNodesBench } from './nodes.bench.js';
 import { runEngagementBench } from './engagement.bench.js';
 import { runPostgresMixBench } from './postgres.bench.js';
+import { runAaBench } from './aa.bench.js';
 import { pinningMode, REPO_ROOT, LOAD_CPU, SERVER_CPU } from './support/proc.js';
-import type { BenchResult } from './support/protocol.js';
+import { PartialBenchError, type BenchResult } from './support/protocol.js';
 import { printSummary, writeResults } from './support/report.js';
 
-const BENCHES = ['session', 'login', 'aaf', 'web', 'mix', 'backup', 'nodes', 'engagement', 'pg'] as const;
+const BENCHES = ['session', 'login', 'aaf', 'web', 'mix', 'backup', 'nodes', 'engagement', 'pg', 'aa'] as const;
+/** Diagnostics run only when asked by name. */
+const ON_REQUEST: readonly BenchName[] = ['aa'];
 type BenchName = (typeof BENCHES)[number];
 
 function usage(message?: string): never {
   if (message) console.error(`${message}\n`);
-  console.error('usage : npm run bench -- [--only session|login|aaf|web|mix|backup|nodes|engagement|pg] [--duration s] [--rounds n] [--warmup s] [--connections n] [--login-connections n] [--users n] [--hash-concurrency n] [--people n] [--profile]');
+  console.error('usage : npm run bench -- [--only session|login|aaf|web|mix|backup|nodes|engagement|pg|aa] [--duration s] [--rounds n] [--warmup s] [--connections n] [--login-connections n] [--users n] [--hash-concurrency n] [--people n] [--processes n] [--profile]');
   process.exit(message ? 2 : 0);
 }
 
@@ -60,6 +65,7 @@ try {
       users: { type: 'string' },
       'hash-concurrency': { type: 'string' },
       people: { type: 'string' },
+      processes: { type: 'string' },
       profile: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -72,7 +78,7 @@ if (opts.help) usage();
 
 const only = (opts.only ?? []).flatMap((o) => o.split(',')).map((o) => o.trim()).filter(Boolean);
 for (const o of only) if (!(BENCHES as readonly string[]).includes(o)) usage(`--only : banc inconnu « ${o} » (connus : ${BENCHES.join(', ')})`);
-const selected: BenchName[] = only.length > 0 ? BENCHES.filter((b) => only.includes(b)) : [...BENCHES];
+const selected: BenchName[] = only.length > 0 ? BENCHES.filter((b) => only.includes(b)) : BENCHES.filter((b) => !ON_REQUEST.includes(b));
 const durationS = positive('duration', opts.duration, 12, 600);
 const rounds = positive('rounds', opts.rounds, 3, 20);
 const warmupS = opts.warmup === '0' ? 0 : positive('warmup', opts.warmup, 3, 120);
@@ -81,6 +87,7 @@ const loginConnections = positive('login-connections', opts['login-connections']
 const users = positive('users', opts.users, 500, 100_000);
 const hashConcurrency = opts['hash-concurrency'] === undefined ? undefined : positive('hash-concurrency', opts['hash-concurrency'], 1, 64);
 const people = positive('people', opts.people, 10_000, 10_000_000);
+const processes = positive('processes', opts.processes, 3, 10);
 
 /** What another bench may return: taken into the summary when it carries a ratio and a target. */
 function asBenchResult(name: string, value: unknown): BenchResult | undefined {
@@ -116,7 +123,7 @@ console.log(mode === 'taskset' ? `Épinglage : serveurs et références sur le C
 const results: BenchResult[] = [];
 const failures: { name: string; error: string }[] = [];
 for (const bench of selected) {
-  const title = { session: 'Reprise de session', login: 'Connexions par mot de passe', aaf: 'Import AAF', web: 'Client web sur lien faible', mix: 'Mélange du matin', backup: 'Sauvegarde du stockage embarqué', nodes: 'Deux nœuds contre un derrière HAProxy', engagement: 'Suivi du décrochage', pg: 'Mélange du matin : PostgreSQL contre SQLite' }[bench];
+  const title = { session: 'Reprise de session', login: 'Connexions par mot de passe', aaf: 'Import AAF', web: 'Client web sur lien faible', mix: 'Mélange du matin', backup: 'Sauvegarde du stockage embarqué', nodes: 'Deux nœuds contre un derrière HAProxy', engagement: 'Suivi du décrochage', pg: 'Mélange du matin : PostgreSQL contre SQLite', aa: 'Contrôle A/A : deux Préau identiques' }[bench];
   console.log(`\n▶ ${title}`);
   try {
     const result =
@@ -133,9 +140,11 @@ for (const bench of selected) {
           : bench === 'nodes'
             ? await runNodesBench({ durationS, warmupS, rounds, connections })
           : bench === 'engagement'
-            ? await runEngagementBench({ durationS, warmupS, rounds, connections, pupils: Math.min(people, 1000), builds: 15 })
+            ? await runEngagementBench({ durationS, warmupS, rounds, processes, connections, pupils: Math.min(people, 1000), builds: 15 })
           : bench === 'pg'
             ? await runPostgresMixBench({ durationS, warmupS, rounds, connections })
+          : bench === 'aa'
+            ? await runAaBench({ pairs: processes, durationS, warmupS, rounds, connections })
             : await runAaf();
     for (const r of Array.isArray(result) ? result : result ? [result] : []) {
       results.push(r);
@@ -143,6 +152,10 @@ for (const bench of selected) {
     }
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
+    for (const r of err instanceof PartialBenchError ? err.results : []) {
+      results.push(r);
+      console.log(`    résultats : ${writeResults(r.name, { ...r, at: new Date().toISOString() })}`);
+    }
     console.error(`\n✖ ${title} n’a pas pu tourner : ${message}`);
     failures.push({ name: title, error: message });
   }

@@ -37,7 +37,7 @@ import { HandinsRepository, HandinsService, HomeworkRepository, HomeworkService,
 import { normaliseLogin } from './modules/identity/index.js';
 import { NotificationsRepository, NotificationsService, registerNotificationsRoutes } from './modules/notifications/index.js';
 import { DEFAULT_RECORDER_SETTINGS, EngagementRecorder, EngagementRepository, EngagementService, registerEngagementRoutes } from './modules/engagement/index.js';
-import { silentSignals } from './platform/engagement-signals.js';
+import { silentSignals, type EngagementSignals } from './platform/engagement-signals.js';
 import { createHmac } from 'node:crypto';
 import { hostname } from 'node:os';
 import { JanusMediaEngine } from './media/janus/janus-media-engine.js';
@@ -128,6 +128,13 @@ export interface ComposeOverrides {
   classroomRelay?: Partial<RelaySettings>;
   /** Degradation thresholds over the defaults (a browser test on a shared machine keeps the node's own load out of its journey). */
   degradation?: Partial<DegradationSettings>;
+  /**
+   * Wraps the engagement recorder (only when PREAU_ENGAGEMENT_RECORDING=on) before any feature or
+   * the session hook gets it. The suivi bench's child (bench/support/preau-server.ts) switches
+   * recording on and off at run time through it, to measure its cost against a baseline in the
+   * same process; `preau serve` never passes it.
+   */
+  engagementSignals?: (recorder: EngagementSignals) => EngagementSignals;
 }
 
 /**
@@ -199,7 +206,7 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
   // The suivi du décrochage: signals batched in memory and flushed every few seconds (never a write per request).
   const engagementRepo = new EngagementRepository(storage.db, storage.capabilities);
   const engagementRecorder = config.engagementRecording === 'on' ? new EngagementRecorder(engagementRepo, { ...DEFAULT_RECORDER_SETTINGS, flushIntervalMs: config.engagementFlushMs }, logger, metrics) : undefined;
-  const signals = engagementRecorder ?? silentSignals;
+  const signals = engagementRecorder ? (overrides.engagementSignals?.(engagementRecorder) ?? engagementRecorder) : silentSignals;
   const engagement = new EngagementService(engagementRepo, schools, timetable, clock, notifications);
   const homework = new HomeworkService(new HomeworkRepository(storage.db), schools, clock, notifications, signals);
   const handins = new HandinsService(new HandinsRepository(storage.db), homework, blobs, clock, notifications, signals);
@@ -236,7 +243,7 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
   const clientAddresses = new ClientAddresses({ trustedProxies: config.trustedProxies, source: config.clientAddressFrom, proxyHeaderTimeoutMs: DEFAULT_PROXY_HEADER_TIMEOUT_MS }, metrics);
   clientAddresses.install(app.server);
   if (guards && clientAddresses.perRequest) guards.exemptFromAddressCap = clientAddresses.isTrustedProxy;
-  const auth = new HttpAuth({ identity, publicUrl: config.publicUrl, ...(engagementRecorder ? { onAuthenticated: (personId: string) => engagementRecorder.seen(personId, clock.nowMs()) } : {}) });
+  const auth = new HttpAuth({ identity, publicUrl: config.publicUrl, ...(engagementRecorder ? { onAuthenticated: (personId: string) => signals.seen(personId, clock.nowMs()) } : {}) });
   const edgeOn = config.edge === 'on';
   const admission = edgeOn ? new Admission({ ...DEFAULT_ADMISSION_SETTINGS, ...overrides.admission }, refusals, metrics) : undefined;
   // Several nodes: the edge's state is shared through Redis (edgeRedis, above), each store falling back to this node's own when Redis is away.

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { FIXTURE_PASSWORD } from '../../test/support/fixtures.js';
 import { benchLogin } from './bench-users.js';
-import { LOAD_CPU, startPinned, startServer, type BenchChild } from './proc.js';
+import { benchNodeFlags, LOAD_CPU, startPinned, startServer, type BenchChild } from './proc.js';
 import type { ChildMessage, ReadyMessage } from './protocol.js';
 import { showProgress } from './report.js';
 
@@ -44,7 +44,7 @@ export async function runGenerator<T extends ChildMessage['type']>(label: string
   const dir = mkdtempSync(path.join(tmpdir(), 'preau-gen-'));
   const file = path.join(dir, 'spec.json');
   writeFileSync(file, JSON.stringify(spec));
-  const child = startPinned(LOAD_CPU, script, [file]);
+  const child = startPinned(LOAD_CPU, script, [file], benchNodeFlags());
   const end = showProgress(label, child, unit);
   try {
     return await child.next(type, timeoutMs);

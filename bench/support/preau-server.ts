@@ -5,7 +5,7 @@
  * users with real passwords. Prints `{"type":"ready","port":…}` once listening on 127.0.0.1.
  *
  *   node --import tsx bench/support/preau-server.ts [--dir DIR --seed on|off] [--trusted-proxies CIDR,…] [--bench-users N] [--hash-concurrency N] [--web-dir DIR] [--edge on|off] [--rate-limits unbounded|default]
- *     [--abroad-networks CIDR,…] [--crisis on|off] [--challenge-bits N] [--engagement-recording on|off] [--redis-url URL --redis-prefix P]
+ *     [--abroad-networks CIDR,…] [--crisis on|off] [--challenge-bits N] [--engagement-recording on|off|switchable] [--lag-shedder on|off] [--redis-url URL --redis-prefix P]
  *
  * Rate limits are `unbounded` by default here: the session and login benches load one account (or
  * one address) far beyond what one person does, to measure the cost of the path — the checks run,
@@ -21,6 +21,15 @@
  * `--dir` puts the database and files in a given directory (kept at exit) instead of a fresh one:
  * several nodes share it (the nodes bench), and only the first seeds it (`--seed off` for the others).
  * `--trusted-proxies` as PREAU_TRUSTED_PROXIES (behind deploy/haproxy.cfg: PROXY protocol).
+ *
+ * `--engagement-recording switchable` composes with recording on and lets the parent switch it on
+ * and off at run time: a BenchControl message over the fork channel (`startServer(…, { ipc: true })`)
+ * makes the child play windows of a fraction of a second, on / off / on-again, under the parent's
+ * load, answered on stdout with each window's requests and CPU (`engagement-windows`;
+ * recording-switch.ts), so that the suivi bench compares recording on and off in the same process.
+ * Off, each signal stops at the switch (as at `silentSignals`); the recorder's flush timer still runs
+ * and finds nothing to write. It starts on. This switch exists only in this bench child: `preau
+ * serve` never composes the wrapper and never has a fork channel.
  *
  * SIGTERM closes it cleanly (so that `--cpu-prof` profiles are written) and removes the directory.
  */
@@ -39,6 +48,9 @@ import type { Database } from '../../src/storage/schema.js';
 import { seedFixture } from '../../test/support/fixtures.js';
 import { benchLogin } from './bench-users.js';
 import { childConfig, serveChild } from './child-server.js';
+import { emit, type BenchControl } from './protocol.js';
+import type { EngagementSignals } from '../../src/platform/engagement-signals.js';
+import { RecordingSwitch } from './recording-switch.js';
 
 const { values } = parseArgs({
   options: {
@@ -54,6 +66,9 @@ const { values } = parseArgs({
     seed: { type: 'string', default: 'on' },
     'trusted-proxies': { type: 'string' },
     'engagement-recording': { type: 'string', default: 'on' },
+    // The edge's lag-driven shedder (on by default). Off where a bench compares a process with itself
+    // and the machine's other work, not Préau, would trigger 503s (the suivi and A/A benches).
+    'lag-shedder': { type: 'string', default: 'on' },
     // Scaled mode: the edge's state (and the pub/sub, presence) through this Redis, under this key prefix.
     'redis-url': { type: 'string' },
     'redis-prefix': { type: 'string', default: 'bench:' },
@@ -97,7 +112,31 @@ async function dropPgSchema(): Promise<void> {
   await admin.end();
 }
 
+// The suivi bench's run-time switch (see the header): every signal goes through it.
+const switchable = values['engagement-recording'] === 'switchable';
+const recording = new RecordingSwitch({
+  nowMs: () => performance.now(),
+  cpuMs: () => {
+    const u = process.cpuUsage();
+    return (u.user + u.system) / 1000;
+  },
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+});
+if (switchable) {
+  if (!process.send) throw new Error('--engagement-recording switchable demande un canal de contrôle (startServer(…, { ipc: true }))');
+  process.on('message', (m: BenchControl) => {
+    if (m.type === 'engagement-windows') {
+      recording.runWindows(m.cycles, m.windowMs, m.warmupMs).then(
+        (windows) => emit({ type: 'engagement-windows', windows }),
+        (err: unknown) => emit({ type: 'engagement-windows', windows: [], error: err instanceof Error ? err.message : String(err) }),
+      );
+    }
+  });
+}
+
 const preau = await compose(config, {
+  ...(switchable ? { engagementSignals: (recorder: EngagementSignals) => recording.wrap(recorder) } : {}),
+  ...(values['lag-shedder'] === 'off' ? { admission: { lagSampleMs: 0 } } : {}),
   ...(pgStorage ? { storage: pgStorage } : {}),
   ...(values['abroad-networks'] ? { countryLookup: loopbackCountries(values['abroad-networks']) } : {}),
   ...(values['challenge-bits'] ? { challenge: { bits: Number(values['challenge-bits']) } } : {}),

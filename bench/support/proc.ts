@@ -3,7 +3,7 @@ import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import type { ChildMessage, ReadyMessage } from './protocol.js';
+import type { BenchControl, ChildMessage, ReadyMessage } from './protocol.js';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const SUPPORT_DIR = path.join(REPO_ROOT, 'bench', 'support');
@@ -33,6 +33,25 @@ export function pinningMode(): 'taskset' | 'none' {
   return pinning;
 }
 
+/**
+ * V8 flags of every bench server (Préau and its baselines alike) and load generator; not of the
+ * drill's children, which play Préau as shipped.
+ *
+ * `--no-allocation-site-pretenuring`: with V8's default, a Préau child under GET /me/today at 50
+ * connections settles for its whole life in one of two states, about one process in two: either
+ * young objects die young (scavenges free ≈ 13 MB of ≈ 13.5, no Mark-Compact, ≈ 30 µs of CPU per
+ * request) or V8 has decided, from the survival it sampled at some scavenge, to allocate an
+ * allocation site's objects directly in the old generation ("pretenuring"); they die there, the
+ * old generation fills ≈ 5 MB per scavenge and a Mark-Compact runs about every second: ≈ 55 µs per
+ * request, half the throughput. The decision is per process and not undone, so two identical
+ * children differed by up to 2× (docs/STATUS.md, issue 9). Without pretenuring every child is in
+ * the first state. `PREAU_BENCH_V8=default` runs the benches with V8's default (to see the two
+ * states again).
+ */
+export function benchNodeFlags(): string[] {
+  return process.env.PREAU_BENCH_V8 === 'default' ? [] : ['--no-allocation-site-pretenuring'];
+}
+
 const children = new Set<ChildProcess>();
 
 function killAll(): void {
@@ -55,17 +74,30 @@ export interface BenchChild {
   exited: Promise<number | null>;
   /** SIGTERM (graceful: the Préau server closes and writes its CPU profile), SIGKILL after a grace delay. */
   stop(graceMs?: number): Promise<void>;
+  /** Sends a message over the fork channel (children started with `ipc: true` only; see BenchControl in protocol.ts). */
+  send(message: BenchControl): void;
+}
+
+export interface StartOptions {
+  /**
+   * Opens Node's IPC channel to the child (fd 3): the parent can then steer a bench-only switch
+   * of the child's (`send`). Children without it cannot be steered, whatever they listen for.
+   */
+  ipc?: boolean;
+  /** Receives the child's stdout lines that are not protocol messages (e.g. `--trace-gc`'s), instead of our stderr. */
+  onOtherLine?: (line: string) => void;
 }
 
 /**
  * Starts a TypeScript script of bench/support as a Node child pinned to one CPU. Its stdout is
  * read as JSON lines (see protocol.ts); its stderr goes to ours.
  */
-export function startPinned(cpu: number, script: string, args: string[] = [], nodeFlags: string[] = []): BenchChild {
+export function startPinned(cpu: number, script: string, args: string[] = [], nodeFlags: string[] = [], options: StartOptions = {}): BenchChild {
   // A path relative to bench/support, or absolute (the drill's children live in tools/drill).
   const nodeArgs = [...nodeFlags, '--import', 'tsx', path.isAbsolute(script) ? script : path.join(SUPPORT_DIR, script), ...args];
   const [cmd, argv] = pinningMode() === 'taskset' ? ['taskset', ['-c', String(cpu), process.execPath, ...nodeArgs]] : [process.execPath, nodeArgs];
-  const child = spawn(cmd as string, argv as string[], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  // taskset execs node with the same descriptors and environment: the channel (fd 3, NODE_CHANNEL_FD) reaches it.
+  const child = spawn(cmd as string, argv as string[], { cwd: REPO_ROOT, stdio: options.ipc ? ['ignore', 'pipe', 'inherit', 'ipc'] : ['ignore', 'pipe', 'inherit'] });
   children.add(child);
   const listeners = new Set<(m: ChildMessage) => void>();
   const exited = new Promise<number | null>((resolve) => {
@@ -84,7 +116,8 @@ export function startPinned(cpu: number, script: string, args: string[] = [], no
     try {
       message = JSON.parse(line) as ChildMessage;
     } catch {
-      process.stderr.write(`[${script}] ${line}\n`);
+      if (options.onOtherLine) options.onOtherLine(line);
+      else process.stderr.write(`[${script}] ${line}\n`);
       return;
     }
     // A log line of the child's (pino, see PREAU_BENCH_LOG_LEVEL), not a protocol message.
@@ -119,6 +152,10 @@ export function startPinned(cpu: number, script: string, args: string[] = [], no
         });
       });
     },
+    send(message) {
+      if (!options.ipc || !child.connected) throw new Error(`${script} : pas de canal de contrôle (démarré sans ipc, ou arrêté)`);
+      child.send(message);
+    },
     async stop(graceMs = 15_000) {
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill('SIGTERM');
@@ -130,8 +167,8 @@ export function startPinned(cpu: number, script: string, args: string[] = [], no
 }
 
 /** Starts a server script pinned to the server CPU and waits until it listens. */
-export async function startServer(script: string, args: string[] = [], nodeFlags: string[] = []): Promise<{ child: BenchChild; ready: ReadyMessage }> {
-  const child = startPinned(SERVER_CPU, script, args, nodeFlags);
+export async function startServer(script: string, args: string[] = [], nodeFlags: string[] = [], options: StartOptions = {}): Promise<{ child: BenchChild; ready: ReadyMessage }> {
+  const child = startPinned(SERVER_CPU, script, args, [...benchNodeFlags(), ...nodeFlags], options);
   try {
     const ready = await child.next('ready');
     return { child, ready };

@@ -205,7 +205,35 @@ export interface ClassroomProgressMessage {
   text: string;
 }
 
-export type ChildMessage = ProgressMessage | ReadyMessage | LoadResultMessage | HashResultMessage | OpenLoadResultMessage | FloodResultMessage | SurgeResultMessage | ClassroomResultMessage | ClassroomProgressMessage;
+/**
+ * A bench-only control sent by the parent over the fork channel (`startServer(…, { ipc: true })`):
+ * play recording on / off / on-again windows in the Préau child (recording-switch.ts). Only bench/support/preau-server.ts
+ * listens for it, and only when started with `--engagement-recording switchable`; `preau serve`
+ * (src/main.ts) has no such listener and is never started with a channel.
+ */
+export interface BenchControl {
+  /** Play `cycles` × (on, off, on-again) windows of `windowMs` once traffic has run `warmupMs`. */
+  type: 'engagement-windows';
+  cycles: number;
+  windowMs: number;
+  warmupMs: number;
+}
+
+/** The windows played for an `engagement-windows` control (empty with `error` when they could not be). */
+export interface EngagementWindowsMessage {
+  type: 'engagement-windows';
+  windows: import('./recording-switch.js').RecordingWindow[];
+  error?: string;
+}
+
+/** The windows played for an `engagement-windows` control (empty with `error` when they could not be). */
+export interface EngagementWindowsMessage {
+  type: 'engagement-windows';
+  windows: import('./recording-switch.js').RecordingWindow[];
+  error?: string;
+}
+
+export type ChildMessage = EngagementWindowsMessage | ProgressMessage | ReadyMessage | LoadResultMessage | HashResultMessage | OpenLoadResultMessage | FloodResultMessage | SurgeResultMessage | ClassroomResultMessage | ClassroomProgressMessage;
 
 /** The load a pinned autocannon child applies (written to a JSON file, its path given as argv[2]). */
 export interface LoadSpec {
@@ -253,8 +281,23 @@ export interface BenchResult {
    * what the ratio would be on a core of its own, less disturbed by the machine's other work.
    */
   cpuRatio?: number;
+  /**
+   * The bench's own verdict when it judges against a noise band (an A/A control, see
+   * ab-rounds.ts) instead of ratio ≥ target alone: `indécis` when the ratio is within the noise.
+   */
+  verdict?: 'atteint' | 'manqué' | 'indécis';
   /** Any further figures worth keeping (latencies, counts, settings). */
   details: Record<string, number | string | boolean>;
+}
+
+/** A bench that failed after some of its figures were measured: they are kept in the summary, the failure too. */
+export class PartialBenchError extends Error {
+  constructor(
+    message: string,
+    readonly results: BenchResult[],
+  ) {
+    super(message);
+  }
 }
 
 export function emit(message: ChildMessage): void {

@@ -44,7 +44,10 @@ export function showProgress(label: string, child: BenchChild, unit = 'req'): ()
 }
 
 const pad = (s: string, n: number, right = false) => (right ? s.padStart(n) : s.padEnd(n));
-const verdict = (r: BenchResult) => (r.ratio >= r.target ? 'OK' : 'SOUS L’OBJECTIF');
+function verdict(r: BenchResult): string {
+  const v = r.verdict ?? (r.ratio >= r.target ? 'atteint' : 'manqué');
+  return v === 'indécis' ? 'INDÉCIS (dans le bruit)' : v === 'atteint' ? 'OK' : 'SOUS L’OBJECTIF';
+}
 
 export function printSummary(results: BenchResult[], failures: { name: string; error: string }[]): void {
   console.log('\nRésumé (Préau et sa référence mesurés côte à côte, dans ce même lancement)\n');

@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { LOAD_CPU, startPinned } from './proc.js';
+import { benchNodeFlags, LOAD_CPU, startPinned } from './proc.js';
 import type { LoadResultMessage, LoadSpec } from './protocol.js';
 import { showProgress } from './report.js';
 
@@ -41,7 +41,7 @@ async function loadOnce(label: string, spec: LoadSpec): Promise<LoadResultMessag
   const dir = mkdtempSync(path.join(tmpdir(), 'preau-load-'));
   const file = path.join(dir, 'spec.json');
   writeFileSync(file, JSON.stringify(spec));
-  const child = startPinned(LOAD_CPU, 'load.ts', [file]);
+  const child = startPinned(LOAD_CPU, 'load.ts', [file], benchNodeFlags());
   const end = showProgress(label, child);
   try {
     return await child.next('load-result', (spec.warmupS + spec.durationS + 60) * 1000);
