@@ -1,15 +1,19 @@
 /**
  * The classe virtuelle in chromium (issue 8): a teacher and three pupils of 6e A, and a pupil of
- * another class, each in a context of their own in one headless chromium with fake media devices.
- * With the fake media engine (room logic and signalling, no media): the lobby holds pupils until the
- * teacher opens, a pupil joins from Aujourd'hui in one click, a raised hand reaches the teacher, the
- * floor given reaches the pupil (and is announced), chat and a poll work, a pupil of another class is
- * refused, and axe-core finds nothing on the room pages (a phone's width included).
+ * another class, each in a context of their own in one headless chromium with fake media devices,
+ * all through the embedded media engine (werift SFU in a worker thread) of one served Préau:
+ * - the journey: the lobby holds pupils until the teacher opens, a pupil joins from Aujourd'hui in one
+ *   click, a raised hand reaches the teacher, the floor given reaches the pupil (announced, and the
+ *   engine is told the pupil may send audio), chat and a poll work, a pupil of another class is
+ *   refused (and never reaches the engine), and axe-core finds nothing on the room pages (a phone's
+ *   width included);
+ * - media: pupils hear the teacher (audio energy above silence) and, once given the floor, a pupil;
+ *   they decode the teacher's screen and camera, the camera sent in VP8 temporal layers.
  */
 import type { Page } from 'playwright-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { EmbeddedMediaEngine } from '../../src/media/embedded/embedded-engine.js';
-import { FakeMediaEngine } from '../../src/media/testing/fake-media-engine.js';
+import type { ParticipantMedia } from '../../src/media/media-engine.js';
 import { chromiumAvailable, expectAccessible, FAKE_MEDIA_FLAGS, horizontalOverflow } from '../support/browser.js';
 import { servedBrowserSuite } from '../support/browser-suite.js';
 import { addPupils } from '../support/fixtures.js';
@@ -43,9 +47,60 @@ async function createRoom(teacher: Page, origin: string, title: string): Promise
   return new URL((await enter.getAttribute('href'))!, origin).searchParams.get('salle')!;
 }
 
-describe.skipIf(!enabled)('classe virtuelle in chromium (fake media engine)', () => {
-  const engine = new FakeMediaEngine();
+/** What the room logic told the engine last, per participant (join or update): the engine keeps it to itself. */
+function spyMedia(engine: EmbeddedMediaEngine): { last(roomId: string, participantId: string): ParticipantMedia | undefined } {
+  const seen = new Map<string, ParticipantMedia>();
+  const join = engine.join.bind(engine);
+  const update = engine.update.bind(engine);
+  engine.join = (roomId, participantId, media) => (seen.set(`${roomId}/${participantId}`, media), join(roomId, participantId, media));
+  engine.update = (roomId, participantId, media) => (seen.set(`${roomId}/${participantId}`, media), update(roomId, participantId, media));
+  return { last: (roomId, participantId) => seen.get(`${roomId}/${participantId}`) };
+}
+
+/** Test instrumentation: the page's peer connections are kept on `window.__pcs` (for getStats). */
+const PEER_TRACKER = `(() => {
+  const Original = RTCPeerConnection;
+  window.__pcs = [];
+  window.RTCPeerConnection = function (...args) { const pc = new Original(...args); window.__pcs.push(pc); return pc; };
+  window.RTCPeerConnection.prototype = Original.prototype;
+})()`;
+
+/** Page-side measures of what a participant receives (the suite compiles without DOM types: evaluated as source). */
+const videoWidth = (page: Page, participant: string, source: string) =>
+  page.evaluate(`(() => { const v = document.querySelector('video[data-participant="${participant}"][data-source="${source}"]'); return v ? v.videoWidth : 0; })()`) as Promise<number>;
+/** The loudest sample of a participant's audio over about a second (an AnalyserNode on the stream the page plays). 0: silence or no audio. */
+const audioPeak = (page: Page, participant: string) =>
+  page.evaluate(`(async () => {
+    const el = document.querySelector('audio[data-participant="${participant}"]');
+    if (!el || !el.srcObject) return 0;
+    const ctx = new AudioContext();
+    await ctx.resume();
+    const analyser = ctx.createAnalyser();
+    ctx.createMediaStreamSource(el.srcObject).connect(analyser);
+    const data = new Float32Array(analyser.fftSize);
+    let peak = 0;
+    for (let i = 0; i < 25; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      analyser.getFloatTimeDomainData(data);
+      for (const x of data) peak = Math.max(peak, Math.abs(x));
+    }
+    await ctx.close();
+    return peak;
+  })()`) as Promise<number>;
+/** Video frames a page's first peer connection has encoded (outbound) or decoded (inbound) so far. */
+const videoFrames = (page: Page, direction: 'outbound' | 'inbound') =>
+  page.evaluate(`window.__pcs[0].getStats().then((r) => [...r.values()].filter((s) => s.type === '${direction}-rtp' && s.kind === 'video').reduce((n, s) => n + (s.${direction === 'outbound' ? 'framesEncoded' : 'framesDecoded'} ?? 0), 0))`) as Promise<number>;
+/** The scalability modes of the video a page sends (encoders that produced frames). */
+const sentScalabilityModes = (page: Page) =>
+  page.evaluate(`window.__pcs[0].getStats().then((r) => [...r.values()].filter((s) => s.type === 'outbound-rtp' && s.kind === 'video' && s.framesEncoded > 0).map((s) => s.scalabilityMode ?? null))`) as Promise<(string | null)[]>;
+/** Above this, the fake microphone's beep is there (silence is 0; comfort noise stays far below). */
+const AUDIBLE_PEAK = 0.01;
+
+describe.skipIf(!enabled)('classe virtuelle in chromium through the embedded media engine', () => {
+  const engine = new EmbeddedMediaEngine({ workers: 1, icePortRange: ICE_PORTS, iceAdditionalHostAddresses: ['127.0.0.1'], iceBindAddress: '127.0.0.1' });
   const suite = servedBrowserSuite([{}, { mediaEngine: engine, ...NO_SHEDDING, ...NO_LOAD_DEGRADATION }]);
+  afterAll(() => engine.close());
+  const told = spyMedia(engine);
 
   it('lobby until the teacher opens; hand, floor, chat, poll; another class refused; accessible', async () => {
     const origin = suite.server.origin;
@@ -93,8 +148,8 @@ describe.skipIf(!enabled)('classe virtuelle in chromium (fake media engine)', ()
     await expect.poll(() => pupil1.getByTestId('live-region').textContent(), TIMEOUT).toBe('La parole vous est donnée.');
     await pupil2.locator('[data-person="pupilA1"]').getByText('a la parole', { exact: false }).waitFor(TIMEOUT);
     // The engine is told: the pupil may now send audio.
-    await expect.poll(() => engine.lastMedia(roomId, 'pupilA1')?.send.audio, TIMEOUT).toBe(true);
-    expect(engine.lastMedia(roomId, 'pupilA2')?.send.audio).toBe(false);
+    await expect.poll(() => told.last(roomId, 'pupilA1')?.send.audio, TIMEOUT).toBe(true);
+    expect(told.last(roomId, 'pupilA2')?.send.audio).toBe(false);
 
     // Chat: a pupil writes, everyone reads it (announced politely to the others).
     await pupil2.getByLabel('Votre message').fill('Bonjour madame');
@@ -135,54 +190,12 @@ describe.skipIf(!enabled)('classe virtuelle in chromium (fake media engine)', ()
     await outsider.goto(`${origin}/classe-virtuelle?salle=${encodeURIComponent(roomId)}`);
     await outsider.getByRole('alert').getByText('Cette classe virtuelle est introuvable.', { exact: false }).first().waitFor(TIMEOUT);
     expect(await outsider.getByTestId('classroom-people').count()).toBe(0);
-    expect(engine.lastMedia(roomId, 'pupilB1')).toBeUndefined();
+    expect(told.last(roomId, 'pupilB1')).toBeUndefined();
+    // In the engine: the teacher and the three pupils, connected (each page says so), nobody else.
+    for (const page of [teacher, pupil1, pupil2, pupil3]) await page.getByTestId('classroom-connection').getByText('Audio et vidéo : connectés', { exact: false }).waitFor(MEDIA_TIMEOUT);
+    expect((await engine.stats(roomId)).participants).toBe(4);
     await expect.poll(() => teacher.getByTestId('classroom-people').getByTestId('classroom-person').count()).toBe(4);
-  });
-});
-
-/** Test instrumentation: the page's peer connections are kept on `window.__pcs` (for getStats). */
-const PEER_TRACKER = `(() => {
-  const Original = RTCPeerConnection;
-  window.__pcs = [];
-  window.RTCPeerConnection = function (...args) { const pc = new Original(...args); window.__pcs.push(pc); return pc; };
-  window.RTCPeerConnection.prototype = Original.prototype;
-})()`;
-
-/** Page-side measures of what a participant receives (the suite compiles without DOM types: evaluated as source). */
-const videoWidth = (page: Page, participant: string, source: string) =>
-  page.evaluate(`(() => { const v = document.querySelector('video[data-participant="${participant}"][data-source="${source}"]'); return v ? v.videoWidth : 0; })()`) as Promise<number>;
-/** The loudest sample of a participant's audio over about a second (an AnalyserNode on the stream the page plays). 0: silence or no audio. */
-const audioPeak = (page: Page, participant: string) =>
-  page.evaluate(`(async () => {
-    const el = document.querySelector('audio[data-participant="${participant}"]');
-    if (!el || !el.srcObject) return 0;
-    const ctx = new AudioContext();
-    await ctx.resume();
-    const analyser = ctx.createAnalyser();
-    ctx.createMediaStreamSource(el.srcObject).connect(analyser);
-    const data = new Float32Array(analyser.fftSize);
-    let peak = 0;
-    for (let i = 0; i < 25; i++) {
-      await new Promise((r) => setTimeout(r, 50));
-      analyser.getFloatTimeDomainData(data);
-      for (const x of data) peak = Math.max(peak, Math.abs(x));
-    }
-    await ctx.close();
-    return peak;
-  })()`) as Promise<number>;
-/** Video frames a page's first peer connection has encoded (outbound) or decoded (inbound) so far. */
-const videoFrames = (page: Page, direction: 'outbound' | 'inbound') =>
-  page.evaluate(`window.__pcs[0].getStats().then((r) => [...r.values()].filter((s) => s.type === '${direction}-rtp' && s.kind === 'video').reduce((n, s) => n + (s.${direction === 'outbound' ? 'framesEncoded' : 'framesDecoded'} ?? 0), 0))`) as Promise<number>;
-/** The scalability modes of the video a page sends (encoders that produced frames). */
-const sentScalabilityModes = (page: Page) =>
-  page.evaluate(`window.__pcs[0].getStats().then((r) => [...r.values()].filter((s) => s.type === 'outbound-rtp' && s.kind === 'video' && s.framesEncoded > 0).map((s) => s.scalabilityMode ?? null))`) as Promise<(string | null)[]>;
-/** Above this, the fake microphone's beep is there (silence is 0; comfort noise stays far below). */
-const AUDIBLE_PEAK = 0.01;
-
-describe.skipIf(!enabled)('classe virtuelle in chromium through the embedded media engine', () => {
-  const engine = new EmbeddedMediaEngine({ workers: 1, icePortRange: ICE_PORTS, iceAdditionalHostAddresses: ['127.0.0.1'], iceBindAddress: '127.0.0.1' });
-  const suite = servedBrowserSuite([{}, { mediaEngine: engine, ...NO_SHEDDING, ...NO_LOAD_DEGRADATION }]);
-  afterAll(() => engine.close());
+    });
 
   it('pupils hear the teacher (audio energy above silence); the floor given lets a pupil’s audio reach the others', async () => {
     const origin = suite.server.origin;
