@@ -50,6 +50,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const REQUEST_TIMEOUT_MS = 3_000;
 /** Clients retry a refused write after this long, ignoring Retry-After, so the window is measured finely. */
 const RETRY_EVERY_MS = 250;
+/** A write refused by the rate limit (429) waits its Retry-After, at most this long. */
+const RATE_LIMITED_WAIT_MAX_MS = 5_000;
 /** After writes succeed again in site B, load continues this long (then the store is checked). */
 const AFTER_RECOVERY_MS = 3_000;
 /**
@@ -268,6 +270,7 @@ async function oneRun(run: number, options: RunOptions, say: (line: string) => v
         // The same hand-in (same Idempotency-Key) until it has a receipt, as the web client's outbox does.
         for (;;) {
           let outcome: WriteAttempt['outcome'];
+          let limitedWaitMs = RETRY_EVERY_MS;
           try {
             const r = await fetch(`${base(site, p.node)}/api/v1/homework/hwMaths6A/handins`, {
               method: 'POST',
@@ -290,7 +293,9 @@ async function oneRun(run: number, options: RunOptions, say: (line: string) => v
               outcome = 'refused';
             }
             const errorId = /"id":"([\w.]+)"/.exec(text)?.[1] ?? '';
-            outcome = errorId === 'platform.read_only' ? 'read_only' : errorId === 'idempotency.in_progress' ? 'stuck' : 'refused';
+            outcome = errorId === 'platform.read_only' ? 'read_only' : errorId === 'idempotency.in_progress' ? 'stuck' : r.status === 429 ? 'limited' : 'refused';
+            // Rate-limited: the client waits as told (bounded), as the web client's outbox does; hammering on is not a pupil.
+            if (outcome === 'limited') limitedWaitMs = Math.min(RATE_LIMITED_WAIT_MAX_MS, 1_000 * (Number(r.headers.get('retry-after')) || 1));
             if (Date.now() >= cutAtMs) tally(`${site} ${r.status} ${errorId}`);
             if (errorId === 'idempotency.in_progress' && Date.now() >= inProgressFromMs && !inProgress.has(key)) inProgress.set(key, undefined);
           } catch (err) {
@@ -309,7 +314,7 @@ async function oneRun(run: number, options: RunOptions, say: (line: string) => v
             unacknowledgedInFlight++;
             break;
           }
-          await sleep(RETRY_EVERY_MS);
+          await sleep(outcome === 'limited' ? limitedWaitMs : RETRY_EVERY_MS);
         }
       }
     };
@@ -355,9 +360,10 @@ async function oneRun(run: number, options: RunOptions, say: (line: string) => v
           banner: readsIn.some((r) => r.banner),
         };
         const stuck = inSecond.filter((a) => a.outcome === 'stuck').length;
+        const limited = inSecond.filter((a) => a.outcome === 'limited').length;
         seconds.push(s);
         lastSecond = now;
-        say(`  t+${String(s.t).padStart(2)} s  ${label} : écritures ${s.writesOk} acceptées, ${s.readOnly} « lecture seule », ${s.failed} échouées${stuck ? `, ${stuck} « en cours » (409)` : ''} ; lectures ${s.readsOk} ok, ${s.readsFailed} en échec${s.banner ? ' ; bandeau « lecture seule »' : ''}`);
+        say(`  t+${String(s.t).padStart(2)} s  ${label} : écritures ${s.writesOk} acceptées, ${s.readOnly} « lecture seule », ${s.failed} échouées${stuck ? `, ${stuck} « en cours » (409)` : ''}${limited ? `, ${limited} limitées (429)` : ''} ; lectures ${s.readsOk} ok, ${s.readsFailed} en échec${s.banner ? ' ; bandeau « lecture seule »' : ''}`);
         if (await done(now)) break;
       }
       return seconds;

@@ -31,6 +31,13 @@ describe('failoverFigures', () => {
     expect(f.rtoMs).toBe(9_000);
     expect(f.otherFailures).toBe(0);
   });
+  it('rate-limit refusals (429) after recovery do not reopen the outage: the node is up, judging the client’s pace', () => {
+    // Seen in a ten-run series: writes back at t+8 s, then a client writing 36 times a second met the
+    // hand-in rate limit from t+12 s on, and the RTO read 60 s (the observation's end).
+    const f = failoverFigures([at(3_000, 'read_only'), at(9_000, 'ok'), at(13_000, 'limited'), at(14_000, 'ok'), at(60_000, 'limited')], 1_000);
+    expect(f.rtoMs).toBe(8_000);
+    expect(f.otherFailures).toBe(0);
+  });
 });
 
 describe('medianAndWorst', () => {

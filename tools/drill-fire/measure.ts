@@ -7,8 +7,11 @@
 export interface WriteAttempt {
   site: 'a' | 'b';
   atMs: number;
-  /** `stuck`: refused "in progress" (409) because its key was claimed by a request the cut interrupted — about that key, not the site. */
-  outcome: 'ok' | 'read_only' | 'refused' | 'network' | 'stuck';
+  /**
+   * `stuck`: refused "in progress" (409) because its key was claimed by a request the cut interrupted — about that key, not the site.
+   * `limited`: refused by the edge's rate limit (429): the node is up and judging this client's pace — not an outage either.
+   */
+  outcome: 'ok' | 'read_only' | 'refused' | 'network' | 'stuck' | 'limited';
 }
 
 export interface FailoverFigures {
@@ -28,7 +31,7 @@ const failed = (a: WriteAttempt) => a.outcome === 'read_only' || a.outcome === '
 
 /**
  * Writes "succeed again" after the last failure: an answer that was in flight at the cut, or one
- * squeezed between two refusals, is not a recovery. Keys stuck "in progress" are not failures of the site.
+ * squeezed between two refusals, is not a recovery. Keys stuck "in progress" and rate-limit refusals are not failures of the site.
  */
 export function failoverFigures(attempts: readonly WriteAttempt[], cutAtMs: number): FailoverFigures {
   const b = attempts.filter((a) => a.site === 'b' && a.atMs >= cutAtMs).sort((x, y) => x.atMs - y.atMs);
