@@ -5,8 +5,9 @@
  * - the journey: the lobby holds pupils until the teacher opens, a pupil joins from Aujourd'hui in one
  *   click, a raised hand reaches the teacher, the floor given reaches the pupil (announced, and the
  *   engine is told the pupil may send audio), chat and a poll work, a pupil of another class is
- *   refused (and never reaches the engine), and axe-core finds nothing on the room pages (a phone's
- *   width included);
+ *   refused (and never reaches the engine), the teacher reads the attendance once the class has
+ *   ended (pupils do not see it), and axe-core finds nothing on the room pages (a phone's width
+ *   included);
  * - media: pupils hear the teacher (audio energy above silence) and, once given the floor, a pupil;
  *   they decode the teacher's screen and camera, the camera sent in VP8 temporal layers.
  */
@@ -102,7 +103,7 @@ describe.skipIf(!enabled)('classe virtuelle in chromium through the embedded med
   afterAll(() => engine.close());
   const told = spyMedia(engine);
 
-  it('lobby until the teacher opens; hand, floor, chat, poll; another class refused; accessible', async () => {
+  it('lobby until the teacher opens; hand, floor, chat, poll; another class refused; the attendance for the teacher only; accessible', async () => {
     const origin = suite.server.origin;
     const [third] = await addPupils(suite.server.current().storage.db, suite.server.clock, 1, 'eleveweb');
     const people = await suite.openPeople({ args: FAKE_MEDIA_FLAGS });
@@ -193,9 +194,23 @@ describe.skipIf(!enabled)('classe virtuelle in chromium through the embedded med
     expect(told.last(roomId, 'pupilB1')).toBeUndefined();
     // In the engine: the teacher and the three pupils, connected (each page says so), nobody else.
     for (const page of [teacher, pupil1, pupil2, pupil3]) await page.getByTestId('classroom-connection').getByText('Audio et vidéo : connectés', { exact: false }).waitFor(MEDIA_TIMEOUT);
-    expect((await engine.stats(roomId)).participants).toBe(4);
     await expect.poll(() => teacher.getByTestId('classroom-people').getByTestId('classroom-person').count()).toBe(4);
-    });
+    expect((await engine.stats(roomId)).participants).toBe(4);
+
+    // The teacher ends the class: the attendance is kept for them, on the list of their classes.
+    await teacher.getByRole('button', { name: 'Terminer la classe' }).click();
+    await pupil1.getByText('La classe virtuelle est terminée.').waitFor(TIMEOUT);
+    await teacher.goto(`${origin}/classe-virtuelle`);
+    await teacher.getByText('Présences de « Maths en direct »').click();
+    const attendance = teacher.getByTestId('classroom-attendance');
+    for (const name of ['pupilA1 Fixture (élève)', 'pupilA2 Fixture (élève)', 'Élève0 Foule (élève)']) await attendance.getByRole('rowheader', { name }).waitFor(TIMEOUT);
+    expect(await attendance.getByRole('rowheader', { name: /pupilB1/ }).count()).toBe(0);
+    await expectAccessible(teacher, 'classe virtuelle : présences');
+    // Pupils do not see it.
+    await pupil2.goto(`${origin}/classe-virtuelle`);
+    await pupil2.getByTestId('classroom-list').waitFor(TIMEOUT);
+    expect(await pupil2.getByText('Présences de « Maths en direct »').count()).toBe(0);
+  });
 
   it('pupils hear the teacher (audio energy above silence); the floor given lets a pupil’s audio reach the others', async () => {
     const origin = suite.server.origin;

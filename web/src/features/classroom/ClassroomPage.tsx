@@ -8,8 +8,8 @@ import { useValue } from '../../app/store.js';
 import { formatDateTime, formatTime } from '../../i18n/index.js';
 import { realtimeOpen } from '../notifications/live.js';
 import {
-  acceptInvitation, closeClassroom, createClassroom, createGuestLink, getClassroom, listClassrooms, openClassroom, revokeGuestLink, setGuests, teacherChoices,
-  type Classroom, type TeacherChoices,
+  acceptInvitation, closeClassroom, createClassroom, createGuestLink, getAttendance, getClassroom, listClassrooms, openClassroom, revokeGuestLink, setGuests, teacherChoices,
+  type AttendanceEntry, type Classroom, type TeacherChoices,
 } from './classroom.api.js';
 import { useCT, type ClassroomKey } from './classroom.text.js';
 import type { RemoteMedia } from './media-client.js';
@@ -106,6 +106,7 @@ function ListPage() {
                 </a>{' '}
                 <span class={`classroom-status classroom-status-${r.status}`}>{ct(`status.${r.status}`)}</span>
                 {r.startsAt && <span> {ct('at', { time: formatTime(r.startsAt, current) })}</span>}
+                {isTeacherRole(r.yourRole ?? undefined) && r.status !== 'scheduled' && <AttendancePanel room={r} />}
               </li>
             ))}
           </ul>
@@ -113,6 +114,72 @@ function ListPage() {
       </section>
       {person?.profile === 'enseignant' && <CreateForm onCreated={() => void load()} />}
     </div>
+  );
+}
+
+/** How long someone stayed, in words a teacher reads at a glance. */
+function presentFor(seconds: number, ct: (key: ClassroomKey, params?: Record<string, string | number>) => string): string {
+  return seconds < 60 ? ct('attendance.underMinute') : ct('attendance.minutes', { n: Math.round(seconds / 60) });
+}
+
+/** A room's attendance for its teachers: loaded when opened (a closed disclosure costs nothing). */
+function AttendancePanel({ room }: { room: Classroom }) {
+  const ct = useCT();
+  const current = useValue(lang);
+  const [rows, setRows] = useState<AttendanceEntry[] | undefined>();
+  const [error, setError] = useState<string | undefined>();
+  const load = () =>
+    getAttendance(room.id).then(
+      (list) => {
+        setRows(list);
+        setError(undefined);
+      },
+      (err: unknown) => setError(errorMessage(err, current)),
+    );
+  const time = (iso: string | null) => (iso ? formatTime(iso, current) : '—');
+  return (
+    <details class="classroom-attendance" onToggle={(e) => (e.currentTarget as HTMLDetailsElement).open && !rows && void load()}>
+      <summary>{ct('attendance.show', { title: room.title })}</summary>
+      {error && (
+        <div class="alert" role="alert">
+          <p>{error}</p>
+          <button type="button" class="button-secondary" onClick={() => void load()}>
+            {ct('retry')}
+          </button>
+        </div>
+      )}
+      {!rows && !error && <p role="status">…</p>}
+      {rows && rows.length === 0 && <p>{ct('attendance.none')}</p>}
+      {rows && rows.length > 0 && (
+        <div class="table-scroll">
+          <table data-testid="classroom-attendance">
+            <caption>{ct('attendance.caption', { title: room.title })}</caption>
+            <thead>
+              <tr>
+                <th scope="col">{ct('attendance.name')}</th>
+                <th scope="col">{ct('attendance.arrived')}</th>
+                <th scope="col">{ct('attendance.left')}</th>
+                <th scope="col">{ct('attendance.duration')}</th>
+                <th scope="col">{ct('attendance.media')}</th>
+              </tr>
+            </thead>
+            <tbody>
+              {rows.map((r) => (
+                <tr key={r.personId}>
+                  <th scope="row">
+                    {r.name} ({ct(`role.${r.role}`)})
+                  </th>
+                  <td>{time(r.firstJoinedAt)}</td>
+                  <td>{time(r.lastLeftAt)}</td>
+                  <td>{presentFor(r.seconds, ct)}</td>
+                  <td>{ct(r.audioOnly ? 'attendance.audioOnly' : 'attendance.withVideo')}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </details>
   );
 }
 

@@ -42,6 +42,17 @@ export const lockClassroom = (id: string, locked: boolean) => api<{ locked: bool
 export const setGuests = (id: string, allowed: boolean) => api<One>('PUT', `${base}/${enc(id)}/guests`, { body: { allowed } }).then(({ data, stale }) => ({ data: data.classroom, stale }));
 export const createGuestLink = (id: string) => api<{ token: string; link: string; expiresAt: string }>('POST', `${base}/${enc(id)}/guest-link`, { body: {} });
 export const revokeGuestLink = (id: string) => api<void>('DELETE', `${base}/${enc(id)}/guest-link`);
+/** One line of a room's attendance (teachers, co-teachers and the school's staff; presenter `presentAttendance`). */
+export interface AttendanceEntry {
+  personId: string;
+  name: string;
+  role: Role;
+  firstJoinedAt: string | null;
+  lastLeftAt: string | null;
+  seconds: number;
+  audioOnly: boolean;
+}
+export const getAttendance = (id: string) => api<{ attendance: AttendanceEntry[] }>('GET', `${base}/${enc(id)}/attendance`).then(({ data }) => data.attendance);
 export const acceptInvitation = (token: string) => api<One>('POST', `${base}/invitations`, { body: { token } }).then(({ data, stale }) => ({ data: data.classroom, stale }));
 
 /** A teacher's lessons (to make a virtual class from one) and the classes/groups they teach (ad hoc), from their timetable. */

@@ -138,6 +138,18 @@ const fr = {
   'color.#15803d': 'vert',
   'color.#f59e0b': 'orange',
   'color.#ffffff': 'blanc (gomme)',
+  'attendance.show': 'Présences de « {title} »',
+  'attendance.caption': 'Qui est venu à « {title} », quand et combien de temps',
+  'attendance.none': 'Personne n’est encore venu (les présences s’enregistrent quand chacun part ou quand la classe se termine).',
+  'attendance.name': 'Participant',
+  'attendance.arrived': 'Arrivée',
+  'attendance.left': 'Départ',
+  'attendance.duration': 'Présent',
+  'attendance.media': 'Suivi',
+  'attendance.minutes': '{n} min',
+  'attendance.underMinute': 'moins d’une minute',
+  'attendance.audioOnly': 'son seulement',
+  'attendance.withVideo': 'avec la vidéo',
 };
 export type ClassroomKey = keyof typeof fr;
 
@@ -272,6 +284,18 @@ const en: Record<ClassroomKey, string> = {
   'color.#15803d': 'green',
   'color.#f59e0b': 'orange',
   'color.#ffffff': 'white (eraser)',
+  'attendance.show': 'Attendance of “{title}”',
+  'attendance.caption': 'Who came to “{title}”, when and for how long',
+  'attendance.none': 'Nobody has come yet (attendance is recorded when each person leaves or the class ends).',
+  'attendance.name': 'Participant',
+  'attendance.arrived': 'Arrived',
+  'attendance.left': 'Left',
+  'attendance.duration': 'Present',
+  'attendance.media': 'Followed',
+  'attendance.minutes': '{n} min',
+  'attendance.underMinute': 'under a minute',
+  'attendance.audioOnly': 'sound only',
+  'attendance.withVideo': 'with video',
 };
 
 const CATALOGUES: Record<Lang, Record<ClassroomKey, string>> = { fr, en };
