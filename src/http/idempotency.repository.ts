@@ -1,9 +1,13 @@
-import type { Kysely, Selectable } from 'kysely';
+import type { ExpressionBuilder, Kysely, Selectable } from 'kysely';
 import type { Database, IdempotencyKeysTable } from '../storage/schema.js';
 
 export type IdempotencyRow = Selectable<IdempotencyKeysTable>;
 
 /** SQL of idempotency keys; the rules are in idempotency.ts. */
+/** The claim made at `claimedAt` on (person, key), still in flight: what complete and renew may touch, and nothing a later claim made. */
+const thisClaim = (eb: ExpressionBuilder<Database, 'idempotency_keys'>, personId: string, key: string, claimedAt: number) =>
+  eb.and([eb('person_id', '=', personId), eb('key', '=', key), eb('status_code', '=', 0), eb('created_at', '=', claimedAt)]);
+
 export class IdempotencyRepository {
   constructor(private readonly db: Kysely<Database>) {}
 
@@ -29,10 +33,7 @@ export class IdempotencyRepository {
     const result = await this.db
       .updateTable('idempotency_keys')
       .set({ status_code: answer.statusCode, content_type: answer.contentType, body: answer.body, expires_at: answer.expiresAt })
-      .where('person_id', '=', personId)
-      .where('key', '=', key)
-      .where('status_code', '=', 0)
-      .where('created_at', '=', claimedAt)
+      .where((eb) => thisClaim(eb, personId, key, claimedAt))
       .executeTakeFirst();
     return Number(result.numUpdatedRows) === 1;
   }
@@ -45,10 +46,7 @@ export class IdempotencyRepository {
     const result = await this.db
       .updateTable('idempotency_keys')
       .set({ expires_at: leaseUntilMs })
-      .where('person_id', '=', personId)
-      .where('key', '=', key)
-      .where('status_code', '=', 0)
-      .where('created_at', '=', claimedAt)
+      .where((eb) => thisClaim(eb, personId, key, claimedAt))
       .executeTakeFirst();
     return Number(result.numUpdatedRows) === 1;
   }

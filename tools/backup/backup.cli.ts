@@ -68,6 +68,14 @@ async function resolveBackup(given: string, config: Config): Promise<string | un
   return (await stat(candidate).catch(() => undefined))?.isDirectory() ? candidate : undefined;
 }
 
+/** The one backup `restore` and `restore-drill` name (a folder, an id of the backup folder, or `latest`), or what is wrong with the arguments. */
+async function backupNamed(positional: readonly string[], config: Config): Promise<string | { problem: string }> {
+  const [given, extra] = positional;
+  if (!given) return { problem: 'quelle sauvegarde ? donnez son dossier' };
+  if (extra) return { problem: `argument inattendu « ${extra} »` };
+  const found = await resolveBackup(given, config);
+  return found ?? { problem: `sauvegarde introuvable : « ${given} »${config.backupDir ? ` (ni un dossier, ni une sauvegarde de ${config.backupDir})` : ''}` };
+}
 
 export async function backupCommand(command: 'backup' | 'restore' | 'restore-drill', args: string[], config: Config, io: Io): Promise<number> {
   const usage = (problem: string) => {
@@ -99,11 +107,8 @@ export async function backupCommand(command: 'backup' | 'restore' | 'restore-dri
       return 0;
     }
 
-    const [given, extra] = parsed.positional;
-    if (!given) return usage('quelle sauvegarde ? donnez son dossier');
-    if (extra) return usage(`argument inattendu « ${extra} »`);
-    const backupPath = await resolveBackup(given, config);
-    if (!backupPath) return usage(`sauvegarde introuvable : « ${given} »${config.backupDir ? ` (ni un dossier, ni une sauvegarde de ${config.backupDir})` : ''}`);
+    const backupPath = await backupNamed(parsed.positional, config);
+    if (typeof backupPath !== 'string') return usage(backupPath.problem);
 
     if (command === 'restore') {
       const into = parsed.flags.get('--into');
@@ -168,11 +173,8 @@ async function postgresCommand(command: 'backup' | 'restore' | 'restore-drill', 
       );
       return 0;
     }
-    const [given, extra] = parsed.positional;
-    if (!given) return usage('quelle sauvegarde ? donnez son dossier');
-    if (extra) return usage(`argument inattendu « ${extra} »`);
-    const backupPath = await resolveBackup(given, config);
-    if (!backupPath) return usage(`sauvegarde introuvable : « ${given} »${config.backupDir ? ` (ni un dossier, ni une sauvegarde de ${config.backupDir})` : ''}`);
+    const backupPath = await backupNamed(parsed.positional, config);
+    if (typeof backupPath !== 'string') return usage(backupPath.problem);
     const manifest = await readManifest(backupPath);
     if (!isPostgresPart(manifest.database) && command === 'restore-drill') {
       const scratch = parsed.flags.get('--scratch');
